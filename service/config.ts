@@ -1,0 +1,595 @@
+/**
+ * The inference service's configuration: a convict schema over environment variables, presets per
+ * environment (production / staging / development) and per platform (Cloud Run / Kubernetes /
+ * elsewhere), and the cross-key rules the seed system wrote down but never enforced.
+ *
+ * `loadServiceConfig(env)` takes the environment as an argument, so tests never touch
+ * `process.env`; this module is the only place in the service that may read it.
+ */
+import { readFileSync } from 'node:fs';
+import convict from 'convict';
+import {
+  anyString,
+  booleanText,
+  byEnvironment,
+  byPlatform,
+  type ConfigProblem,
+  fixed,
+  intRange,
+  nonEmptyString,
+  numberRange,
+  oneOf,
+  type PresetContext,
+  ProblemList,
+  type Setting,
+  setting,
+} from '../lib/config-kit.js';
+import { SecretKeys } from '../lib/secrets.js';
+
+export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+export const PLATFORMS = ['cloud-run', 'kubernetes', 'local'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * How long the platform waits between SIGTERM and SIGKILL, less a margin for exit itself. The
+ * three drain keys must add up to less than this. Cloud Run's window is a fixed 10 s; Kubernetes'
+ * default terminationGracePeriodSeconds is 30 s.
+ */
+export const PLATFORM_DRAIN_LIMIT_MS: Readonly<Record<Platform, number | null>> = {
+  'cloud-run': 9500,
+  kubernetes: 30000,
+  local: null,
+};
+
+const MIN_API_KEY_LENGTH = 16;
+
+const S = {
+  logLevel: setting({
+    env: 'LOG_LEVEL',
+    doc: 'Minimum log level written to stdout.',
+    parse: oneOf(LOG_LEVELS),
+    ...byEnvironment<LogLevel>('info', 'debug', 'debug'),
+  }),
+  port: setting({
+    env: 'PORT',
+    doc: 'TCP port to listen on (0 picks a free one; Cloud Run injects it).',
+    parse: intRange(0, 65535),
+    ...fixed(8080),
+  }),
+  host: setting({
+    env: 'HOST',
+    doc: 'Address to listen on. Cloud Run needs 0.0.0.0.',
+    parse: nonEmptyString,
+    ...fixed('0.0.0.0'),
+  }),
+  project: setting({
+    env: 'GOOGLE_CLOUD_PROJECT',
+    doc: 'Project id, used to build Cloud Logging trace names (projects/P/traces/T).',
+    parse: nonEmptyString,
+    preset: () => null,
+    defaultDoc: '(none)',
+  }),
+  modelPath: setting({
+    env: 'MODEL_PATH',
+    doc: 'Directory of the model package (model.onnx + model.json).',
+    parse: nonEmptyString,
+    ...fixed('models/emotion-ekman'),
+  }),
+  memoryLimitMb: setting({
+    env: 'MEMORY_LIMIT_MB',
+    doc: "Instance memory in MB (Cloud Run --memory); the RSS check's 100 %.",
+    parse: intRange(512, 8192),
+    ...byEnvironment(2048, 1024, 512),
+  }),
+  cpuLimit: setting({
+    env: 'CPU_LIMIT',
+    doc: "Instance CPUs (Cloud Run --cpu); the CPU check's 100 %.",
+    parse: intRange(1, 8),
+    ...byEnvironment(2, 1, 1),
+  }),
+  minInstances: setting({
+    env: 'MIN_INSTANCES',
+    doc: 'Minimum instances (Cloud Run --min-instances); at most MAX_INSTANCES.',
+    parse: intRange(0, 100),
+    ...byEnvironment(1, 0, 0),
+  }),
+  maxInstances: setting({
+    env: 'MAX_INSTANCES',
+    doc: 'Maximum instances (Cloud Run --max-instances).',
+    parse: intRange(1, 100),
+    ...byEnvironment(10, 5, 2),
+  }),
+  concurrency: setting({
+    env: 'CONCURRENCY',
+    doc: 'Requests per instance (Cloud Run --concurrency).',
+    parse: intRange(1, 1000),
+    ...byEnvironment(80, 40, 20),
+  }),
+  timeoutSeconds: setting({
+    env: 'TIMEOUT_SECONDS',
+    doc: "Request timeout in seconds (Cloud Run --timeout; 3600 is Cloud Run's maximum).",
+    parse: intRange(10, 3600),
+    ...byEnvironment(300, 180, 120),
+  }),
+  rateLimitPerMinute: setting({
+    env: 'RATE_LIMIT_PER_MINUTE',
+    doc: 'Requests per minute per client on inference routes; 0 turns rate limiting off.',
+    parse: intRange(0, 1_000_000),
+    ...byEnvironment(1000, 500, 0),
+  }),
+  maxRequestsPerMinute: setting({
+    env: 'MAX_REQUESTS_PER_MINUTE',
+    doc: 'Deprecated alias of RATE_LIMIT_PER_MINUTE (the seed name); must agree with it when both are set.',
+    parse: intRange(0, 1_000_000),
+    preset: () => null,
+    defaultDoc: '(alias)',
+  }),
+  drainPreCloseDelayMs: setting({
+    env: 'DRAIN_PRE_CLOSE_DELAY_MS',
+    doc: 'After SIGTERM, keep serving (readiness 503) this long before closing the listener, so load balancers stop routing here.',
+    parse: intRange(0, 60000),
+    ...byPlatform(0, 5000, 0),
+  }),
+  drainTimeoutMs: setting({
+    env: 'DRAIN_TIMEOUT_MS',
+    doc: 'Time in-flight requests get to finish after the listener closes; then the rest are cut and counted as abandoned.',
+    parse: intRange(0, 600000),
+    ...byPlatform(8000, 23000, 25000),
+  }),
+  shutdownHandlersTimeoutMs: setting({
+    env: 'SHUTDOWN_HANDLERS_TIMEOUT_MS',
+    doc: 'Total time for the shutdown handlers (close the model, flush logs) after the drain.',
+    parse: intRange(0, 60000),
+    ...byPlatform(1000, 1000, 1000),
+  }),
+  keepAliveTimeoutMs: setting({
+    env: 'KEEP_ALIVE_TIMEOUT_MS',
+    doc: 'How long an idle keep-alive connection stays open.',
+    parse: intRange(1000, 600000),
+    ...fixed(5000),
+  }),
+  maxInputLength: setting({
+    env: 'MAX_INPUT_LENGTH',
+    doc: 'Longest text accepted, in Unicode code points; longer texts get 400, never truncation.',
+    parse: intRange(1, 100000),
+    ...fixed(512),
+  }),
+  maxBatchSize: setting({
+    env: 'MAX_BATCH_SIZE',
+    doc: 'Most texts accepted by one /predict_batch request.',
+    parse: intRange(1, 1000),
+    ...fixed(100),
+  }),
+  healthIntervalMs: setting({
+    env: 'HEALTH_CHECK_INTERVAL_MS',
+    doc: 'How often the health checks run; probes read the cached result.',
+    parse: intRange(100, 300000),
+    ...fixed(5000),
+  }),
+  healthCheckTimeoutMs: setting({
+    env: 'HEALTH_CHECK_TIMEOUT_MS',
+    doc: 'Deadline for one health check; a check past it counts as unhealthy.',
+    parse: intRange(10, 60000),
+    ...fixed(1000),
+  }),
+  memoryDegradedRatio: setting({
+    env: 'MEMORY_DEGRADED_RATIO',
+    doc: 'RSS / MEMORY_LIMIT_MB above which the memory check is degraded.',
+    parse: numberRange(0.01, 1),
+    ...fixed(0.75),
+  }),
+  memoryUnhealthyRatio: setting({
+    env: 'MEMORY_UNHEALTHY_RATIO',
+    doc: 'RSS / MEMORY_LIMIT_MB above which the memory check is unhealthy.',
+    parse: numberRange(0.01, 1),
+    ...fixed(0.9),
+  }),
+  eventLoopDegradedMs: setting({
+    env: 'EVENT_LOOP_DELAY_DEGRADED_MS',
+    doc: 'Event-loop delay p99 (ms, per check interval) above which the check is degraded.',
+    parse: intRange(1, 60000),
+    ...fixed(200),
+  }),
+  eventLoopUnhealthyMs: setting({
+    env: 'EVENT_LOOP_DELAY_UNHEALTHY_MS',
+    doc: 'Event-loop delay p99 (ms, per check interval) above which the check is unhealthy.',
+    parse: intRange(1, 60000),
+    ...fixed(1000),
+  }),
+  cpuDegradedRatio: setting({
+    env: 'CPU_DEGRADED_RATIO',
+    doc: 'Process CPU time / (interval x CPU_LIMIT) above which the CPU check is degraded. High CPU alone never makes the service unhealthy.',
+    parse: numberRange(0.01, 1),
+    ...fixed(0.8),
+  }),
+  apiKeys: setting({
+    env: 'API_KEYS',
+    doc: 'Comma-separated API keys for inference routes. Sensitive: logs show key ids only.',
+    parse: anyString,
+    preset: () => null,
+    defaultDoc: '(none)',
+    sensitive: true,
+  }),
+  apiKeysFile: setting({
+    env: 'API_KEYS_FILE',
+    doc: 'File holding API keys, one per line or comma-separated (a Secret Manager volume mount).',
+    parse: nonEmptyString,
+    preset: () => null,
+    defaultDoc: '(none)',
+  }),
+  adminApiKeys: setting({
+    env: 'ADMIN_API_KEYS',
+    doc: 'Comma-separated admin keys for /model_status, /security_status and /metrics. Sensitive.',
+    parse: anyString,
+    preset: () => null,
+    defaultDoc: '(none)',
+    sensitive: true,
+  }),
+  adminApiKey: setting({
+    env: 'ADMIN_API_KEY',
+    doc: 'Deprecated alias of ADMIN_API_KEYS (the seed name, one key). Sensitive.',
+    parse: anyString,
+    preset: () => null,
+    defaultDoc: '(alias)',
+    sensitive: true,
+  }),
+  adminApiKeysFile: setting({
+    env: 'ADMIN_API_KEYS_FILE',
+    doc: 'File holding admin keys (a Secret Manager volume mount).',
+    parse: nonEmptyString,
+    preset: () => null,
+    defaultDoc: '(none)',
+  }),
+  serviceName: setting({
+    env: 'K_SERVICE',
+    doc: 'Set by Cloud Run: the service name. Its presence selects the Cloud Run platform.',
+    parse: nonEmptyString,
+    preset: () => null,
+    defaultDoc: '(platform)',
+  }),
+  revision: setting({
+    env: 'K_REVISION',
+    doc: 'Set by Cloud Run: the revision name, reported in /health and logs.',
+    parse: nonEmptyString,
+    preset: () => null,
+    defaultDoc: '(platform)',
+  }),
+  kubernetesHost: setting({
+    env: 'KUBERNETES_SERVICE_HOST',
+    doc: 'Set by Kubernetes; its presence selects the Kubernetes platform.',
+    parse: nonEmptyString,
+    preset: () => null,
+    defaultDoc: '(platform)',
+  }),
+  prettyLogs: setting({
+    env: 'LOG_PRETTY',
+    doc: 'Human-readable logs instead of JSON. Defaults to true only in development on a TTY.',
+    parse: booleanText,
+    preset: () => null,
+    defaultDoc: '(auto)',
+  }),
+} as const;
+
+/** The environment variable that picks the preset. Not in `S`: every other default depends on it. */
+const ENVIRONMENT_SETTING = setting({
+  env: 'ENVIRONMENT',
+  doc: 'Preset: production, staging or development. Anything else is an error. Required on Cloud Run; development elsewhere.',
+  parse: oneOf(ENVIRONMENTS),
+  preset: () => 'development' as Environment,
+  defaultDoc: 'development (required on Cloud Run)',
+});
+
+/**
+ * Seed variables that no platform reads. Setting one is not an error (old deploy scripts still
+ * pass them) but logs a warning that names what replaced it.
+ */
+export const RETIRED_VARIABLES: Readonly<Record<string, string>> = {
+  TARGET_CPU_UTILIZATION:
+    'Cloud Run scales on CONCURRENCY and CPU by itself; tune CONCURRENCY and MAX_INSTANCES',
+  TARGET_MEMORY_UTILIZATION:
+    'Cloud Run has no memory scaling target; tune MEMORY_LIMIT_MB and MEMORY_DEGRADED_RATIO',
+  SCALE_UP_COOLDOWN_SECONDS: 'Cloud Run has no cooldowns; keep warm instances with MIN_INSTANCES',
+  SCALE_DOWN_COOLDOWN_SECONDS: 'Cloud Run has no cooldowns; keep warm instances with MIN_INSTANCES',
+  GRACEFUL_SHUTDOWN_TIMEOUT:
+    'DRAIN_TIMEOUT_MS (with DRAIN_PRE_CLOSE_DELAY_MS and SHUTDOWN_HANDLERS_TIMEOUT_MS), in milliseconds',
+  HEALTH_CHECK_INTERVAL: 'HEALTH_CHECK_INTERVAL_MS, in milliseconds',
+};
+
+type Settings = typeof S;
+type ValueOf<K extends keyof Settings> = Settings[K] extends Setting<infer T> ? T : never;
+
+export interface ServiceConfig {
+  readonly environment: Environment;
+  readonly platform: Platform;
+  readonly logLevel: LogLevel;
+  /** null: decide from the TTY (pretty only in development on a TTY). */
+  readonly prettyLogs: boolean | null;
+  readonly port: number;
+  readonly host: string;
+  readonly project: string | null;
+  readonly serviceName: string | null;
+  readonly revision: string | null;
+  readonly modelPath: string;
+  readonly resources: {
+    readonly memoryLimitMb: number;
+    readonly cpuLimit: number;
+    readonly minInstances: number;
+    readonly maxInstances: number;
+    readonly concurrency: number;
+    readonly timeoutSeconds: number;
+  };
+  readonly rateLimitPerMinute: number;
+  readonly drain: {
+    readonly preCloseDelayMs: number;
+    readonly timeoutMs: number;
+    readonly handlersTimeoutMs: number;
+  };
+  readonly http: { readonly keepAliveTimeoutMs: number };
+  readonly input: { readonly maxInputLength: number; readonly maxBatchSize: number };
+  readonly health: {
+    readonly intervalMs: number;
+    readonly checkTimeoutMs: number;
+    readonly memoryDegradedRatio: number;
+    readonly memoryUnhealthyRatio: number;
+    readonly eventLoopDegradedMs: number;
+    readonly eventLoopUnhealthyMs: number;
+    readonly cpuDegradedRatio: number;
+  };
+  readonly auth: { readonly apiKeys: SecretKeys; readonly adminApiKeys: SecretKeys };
+}
+
+export interface LoadedConfig {
+  readonly config: ServiceConfig;
+  /** Non-fatal findings (retired or deprecated variables), one sentence each. */
+  readonly warnings: readonly string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The convict schema: names, docs, env mapping and sensitivity of every key. */
+function convictSchema(): Record<string, convict.SchemaObj> {
+  const schema: Record<string, convict.SchemaObj> = {};
+  for (const [key, s] of [['environment', ENVIRONMENT_SETTING] as const, ...Object.entries(S)]) {
+    schema[key] = {
+      doc: s.doc,
+      // Validation happens in `loadServiceConfig`, which keeps the raw text for messages.
+      format: '*',
+      default: null,
+      nullable: true,
+      env: s.env,
+      ...(s.sensitive ? { sensitive: true } : {}),
+    };
+  }
+  return schema;
+}
+
+export function detectPlatform(env: Env): Platform {
+  if (env.K_SERVICE) return 'cloud-run';
+  if (env.KUBERNETES_SERVICE_HOST) return 'kubernetes';
+  return 'local';
+}
+
+/**
+ * Loads and validates the service configuration from `env`. Throws `ConfigError` listing every
+ * problem (variable, value, expected) when anything is wrong; the caller exits 78.
+ */
+export function loadServiceConfig(env: Env = process.env): LoadedConfig {
+  // convict reads the env through the schema; the raw strings are validated below.
+  const raw: { validate(o: object): void; getProperties(): Record<string, unknown> } = convict(
+    convictSchema(),
+    { env: { ...env } as NodeJS.ProcessEnv, args: [] },
+  );
+  raw.validate({ allowed: 'strict' });
+  const values = raw.getProperties();
+  const rawEnv: Record<string, string | undefined> = {};
+  for (const [key, s] of [['environment', ENVIRONMENT_SETTING] as const, ...Object.entries(S)]) {
+    const v = values[key];
+    rawEnv[s.env] = typeof v === 'string' ? v : undefined;
+  }
+
+  const problems = new ProblemList();
+  const warnings: string[] = [];
+  const platform = detectPlatform(rawEnv);
+
+  let environment = problems.read(rawEnv, 'ENVIRONMENT', ENVIRONMENT_SETTING.parse);
+  if (environment === undefined && rawEnv.ENVIRONMENT === undefined) {
+    if (platform === 'cloud-run') {
+      problems.add('ENVIRONMENT', undefined, `one of ${ENVIRONMENTS.join(', ')} (required on Cloud Run)`);
+    }
+    environment = 'development';
+  }
+  const ctx: PresetContext = { environment: environment ?? 'development', platform };
+
+  const get = <K extends keyof Settings>(key: K): ValueOf<K> => {
+    const s = S[key] as unknown as Setting<ValueOf<K>>;
+    const v = problems.read(rawEnv, s.env, s.parse);
+    return (v ?? s.preset(ctx)) as ValueOf<K>;
+  };
+
+  const resources = {
+    memoryLimitMb: get('memoryLimitMb'),
+    cpuLimit: get('cpuLimit'),
+    minInstances: get('minInstances'),
+    maxInstances: get('maxInstances'),
+    concurrency: get('concurrency'),
+    timeoutSeconds: get('timeoutSeconds'),
+  };
+  if (
+    rawEnv.MIN_INSTANCES !== undefined &&
+    resources.minInstances !== null &&
+    resources.maxInstances !== null &&
+    resources.minInstances > resources.maxInstances
+  ) {
+    problems.add('MIN_INSTANCES', rawEnv.MIN_INSTANCES, `at most MAX_INSTANCES (${resources.maxInstances})`);
+  } else if (resources.minInstances > resources.maxInstances) {
+    problems.add('MAX_INSTANCES', rawEnv.MAX_INSTANCES, `at least MIN_INSTANCES (${resources.minInstances})`);
+  }
+
+  const rateLimitPerMinute = readRateLimit(rawEnv, problems, warnings, get('rateLimitPerMinute'));
+
+  const drain = {
+    preCloseDelayMs: get('drainPreCloseDelayMs'),
+    timeoutMs: get('drainTimeoutMs'),
+    handlersTimeoutMs: get('shutdownHandlersTimeoutMs'),
+  };
+  const limit = PLATFORM_DRAIN_LIMIT_MS[platform];
+  const drainSum = drain.preCloseDelayMs + drain.timeoutMs + drain.handlersTimeoutMs;
+  if (limit !== null && drainSum >= limit) {
+    problems.add(
+      'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS',
+      `${drain.preCloseDelayMs} + ${drain.timeoutMs} + ${drain.handlersTimeoutMs} = ${drainSum}`,
+      `a sum below ${limit} ms, the ${platform === 'cloud-run' ? 'Cloud Run SIGTERM-to-SIGKILL window (10 s) less a margin' : 'Kubernetes default termination grace period (30 s)'}`,
+    );
+  }
+
+  const health = {
+    intervalMs: get('healthIntervalMs'),
+    checkTimeoutMs: get('healthCheckTimeoutMs'),
+    memoryDegradedRatio: get('memoryDegradedRatio'),
+    memoryUnhealthyRatio: get('memoryUnhealthyRatio'),
+    eventLoopDegradedMs: get('eventLoopDegradedMs'),
+    eventLoopUnhealthyMs: get('eventLoopUnhealthyMs'),
+    cpuDegradedRatio: get('cpuDegradedRatio'),
+  };
+  if (health.memoryDegradedRatio >= health.memoryUnhealthyRatio) {
+    problems.add(
+      'MEMORY_DEGRADED_RATIO',
+      String(health.memoryDegradedRatio),
+      `less than MEMORY_UNHEALTHY_RATIO (${health.memoryUnhealthyRatio})`,
+    );
+  }
+  if (health.eventLoopDegradedMs >= health.eventLoopUnhealthyMs) {
+    problems.add(
+      'EVENT_LOOP_DELAY_DEGRADED_MS',
+      String(health.eventLoopDegradedMs),
+      `less than EVENT_LOOP_DELAY_UNHEALTHY_MS (${health.eventLoopUnhealthyMs})`,
+    );
+  }
+
+  const apiKeys = readKeys(rawEnv, problems, 'API_KEYS', 'API_KEYS_FILE', null);
+  const adminApiKeys = readKeys(rawEnv, problems, 'ADMIN_API_KEYS', 'ADMIN_API_KEYS_FILE', 'ADMIN_API_KEY');
+  if (rawEnv.ADMIN_API_KEY !== undefined) {
+    warnings.push('ADMIN_API_KEY is deprecated; use ADMIN_API_KEYS (comma-separated) or ADMIN_API_KEYS_FILE');
+  }
+
+  for (const [variable, replacement] of Object.entries(RETIRED_VARIABLES)) {
+    if (env[variable] !== undefined) {
+      warnings.push(`${variable} is no longer read; use ${replacement}`);
+    }
+  }
+
+  const logLevel = get('logLevel');
+  const config: ServiceConfig = {
+    environment: ctx.environment as Environment,
+    platform,
+    logLevel,
+    prettyLogs: problems.read(rawEnv, 'LOG_PRETTY', booleanText) ?? null,
+    port: get('port'),
+    host: get('host'),
+    project: get('project'),
+    serviceName: get('serviceName'),
+    revision: get('revision'),
+    modelPath: get('modelPath'),
+    resources,
+    rateLimitPerMinute,
+    drain,
+    http: { keepAliveTimeoutMs: get('keepAliveTimeoutMs') },
+    input: { maxInputLength: get('maxInputLength'), maxBatchSize: get('maxBatchSize') },
+    health,
+    auth: { apiKeys, adminApiKeys },
+  };
+  problems.throwIfAny();
+  return { config, warnings };
+}
+
+function readRateLimit(env: Env, problems: ProblemList, warnings: string[], current: number): number {
+  const alias = problems.read(env, 'MAX_REQUESTS_PER_MINUTE', S.maxRequestsPerMinute.parse);
+  if (alias === undefined) return current;
+  if (env.RATE_LIMIT_PER_MINUTE === undefined || env.RATE_LIMIT_PER_MINUTE === '') {
+    warnings.push('MAX_REQUESTS_PER_MINUTE is deprecated; use RATE_LIMIT_PER_MINUTE');
+    return alias;
+  }
+  if (alias !== current) {
+    problems.add(
+      'MAX_REQUESTS_PER_MINUTE',
+      env.MAX_REQUESTS_PER_MINUTE,
+      `the same value as RATE_LIMIT_PER_MINUTE (${current}), or unset: it is a deprecated alias`,
+    );
+  } else {
+    warnings.push('MAX_REQUESTS_PER_MINUTE is deprecated; use RATE_LIMIT_PER_MINUTE');
+  }
+  return current;
+}
+
+function splitKeys(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+}
+
+/**
+ * Reads a key set from its variable, its `_FILE` form or a deprecated single-key alias. Setting
+ * more than one source is an error: which one wins would be a guess.
+ */
+function readKeys(
+  env: Env,
+  problems: ProblemList,
+  variable: string,
+  fileVariable: string,
+  aliasVariable: string | null,
+): SecretKeys {
+  const sources = [variable, fileVariable, aliasVariable].filter(
+    (v): v is string => v !== null && env[v] !== undefined && env[v] !== '',
+  );
+  if (sources.length > 1) {
+    for (const v of sources.slice(1)) {
+      problems.add(v, v === fileVariable ? env[v] : '[redacted]', `unset when ${sources[0]} is set (use one source)`);
+    }
+    return new SecretKeys([], null);
+  }
+  const source = sources[0];
+  if (source === undefined) return new SecretKeys([], null);
+  let keys: string[];
+  let path: string | undefined;
+  if (source === fileVariable) {
+    path = env[fileVariable] as string;
+    try {
+      keys = splitKeys(readFileSync(path, 'utf8'));
+    } catch (e) {
+      problems.add(fileVariable, path, `a readable file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      return new SecretKeys([], null);
+    }
+  } else {
+    keys = splitKeys(env[source] as string);
+  }
+  if (keys.length === 0) {
+    problems.add(source, source === fileVariable ? path : '[redacted]', 'at least one key');
+  }
+  const short = keys.filter((k) => k.length < MIN_API_KEY_LENGTH).length;
+  if (short > 0) {
+    problems.add(
+      source,
+      source === fileVariable ? path : '[redacted]',
+      `keys of at least ${MIN_API_KEY_LENGTH} characters (${short} shorter)`,
+    );
+  }
+  return new SecretKeys(keys, path === undefined ? { variable: source } : { variable: source, path });
+}
+
+/** Rows for the README's configuration table, from the schema's docs. */
+export function configurationTable(): { variable: string; default: string; doc: string }[] {
+  const schema = convict(convictSchema(), { env: {}, args: [] }).getSchema() as unknown as {
+    _cvtProperties: Record<string, { doc: string; env: string }>;
+  };
+  const all = [ENVIRONMENT_SETTING, ...Object.values(S)] as Setting<unknown>[];
+  return Object.values(schema._cvtProperties).map((p) => {
+    const s = all.find((x) => x.env === p.env);
+    return { variable: p.env, default: s?.defaultDoc ?? '', doc: p.doc };
+  });
+}
+
+export type { ConfigProblem };

@@ -1,0 +1,165 @@
+/**
+ * Socket and request accounting for the drain, at the `http.Server` level so it sees every request
+ * (probes, 404s, requests refused before routing) whatever the framework does.
+ *
+ * Why not `server.close()`: on Node 20 it also calls `closeIdleConnections()`, which destroys idle
+ * keep-alive sockets at once; a client that picked such a socket from its pool a moment earlier
+ * gets ECONNRESET (cloud-run-and-drain.md §3). Instead the listener is closed with
+ * `net.Server.prototype.close` and idle sockets are ended gracefully after a quiet period.
+ */
+import type { Server, ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+interface SocketState {
+  inFlight: number;
+  endTimer: unknown;
+  ended: boolean;
+}
+
+export interface ConnectionStats {
+  /** Requests whose response finished since the drain began. */
+  readonly finishedDuringDrain: number;
+  readonly inFlight: number;
+  readonly sockets: number;
+}
+
+export interface ConnectionTracker {
+  readonly inFlight: number;
+  stats(): ConnectionStats;
+  /** From now on every response not yet started carries `Connection: close`. */
+  markDraining(): void;
+  /** Stops accepting new connections without touching existing sockets. */
+  stopAccepting(): void;
+  /**
+   * Ends (FIN, not RST) every socket that stays idle for `quietMs`; sockets that become idle later
+   * get the same treatment. A request arriving during the quiet period is served or refused
+   * normally, and its response closes the socket.
+   */
+  endIdleSockets(quietMs: number): void;
+  /** Resolves once no request is in flight and no idle socket is waiting to be ended. */
+  whenQuiet(): Promise<void>;
+  /** Destroys every remaining socket; returns how many requests were still in flight. */
+  destroyAll(): number;
+}
+
+export function trackConnections(server: Server, timers: Timers = realTimers): ConnectionTracker {
+  const sockets = new Map<Socket, SocketState>();
+  const unsentResponses = new Set<ServerResponse>();
+  let inFlight = 0;
+  let draining = false;
+  let quietMs: number | null = null;
+  let pendingEnds = 0;
+  let finishedDuringDrain = 0;
+  let quietWaiters: (() => void)[] = [];
+
+  const settle = (): void => {
+    if (inFlight === 0 && pendingEnds === 0 && quietWaiters.length > 0) {
+      const waiters = quietWaiters;
+      quietWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+
+  const cancelEnd = (st: SocketState): void => {
+    if (st.endTimer !== undefined) {
+      timers.clearTimeout(st.endTimer);
+      st.endTimer = undefined;
+      pendingEnds--;
+    }
+  };
+
+  const scheduleEnd = (socket: Socket, st: SocketState): void => {
+    if (quietMs === null || st.ended || st.inFlight > 0 || st.endTimer !== undefined) return;
+    if (socket.destroyed) return;
+    pendingEnds++;
+    st.endTimer = timers.setTimeout(() => {
+      st.endTimer = undefined;
+      pendingEnds--;
+      if (st.inFlight === 0 && !socket.destroyed) {
+        st.ended = true;
+        socket.end();
+      }
+      settle();
+    }, quietMs);
+  };
+
+  server.on('connection', (socket: Socket) => {
+    const st: SocketState = { inFlight: 0, endTimer: undefined, ended: false };
+    sockets.set(socket, st);
+    socket.once('close', () => {
+      cancelEnd(st);
+      sockets.delete(socket);
+      settle();
+    });
+    // A connection that slipped in just before the listener closed is idle too.
+    if (quietMs !== null) scheduleEnd(socket, st);
+  });
+
+  // Prepended so the count and the Connection header are in place before any handler runs.
+  server.prependListener('request', (req, res) => {
+    const socket = req.socket;
+    const st = sockets.get(socket);
+    inFlight++;
+    if (st) {
+      st.inFlight++;
+      cancelEnd(st);
+    }
+    if (draining) res.setHeader('Connection', 'close');
+    else unsentResponses.add(res);
+    res.once('close', () => {
+      inFlight--;
+      unsentResponses.delete(res);
+      if (draining && res.writableFinished) finishedDuringDrain++;
+      if (st) {
+        st.inFlight--;
+        if (st.inFlight === 0) scheduleEnd(socket, st);
+      }
+      settle();
+    });
+  });
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    stats: () => ({ finishedDuringDrain, inFlight, sockets: sockets.size }),
+    markDraining() {
+      draining = true;
+      for (const res of unsentResponses) {
+        if (!res.headersSent) res.setHeader('Connection', 'close');
+      }
+      unsentResponses.clear();
+    },
+    stopAccepting() {
+      if (server.listening) NetServer.prototype.close.call(server);
+    },
+    endIdleSockets(ms: number) {
+      quietMs = ms;
+      for (const [socket, st] of sockets) scheduleEnd(socket, st);
+    },
+    whenQuiet() {
+      return new Promise<void>((resolve) => {
+        quietWaiters.push(resolve);
+        settle();
+      });
+    },
+    destroyAll() {
+      const abandoned = inFlight;
+      for (const [socket, st] of sockets) {
+        cancelEnd(st);
+        socket.destroy();
+      }
+      return abandoned;
+    },
+  };
+}

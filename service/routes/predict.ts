@@ -1,0 +1,162 @@
+/**
+ * The seed system's prediction API, fixed: nothing is stripped from the text (the old sanitizer
+ * ate apostrophes), over-long text is rejected rather than truncated, one bad batch item no longer
+ * fails the whole batch, and the body's request_id is the X-Request-Id header's.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { describeValue } from '../../lib/errors.js';
+import type { AppDeps } from '../app.js';
+import { ServiceError } from '../errors.js';
+import type { Model } from '../model/model.js';
+import { NOT_READY_RETRY_AFTER_S } from './probes.js';
+
+export interface Prediction {
+  readonly emotion: string;
+  readonly confidence: number;
+  readonly emotions: readonly { emotion: string; confidence: number }[];
+  readonly predicted: readonly string[];
+}
+
+/** Labels sorted by score; `predicted` holds those over their threshold, or the top one. */
+export function toPrediction(model: Model, scores: readonly number[]): Prediction {
+  const emotions = model.labels
+    .map((emotion, i) => ({ emotion, confidence: scores[i] ?? 0 }))
+    .sort((a, b) => b.confidence - a.confidence);
+  const top = emotions[0] ?? { emotion: '', confidence: 0 };
+  const predicted = emotions
+    .filter((e) => e.confidence >= (model.thresholds[model.labels.indexOf(e.emotion)] ?? 0.5))
+    .map((e) => e.emotion);
+  return {
+    emotion: top.emotion,
+    confidence: top.confidence,
+    emotions,
+    predicted: predicted.length > 0 ? predicted : [top.emotion],
+  };
+}
+
+/** Validates one text; the message names the field and never echoes the text (privacy). */
+export function checkText(value: unknown, field: string, maxLength: number): ServiceError | null {
+  if (typeof value !== 'string') {
+    return new ServiceError(
+      'SVC_ERR_INPUT_INVALID',
+      `field "${field}" is ${value === null ? 'null' : typeof value === 'object' ? describeValue(value) : `a ${typeof value}`}; expected a string`,
+      { field },
+    );
+  }
+  if (value.length === 0) {
+    return new ServiceError('SVC_ERR_INPUT_INVALID', `field "${field}" is empty; expected non-empty text`, { field });
+  }
+  if (value.trim() === '') {
+    return new ServiceError(
+      'SVC_ERR_INPUT_INVALID',
+      `field "${field}" is whitespace only; expected text with at least one non-space character`,
+      { field },
+    );
+  }
+  // Code points, not UTF-16 units: an emoji counts once.
+  let codePoints = 0;
+  for (const _ of value) codePoints++;
+  if (codePoints > maxLength) {
+    return new ServiceError(
+      'SVC_ERR_INPUT_INVALID',
+      `field "${field}" has ${codePoints} code points; expected at most ${maxLength} (text is never truncated)`,
+      { field },
+    );
+  }
+  return null;
+}
+
+function summarize(texts: readonly unknown[]): { length: number; sha256: string }[] {
+  return texts.map((t) =>
+    typeof t === 'string'
+      ? { length: t.length, sha256: createHash('sha256').update(t).digest('hex').slice(0, 16) }
+      : { length: -1, sha256: '' },
+  );
+}
+
+export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { maxInputLength, maxBatchSize } = deps.config.input;
+
+  const requireModel = (request: FastifyRequest): Model => {
+    const model = deps.getModel();
+    if (!model) {
+      request.log.debug({ event: 'predict.not_ready' }, 'predict before the model is ready');
+      throw new ServiceError('SVC_ERR_MODEL_NOT_READY', 'the model is still loading; retry shortly');
+    }
+    return model;
+  };
+
+  app.post<{ Body: { text: unknown } }>(
+    '/predict',
+    {
+      schema: {
+        body: { type: 'object', required: ['text'], properties: { text: {} } },
+      },
+    },
+    async (request, reply) => {
+      const { text } = request.body;
+      request.inputSummary = summarize([text]);
+      const invalid = checkText(text, 'text', maxInputLength);
+      if (invalid) throw invalid;
+      const model = requireModelOr503(request, reply, requireModel);
+      const [scores] = await model.predict([text as string]);
+      return {
+        text,
+        ...toPrediction(model, scores ?? []),
+        request_id: request.id,
+        model_version: model.version,
+      };
+    },
+  );
+
+  app.post<{ Body: { texts: unknown[] } }>(
+    '/predict_batch',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['texts'],
+          properties: { texts: { type: 'array', minItems: 1, maxItems: maxBatchSize } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { texts } = request.body;
+      request.inputSummary = summarize(texts);
+      const checks = texts.map((t, i) => checkText(t, `texts[${i}]`, maxInputLength));
+      const validIdx = checks.flatMap((c, i) => (c === null ? [i] : []));
+      if (validIdx.length === 0) {
+        const first = checks[0] as ServiceError;
+        throw new ServiceError('SVC_ERR_INPUT_INVALID', `no valid text in "texts"; first problem: ${first.message}`, {
+          field: first.field ?? 'texts',
+        });
+      }
+      const model = requireModelOr503(request, reply, requireModel);
+      const rows = await model.predict(validIdx.map((i) => texts[i] as string));
+      const byIndex = new Map(validIdx.map((i, k) => [i, rows[k] ?? []]));
+      return {
+        results: texts.map((t, index) => {
+          const err = checks[index];
+          if (err) return { index, error: { code: err.code, message: err.message, field: err.field } };
+          return { index, text: t, ...toPrediction(model, byIndex.get(index) ?? []) };
+        }),
+        model_version: model.version,
+        request_id: request.id,
+      };
+    },
+  );
+}
+
+function requireModelOr503(
+  request: FastifyRequest,
+  reply: { header(name: string, value: string): unknown },
+  requireModel: (r: FastifyRequest) => Model,
+): Model {
+  try {
+    return requireModel(request);
+  } catch (e) {
+    reply.header('retry-after', String(NOT_READY_RETRY_AFTER_S));
+    throw e;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Probes. No path ends in "z": Cloud Run reserves such paths. Probe endpoints are public on Cloud
+ * Run, so bodies carry states and numbers, never secrets.
+ *
+ * | path | 200 | 503 |
+ * |---|---|---|
+ * | /health/live | the event loop turns (always, even while draining or overloaded) | never |
+ * | /health/startup | the model loaded and a warm-up inference passed | before that |
+ * | /health/ready | ready and not unhealthy | starting, draining or unhealthy (+ Retry-After) |
+ * | /health | healthy or degraded | unhealthy or draining |
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+import type { ConnectionTracker } from '../lifecycle/connections.js';
+import { SERVICE_IS_DRAINING, SERVICE_IS_READY, SERVICE_IS_STARTING } from '../lifecycle/state.js';
+
+const probe = { config: { probe: true } } as const;
+export const NOT_READY_RETRY_AFTER_S = 5;
+
+export function registerProbeRoutes(app: FastifyInstance, deps: AppDeps, connections: ConnectionTracker): void {
+  const { lifecycle, health } = deps;
+
+  app.get('/health/live', probe, async () => ({ status: 'SERVICE_IS_ALIVE', state: lifecycle.state }));
+
+  app.get('/health/startup', probe, async (_request, reply) => {
+    if (lifecycle.state === SERVICE_IS_STARTING) {
+      reply.code(503).header('retry-after', String(NOT_READY_RETRY_AFTER_S));
+    }
+    return { status: lifecycle.state };
+  });
+
+  app.get('/health/ready', probe, async (_request, reply) => {
+    const state = lifecycle.state;
+    const unhealthy = health.snapshot().status === 'unhealthy';
+    if (state === SERVICE_IS_READY && !unhealthy) return { status: SERVICE_IS_READY };
+    const reason = state === SERVICE_IS_READY ? 'unhealthy' : state === SERVICE_IS_DRAINING ? 'draining' : 'starting';
+    reply
+      .code(503)
+      .header('retry-after', String(state === SERVICE_IS_DRAINING ? 1 : NOT_READY_RETRY_AFTER_S));
+    return { status: state === SERVICE_IS_READY ? 'SERVICE_IS_UNHEALTHY' : state, reason };
+  });
+
+  app.get('/health', probe, async (_request, reply) => {
+    const snap = health.snapshot();
+    const status = lifecycle.state === SERVICE_IS_DRAINING ? 'draining' : snap.status;
+    if (status === 'unhealthy' || status === 'draining') reply.code(503);
+    const model = deps.getModel();
+    return {
+      status,
+      checks: snap.checks,
+      uptime_s: Math.round((Date.now() - lifecycle.startedAt) / 100) / 10,
+      version: {
+        service: deps.serviceVersion,
+        model: model ? `${model.name}@${model.version}` : null,
+        ...(deps.config.revision ? { revision: deps.config.revision } : {}),
+      },
+      // Excludes this probe itself.
+      in_flight: Math.max(0, connections.inFlight - 1),
+    };
+  });
+}
