@@ -95,7 +95,11 @@ export class ProblemList {
     this.problems.push({ variable, value, expected });
   }
 
-  read<T>(env: Readonly<Record<string, string | undefined>>, variable: string, parse: Parser<T>): T | undefined {
+  read<T>(
+    env: Readonly<Record<string, string | undefined>>,
+    variable: string,
+    parse: Parser<T>,
+  ): T | undefined {
     const raw = env[variable];
     if (raw === undefined || raw === '') return undefined;
     try {

@@ -3,7 +3,7 @@
  * RFC 3339 `time`, so the logging agent lifts them into the LogEntry (gcp-formats.md §7).
  * Lifecycle lines carry a stable `event` field that log-based metrics and tests match on.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 
 const SEVERITY: Readonly<Record<string, string>> = {
@@ -46,7 +46,12 @@ export function createLogger(options: LoggerOptions): Logger {
       },
       // Belt and braces: nothing should log these, and if something does they never leave.
       redact: {
-        paths: ['headers["x-api-key"]', 'headers.authorization', '*.headers["x-api-key"]', '*.headers.authorization'],
+        paths: [
+          'headers["x-api-key"]',
+          'headers.authorization',
+          '*.headers["x-api-key"]',
+          '*.headers.authorization',
+        ],
         censor: '[redacted]',
       },
     },

@@ -31,7 +31,10 @@ export function traceFields(
     if (c) {
       traceId = c[1]?.toLowerCase();
       // Cloud Trace spans are decimal; Cloud Logging wants 16 hex digits.
-      spanId = c[2] === undefined ? undefined : BigInt.asUintN(64, BigInt(c[2])).toString(16).padStart(16, '0');
+      spanId =
+        c[2] === undefined
+          ? undefined
+          : BigInt.asUintN(64, BigInt(c[2])).toString(16).padStart(16, '0');
       sampled = c[3] === undefined ? undefined : c[3] === '1';
     }
   }

@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify';
 import { RunwatchError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -58,8 +59,11 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const { config, lifecycle } = deps;
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    disableRequestLogging: true,
-    requestIdLogLabel: 'request_id',
+    // Request lines are ours (onResponse below), shaped for Cloud Logging.
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'request_id',
+    }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -73,6 +77,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
   const connections = trackConnections(app.server);
+  // JSON only: a text/plain body gets 415 rather than a confusing schema error.
+  app.removeContentTypeParser('text/plain');
 
   app.decorateRequest('inputSummary', null);
 
@@ -83,7 +89,10 @@ export function buildApp(deps: AppDeps): BuiltApp {
     if (lifecycle.phase === 'closing' && request.routeOptions.config.probe !== true) {
       lifecycle.noteRefused();
       reply.header('retry-after', String(DRAIN_RETRY_AFTER_S));
-      throw new ServiceError('SVC_ERR_DRAINING', 'this instance is shutting down; retry the request');
+      throw new ServiceError(
+        'SVC_ERR_DRAINING',
+        'this instance is shutting down; retry the request',
+      );
     }
   });
 
@@ -114,12 +123,19 @@ export function buildApp(deps: AppDeps): BuiltApp {
   });
 
   app.setNotFoundHandler((request) => {
-    throw new ServiceError('SVC_ERR_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);
+    throw new ServiceError(
+      'SVC_ERR_NOT_FOUND',
+      `no route for ${request.method} ${request.url.split('?')[0]}`,
+    );
   });
 
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const mapped = toServiceError(error);
-    if (mapped.statusCode >= 500 && mapped.code !== 'SVC_ERR_DRAINING' && mapped.code !== 'SVC_ERR_MODEL_NOT_READY') {
+    if (
+      mapped.statusCode >= 500 &&
+      mapped.code !== 'SVC_ERR_DRAINING' &&
+      mapped.code !== 'SVC_ERR_MODEL_NOT_READY'
+    ) {
       request.log.error({ event: 'http.error', err: error, code: mapped.code }, mapped.message);
     }
     return sendError(request, reply, mapped);
@@ -135,7 +151,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
 function toServiceError(error: FastifyError | Error): RunwatchError {
   if (error instanceof RunwatchError) {
     if (error.code.startsWith('MDL_ERR')) {
-      return new ServiceError('SVC_ERR_INFERENCE_FAILED', 'the model failed to score the input', { cause: error });
+      return new ServiceError('SVC_ERR_INFERENCE_FAILED', 'the model failed to score the input', {
+        cause: error,
+      });
     }
     return error;
   }
@@ -143,7 +161,10 @@ function toServiceError(error: FastifyError | Error): RunwatchError {
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ServiceError('SVC_ERR_BODY_INVALID_JSON', `the body is not valid JSON: ${e.message}`);
+      return new ServiceError(
+        'SVC_ERR_BODY_INVALID_JSON',
+        `the body is not valid JSON: ${e.message}`,
+      );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ServiceError('SVC_ERR_BODY_TOO_LARGE', e.message);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -197,7 +218,11 @@ function validationMessage(v: AjvIssue | undefined, field: string): string {
   }
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: RunwatchError): FastifyReply {
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: RunwatchError,
+): FastifyReply {
   if (error.code === 'SVC_ERR_DRAINING') reply.header('retry-after', String(DRAIN_RETRY_AFTER_S));
   return reply
     .code(error.statusCode)

@@ -16,12 +16,14 @@ const env: Record<string, string | undefined> = { ...process.env };
 if (values.env !== undefined) env.ENVIRONMENT = values.env;
 if (values.platform !== undefined) {
   if (!(PLATFORMS as readonly string[]).includes(values.platform)) {
-    process.stderr.write(`--platform=${JSON.stringify(values.platform)}: expected one of ${PLATFORMS.join(', ')}\n`);
+    process.stderr.write(
+      `--platform=${JSON.stringify(values.platform)}: expected one of ${PLATFORMS.join(', ')}\n`,
+    );
     process.exit(EXIT_CONFIG);
   }
   delete env.K_SERVICE;
   delete env.KUBERNETES_SERVICE_HOST;
-  if (values.platform === 'cloud-run') env.K_SERVICE = env.K_SERVICE_NAME ?? 'runwatch';
+  if (values.platform === 'cloud-run') env.K_SERVICE = 'runwatch';
   if (values.platform === 'kubernetes') env.KUBERNETES_SERVICE_HOST = '10.0.0.1';
 }
 if (env.ENVIRONMENT === undefined) {

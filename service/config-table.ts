@@ -10,7 +10,8 @@ export const CONFIG_END = '<!-- config:end -->';
 
 export function renderConfigTable(): string {
   const rows = configurationTable().map(
-    (r) => `| \`${r.variable}\` | ${r.default.replace(/\|/g, '\\|')} | ${r.doc.replace(/\|/g, '\\|')} |`,
+    (r) =>
+      `| \`${r.variable}\` | ${r.default.replace(/\|/g, '\\|')} | ${r.doc.replace(/\|/g, '\\|')} |`,
   );
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }
@@ -18,7 +19,8 @@ export function renderConfigTable(): string {
 export function replaceConfigSection(readme: string): string {
   const start = readme.indexOf(CONFIG_START);
   const end = readme.indexOf(CONFIG_END);
-  if (start < 0 || end < start) throw new Error(`README lacks the markers ${CONFIG_START} … ${CONFIG_END}`);
+  if (start < 0 || end < start)
+    throw new Error(`README lacks the markers ${CONFIG_START} … ${CONFIG_END}`);
   return `${readme.slice(0, start + CONFIG_START.length)}\n${renderConfigTable()}\n${readme.slice(end)}`;
 }
 

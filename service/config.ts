@@ -397,7 +397,11 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
   let environment = problems.read(rawEnv, 'ENVIRONMENT', ENVIRONMENT_SETTING.parse);
   if (environment === undefined && rawEnv.ENVIRONMENT === undefined) {
     if (platform === 'cloud-run') {
-      problems.add('ENVIRONMENT', undefined, `one of ${ENVIRONMENTS.join(', ')} (required on Cloud Run)`);
+      problems.add(
+        'ENVIRONMENT',
+        undefined,
+        `one of ${ENVIRONMENTS.join(', ')} (required on Cloud Run)`,
+      );
     }
     environment = 'development';
   }
@@ -423,9 +427,17 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     resources.maxInstances !== null &&
     resources.minInstances > resources.maxInstances
   ) {
-    problems.add('MIN_INSTANCES', rawEnv.MIN_INSTANCES, `at most MAX_INSTANCES (${resources.maxInstances})`);
+    problems.add(
+      'MIN_INSTANCES',
+      rawEnv.MIN_INSTANCES,
+      `at most MAX_INSTANCES (${resources.maxInstances})`,
+    );
   } else if (resources.minInstances > resources.maxInstances) {
-    problems.add('MAX_INSTANCES', rawEnv.MAX_INSTANCES, `at least MIN_INSTANCES (${resources.minInstances})`);
+    problems.add(
+      'MAX_INSTANCES',
+      rawEnv.MAX_INSTANCES,
+      `at least MIN_INSTANCES (${resources.minInstances})`,
+    );
   }
 
   const rateLimitPerMinute = readRateLimit(rawEnv, problems, warnings, get('rateLimitPerMinute'));
@@ -470,9 +482,17 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
   }
 
   const apiKeys = readKeys(rawEnv, problems, 'API_KEYS', 'API_KEYS_FILE', null);
-  const adminApiKeys = readKeys(rawEnv, problems, 'ADMIN_API_KEYS', 'ADMIN_API_KEYS_FILE', 'ADMIN_API_KEY');
+  const adminApiKeys = readKeys(
+    rawEnv,
+    problems,
+    'ADMIN_API_KEYS',
+    'ADMIN_API_KEYS_FILE',
+    'ADMIN_API_KEY',
+  );
   if (rawEnv.ADMIN_API_KEY !== undefined) {
-    warnings.push('ADMIN_API_KEY is deprecated; use ADMIN_API_KEYS (comma-separated) or ADMIN_API_KEYS_FILE');
+    warnings.push(
+      'ADMIN_API_KEY is deprecated; use ADMIN_API_KEYS (comma-separated) or ADMIN_API_KEYS_FILE',
+    );
   }
 
   for (const [variable, replacement] of Object.entries(RETIRED_VARIABLES)) {
@@ -505,7 +525,12 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
   return { config, warnings };
 }
 
-function readRateLimit(env: Env, problems: ProblemList, warnings: string[], current: number): number {
+function readRateLimit(
+  env: Env,
+  problems: ProblemList,
+  warnings: string[],
+  current: number,
+): number {
   const alias = problems.read(env, 'MAX_REQUESTS_PER_MINUTE', S.maxRequestsPerMinute.parse);
   if (alias === undefined) return current;
   if (env.RATE_LIMIT_PER_MINUTE === undefined || env.RATE_LIMIT_PER_MINUTE === '') {
@@ -547,7 +572,11 @@ function readKeys(
   );
   if (sources.length > 1) {
     for (const v of sources.slice(1)) {
-      problems.add(v, v === fileVariable ? env[v] : '[redacted]', `unset when ${sources[0]} is set (use one source)`);
+      problems.add(
+        v,
+        v === fileVariable ? env[v] : '[redacted]',
+        `unset when ${sources[0]} is set (use one source)`,
+      );
     }
     return new SecretKeys([], null);
   }
@@ -560,7 +589,11 @@ function readKeys(
     try {
       keys = splitKeys(readFileSync(path, 'utf8'));
     } catch (e) {
-      problems.add(fileVariable, path, `a readable file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      problems.add(
+        fileVariable,
+        path,
+        `a readable file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
       return new SecretKeys([], null);
     }
   } else {
@@ -577,7 +610,10 @@ function readKeys(
       `keys of at least ${MIN_API_KEY_LENGTH} characters (${short} shorter)`,
     );
   }
-  return new SecretKeys(keys, path === undefined ? { variable: source } : { variable: source, path });
+  return new SecretKeys(
+    keys,
+    path === undefined ? { variable: source } : { variable: source, path },
+  );
 }
 
 /** Rows for the README's configuration table, from the schema's docs. */

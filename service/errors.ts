@@ -5,15 +5,27 @@
 import { type ErrorSpec, RunwatchError } from '../lib/errors.js';
 
 export const SERVICE_ERRORS = {
-  SVC_ERR_INPUT_INVALID: { status: 400, meaning: 'A request field is missing, of the wrong type, empty or too long; `field` names it.' },
+  SVC_ERR_INPUT_INVALID: {
+    status: 400,
+    meaning: 'A request field is missing, of the wrong type, empty or too long; `field` names it.',
+  },
   SVC_ERR_BODY_INVALID_JSON: { status: 400, meaning: 'The body is not valid JSON.' },
   SVC_ERR_BODY_TOO_LARGE: { status: 413, meaning: 'The body is larger than the server accepts.' },
   SVC_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },
   SVC_ERR_NOT_FOUND: { status: 404, meaning: 'No such route.' },
-  SVC_ERR_MODEL_NOT_READY: { status: 503, meaning: 'The model is still loading or warming up; retry after `Retry-After`.' },
-  SVC_ERR_DRAINING: { status: 503, meaning: 'The instance is shutting down; retry (on another instance) after `Retry-After`.' },
+  SVC_ERR_MODEL_NOT_READY: {
+    status: 503,
+    meaning: 'The model is still loading or warming up; retry after `Retry-After`.',
+  },
+  SVC_ERR_DRAINING: {
+    status: 503,
+    meaning: 'The instance is shutting down; retry (on another instance) after `Retry-After`.',
+  },
   SVC_ERR_INFERENCE_FAILED: { status: 500, meaning: 'The model runtime failed on valid input.' },
-  SVC_ERR_INTERNAL: { status: 500, meaning: 'An unexpected server error; the log line with the same request_id has the cause.' },
+  SVC_ERR_INTERNAL: {
+    status: 500,
+    meaning: 'An unexpected server error; the log line with the same request_id has the cause.',
+  },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;
@@ -21,7 +33,11 @@ export type ServiceErrorCode = keyof typeof SERVICE_ERRORS;
 export class ServiceError extends RunwatchError {
   declare readonly code: ServiceErrorCode;
 
-  constructor(code: ServiceErrorCode, message: string, options: { cause?: unknown; field?: string } = {}) {
+  constructor(
+    code: ServiceErrorCode,
+    message: string,
+    options: { cause?: unknown; field?: string } = {},
+  ) {
     super(code, SERVICE_ERRORS[code].status, message, options);
   }
 }

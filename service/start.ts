@@ -10,11 +10,17 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { buildApp } from './app.js';
 import { loadServiceConfig, type ServiceConfig } from './config.js';
 import { createDefaultChecks } from './lifecycle/checks/index.js';
-import { createDrainer, type Drainer, installDrainTriggers, type ProcessLike, type ShutdownHandler } from './lifecycle/drain.js';
+import {
+  createDrainer,
+  type Drainer,
+  installDrainTriggers,
+  type ProcessLike,
+  type ShutdownHandler,
+} from './lifecycle/drain.js';
 import { createHealthMonitor } from './lifecycle/health.js';
 import { createLifecycle, type Lifecycle } from './lifecycle/state.js';
-import type { Model } from './model/model.js';
 import { isModelPackageError } from './model/errors.js';
+import type { Model } from './model/model.js';
 import { loadModelPackage } from './model/onnx-model.js';
 
 /** Exit codes, as documented in the README. */
@@ -63,7 +69,10 @@ export async function startService(options: StartOptions): Promise<RunningServic
     if (!(e instanceof ConfigError)) throw e;
     const log = createLogger({ level: 'info' });
     for (const p of e.problems) {
-      log.error({ event: 'config.invalid', variable: p.variable, value: p.value, expected: p.expected }, formatProblem(p));
+      log.error(
+        { event: 'config.invalid', variable: p.variable, value: p.value, expected: p.expected },
+        formatProblem(p),
+      );
     }
     options.exit(EXIT.CONFIG);
     return null;
@@ -110,7 +119,13 @@ export async function startService(options: StartOptions): Promise<RunningServic
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
   log.info(
-    { event: 'server.listening', port, host: config.host, environment: config.environment, platform: config.platform },
+    {
+      event: 'server.listening',
+      port,
+      host: config.host,
+      environment: config.environment,
+      platform: config.platform,
+    },
     `listening on ${config.host}:${port}`,
   );
   health.start();

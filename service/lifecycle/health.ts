@@ -38,9 +38,7 @@ export function createHealthMonitor(opts: {
   const now = opts.now ?? Date.now;
   let current: HealthSnapshot = {
     status: 'unhealthy',
-    checks: Object.fromEntries(
-      checks.map((c) => [c.name, failed('not checked yet')] as const),
-    ),
+    checks: Object.fromEntries(checks.map((c) => [c.name, failed('not checked yet')] as const)),
     checkedAt: 0,
   };
   let timer: NodeJS.Timeout | undefined;
@@ -52,12 +50,17 @@ export function createHealthMonitor(opts: {
       return await Promise.race([
         Promise.resolve().then(() => c.check()),
         new Promise<never>((_, reject) => {
-          deadline = setTimeout(() => reject(new Error(`check did not answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-          deadline.unref();
+          deadline = setTimeout(
+            () => reject(new Error(`check did not answer within ${opts.timeoutMs} ms`)),
+            opts.timeoutMs,
+          );
         }),
       ]);
     } catch (err) {
-      log.error({ event: 'health.check.failed', check: c.name, err }, `health check ${c.name} failed`);
+      log.error(
+        { event: 'health.check.failed', check: c.name, err },
+        `health check ${c.name} failed`,
+      );
       return failed(err instanceof Error ? err.message : String(err));
     } finally {
       clearTimeout(deadline);
@@ -75,7 +78,10 @@ export function createHealthMonitor(opts: {
         checkedAt: now(),
       };
       if (current.status !== previous && current.checkedAt !== 0) {
-        log.info({ event: 'health.changed', from: previous, to: current.status }, `health is ${current.status}`);
+        log.info(
+          { event: 'health.changed', from: previous, to: current.status },
+          `health is ${current.status}`,
+        );
       }
       return current;
     })().finally(() => {

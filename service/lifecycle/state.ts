@@ -5,7 +5,10 @@
 export const SERVICE_IS_STARTING = 'SERVICE_IS_STARTING';
 export const SERVICE_IS_READY = 'SERVICE_IS_READY';
 export const SERVICE_IS_DRAINING = 'SERVICE_IS_DRAINING';
-export type ServiceState = typeof SERVICE_IS_STARTING | typeof SERVICE_IS_READY | typeof SERVICE_IS_DRAINING;
+export type ServiceState =
+  | typeof SERVICE_IS_STARTING
+  | typeof SERVICE_IS_READY
+  | typeof SERVICE_IS_DRAINING;
 
 /**
  * Drain phases. `serving`: normal. `pre-close`: readiness fails but requests are still served

@@ -45,7 +45,11 @@ export function checkText(value: unknown, field: string, maxLength: number): Ser
     );
   }
   if (value.length === 0) {
-    return new ServiceError('SVC_ERR_INPUT_INVALID', `field "${field}" is empty; expected non-empty text`, { field });
+    return new ServiceError(
+      'SVC_ERR_INPUT_INVALID',
+      `field "${field}" is empty; expected non-empty text`,
+      { field },
+    );
   }
   if (value.trim() === '') {
     return new ServiceError(
@@ -82,7 +86,10 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
     const model = deps.getModel();
     if (!model) {
       request.log.debug({ event: 'predict.not_ready' }, 'predict before the model is ready');
-      throw new ServiceError('SVC_ERR_MODEL_NOT_READY', 'the model is still loading; retry shortly');
+      throw new ServiceError(
+        'SVC_ERR_MODEL_NOT_READY',
+        'the model is still loading; retry shortly',
+      );
     }
     return model;
   };
@@ -128,9 +135,13 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
       const validIdx = checks.flatMap((c, i) => (c === null ? [i] : []));
       if (validIdx.length === 0) {
         const first = checks[0] as ServiceError;
-        throw new ServiceError('SVC_ERR_INPUT_INVALID', `no valid text in "texts"; first problem: ${first.message}`, {
-          field: first.field ?? 'texts',
-        });
+        throw new ServiceError(
+          'SVC_ERR_INPUT_INVALID',
+          `no valid text in "texts"; first problem: ${first.message}`,
+          {
+            field: first.field ?? 'texts',
+          },
+        );
       }
       const model = requireModelOr503(request, reply, requireModel);
       const rows = await model.predict(validIdx.map((i) => texts[i] as string));
@@ -138,7 +149,8 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
       return {
         results: texts.map((t, index) => {
           const err = checks[index];
-          if (err) return { index, error: { code: err.code, message: err.message, field: err.field } };
+          if (err)
+            return { index, error: { code: err.code, message: err.message, field: err.field } };
           return { index, text: t, ...toPrediction(model, byIndex.get(index) ?? []) };
         }),
         model_version: model.version,

@@ -17,10 +17,17 @@ import { SERVICE_IS_DRAINING, SERVICE_IS_READY, SERVICE_IS_STARTING } from '../l
 const probe = { config: { probe: true } } as const;
 export const NOT_READY_RETRY_AFTER_S = 5;
 
-export function registerProbeRoutes(app: FastifyInstance, deps: AppDeps, connections: ConnectionTracker): void {
+export function registerProbeRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  connections: ConnectionTracker,
+): void {
   const { lifecycle, health } = deps;
 
-  app.get('/health/live', probe, async () => ({ status: 'SERVICE_IS_ALIVE', state: lifecycle.state }));
+  app.get('/health/live', probe, async () => ({
+    status: 'SERVICE_IS_ALIVE',
+    state: lifecycle.state,
+  }));
 
   app.get('/health/startup', probe, async (_request, reply) => {
     if (lifecycle.state === SERVICE_IS_STARTING) {
@@ -33,7 +40,12 @@ export function registerProbeRoutes(app: FastifyInstance, deps: AppDeps, connect
     const state = lifecycle.state;
     const unhealthy = health.snapshot().status === 'unhealthy';
     if (state === SERVICE_IS_READY && !unhealthy) return { status: SERVICE_IS_READY };
-    const reason = state === SERVICE_IS_READY ? 'unhealthy' : state === SERVICE_IS_DRAINING ? 'draining' : 'starting';
+    const reason =
+      state === SERVICE_IS_READY
+        ? 'unhealthy'
+        : state === SERVICE_IS_DRAINING
+          ? 'draining'
+          : 'starting';
     reply
       .code(503)
       .header('retry-after', String(state === SERVICE_IS_DRAINING ? 1 : NOT_READY_RETRY_AFTER_S));

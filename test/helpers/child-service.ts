@@ -103,7 +103,12 @@ export async function startChild(
     if (seen) return Promise.resolve(seen);
     return new Promise<LogLine>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no "${event}" log line within ${timeoutMs} ms; stderr: ${errText}; lines: ${JSON.stringify(lines.slice(-5))}`)),
+        () =>
+          reject(
+            new Error(
+              `no "${event}" log line within ${timeoutMs} ms; stderr: ${errText}; lines: ${JSON.stringify(lines.slice(-5))}`,
+            ),
+          ),
         timeoutMs,
       );
       waiters.push({
@@ -117,7 +122,12 @@ export async function startChild(
         clearTimeout(timer);
         const l = lines.find((x) => x.event === event);
         if (l) resolve(l);
-        else reject(new Error(`child exited before "${event}"; stderr: ${errText}; lines: ${JSON.stringify(lines.slice(-5))}`));
+        else
+          reject(
+            new Error(
+              `child exited before "${event}"; stderr: ${errText}; lines: ${JSON.stringify(lines.slice(-5))}`,
+            ),
+          );
       });
     });
   };
@@ -162,7 +172,9 @@ export function request(
         path,
         method: opts.method ?? (body ? 'POST' : 'GET'),
         agent: opts.agent ?? false,
-        headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {},
+        headers: body
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+          : {},
         timeout: opts.timeoutMs ?? 40000,
       },
       (res) => {
@@ -171,15 +183,36 @@ export function request(
         res.on('data', (c: string) => {
           text += c;
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, at: performance.now() }));
-        res.on('error', (e: NodeJS.ErrnoException) =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, error: `truncated:${e.code ?? e.message}`, at: performance.now() }),
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text,
+            at: performance.now(),
+          }),
         );
-        res.on('aborted', () => resolve({ status: res.statusCode ?? 0, error: 'truncated:aborted', at: performance.now() }));
+        res.on('error', (e: NodeJS.ErrnoException) =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text,
+            error: `truncated:${e.code ?? e.message}`,
+            at: performance.now(),
+          }),
+        );
+        res.on('aborted', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            error: 'truncated:aborted',
+            at: performance.now(),
+          }),
+        );
       },
     );
     req.on('timeout', () => req.destroy(new Error('client timeout')));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message, at: performance.now() }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve({ error: e.code ?? e.message, at: performance.now() }),
+    );
     if (body) req.write(body);
     req.end();
   });
@@ -194,10 +227,16 @@ export function connect(port: number): Promise<net.Socket> {
 }
 
 /** Writes one GET on `socket` and reads one response (status line + headers + body by length). */
-export function rawGet(socket: net.Socket, path: string, timeoutMs = 5000): Promise<{ status: number; headers: Record<string, string>; body: string } | { error: string }> {
+export function rawGet(
+  socket: net.Socket,
+  path: string,
+  timeoutMs = 5000,
+): Promise<{ status: number; headers: Record<string, string>; body: string } | { error: string }> {
   return new Promise((resolve) => {
     let data = '';
-    const done = (v: { status: number; headers: Record<string, string>; body: string } | { error: string }) => {
+    const done = (
+      v: { status: number; headers: Record<string, string>; body: string } | { error: string },
+    ) => {
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('close', onClose);

@@ -12,10 +12,14 @@ export function sinkLogger(level = 'debug'): Sink {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n'))
+        if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
       cb();
     },
   });
-  const log = createLogger({ level, destination: stream as unknown as NodeJS.WritableStream & { write(s: string): boolean } });
+  const log = createLogger({
+    level,
+    destination: stream as unknown as NodeJS.WritableStream & { write(s: string): boolean },
+  });
   return { log, lines, events: () => lines.map((l) => l.event).filter((e) => e !== undefined) };
 }

@@ -2,11 +2,14 @@ import test from 'ava';
 import { traceFields } from '../../lib/trace.js';
 
 test('trace: X-Cloud-Trace-Context gives the project trace name, a hex span id and the sampled flag', (t) => {
-  t.deepEqual(traceFields({ 'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1;o=1' }, 'my-proj'), {
-    'logging.googleapis.com/trace': 'projects/my-proj/traces/105445aa7843bc8bf206b12000100000',
-    'logging.googleapis.com/spanId': '0000000000000001',
-    'logging.googleapis.com/trace_sampled': true,
-  });
+  t.deepEqual(
+    traceFields({ 'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1;o=1' }, 'my-proj'),
+    {
+      'logging.googleapis.com/trace': 'projects/my-proj/traces/105445aa7843bc8bf206b12000100000',
+      'logging.googleapis.com/spanId': '0000000000000001',
+      'logging.googleapis.com/trace_sampled': true,
+    },
+  );
 });
 
 test('trace: traceparent wins over X-Cloud-Trace-Context', (t) => {
@@ -24,6 +27,9 @@ test('trace: traceparent wins over X-Cloud-Trace-Context', (t) => {
 
 test('trace: malformed or all-zero headers give no trace fields', (t) => {
   t.deepEqual(traceFields({ traceparent: 'garbage' }, 'p'), {});
-  t.deepEqual(traceFields({ 'x-cloud-trace-context': '00000000000000000000000000000000/0' }, 'p'), {});
+  t.deepEqual(
+    traceFields({ 'x-cloud-trace-context': '00000000000000000000000000000000/0' }, 'p'),
+    {},
+  );
   t.deepEqual(traceFields({}, 'p'), {});
 });

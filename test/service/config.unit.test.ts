@@ -40,9 +40,39 @@ test('config: no variables gives the development preset on the local platform', 
 });
 
 const presets = [
-  { environment: 'production', memory: 2048, cpu: 2, min: 1, max: 10, concurrency: 80, timeout: 300, rate: 1000, log: 'info' },
-  { environment: 'staging', memory: 1024, cpu: 1, min: 0, max: 5, concurrency: 40, timeout: 180, rate: 500, log: 'debug' },
-  { environment: 'development', memory: 512, cpu: 1, min: 0, max: 2, concurrency: 20, timeout: 120, rate: 0, log: 'debug' },
+  {
+    environment: 'production',
+    memory: 2048,
+    cpu: 2,
+    min: 1,
+    max: 10,
+    concurrency: 80,
+    timeout: 300,
+    rate: 1000,
+    log: 'info',
+  },
+  {
+    environment: 'staging',
+    memory: 1024,
+    cpu: 1,
+    min: 0,
+    max: 5,
+    concurrency: 40,
+    timeout: 180,
+    rate: 500,
+    log: 'debug',
+  },
+  {
+    environment: 'development',
+    memory: 512,
+    cpu: 1,
+    min: 0,
+    max: 2,
+    concurrency: 20,
+    timeout: 120,
+    rate: 0,
+    log: 'debug',
+  },
 ];
 for (const p of presets) {
   test(`config: the ${p.environment} preset carries the seed system's values`, (t) => {
@@ -61,8 +91,18 @@ for (const p of presets) {
 }
 
 const platforms = [
-  { name: 'Cloud Run', env: { K_SERVICE: 'svc', ENVIRONMENT: 'production' }, platform: 'cloud-run', drain: [0, 8000, 1000] },
-  { name: 'Kubernetes', env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' }, platform: 'kubernetes', drain: [5000, 23000, 1000] },
+  {
+    name: 'Cloud Run',
+    env: { K_SERVICE: 'svc', ENVIRONMENT: 'production' },
+    platform: 'cloud-run',
+    drain: [0, 8000, 1000],
+  },
+  {
+    name: 'Kubernetes',
+    env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' },
+    platform: 'kubernetes',
+    drain: [5000, 23000, 1000],
+  },
   { name: 'elsewhere', env: {}, platform: 'local', drain: [0, 25000, 1000] },
 ];
 for (const p of platforms) {
@@ -78,37 +118,169 @@ for (const p of platforms) {
 
 /** Each bad value with its own message: the variable, the value, and what was expected. */
 const bad: { name: string; env: Record<string, string>; message: string }[] = [
-  { name: 'an unknown ENVIRONMENT', env: { ENVIRONMENT: 'test' }, message: 'ENVIRONMENT="test": expected one of production, staging, development' },
-  { name: 'a missing ENVIRONMENT on Cloud Run', env: { K_SERVICE: 'svc' }, message: 'ENVIRONMENT=(unset): expected one of production, staging, development (required on Cloud Run)' },
-  { name: 'memory below 512 MB', env: { MEMORY_LIMIT_MB: '100' }, message: 'MEMORY_LIMIT_MB="100": expected an integer from 512 to 8192' },
-  { name: 'memory above 8192 MB', env: { MEMORY_LIMIT_MB: '16384' }, message: 'MEMORY_LIMIT_MB="16384": expected an integer from 512 to 8192' },
-  { name: 'non-numeric memory', env: { MEMORY_LIMIT_MB: 'lots' }, message: 'MEMORY_LIMIT_MB="lots": expected an integer from 512 to 8192' },
-  { name: 'CPU above 8', env: { CPU_LIMIT: '10' }, message: 'CPU_LIMIT="10": expected an integer from 1 to 8' },
-  { name: 'CPU of 0', env: { CPU_LIMIT: '0' }, message: 'CPU_LIMIT="0": expected an integer from 1 to 8' },
-  { name: 'max instances of 0', env: { MAX_INSTANCES: '0' }, message: 'MAX_INSTANCES="0": expected an integer from 1 to 100' },
-  { name: 'max instances above 100', env: { MAX_INSTANCES: '101' }, message: 'MAX_INSTANCES="101": expected an integer from 1 to 100' },
-  { name: 'negative min instances', env: { MIN_INSTANCES: '-1' }, message: 'MIN_INSTANCES="-1": expected an integer from 0 to 100' },
-  { name: 'min instances above max', env: { MIN_INSTANCES: '5', MAX_INSTANCES: '3' }, message: 'MIN_INSTANCES="5": expected at most MAX_INSTANCES (3)' },
-  { name: 'max instances below the preset min', env: { ENVIRONMENT: 'production', MAX_INSTANCES: '1', MIN_INSTANCES: '2' }, message: 'MIN_INSTANCES="2": expected at most MAX_INSTANCES (1)' },
-  { name: 'a request timeout of 5 s', env: { TIMEOUT_SECONDS: '5' }, message: 'TIMEOUT_SECONDS="5": expected an integer from 10 to 3600' },
-  { name: "the seed's 900 s cap no longer applies but 3601 s is past Cloud Run's maximum", env: { TIMEOUT_SECONDS: '3601' }, message: 'TIMEOUT_SECONDS="3601": expected an integer from 10 to 3600' },
-  { name: 'a negative rate limit', env: { RATE_LIMIT_PER_MINUTE: '-5' }, message: 'RATE_LIMIT_PER_MINUTE="-5": expected an integer from 0 to 1000000' },
-  { name: 'rate limit and its alias disagreeing', env: { RATE_LIMIT_PER_MINUTE: '100', MAX_REQUESTS_PER_MINUTE: '200' }, message: 'MAX_REQUESTS_PER_MINUTE="200": expected the same value as RATE_LIMIT_PER_MINUTE (100), or unset: it is a deprecated alias' },
-  { name: 'a drain over the Cloud Run window', env: { K_SERVICE: 'svc', ENVIRONMENT: 'production', DRAIN_TIMEOUT_MS: '9000' }, message: 'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS="0 + 9000 + 1000 = 10000": expected a sum below 9500 ms, the Cloud Run SIGTERM-to-SIGKILL window (10 s) less a margin' },
-  { name: "the seed's 30 s shutdown on Cloud Run", env: { K_SERVICE: 'svc', ENVIRONMENT: 'production', DRAIN_TIMEOUT_MS: '30000' }, message: 'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS="0 + 30000 + 1000 = 31000": expected a sum below 9500 ms, the Cloud Run SIGTERM-to-SIGKILL window (10 s) less a margin' },
-  { name: 'a drain over the Kubernetes grace period', env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', DRAIN_PRE_CLOSE_DELAY_MS: '10000' }, message: 'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS="10000 + 23000 + 1000 = 34000": expected a sum below 30000 ms, the Kubernetes default termination grace period (30 s)' },
-  { name: 'a non-numeric drain timeout', env: { DRAIN_TIMEOUT_MS: '8s' }, message: 'DRAIN_TIMEOUT_MS="8s": expected an integer from 0 to 600000' },
-  { name: 'a port out of range', env: { PORT: '70000' }, message: 'PORT="70000": expected an integer from 0 to 65535' },
-  { name: 'an unknown log level', env: { LOG_LEVEL: 'loud' }, message: 'LOG_LEVEL="loud": expected one of trace, debug, info, warn, error, fatal, silent' },
-  { name: 'a zero input length', env: { MAX_INPUT_LENGTH: '0' }, message: 'MAX_INPUT_LENGTH="0": expected an integer from 1 to 100000' },
-  { name: 'memory thresholds inverted', env: { MEMORY_DEGRADED_RATIO: '0.95' }, message: 'MEMORY_DEGRADED_RATIO="0.95": expected less than MEMORY_UNHEALTHY_RATIO (0.9)' },
-  { name: 'event-loop thresholds inverted', env: { EVENT_LOOP_DELAY_DEGRADED_MS: '2000' }, message: 'EVENT_LOOP_DELAY_DEGRADED_MS="2000": expected less than EVENT_LOOP_DELAY_UNHEALTHY_MS (1000)' },
-  { name: 'a short API key', env: { API_KEYS: 'short' }, message: 'API_KEYS="[redacted]": expected keys of at least 16 characters (1 shorter)' },
-  { name: 'an empty key list', env: { API_KEYS: ' , ' }, message: 'API_KEYS="[redacted]": expected at least one key' },
-  { name: 'both API_KEYS and API_KEYS_FILE', env: { API_KEYS: KEY_A, API_KEYS_FILE: '/run/secrets/keys' }, message: 'API_KEYS_FILE="/run/secrets/keys": expected unset when API_KEYS is set (use one source)' },
-  { name: 'an unreadable key file', env: { ADMIN_API_KEYS_FILE: '/nonexistent/admin-keys' }, message: 'ADMIN_API_KEYS_FILE="/nonexistent/admin-keys": expected a readable file (ENOENT)' },
-  { name: 'ADMIN_API_KEY beside ADMIN_API_KEYS', env: { ADMIN_API_KEYS: KEY_A, ADMIN_API_KEY: KEY_B }, message: 'ADMIN_API_KEY="[redacted]": expected unset when ADMIN_API_KEYS is set (use one source)' },
-  { name: 'a non-boolean LOG_PRETTY', env: { LOG_PRETTY: 'maybe' }, message: 'LOG_PRETTY="maybe": expected true or false' },
+  {
+    name: 'an unknown ENVIRONMENT',
+    env: { ENVIRONMENT: 'test' },
+    message: 'ENVIRONMENT="test": expected one of production, staging, development',
+  },
+  {
+    name: 'a missing ENVIRONMENT on Cloud Run',
+    env: { K_SERVICE: 'svc' },
+    message:
+      'ENVIRONMENT=(unset): expected one of production, staging, development (required on Cloud Run)',
+  },
+  {
+    name: 'memory below 512 MB',
+    env: { MEMORY_LIMIT_MB: '100' },
+    message: 'MEMORY_LIMIT_MB="100": expected an integer from 512 to 8192',
+  },
+  {
+    name: 'memory above 8192 MB',
+    env: { MEMORY_LIMIT_MB: '16384' },
+    message: 'MEMORY_LIMIT_MB="16384": expected an integer from 512 to 8192',
+  },
+  {
+    name: 'non-numeric memory',
+    env: { MEMORY_LIMIT_MB: 'lots' },
+    message: 'MEMORY_LIMIT_MB="lots": expected an integer from 512 to 8192',
+  },
+  {
+    name: 'CPU above 8',
+    env: { CPU_LIMIT: '10' },
+    message: 'CPU_LIMIT="10": expected an integer from 1 to 8',
+  },
+  {
+    name: 'CPU of 0',
+    env: { CPU_LIMIT: '0' },
+    message: 'CPU_LIMIT="0": expected an integer from 1 to 8',
+  },
+  {
+    name: 'max instances of 0',
+    env: { MAX_INSTANCES: '0' },
+    message: 'MAX_INSTANCES="0": expected an integer from 1 to 100',
+  },
+  {
+    name: 'max instances above 100',
+    env: { MAX_INSTANCES: '101' },
+    message: 'MAX_INSTANCES="101": expected an integer from 1 to 100',
+  },
+  {
+    name: 'negative min instances',
+    env: { MIN_INSTANCES: '-1' },
+    message: 'MIN_INSTANCES="-1": expected an integer from 0 to 100',
+  },
+  {
+    name: 'min instances above max',
+    env: { MIN_INSTANCES: '5', MAX_INSTANCES: '3' },
+    message: 'MIN_INSTANCES="5": expected at most MAX_INSTANCES (3)',
+  },
+  {
+    name: 'max instances below the preset min',
+    env: { ENVIRONMENT: 'production', MAX_INSTANCES: '1', MIN_INSTANCES: '2' },
+    message: 'MIN_INSTANCES="2": expected at most MAX_INSTANCES (1)',
+  },
+  {
+    name: 'a request timeout of 5 s',
+    env: { TIMEOUT_SECONDS: '5' },
+    message: 'TIMEOUT_SECONDS="5": expected an integer from 10 to 3600',
+  },
+  {
+    name: "the seed's 900 s cap no longer applies but 3601 s is past Cloud Run's maximum",
+    env: { TIMEOUT_SECONDS: '3601' },
+    message: 'TIMEOUT_SECONDS="3601": expected an integer from 10 to 3600',
+  },
+  {
+    name: 'a negative rate limit',
+    env: { RATE_LIMIT_PER_MINUTE: '-5' },
+    message: 'RATE_LIMIT_PER_MINUTE="-5": expected an integer from 0 to 1000000',
+  },
+  {
+    name: 'rate limit and its alias disagreeing',
+    env: { RATE_LIMIT_PER_MINUTE: '100', MAX_REQUESTS_PER_MINUTE: '200' },
+    message:
+      'MAX_REQUESTS_PER_MINUTE="200": expected the same value as RATE_LIMIT_PER_MINUTE (100), or unset: it is a deprecated alias',
+  },
+  {
+    name: 'a drain over the Cloud Run window',
+    env: { K_SERVICE: 'svc', ENVIRONMENT: 'production', DRAIN_TIMEOUT_MS: '9000' },
+    message:
+      'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS="0 + 9000 + 1000 = 10000": expected a sum below 9500 ms, the Cloud Run SIGTERM-to-SIGKILL window (10 s) less a margin',
+  },
+  {
+    name: "the seed's 30 s shutdown on Cloud Run",
+    env: { K_SERVICE: 'svc', ENVIRONMENT: 'production', DRAIN_TIMEOUT_MS: '30000' },
+    message:
+      'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS="0 + 30000 + 1000 = 31000": expected a sum below 9500 ms, the Cloud Run SIGTERM-to-SIGKILL window (10 s) less a margin',
+  },
+  {
+    name: 'a drain over the Kubernetes grace period',
+    env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', DRAIN_PRE_CLOSE_DELAY_MS: '10000' },
+    message:
+      'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS="10000 + 23000 + 1000 = 34000": expected a sum below 30000 ms, the Kubernetes default termination grace period (30 s)',
+  },
+  {
+    name: 'a non-numeric drain timeout',
+    env: { DRAIN_TIMEOUT_MS: '8s' },
+    message: 'DRAIN_TIMEOUT_MS="8s": expected an integer from 0 to 600000',
+  },
+  {
+    name: 'a port out of range',
+    env: { PORT: '70000' },
+    message: 'PORT="70000": expected an integer from 0 to 65535',
+  },
+  {
+    name: 'an unknown log level',
+    env: { LOG_LEVEL: 'loud' },
+    message: 'LOG_LEVEL="loud": expected one of trace, debug, info, warn, error, fatal, silent',
+  },
+  {
+    name: 'a zero input length',
+    env: { MAX_INPUT_LENGTH: '0' },
+    message: 'MAX_INPUT_LENGTH="0": expected an integer from 1 to 100000',
+  },
+  {
+    name: 'memory thresholds inverted',
+    env: { MEMORY_DEGRADED_RATIO: '0.95' },
+    message: 'MEMORY_DEGRADED_RATIO="0.95": expected less than MEMORY_UNHEALTHY_RATIO (0.9)',
+  },
+  {
+    name: 'event-loop thresholds inverted',
+    env: { EVENT_LOOP_DELAY_DEGRADED_MS: '2000' },
+    message:
+      'EVENT_LOOP_DELAY_DEGRADED_MS="2000": expected less than EVENT_LOOP_DELAY_UNHEALTHY_MS (1000)',
+  },
+  {
+    name: 'a short API key',
+    env: { API_KEYS: 'short' },
+    message: 'API_KEYS="[redacted]": expected keys of at least 16 characters (1 shorter)',
+  },
+  {
+    name: 'an empty key list',
+    env: { API_KEYS: ' , ' },
+    message: 'API_KEYS="[redacted]": expected at least one key',
+  },
+  {
+    name: 'both API_KEYS and API_KEYS_FILE',
+    env: { API_KEYS: KEY_A, API_KEYS_FILE: '/run/secrets/keys' },
+    message:
+      'API_KEYS_FILE="/run/secrets/keys": expected unset when API_KEYS is set (use one source)',
+  },
+  {
+    name: 'an unreadable key file',
+    env: { ADMIN_API_KEYS_FILE: '/nonexistent/admin-keys' },
+    message: 'ADMIN_API_KEYS_FILE="/nonexistent/admin-keys": expected a readable file (ENOENT)',
+  },
+  {
+    name: 'ADMIN_API_KEY beside ADMIN_API_KEYS',
+    env: { ADMIN_API_KEYS: KEY_A, ADMIN_API_KEY: KEY_B },
+    message:
+      'ADMIN_API_KEY="[redacted]": expected unset when ADMIN_API_KEYS is set (use one source)',
+  },
+  {
+    name: 'a non-boolean LOG_PRETTY',
+    env: { LOG_PRETTY: 'maybe' },
+    message: 'LOG_PRETTY="maybe": expected true or false',
+  },
 ];
 for (const b of bad) {
   test(`config: ${b.name} is rejected with its own message`, (t) => {
@@ -117,25 +289,38 @@ for (const b of bad) {
 }
 
 test('config: every problem is reported at once, one line each', (t) => {
-  const problems = problemsOf({ ENVIRONMENT: 'qa', MEMORY_LIMIT_MB: '1', CPU_LIMIT: '99', PORT: 'x' });
+  const problems = problemsOf({
+    ENVIRONMENT: 'qa',
+    MEMORY_LIMIT_MB: '1',
+    CPU_LIMIT: '99',
+    PORT: 'x',
+  });
   t.is(problems.length, 4);
   t.true(problems.every((p) => !p.includes('\n')));
 });
 
 test('config: the error message lists each problem on its own line', (t) => {
-  const error = t.throws(() => loadServiceConfig({ MEMORY_LIMIT_MB: '1', CPU_LIMIT: '99' }), { instanceOf: ConfigError });
+  const error = t.throws(() => loadServiceConfig({ MEMORY_LIMIT_MB: '1', CPU_LIMIT: '99' }), {
+    instanceOf: ConfigError,
+  });
   t.is(error?.code, 'CFG_ERR_INVALID');
   t.is(error?.message.split('\n').length, 3);
 });
 
 test('config: MAX_REQUESTS_PER_MINUTE alone is honoured with a deprecation warning', (t) => {
-  const { config, warnings } = loadServiceConfig({ ENVIRONMENT: 'production', MAX_REQUESTS_PER_MINUTE: '300' });
+  const { config, warnings } = loadServiceConfig({
+    ENVIRONMENT: 'production',
+    MAX_REQUESTS_PER_MINUTE: '300',
+  });
   t.is(config.rateLimitPerMinute, 300);
   t.deepEqual(warnings, ['MAX_REQUESTS_PER_MINUTE is deprecated; use RATE_LIMIT_PER_MINUTE']);
 });
 
 test('config: MAX_REQUESTS_PER_MINUTE agreeing with RATE_LIMIT_PER_MINUTE only warns', (t) => {
-  const { config, warnings } = loadServiceConfig({ RATE_LIMIT_PER_MINUTE: '250', MAX_REQUESTS_PER_MINUTE: '250' });
+  const { config, warnings } = loadServiceConfig({
+    RATE_LIMIT_PER_MINUTE: '250',
+    MAX_REQUESTS_PER_MINUTE: '250',
+  });
   t.is(config.rateLimitPerMinute, 250);
   t.is(warnings.length, 1);
 });
@@ -170,12 +355,20 @@ test('config: keys load from a *_FILE (Secret Manager volume), one per line or c
   t.is(config.auth.apiKeys.size, 2);
   t.is(config.auth.apiKeys.matches(KEY_B), keyId(KEY_B));
   t.is(config.auth.apiKeys.matches('not-a-key-at-all-xxxx'), null);
-  t.deepEqual(config.auth.apiKeys.reference, { variable: 'API_KEYS_FILE', path: file, ids: [keyId(KEY_A), keyId(KEY_B)] });
+  t.deepEqual(config.auth.apiKeys.reference, {
+    variable: 'API_KEYS_FILE',
+    path: file,
+    ids: [keyId(KEY_A), keyId(KEY_B)],
+  });
 });
 
 test('config: secrets never appear in JSON, inspect or string output; key ids do', (t) => {
   const { config } = loadServiceConfig({ API_KEYS: `${KEY_A},${KEY_B}`, ADMIN_API_KEYS: KEY_B });
-  const outputs = [JSON.stringify(config), inspect(config, { depth: 10 }), String(config.auth.apiKeys)];
+  const outputs = [
+    JSON.stringify(config),
+    inspect(config, { depth: 10 }),
+    String(config.auth.apiKeys),
+  ];
   for (const out of outputs) {
     t.false(out.includes(KEY_A));
     t.false(out.includes(KEY_B));

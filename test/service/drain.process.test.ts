@@ -4,8 +4,16 @@
  * (they still separate right from wrong); fine timings live in bench/drain.ts.
  */
 import http from 'node:http';
+import type net from 'node:net';
 import test from 'ava';
-import { connect, type Outcome, rawGet, request, sleep, startChild } from '../helpers/child-service.js';
+import {
+  connect,
+  type Outcome,
+  rawGet,
+  request,
+  sleep,
+  startChild,
+} from '../helpers/child-service.js';
 
 const slow = (ms: number) => ({ text: `delay=${ms}; a slow prediction` });
 
@@ -16,8 +24,16 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const exit = await svc.exited;
     t.is(exit.code, 0);
     t.true(exit.at - sentAt < 1500, `exit took ${Math.round(exit.at - sentAt)} ms`);
-    const events = svc.lines.map((l) => l.event).filter((e) => e !== undefined && e !== 'http.request');
-    const order = ['server.listening', 'model.ready', 'drain.started', 'drain.completed', 'shutdown.completed'];
+    const events = svc.lines
+      .map((l) => l.event)
+      .filter((e) => e !== undefined && e !== 'http.request');
+    const order = [
+      'server.listening',
+      'model.ready',
+      'drain.started',
+      'drain.completed',
+      'shutdown.completed',
+    ];
     t.deepEqual(
       events.filter((e) => order.includes(e as string)),
       order,
@@ -32,7 +48,9 @@ test('drain: in-flight predicts on keep-alive sockets complete with Connection: 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
   // Open 20 keep-alive connections, then put 10 slow requests in flight on them.
   await Promise.all(Array.from({ length: 20 }, () => request(svc.port, '/health/live', { agent })));
-  const inflight = Array.from({ length: 10 }, () => request(svc.port, '/predict', { agent, body: slow(1500) }));
+  const inflight = Array.from({ length: 10 }, () =>
+    request(svc.port, '/predict', { agent, body: slow(1500) }),
+  );
   await sleep(200);
   svc.kill('SIGTERM');
   const results = await Promise.all(inflight);
@@ -44,7 +62,10 @@ test('drain: in-flight predicts on keep-alive sockets complete with Connection: 
   }
   const slowest = Math.max(...results.map((r) => r.at));
   t.is(exit.code, 0);
-  t.true(exit.at - slowest < 1000, `exit ${Math.round(exit.at - slowest)} ms after the slowest response`);
+  t.true(
+    exit.at - slowest < 1000,
+    `exit ${Math.round(exit.at - slowest)} ms after the slowest response`,
+  );
   const completed = svc.lines.find((l) => l.event === 'drain.completed');
   t.is(completed?.abandoned, 0);
   t.true((completed?.drained as number) >= 10);
@@ -135,7 +156,11 @@ test('drain: the pre-close delay keeps serving with readiness 503, then the list
 });
 
 test('drain: with no pre-close delay (Cloud Run) the listener closes at once', async (t) => {
-  const svc = await startChild({ K_SERVICE: 'runwatch-test', ENVIRONMENT: 'staging', K_REVISION: 'runwatch-test-00001' });
+  const svc = await startChild({
+    K_SERVICE: 'runwatch-test',
+    ENVIRONMENT: 'staging',
+    K_REVISION: 'runwatch-test-00001',
+  });
   const holder = request(svc.port, '/predict', { body: slow(800) });
   await sleep(100);
   svc.kill('SIGTERM');
@@ -155,7 +180,10 @@ test('drain: a second signal during the drain exits 1 at once', async (t) => {
   const secondAt = svc.kill('SIGINT');
   const exit = await svc.exited;
   t.is(exit.code, 1);
-  t.true(exit.at - secondAt < 500, `exit ${Math.round(exit.at - secondAt)} ms after the second signal`);
+  t.true(
+    exit.at - secondAt < 500,
+    `exit ${Math.round(exit.at - secondAt)} ms after the second signal`,
+  );
   t.truthy(svc.lines.find((l) => l.event === 'drain.forced'));
   await holder;
 });
@@ -171,7 +199,10 @@ test('drain: a throwing shutdown handler is logged, later handlers still run, ex
     ['model'],
   );
   t.is(failed[0]?.timedOut, false);
-  t.truthy(svc.lines.find((l) => l.event === 'shutdown.completed'), 'the handlers after it ran to the end');
+  t.truthy(
+    svc.lines.find((l) => l.event === 'shutdown.completed'),
+    'the handlers after it ran to the end',
+  );
 });
 
 test('drain: a hanging shutdown handler is cut by its share of SHUTDOWN_HANDLERS_TIMEOUT_MS', async (t) => {
@@ -187,7 +218,11 @@ test('drain: a hanging shutdown handler is cut by its share of SHUTDOWN_HANDLERS
 
 test('probes: startup and ready are 503 until the model loads, live is 200 throughout; after SIGTERM ready is 503 and live 200', async (t) => {
   const svc = await startChild({ FIXTURE_LOAD_DELAY_MS: '1500' }, { waitForReady: false });
-  const early = await Promise.all(['/health/live', '/health/startup', '/health/ready', '/health'].map((p) => request(svc.port, p)));
+  const early = await Promise.all(
+    ['/health/live', '/health/startup', '/health/ready', '/health'].map((p) =>
+      request(svc.port, p),
+    ),
+  );
   t.deepEqual(
     early.map((r) => r.status),
     [200, 503, 503, 503],
@@ -197,25 +232,30 @@ test('probes: startup and ready are 503 until the model loads, live is 200 throu
   t.is(predictEarly.status, 503);
   t.is(JSON.parse(predictEarly.body ?? '{}').error.code, 'SVC_ERR_MODEL_NOT_READY');
   await svc.waitForEvent('model.ready');
-  const later = await Promise.all(['/health/live', '/health/startup', '/health/ready'].map((p) => request(svc.port, p)));
+  const later = await Promise.all(
+    ['/health/live', '/health/startup', '/health/ready'].map((p) => request(svc.port, p)),
+  );
   t.deepEqual(
     later.map((r) => r.status),
     [200, 200, 200],
   );
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  await request(svc.port, '/health/live', { agent });
+  // Probes after SIGTERM arrive on sockets opened before it (the listener is closed by then).
+  const sockets = await Promise.all([connect(svc.port), connect(svc.port)]);
   const holder = request(svc.port, '/predict', { body: slow(800) });
   await sleep(100);
   svc.kill('SIGTERM');
   await svc.waitForEvent('drain.started');
-  const during = await Promise.all(['/health/ready', '/health/live'].map((p) => request(svc.port, p, { agent })));
+  const during = await Promise.all([
+    rawGet(sockets[0] as net.Socket, '/health/ready'),
+    rawGet(sockets[1] as net.Socket, '/health/live'),
+  ]);
   t.deepEqual(
-    during.map((r) => r.status),
+    during.map((r) => ('status' in r ? r.status : r.error)),
     [503, 200],
   );
   await holder;
   t.is((await svc.exited).code, 0);
-  agent.destroy();
+  for (const s of sockets) s.destroy();
 });
 
 for (const cue of ['__uncaught__', '__unhandled__'] as const) {
@@ -254,13 +294,21 @@ test('drain: a tight request loop over keep-alive sockets sees no reset and no t
   agent.destroy();
   t.is(exit.code, 0);
   const ok = outcomes.filter((o) => o.status === 200 && !o.error).length;
-  const refused503 = outcomes.filter((o) => o.status === 503 && o.headers?.connection === 'close').length;
+  const refused503 = outcomes.filter(
+    (o) => o.status === 503 && o.headers?.connection === 'close',
+  ).length;
   const refusedConn = outcomes.filter((o) => o.error === 'ECONNREFUSED').length;
   const resets = outcomes.filter((o) => o.error === 'ECONNRESET' || o.error === 'EPIPE').length;
   const truncated = outcomes.filter((o) => o.error?.startsWith('truncated')).length;
-  t.log(`200: ${ok}, 503+close: ${refused503}, refused: ${refusedConn}, reset: ${resets}, truncated: ${truncated}`);
+  t.log(
+    `200: ${ok}, 503+close: ${refused503}, refused: ${refusedConn}, reset: ${resets}, truncated: ${truncated}`,
+  );
   t.true(ok > 50);
   t.is(resets, 0);
   t.is(truncated, 0);
-  t.is(ok + refused503 + refusedConn, outcomes.length, 'every outcome is one of the allowed classes');
+  t.is(
+    ok + refused503 + refusedConn,
+    outcomes.length,
+    'every outcome is one of the allowed classes',
+  );
 });

@@ -20,7 +20,11 @@ export interface Check {
 }
 
 /** Classifies a value against thresholds; unhealthy is tested first, so it always dominates. */
-export function classify(value: number, degraded: number | null, unhealthy: number | null): HealthStatus {
+export function classify(
+  value: number,
+  degraded: number | null,
+  unhealthy: number | null,
+): HealthStatus {
   if (unhealthy !== null && value > unhealthy) return 'unhealthy';
   if (degraded !== null && value > degraded) return 'degraded';
   return 'healthy';

@@ -5,7 +5,10 @@ import { type Check, classify } from './check.js';
  * Event-loop delay p99 (ms) since the previous check, sampled at 10 ms resolution (the cost
  * prom-client#523 warns about is for far finer resolutions and scrape rates).
  */
-export function createEventLoopDelayCheck(opts: { degradedMs: number; unhealthyMs: number }): Check {
+export function createEventLoopDelayCheck(opts: {
+  degradedMs: number;
+  unhealthyMs: number;
+}): Check {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   return {

@@ -19,6 +19,9 @@ export function createDefaultChecks(config: ServiceConfig, getModel: () => Model
       degradedRatio: config.health.memoryDegradedRatio,
       unhealthyRatio: config.health.memoryUnhealthyRatio,
     }),
-    createCpuCheck({ cpuLimit: config.resources.cpuLimit, degradedRatio: config.health.cpuDegradedRatio }),
+    createCpuCheck({
+      cpuLimit: config.resources.cpuLimit,
+      degradedRatio: config.health.cpuDegradedRatio,
+    }),
   ];
 }

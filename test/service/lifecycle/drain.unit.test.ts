@@ -67,7 +67,13 @@ test('drainer: a clean drain closes the listener, waits for quiet, and exits 0',
   const { drainer, lifecycle, calls, exits, sink } = setup({});
   const result = await drainer.drain({ kind: 'signal', signal: 'SIGTERM' });
   t.is(lifecycle.state, SERVICE_IS_DRAINING);
-  t.deepEqual(calls, ['markDraining', 'stopAccepting', 'endIdleSockets:100', 'whenQuiet', 'destroyAll']);
+  t.deepEqual(calls, [
+    'markDraining',
+    'stopAccepting',
+    'endIdleSockets:100',
+    'whenQuiet',
+    'destroyAll',
+  ]);
   t.deepEqual(exits, [0]);
   t.is(result?.abandoned, 0);
   t.deepEqual(sink.events(), ['drain.started', 'drain.completed', 'shutdown.completed']);
@@ -99,7 +105,13 @@ test('drainer: handlers run in order and a throwing one does not stop later ones
   const { drainer, exits, sink } = setup({
     handlers: [
       { name: 'first', run: () => void ran.push('first') },
-      { name: 'broken', run: () => { ran.push('broken'); throw new Error('boom'); } },
+      {
+        name: 'broken',
+        run: () => {
+          ran.push('broken');
+          throw new Error('boom');
+        },
+      },
       { name: 'last', run: async () => void ran.push('last') },
     ],
   });

@@ -6,7 +6,13 @@ import { createMemoryCheck } from '../../../service/lifecycle/checks/memory.js';
 import { createHealthMonitor, overallStatus } from '../../../service/lifecycle/health.js';
 import { sinkLogger } from '../../helpers/log-sink.js';
 
-const r = (status: CheckResult['status']): CheckResult => ({ status, value: 1, degraded: null, unhealthy: null, detail: '' });
+const r = (status: CheckResult['status']): CheckResult => ({
+  status,
+  value: 1,
+  degraded: null,
+  unhealthy: null,
+  detail: '',
+});
 
 test('health: unhealthy dominates degraded, whatever the order (the seed had it reversed)', (t) => {
   t.is(overallStatus([r('unhealthy'), r('degraded')]), 'unhealthy');
@@ -24,9 +30,19 @@ test('health: classify tests the unhealthy threshold first', (t) => {
 
 test('health: a check that throws counts as unhealthy and is logged, never a crash', async (t) => {
   const sink = sinkLogger();
-  const throwing: Check = { name: 'broken', check: () => { throw new Error('sensor fell off'); } };
+  const throwing: Check = {
+    name: 'broken',
+    check: () => {
+      throw new Error('sensor fell off');
+    },
+  };
   const fine: Check = { name: 'fine', check: () => r('healthy') };
-  const monitor = createHealthMonitor({ checks: [throwing, fine], intervalMs: 1000, timeoutMs: 100, log: sink.log });
+  const monitor = createHealthMonitor({
+    checks: [throwing, fine],
+    intervalMs: 1000,
+    timeoutMs: 100,
+    log: sink.log,
+  });
   const snap = await monitor.runNow();
   t.is(snap.status, 'unhealthy');
   t.is(snap.checks.broken?.status, 'unhealthy');
@@ -38,7 +54,12 @@ test('health: a check that throws counts as unhealthy and is logged, never a cra
 test('health: a check past its deadline counts as unhealthy', async (t) => {
   const sink = sinkLogger();
   const slow: Check = { name: 'slow', check: () => new Promise(() => {}) };
-  const monitor = createHealthMonitor({ checks: [slow], intervalMs: 1000, timeoutMs: 30, log: sink.log });
+  const monitor = createHealthMonitor({
+    checks: [slow],
+    intervalMs: 1000,
+    timeoutMs: 30,
+    log: sink.log,
+  });
   const snap = await monitor.runNow();
   t.is(snap.checks.slow?.status, 'unhealthy');
   t.regex(snap.checks.slow?.detail ?? '', /within 30 ms/);
@@ -47,7 +68,12 @@ test('health: a check past its deadline counts as unhealthy', async (t) => {
 test('health: the memory check compares RSS with the limit', (t) => {
   const mb = 1024 * 1024;
   const check = (rss: number) =>
-    createMemoryCheck({ limitMb: 1000, degradedRatio: 0.75, unhealthyRatio: 0.9, rss: () => rss * mb }).check() as CheckResult;
+    createMemoryCheck({
+      limitMb: 1000,
+      degradedRatio: 0.75,
+      unhealthyRatio: 0.9,
+      rss: () => rss * mb,
+    }).check() as CheckResult;
   t.is(check(500).status, 'healthy');
   t.is(check(800).status, 'degraded');
   t.is(check(950).status, 'unhealthy');

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import test from 'ava';
+import { EXIT_CONFIG } from '../lib/config-kit.js';
+import { CONFIG_END, CONFIG_START, renderConfigTable } from '../service/config-table.js';
+import { SERVICE_ERROR_SPECS } from '../service/errors.js';
+import { MODEL_ERRORS } from '../service/model/errors.js';
+import { EXIT } from '../service/start.js';
+
+// Table cells may be padded for alignment; compare with runs of spaces folded.
+const fold = (text: string): string => text.replace(/[ \t]+/g, ' ');
+const readme = fold(readFileSync(new URL('../../README.md', import.meta.url), 'utf8'));
+
+test('readme: every error code of every catalogue appears in the errors table', (t) => {
+  const codes = [...SERVICE_ERROR_SPECS, ...MODEL_ERRORS]
+    .map((e) => e.code)
+    .concat('CFG_ERR_INVALID');
+  const missing = codes.filter((c) => !readme.includes(`| \`${c}\` |`));
+  t.deepEqual(missing, []);
+});
+
+test("readme: the service error rows state each code's HTTP status", (t) => {
+  for (const e of SERVICE_ERROR_SPECS)
+    t.true(readme.includes(`| \`${e.code}\` | ${e.statusCode} |`), e.code);
+});
+
+test('readme: the configuration table matches the schema docs (npm run docs:config regenerates it)', (t) => {
+  const start = readme.indexOf(CONFIG_START) + CONFIG_START.length;
+  const end = readme.indexOf(CONFIG_END);
+  t.is(readme.slice(start, end).trim(), fold(renderConfigTable()));
+});
+
+test('readme: the exit-code table lists every exit code the service uses', (t) => {
+  t.is(EXIT.CONFIG, EXIT_CONFIG);
+  for (const code of Object.values(EXIT)) t.regex(readme, new RegExp(`\\n\\| ${code} \\| `));
+});
+
+test('readme: the quick start is exactly the two commands', (t) => {
+  t.true(readme.includes('npm ci && npm start'));
+  t.true(readme.includes('npm test'));
+});
