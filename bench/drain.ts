@@ -185,7 +185,7 @@ const file = writeResult({
   ],
   notes: [
     'Outcome classes: ok = 200; closed503 = 503 with Connection: close; refused = ECONNREFUSED on a new connection (allowed); reset = connection failed after the request was sent (failure); truncated = body cut (failure).',
-    'node-server-close is a bare node:http server over the same model whose SIGTERM handler calls server.close(() => process.exit(0)); on Node 20 that resets idle keep-alive sockets and keeps in-flight responses keep-alive, so its exit waits for keepAliveTimeout.',
+    'node-server-close is a bare node:http server over the same model whose SIGTERM handler calls server.close(() => process.exit(0)); on Node 20 that resets idle keep-alive sockets and never sends Connection: close, so busy keep-alive connections go on being served until the clients stop: it exits about 15 s after SIGTERM, past the 10 s Cloud Run SIGKILL.',
   ],
 });
 process.stdout.write(`results: ${file}\n`);
