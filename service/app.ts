@@ -18,7 +18,7 @@ import type { ServiceConfig } from './config.js';
 import { ServiceError } from './errors.js';
 import { type ConnectionTracker, trackConnections } from './lifecycle/connections.js';
 import type { HealthMonitor } from './lifecycle/health.js';
-import type { Lifecycle } from './lifecycle/state.js';
+import { type Lifecycle, RETRY_AFTER_S } from './lifecycle/state.js';
 import type { Model } from './model/model.js';
 import { registerInfoRoutes } from './routes/info.js';
 import { registerPredictRoutes } from './routes/predict.js';
@@ -38,9 +38,6 @@ export interface BuiltApp {
   readonly app: FastifyInstance;
   readonly connections: ConnectionTracker;
 }
-
-/** Seconds a client should wait before retrying on a draining instance (another one answers). */
-export const DRAIN_RETRY_AFTER_S = 1;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -88,7 +85,6 @@ export function buildApp(deps: AppDeps): BuiltApp {
     reply.header('x-request-id', request.id);
     if (lifecycle.phase === 'closing' && request.routeOptions.config.probe !== true) {
       lifecycle.noteRefused();
-      reply.header('retry-after', String(DRAIN_RETRY_AFTER_S));
       throw new ServiceError(
         'SVC_ERR_DRAINING',
         'this instance is shutting down; retry the request',
@@ -223,7 +219,10 @@ export function sendError(
   reply: FastifyReply,
   error: RunwatchError,
 ): FastifyReply {
-  if (error.code === 'SVC_ERR_DRAINING') reply.header('retry-after', String(DRAIN_RETRY_AFTER_S));
+  if (error.code === 'SVC_ERR_DRAINING')
+    reply.header('retry-after', String(RETRY_AFTER_S.draining));
+  if (error.code === 'SVC_ERR_MODEL_NOT_READY')
+    reply.header('retry-after', String(RETRY_AFTER_S.starting));
   return reply
     .code(error.statusCode)
     .type('application/json; charset=utf-8')

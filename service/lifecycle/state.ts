@@ -61,3 +61,9 @@ export function createLifecycle(now: () => number = Date.now): Lifecycle {
     },
   };
 }
+
+/**
+ * `Retry-After` seconds: a draining instance's clients should retry at once (another instance
+ * answers); a starting one needs a few seconds for the model.
+ */
+export const RETRY_AFTER_S = { draining: 1, starting: 5 } as const;

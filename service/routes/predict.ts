@@ -9,7 +9,6 @@ import { describeValue } from '../../lib/errors.js';
 import type { AppDeps } from '../app.js';
 import { ServiceError } from '../errors.js';
 import type { Model } from '../model/model.js';
-import { NOT_READY_RETRY_AFTER_S } from './probes.js';
 
 export interface Prediction {
   readonly emotion: string;
@@ -101,12 +100,12 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
         body: { type: 'object', required: ['text'], properties: { text: {} } },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { text } = request.body;
       request.inputSummary = summarize([text]);
       const invalid = checkText(text, 'text', maxInputLength);
       if (invalid) throw invalid;
-      const model = requireModelOr503(request, reply, requireModel);
+      const model = requireModel(request);
       const [scores] = await model.predict([text as string]);
       return {
         text,
@@ -128,7 +127,7 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { texts } = request.body;
       request.inputSummary = summarize(texts);
       const checks = texts.map((t, i) => checkText(t, `texts[${i}]`, maxInputLength));
@@ -143,7 +142,7 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
           },
         );
       }
-      const model = requireModelOr503(request, reply, requireModel);
+      const model = requireModel(request);
       const rows = await model.predict(validIdx.map((i) => texts[i] as string));
       const byIndex = new Map(validIdx.map((i, k) => [i, rows[k] ?? []]));
       return {
@@ -158,17 +157,4 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
       };
     },
   );
-}
-
-function requireModelOr503(
-  request: FastifyRequest,
-  reply: { header(name: string, value: string): unknown },
-  requireModel: (r: FastifyRequest) => Model,
-): Model {
-  try {
-    return requireModel(request);
-  } catch (e) {
-    reply.header('retry-after', String(NOT_READY_RETRY_AFTER_S));
-    throw e;
-  }
 }

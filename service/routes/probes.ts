@@ -12,10 +12,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { ConnectionTracker } from '../lifecycle/connections.js';
-import { SERVICE_IS_DRAINING, SERVICE_IS_READY, SERVICE_IS_STARTING } from '../lifecycle/state.js';
+import {
+  RETRY_AFTER_S,
+  SERVICE_IS_DRAINING,
+  SERVICE_IS_READY,
+  SERVICE_IS_STARTING,
+} from '../lifecycle/state.js';
 
 const probe = { config: { probe: true } } as const;
-export const NOT_READY_RETRY_AFTER_S = 5;
 
 export function registerProbeRoutes(
   app: FastifyInstance,
@@ -31,7 +35,7 @@ export function registerProbeRoutes(
 
   app.get('/health/startup', probe, async (_request, reply) => {
     if (lifecycle.state === SERVICE_IS_STARTING) {
-      reply.code(503).header('retry-after', String(NOT_READY_RETRY_AFTER_S));
+      reply.code(503).header('retry-after', String(RETRY_AFTER_S.starting));
     }
     return { status: lifecycle.state };
   });
@@ -48,7 +52,10 @@ export function registerProbeRoutes(
           : 'starting';
     reply
       .code(503)
-      .header('retry-after', String(state === SERVICE_IS_DRAINING ? 1 : NOT_READY_RETRY_AFTER_S));
+      .header(
+        'retry-after',
+        String(state === SERVICE_IS_DRAINING ? RETRY_AFTER_S.draining : RETRY_AFTER_S.starting),
+      );
     return { status: state === SERVICE_IS_READY ? 'SERVICE_IS_UNHEALTHY' : state, reason };
   });
 
