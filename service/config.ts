@@ -421,23 +421,21 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     concurrency: get('concurrency'),
     timeoutSeconds: get('timeoutSeconds'),
   };
-  if (
-    rawEnv.MIN_INSTANCES !== undefined &&
-    resources.minInstances !== null &&
-    resources.maxInstances !== null &&
-    resources.minInstances > resources.maxInstances
-  ) {
-    problems.add(
-      'MIN_INSTANCES',
-      rawEnv.MIN_INSTANCES,
-      `at most MAX_INSTANCES (${resources.maxInstances})`,
-    );
-  } else if (resources.minInstances > resources.maxInstances) {
-    problems.add(
-      'MAX_INSTANCES',
-      rawEnv.MAX_INSTANCES,
-      `at least MIN_INSTANCES (${resources.minInstances})`,
-    );
+  if (resources.minInstances > resources.maxInstances) {
+    // Blame the variable the operator set; a preset value is not theirs to fix.
+    if (rawEnv.MIN_INSTANCES !== undefined) {
+      problems.add(
+        'MIN_INSTANCES',
+        rawEnv.MIN_INSTANCES,
+        `at most MAX_INSTANCES (${resources.maxInstances})`,
+      );
+    } else {
+      problems.add(
+        'MAX_INSTANCES',
+        rawEnv.MAX_INSTANCES,
+        `at least MIN_INSTANCES (${resources.minInstances})`,
+      );
+    }
   }
 
   const rateLimitPerMinute = readRateLimit(rawEnv, problems, warnings, get('rateLimitPerMinute'));

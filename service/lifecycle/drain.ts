@@ -17,7 +17,7 @@
  * drainer without killing the test process.
  */
 import type { Logger } from '../../lib/logger.js';
-import type { ConnectionTracker, Timers } from './connections.js';
+import { type ConnectionTracker, realTimers, type Timers } from './connections.js';
 import type { Lifecycle } from './state.js';
 
 /** A step run after the drain, such as closing the model or flushing logs. */
@@ -71,10 +71,7 @@ class HandlerTimeout extends Error {}
 
 export function createDrainer(deps: DrainerDeps): Drainer {
   const { lifecycle, connections, budgets, handlers, log, terminate } = deps;
-  const timers: Timers = deps.timers ?? {
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
+  const timers: Timers = deps.timers ?? realTimers;
   const now = deps.now ?? Date.now;
   let started = false;
   let terminated = false;
