@@ -3,23 +3,18 @@
  * touching `process`; `service/start.ts` is the composition root that listens and drains.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController,
-} from 'fastify';
-import { RunwatchError } from '../lib/errors.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../lib/logger.js';
 import { traceFields } from '../lib/trace.js';
 import type { ServiceConfig } from './config.js';
+import { errorHandler, sendError } from './error-reply.js';
 import { ServiceError } from './errors.js';
+import type { ServedModel } from './inference/served-model.js';
 import { type ConnectionTracker, trackConnections } from './lifecycle/connections.js';
 import type { HealthMonitor } from './lifecycle/health.js';
-import { type Lifecycle, RETRY_AFTER_S } from './lifecycle/state.js';
-import type { Model } from './model/model.js';
+import type { Lifecycle } from './lifecycle/state.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { inferenceProtocolRoutes } from './routes/inference-protocol.js';
 import { registerInfoRoutes } from './routes/info.js';
 import { registerPredictRoutes } from './routes/predict.js';
 import { registerProbeRoutes } from './routes/probes.js';
@@ -29,8 +24,8 @@ export interface AppDeps {
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
   readonly health: HealthMonitor;
-  /** The loaded model, or null while it loads. */
-  readonly getModel: () => Model | null;
+  /** The loaded, warmed-up model and its batcher, or null until then. */
+  readonly getServed: () => ServedModel | null;
   readonly serviceVersion: string;
 }
 
@@ -125,113 +120,12 @@ export function buildApp(deps: AppDeps): BuiltApp {
     );
   });
 
-  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
-    const mapped = toServiceError(error);
-    if (
-      mapped.statusCode >= 500 &&
-      mapped.code !== 'SVC_ERR_DRAINING' &&
-      mapped.code !== 'SVC_ERR_MODEL_NOT_READY'
-    ) {
-      request.log.error({ event: 'http.error', err: error, code: mapped.code }, mapped.message);
-    }
-    return sendError(request, reply, mapped);
-  });
+  app.setErrorHandler(errorHandler(sendError));
 
   registerProbeRoutes(app, deps, connections);
   registerInfoRoutes(app, deps);
   registerPredictRoutes(app, deps);
+  registerAdminRoutes(app, deps);
+  void app.register(inferenceProtocolRoutes(deps), { prefix: '/v2' });
   return { app, connections };
-}
-
-/** Maps framework and model errors onto the service catalogue. */
-function toServiceError(error: FastifyError | Error): RunwatchError {
-  if (error instanceof RunwatchError) {
-    if (error.code.startsWith('MDL_ERR')) {
-      return new ServiceError('SVC_ERR_INFERENCE_FAILED', 'the model failed to score the input', {
-        cause: error,
-      });
-    }
-    return error;
-  }
-  const e = error as FastifyError;
-  switch (e.code) {
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ServiceError(
-        'SVC_ERR_BODY_INVALID_JSON',
-        `the body is not valid JSON: ${e.message}`,
-      );
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ServiceError('SVC_ERR_BODY_TOO_LARGE', e.message);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ServiceError(
-        'SVC_ERR_UNSUPPORTED_MEDIA_TYPE',
-        `content type is not supported; expected application/json`,
-      );
-    case 'FST_ERR_VALIDATION': {
-      const v = (e.validation ?? [])[0];
-      const field = validationField(v);
-      return new ServiceError('SVC_ERR_INPUT_INVALID', validationMessage(v, field), { field });
-    }
-    default:
-      if (e.statusCode === 400) return new ServiceError('SVC_ERR_INPUT_INVALID', e.message);
-      return new ServiceError('SVC_ERR_INTERNAL', 'internal error', { cause: error });
-  }
-}
-
-interface AjvIssue {
-  instancePath?: string;
-  keyword?: string;
-  params?: Record<string, unknown>;
-  message?: string;
-}
-
-function validationField(v: AjvIssue | undefined): string {
-  const path = (v?.instancePath ?? '')
-    .split('/')
-    .filter((p) => p !== '')
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
-    .join('')
-    .replace(/^\./, '');
-  if (v?.keyword === 'required' && typeof v.params?.missingProperty === 'string') {
-    return path === '' ? v.params.missingProperty : `${path}.${v.params.missingProperty}`;
-  }
-  return path === '' ? '(body)' : path;
-}
-
-function validationMessage(v: AjvIssue | undefined, field: string): string {
-  switch (v?.keyword) {
-    case 'required':
-      return `field "${field}" is missing; expected it to be present`;
-    case 'type':
-      return `field "${field}" has the wrong type; expected ${String(v.params?.type)}`;
-    case 'minItems':
-      return `field "${field}" is empty; expected at least ${String(v.params?.limit)} item(s)`;
-    case 'maxItems':
-      return `field "${field}" has too many items; expected at most ${String(v.params?.limit)}`;
-    default:
-      return `field "${field}" ${v?.message ?? 'is invalid'}`;
-  }
-}
-
-export function sendError(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  error: RunwatchError,
-): FastifyReply {
-  if (error.code === 'SVC_ERR_DRAINING')
-    reply.header('retry-after', String(RETRY_AFTER_S.draining));
-  if (error.code === 'SVC_ERR_MODEL_NOT_READY')
-    reply.header('retry-after', String(RETRY_AFTER_S.starting));
-  return reply
-    .code(error.statusCode)
-    .type('application/json; charset=utf-8')
-    .send({
-      error: {
-        code: error.code,
-        message: error.message,
-        ...(error.field === undefined ? {} : { field: error.field }),
-        request_id: request.id,
-      },
-    });
 }

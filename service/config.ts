@@ -163,6 +163,24 @@ const S = {
     parse: intRange(1, 1000),
     ...fixed(100),
   }),
+  maxBatchSizeInfer: setting({
+    env: 'MAX_BATCH_SIZE_INFER',
+    doc: 'Most texts scored in one session.run; texts queued together share a run. 1 turns micro-batching off.',
+    parse: intRange(1, 1024),
+    ...fixed(32),
+  }),
+  maxBatchDelayMs: setting({
+    env: 'MAX_BATCH_DELAY_MS',
+    doc: 'How long the first queued text waits for others to share its run, in ms; 0 waits one event-loop turn.',
+    parse: intRange(0, 1000),
+    ...fixed(2),
+  }),
+  maxQueueDepth: setting({
+    env: 'MAX_QUEUE_DEPTH',
+    doc: 'Most texts waiting for a run; a request that would overflow it gets 503 SVC_ERR_OVERLOADED. At least MAX_BATCH_SIZE.',
+    parse: intRange(1, 1_000_000),
+    ...fixed(256),
+  }),
   healthIntervalMs: setting({
     env: 'HEALTH_CHECK_INTERVAL_MS',
     doc: 'How often the health checks run; probes read the cached result.',
@@ -329,6 +347,11 @@ export interface ServiceConfig {
   };
   readonly http: { readonly keepAliveTimeoutMs: number };
   readonly input: { readonly maxInputLength: number; readonly maxBatchSize: number };
+  readonly inference: {
+    readonly maxBatchSize: number;
+    readonly maxBatchDelayMs: number;
+    readonly maxQueueDepth: number;
+  };
   readonly health: {
     readonly intervalMs: number;
     readonly checkTimeoutMs: number;
@@ -455,6 +478,23 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     );
   }
 
+  const input = { maxInputLength: get('maxInputLength'), maxBatchSize: get('maxBatchSize') };
+  const inference = {
+    maxBatchSize: get('maxBatchSizeInfer'),
+    maxBatchDelayMs: get('maxBatchDelayMs'),
+    maxQueueDepth: get('maxQueueDepth'),
+  };
+  if (inference.maxQueueDepth < input.maxBatchSize) {
+    // Otherwise a full-size /predict_batch could never be queued, however idle the instance.
+    problems.add(
+      rawEnv.MAX_QUEUE_DEPTH !== undefined ? 'MAX_QUEUE_DEPTH' : 'MAX_BATCH_SIZE',
+      rawEnv.MAX_QUEUE_DEPTH !== undefined ? rawEnv.MAX_QUEUE_DEPTH : rawEnv.MAX_BATCH_SIZE,
+      rawEnv.MAX_QUEUE_DEPTH !== undefined
+        ? `at least MAX_BATCH_SIZE (${input.maxBatchSize})`
+        : `at most MAX_QUEUE_DEPTH (${inference.maxQueueDepth})`,
+    );
+  }
+
   const health = {
     intervalMs: get('healthIntervalMs'),
     checkTimeoutMs: get('healthCheckTimeoutMs'),
@@ -515,7 +555,8 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     rateLimitPerMinute,
     drain,
     http: { keepAliveTimeoutMs: get('keepAliveTimeoutMs') },
-    input: { maxInputLength: get('maxInputLength'), maxBatchSize: get('maxBatchSize') },
+    input,
+    inference,
     health,
     auth: { apiKeys, adminApiKeys },
   };

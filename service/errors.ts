@@ -13,6 +13,23 @@ export const SERVICE_ERRORS = {
   SVC_ERR_BODY_TOO_LARGE: { status: 413, meaning: 'The body is larger than the server accepts.' },
   SVC_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },
   SVC_ERR_NOT_FOUND: { status: 404, meaning: 'No such route.' },
+  SVC_ERR_MODEL_NOT_FOUND: {
+    status: 404,
+    meaning: 'No loaded model has that name (or version) on the Open Inference Protocol routes.',
+  },
+  SVC_ERR_UNAUTHENTICATED: {
+    status: 401,
+    meaning: 'An admin route without an `X-API-Key` header, or with a key not in `ADMIN_API_KEYS`.',
+  },
+  SVC_ERR_CLIENT_CLOSED: {
+    status: 499,
+    meaning:
+      'The client disconnected before its text was scored; the text was dropped and nothing is sent (logged only).',
+  },
+  SVC_ERR_OVERLOADED: {
+    status: 503,
+    meaning: 'The inference queue is full (`MAX_QUEUE_DEPTH` texts); retry after `Retry-After`.',
+  },
   SVC_ERR_MODEL_NOT_READY: {
     status: 503,
     meaning: 'The model is still loading or warming up; retry after `Retry-After`.',

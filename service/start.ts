@@ -9,6 +9,7 @@ import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config-kit.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { buildApp } from './app.js';
 import { loadServiceConfig, type ServiceConfig } from './config.js';
+import { type ServedModel, serveModel } from './inference/served-model.js';
 import { createDefaultChecks } from './lifecycle/checks/index.js';
 import {
   createDrainer,
@@ -85,6 +86,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
   for (const w of warnings) log.warn({ event: 'config.warning' }, w);
 
   let model: Model | null = null;
+  let served: ServedModel | null = null;
   const lifecycle = createLifecycle();
   const health = createHealthMonitor({
     checks: createDefaultChecks(config, () => model),
@@ -97,7 +99,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     log,
     lifecycle,
     health,
-    getModel: () => (lifecycle.state === 'SERVICE_IS_STARTING' ? null : model),
+    getServed: () => (lifecycle.state === 'SERVICE_IS_STARTING' ? null : served),
     serviceVersion: serviceVersion(),
   });
 
@@ -138,7 +140,11 @@ export async function startService(options: StartOptions): Promise<RunningServic
       const loadModel = options.loadModel ?? loadModelPackage;
       const m = await loadModel(config.modelPath);
       model = m;
+      const loadMs = performance.now() - t0;
+      const t1 = performance.now();
       await m.predict(WARM_UP_TEXTS);
+      const warmUpMs = performance.now() - t1;
+      served = serveModel(m, config.inference, { loadedAt: new Date(), loadMs, warmUpMs });
     } catch (e) {
       if (isModelPackageError(e)) {
         log.fatal(
@@ -157,7 +163,9 @@ export async function startService(options: StartOptions): Promise<RunningServic
       {
         event: 'model.ready',
         model: model ? `${model.name}@${model.version}` : null,
-        loadMs: Math.round(performance.now() - t0),
+        loadMs: Math.round(served?.loadMs ?? 0),
+        warmUpMs: Math.round((served?.warmUpMs ?? 0) * 1000) / 1000,
+        readyMs: Math.round(performance.now() - t0),
       },
       'model loaded and warmed up; ready',
     );

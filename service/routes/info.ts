@@ -4,7 +4,7 @@ import { ServiceError } from '../errors.js';
 
 export function registerInfoRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/', async () => {
-    const model = deps.getModel();
+    const model = deps.getServed()?.model;
     return {
       service: 'runwatch',
       version: deps.serviceVersion,
@@ -17,7 +17,7 @@ export function registerInfoRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.get('/emotions', async () => {
-    const model = deps.getModel();
+    const model = deps.getServed()?.model;
     if (!model) throw new ServiceError('SVC_ERR_MODEL_NOT_READY', 'the model is still loading');
     return { emotions: model.labels, count: model.labels.length };
   });

@@ -8,7 +8,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { describeValue } from '../../lib/errors.js';
 import type { AppDeps } from '../app.js';
 import { ServiceError } from '../errors.js';
+import type { ServedModel } from '../inference/served-model.js';
 import type { Model } from '../model/model.js';
+import { clientClosedSignal } from './client-signal.js';
 
 export interface Prediction {
   readonly emotion: string;
@@ -70,7 +72,8 @@ export function checkText(value: unknown, field: string, maxLength: number): Ser
   return null;
 }
 
-function summarize(texts: readonly unknown[]): { length: number; sha256: string }[] {
+/** Length and short hash of each text, for the request log: never the text itself. */
+export function summarizeInputs(texts: readonly unknown[]): { length: number; sha256: string }[] {
   return texts.map((t) =>
     typeof t === 'string'
       ? { length: t.length, sha256: createHash('sha256').update(t).digest('hex').slice(0, 16) }
@@ -81,16 +84,16 @@ function summarize(texts: readonly unknown[]): { length: number; sha256: string 
 export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { maxInputLength, maxBatchSize } = deps.config.input;
 
-  const requireModel = (request: FastifyRequest): Model => {
-    const model = deps.getModel();
-    if (!model) {
+  const requireServed = (request: FastifyRequest): ServedModel => {
+    const served = deps.getServed();
+    if (!served) {
       request.log.debug({ event: 'predict.not_ready' }, 'predict before the model is ready');
       throw new ServiceError(
         'SVC_ERR_MODEL_NOT_READY',
         'the model is still loading; retry shortly',
       );
     }
-    return model;
+    return served;
   };
 
   app.post<{ Body: { text: unknown } }>(
@@ -100,13 +103,13 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
         body: { type: 'object', required: ['text'], properties: { text: {} } },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { text } = request.body;
-      request.inputSummary = summarize([text]);
+      request.inputSummary = summarizeInputs([text]);
       const invalid = checkText(text, 'text', maxInputLength);
       if (invalid) throw invalid;
-      const model = requireModel(request);
-      const [scores] = await model.predict([text as string]);
+      const { model, batcher } = requireServed(request);
+      const [scores] = await batcher.score([text as string], clientClosedSignal(reply));
       return {
         text,
         ...toPrediction(model, scores ?? []),
@@ -127,9 +130,9 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { texts } = request.body;
-      request.inputSummary = summarize(texts);
+      request.inputSummary = summarizeInputs(texts);
       const checks = texts.map((t, i) => checkText(t, `texts[${i}]`, maxInputLength));
       const validIdx = checks.flatMap((c, i) => (c === null ? [i] : []));
       if (validIdx.length === 0) {
@@ -142,8 +145,11 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
           },
         );
       }
-      const model = requireModel(request);
-      const rows = await model.predict(validIdx.map((i) => texts[i] as string));
+      const { model, batcher } = requireServed(request);
+      const rows = await batcher.score(
+        validIdx.map((i) => texts[i] as string),
+        clientClosedSignal(reply),
+      );
       const byIndex = new Map(validIdx.map((i, k) => [i, rows[k] ?? []]));
       return {
         results: texts.map((t, index) => {

@@ -21,6 +21,16 @@ import {
 
 const probe = { config: { probe: true } } as const;
 
+/** Why the instance should not take traffic, or null when it should. */
+export function notReadyReason(
+  deps: Pick<AppDeps, 'lifecycle' | 'health'>,
+): 'starting' | 'draining' | 'unhealthy' | null {
+  const state = deps.lifecycle.state;
+  if (state === SERVICE_IS_DRAINING) return 'draining';
+  if (state !== SERVICE_IS_READY) return 'starting';
+  return deps.health.snapshot().status === 'unhealthy' ? 'unhealthy' : null;
+}
+
 export function registerProbeRoutes(
   app: FastifyInstance,
   deps: AppDeps,
@@ -41,29 +51,25 @@ export function registerProbeRoutes(
   });
 
   app.get('/health/ready', probe, async (_request, reply) => {
-    const state = lifecycle.state;
-    const unhealthy = health.snapshot().status === 'unhealthy';
-    if (state === SERVICE_IS_READY && !unhealthy) return { status: SERVICE_IS_READY };
-    const reason =
-      state === SERVICE_IS_READY
-        ? 'unhealthy'
-        : state === SERVICE_IS_DRAINING
-          ? 'draining'
-          : 'starting';
+    const reason = notReadyReason(deps);
+    if (reason === null) return { status: SERVICE_IS_READY };
     reply
       .code(503)
       .header(
         'retry-after',
-        String(state === SERVICE_IS_DRAINING ? RETRY_AFTER_S.draining : RETRY_AFTER_S.starting),
+        String(reason === 'draining' ? RETRY_AFTER_S.draining : RETRY_AFTER_S.starting),
       );
-    return { status: state === SERVICE_IS_READY ? 'SERVICE_IS_UNHEALTHY' : state, reason };
+    return {
+      status: reason === 'unhealthy' ? 'SERVICE_IS_UNHEALTHY' : lifecycle.state,
+      reason,
+    };
   });
 
   app.get('/health', probe, async (_request, reply) => {
     const snap = health.snapshot();
     const status = lifecycle.state === SERVICE_IS_DRAINING ? 'draining' : snap.status;
     if (status === 'unhealthy' || status === 'draining') reply.code(503);
-    const model = deps.getModel();
+    const model = deps.getServed()?.model;
     return {
       status,
       checks: snap.checks,

@@ -9,6 +9,7 @@ import anyTest, { type TestFn } from 'ava';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../service/app.js';
 import { loadServiceConfig } from '../../service/config.js';
+import { serveModel } from '../../service/inference/served-model.js';
 import { createHealthMonitor } from '../../service/lifecycle/health.js';
 import { createLifecycle, type Lifecycle } from '../../service/lifecycle/state.js';
 import type { Model } from '../../service/model/model.js';
@@ -50,12 +51,17 @@ test.beforeEach(async (t) => {
     log: sink.log,
   });
   await health.runNow();
+  const served = serveModel(model, config.inference, {
+    loadedAt: new Date(),
+    loadMs: 1,
+    warmUpMs: 1,
+  });
   const { app } = buildApp({
     config,
     log: sink.log,
     lifecycle,
     health,
-    getModel: () => model,
+    getServed: () => served,
     serviceVersion: '9.9.9',
   });
   lifecycle.markReady();

@@ -36,6 +36,8 @@ test('config: no variables gives the development preset on the local platform', 
   t.deepEqual(config.drain, { preCloseDelayMs: 0, timeoutMs: 25000, handlersTimeoutMs: 1000 });
   t.is(config.port, 8080);
   t.is(config.host, '0.0.0.0');
+  t.is(config.modelPath, 'models/emotion-ekman');
+  t.deepEqual(config.inference, { maxBatchSize: 32, maxBatchDelayMs: 2, maxQueueDepth: 256 });
   t.deepEqual(warnings, []);
 });
 
@@ -178,6 +180,26 @@ const bad: { name: string; env: Record<string, string>; message: string }[] = [
     name: 'max instances below the preset min',
     env: { ENVIRONMENT: 'production', MAX_INSTANCES: '1', MIN_INSTANCES: '2' },
     message: 'MIN_INSTANCES="2": expected at most MAX_INSTANCES (1)',
+  },
+  {
+    name: 'an inference batch of 0',
+    env: { MAX_BATCH_SIZE_INFER: '0' },
+    message: 'MAX_BATCH_SIZE_INFER="0": expected an integer from 1 to 1024',
+  },
+  {
+    name: 'a batch delay of 1.5 ms',
+    env: { MAX_BATCH_DELAY_MS: '1.5' },
+    message: 'MAX_BATCH_DELAY_MS="1.5": expected an integer from 0 to 1000',
+  },
+  {
+    name: 'a queue shallower than one full /predict_batch',
+    env: { MAX_QUEUE_DEPTH: '50' },
+    message: 'MAX_QUEUE_DEPTH="50": expected at least MAX_BATCH_SIZE (100)',
+  },
+  {
+    name: 'a /predict_batch limit deeper than the queue',
+    env: { MAX_BATCH_SIZE: '300' },
+    message: 'MAX_BATCH_SIZE="300": expected at most MAX_QUEUE_DEPTH (256)',
   },
   {
     name: 'a request timeout of 5 s',

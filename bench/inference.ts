@@ -1,0 +1,304 @@
+/**
+ * Inference benchmark (inference issue). Three servers over the same model package, each started
+ * fresh per round and pinned to core 0, loaded by autocannon pinned to core 1, in interleaved
+ * rounds:
+ *
+ * - `batching-on`: the full service (`npm start`'s main.js), production preset, defaults
+ *   (MAX_BATCH_SIZE_INFER=32, MAX_BATCH_DELAY_MS=2), request logs on, rate limiting off;
+ * - `batching-off`: the same with MAX_BATCH_SIZE_INFER=1 and MAX_BATCH_DELAY_MS=0;
+ * - `bare-node-http`: the same model behind a bare node:http handler (bench/fixtures).
+ *
+ * At concurrency 1, 16 and 64 it records throughput (req/s) and latency p50 / p99 (ms). Then it
+ * measures cold start: from spawn to the first 200 from /health/startup.
+ *
+ * Targets: batching on ≥ 1.3× the throughput of off at 64 with p99 no worse; the service ≥ 0.85×
+ * the bare handler's throughput; cold start ≤ 1.5 s.
+ *
+ *   npm run bench:inference [-- --rounds 3 --duration 5 --cold-starts 7 --model models/emotion-ekman]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { interleave, type Metrics, pinnedNode, pinSelf, writeResult } from './lib/harness.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '1,16,64' },
+    'cold-starts': { type: 'string', default: '7' },
+    model: { type: 'string', default: 'models/emotion-ekman' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const DURATION_S = Number(values.duration);
+const WARMUP_S = Number(values.warmup);
+const CONCURRENCY = values.concurrency.split(',').map(Number);
+const COLD_STARTS = Number(values['cold-starts']);
+const MODEL_PATH = values.model;
+
+const SERVICE = fileURLToPath(new URL('../service/main.js', import.meta.url));
+const BARE = fileURLToPath(new URL('./fixtures/bare-predict-server.js', import.meta.url));
+
+const BASE_ENV = {
+  PATH: process.env.PATH ?? '',
+  PORT: '0',
+  HOST: '127.0.0.1',
+  ENVIRONMENT: 'production',
+  LOG_LEVEL: 'info',
+  LOG_PRETTY: 'false',
+  RATE_LIMIT_PER_MINUTE: '0',
+  MODEL_PATH,
+};
+
+const VARIANTS = {
+  'batching-on': { script: SERVICE, env: {} },
+  'batching-off': { script: SERVICE, env: { MAX_BATCH_SIZE_INFER: '1', MAX_BATCH_DELAY_MS: '0' } },
+  'bare-node-http': { script: BARE, env: {} },
+} as const;
+type Variant = keyof typeof VARIANTS;
+
+/** Comment-like texts of 3 to ~60 words, the length range of the GoEmotions data. */
+const SENTENCES = [
+  'I love this so much, thank you!',
+  'This is the worst thing I have read all week.',
+  "I'm honestly scared of what happens next.",
+  'Wow, I did not see that coming at all',
+  'That is disgusting and you should be ashamed',
+  'ok',
+  'Why would anyone think this is a good idea?',
+  'I miss my dad every single day since he passed.',
+  'lol this made my day 😂😂',
+  'Congrats on the new job, you deserve it!',
+  'Not sure how I feel about the new update, it changed a lot of things I was used to.',
+  'He just sat there and said nothing, which honestly made it worse.',
+  'Nobody asked for your opinion, mate.',
+  'This game was absolutely incredible from start to finish, the ending had me in tears and I would play it again tomorrow if I could find the time.',
+  'Thanks for sharing, I had no idea this was even possible',
+  'I hate waiting in lines like this',
+];
+const REQUESTS = Array.from({ length: 64 }, (_, i) => {
+  const a = SENTENCES[i % SENTENCES.length] ?? '';
+  const b = SENTENCES[(i * 7 + 3) % SENTENCES.length] ?? '';
+  const text = i % 4 === 0 ? `${a} ${b}` : a;
+  return {
+    method: 'POST' as const,
+    path: '/predict',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+  };
+});
+
+const selfPinned = pinSelf(1);
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly exited: Promise<void>;
+}
+
+/** Spawns a server on core 0 and resolves once it logs `model.ready`. */
+async function startServer(variant: Variant): Promise<Server> {
+  const { script, env } = VARIANTS[variant];
+  const launch = pinnedNode(0, [script]);
+  const child = spawn(launch.cmd, launch.args, {
+    env: { ...BASE_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    let port = 0;
+    let ready = false;
+    child.stdout?.on('data', (d: Buffer) => {
+      // Keep draining stdout after ready (request logs), as Cloud Run's log agent would.
+      if (ready) return;
+      buf += d.toString();
+      for (const line of buf.split('\n').slice(0, -1)) {
+        try {
+          const l = JSON.parse(line) as { event?: string; port?: number };
+          if (l.event === 'server.listening') port = l.port ?? 0;
+          if (l.event === 'model.ready') {
+            ready = true;
+            resolve(port);
+          }
+        } catch {
+          // fastify's own non-JSON lines are ignored
+        }
+      }
+      buf = buf.slice(buf.lastIndexOf('\n') + 1);
+    });
+    void exited.then(() => reject(new Error(`${variant} exited before it was ready`)));
+  });
+  return { child, port, exited };
+}
+
+async function stopServer(server: Server): Promise<void> {
+  server.child.kill('SIGTERM');
+  await server.exited;
+}
+
+async function load(port: number, connections: number, seconds: number) {
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration: seconds,
+    requests: REQUESTS,
+  });
+}
+
+async function measure(variant: Variant): Promise<Metrics> {
+  const server = await startServer(variant);
+  const m: Metrics = {};
+  try {
+    for (const c of CONCURRENCY) {
+      await load(server.port, c, WARMUP_S);
+      const r = await load(server.port, c, DURATION_S);
+      const bad = r.non2xx + r.errors + r.timeouts;
+      if (bad > 0) throw new Error(`${variant} at c=${c}: ${bad} failed requests`);
+      m[`c${c} req/s`] = Math.round(r.requests.average);
+      m[`c${c} p50 ms`] = r.latency.p50;
+      m[`c${c} p99 ms`] = r.latency.p99;
+    }
+  } finally {
+    await stopServer(server);
+  }
+  return m;
+}
+
+const result = await interleave(
+  ROUNDS,
+  Object.fromEntries(
+    (Object.keys(VARIANTS) as Variant[]).map((v) => [v, () => measure(v)]),
+  ) as Record<Variant, () => Promise<Metrics>>,
+  (r, v, m) =>
+    process.stdout.write(
+      `round ${r + 1}/${ROUNDS} ${v.padEnd(15)} ${CONCURRENCY.map((c) => `c${c}: ${m[`c${c} req/s`]} req/s p50 ${m[`c${c} p50 ms`]} p99 ${m[`c${c} p99 ms`]}`).join(' | ')}\n`,
+    ),
+);
+
+/** Spawn → first 200 from /health/startup, polled every 5 ms. */
+async function coldStart(): Promise<Metrics> {
+  const t0 = performance.now();
+  const launch = pinnedNode(0, [SERVICE]);
+  const child = spawn(launch.cmd, launch.args, {
+    env: { ...BASE_ENV, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let port = 0;
+  let listenedAt = 0;
+  child.stdout?.on('data', (d: Buffer) => {
+    const m = /"event":"server.listening"[^\n]*"port":(\d+)/.exec(d.toString());
+    if (m && port === 0) {
+      port = Number(m[1]);
+      listenedAt = performance.now();
+    }
+  });
+  let startedAt = 0;
+  while (startedAt === 0) {
+    await new Promise((r) => setTimeout(r, 5));
+    if (port === 0) continue;
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health/startup`);
+      await res.arrayBuffer();
+      if (res.status === 200) startedAt = performance.now();
+    } catch {
+      // not accepting yet
+    }
+  }
+  child.kill('SIGTERM');
+  await exited;
+  return {
+    'spawn → listening ms': Math.round(listenedAt - t0),
+    'spawn → /health/startup 200 ms': Math.round(startedAt - t0),
+  };
+}
+
+const cold = await interleave(COLD_STARTS, { runwatch: () => coldStart() }, (r, _v, m) =>
+  process.stdout.write(
+    `cold start ${r + 1}/${COLD_STARTS}: ${m['spawn → /health/startup 200 ms']} ms\n`,
+  ),
+);
+
+const med = (v: Variant, metric: string) => result.summary[v]?.[metric]?.median ?? 0;
+const top = CONCURRENCY[CONCURRENCY.length - 1] ?? 64;
+const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+const batchingGain = ratio(
+  med('batching-on', `c${top} req/s`),
+  med('batching-off', `c${top} req/s`),
+);
+const p99On = med('batching-on', `c${top} p99 ms`);
+const p99Off = med('batching-off', `c${top} p99 ms`);
+const vsBare = CONCURRENCY.map((c) => ({
+  c,
+  r: ratio(med('batching-on', `c${c} req/s`), med('bare-node-http', `c${c} req/s`)),
+}));
+const coldMedian = cold.summary.runwatch?.['spawn → /health/startup 200 ms']?.median ?? 0;
+const coldMax = cold.summary.runwatch?.['spawn → /health/startup 200 ms']?.max ?? 0;
+
+const setup = {
+  model: MODEL_PATH,
+  'duration per cell': `${DURATION_S} s after a ${WARMUP_S} s warm-up`,
+  concurrency: CONCURRENCY.join(', '),
+  requests: `POST /predict, ${REQUESTS.length} bodies of 1–60 words, cycled`,
+  'service env':
+    'ENVIRONMENT=production, LOG_LEVEL=info (request logs on), RATE_LIMIT_PER_MINUTE=0',
+  'server core': 0,
+  'client core': selfPinned ? 1 : 'unpinned',
+  tool: 'autocannon 8.0.0',
+};
+const file = writeResult({
+  bench: 'inference',
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+  rounds: ROUNDS,
+  setup,
+  variants: result.summary,
+  raw: result.raw,
+  verdicts: [
+    {
+      target: `batching on ≥ 1.3× the throughput of off at concurrency ${top}`,
+      met: batchingGain >= 1.3,
+      detail: `${batchingGain.toFixed(2)}× (median req/s ${med('batching-on', `c${top} req/s`)} vs ${med('batching-off', `c${top} req/s`)})`,
+    },
+    {
+      target: `batching on: p99 no worse than off at concurrency ${top}`,
+      met: p99On <= p99Off,
+      detail: `median p99 ${p99On} ms on vs ${p99Off} ms off`,
+    },
+    {
+      target: 'full service ≥ 0.85× the bare node:http handler (throughput)',
+      met: vsBare.every((x) => x.r >= 0.85),
+      detail: vsBare.map((x) => `c${x.c}: ${x.r.toFixed(2)}×`).join(', '),
+    },
+  ],
+  notes: [
+    'Ratios compare medians of interleaved rounds within this one run; absolute req/s depend on the machine and on autocannon sharing no core with the server.',
+  ],
+});
+const coldFile = writeResult({
+  bench: 'inference-cold-start',
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+  rounds: COLD_STARTS,
+  setup: { model: MODEL_PATH, 'server core': 0, probe: 'GET /health/startup every 5 ms' },
+  variants: cold.summary,
+  raw: cold.raw,
+  verdicts: [
+    {
+      target: 'cold start (spawn → /health/startup 200) ≤ 1.5 s',
+      met: coldMax <= 1500,
+      detail: `median ${coldMedian} ms, worst ${coldMax} ms`,
+    },
+  ],
+  notes: [
+    'Spawn of `node build/service/main.js` (no npm) to the first 200 from /health/startup: config, logger, listen, model load with its probe run, warm-up inference, first health run.',
+  ],
+});
+process.stdout.write(`results: ${file}, ${coldFile}\n`);

@@ -1,0 +1,245 @@
+/**
+ * Micro-batching: texts that arrive together are scored by one `Model.predict` (one
+ * `session.run`).
+ *
+ * Contract:
+ * - A run takes at most `maxBatchSize` texts, oldest first. A full batch starts at once. A
+ *   partial batch waits while a run is in flight (texts arriving meanwhile join it) and goes one
+ *   event-loop turn after that run ends. On an idle batcher the first text waits at most
+ *   `maxBatchDelayMs` for company, and only one turn when recent runs were single texts (light
+ *   load, where waiting would only add latency). onnxruntime-node's `run` is a synchronous
+ *   native call, so runs never overlap on the CPU; `maxBatchSize` 1 makes every text its own
+ *   run, started as soon as it arrives (batching off).
+ * - At most `maxQueueDepth` texts are admitted and not yet scored (waiting, or in a run that has
+ *   not finished). A request whose texts would not all fit is refused whole with
+ *   `SVC_ERR_OVERLOADED`, before anything is queued, so a batch request is never half-scored.
+ * - A text whose `AbortSignal` fires before its run starts leaves the queue at once and never
+ *   reaches the model; its promise rejects with `SVC_ERR_CLIENT_CLOSED`. Once in a run, a text is
+ *   scored (the run cannot be cut short) and the result is discarded by the caller.
+ * - A failed run rejects every text in it with the model's error; the next run is unaffected.
+ *
+ * One batcher per loaded model, created by the composition root: no module-level state.
+ */
+import { ServiceError } from '../errors.js';
+import type { Model } from '../model/model.js';
+
+export interface BatcherOptions {
+  /** Most texts per run; 1 scores every text alone (batching off). */
+  readonly maxBatchSize: number;
+  /** Longest wait, in ms, of the first text queued on an idle batcher. */
+  readonly maxBatchDelayMs: number;
+  /** Most texts waiting for a run. */
+  readonly maxQueueDepth: number;
+}
+
+/** What one run did; for metrics and `/model_status`. */
+export interface RunRecord {
+  readonly size: number;
+  readonly durationMs: number;
+  /** Texts admitted and not yet scored when the run finished. */
+  readonly queueDepth: number;
+  readonly failed: boolean;
+}
+
+export interface BatcherStats {
+  readonly runs: number;
+  readonly textsScored: number;
+  readonly meanBatchSize: number;
+  readonly queueDepth: number;
+  readonly maxQueueDepth: number;
+  readonly textsDropped: number;
+  readonly requestsRefused: number;
+  readonly failedRuns: number;
+  readonly meanRunMs: number;
+}
+
+interface Pending {
+  readonly text: string;
+  readonly resolve: (row: number[]) => void;
+  readonly reject: (error: unknown) => void;
+  /** Set when the text left the queue (run or aborted); the slot is then skipped. */
+  settled: boolean;
+}
+
+/** Weight of the newest run in `#recentBatchSize` (about the last ten runs count). */
+const RECENT_WEIGHT = 0.1;
+
+function clientClosed(): ServiceError {
+  return new ServiceError(
+    'SVC_ERR_CLIENT_CLOSED',
+    'the client disconnected before its text was scored; the text was dropped',
+  );
+}
+
+export class MicroBatcher {
+  readonly #model: Model;
+  readonly #options: BatcherOptions;
+  readonly #onRun: ((run: RunRecord) => void) | undefined;
+  /** FIFO; aborted entries stay in place, marked settled, until a run skips them. */
+  #queue: Pending[] = [];
+  #waiting = 0;
+  /** Runs started and not yet settled, and the texts in them. */
+  #inFlight = 0;
+  #inFlightTexts = 0;
+  /** Moving average of run sizes: is there company worth waiting for? */
+  #recentBatchSize = 1;
+  #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  #runs = 0;
+  #textsScored = 0;
+  #textsDropped = 0;
+  #requestsRefused = 0;
+  #failedRuns = 0;
+  #runMsTotal = 0;
+
+  constructor(model: Model, options: BatcherOptions, onRun?: (run: RunRecord) => void) {
+    this.#model = model;
+    this.#options = options;
+    this.#onRun = onRun;
+  }
+
+  get model(): Model {
+    return this.#model;
+  }
+
+  /** Texts admitted and not yet scored: waiting for a run, or in one. */
+  get queueDepth(): number {
+    return this.#waiting + this.#inFlightTexts;
+  }
+
+  /**
+   * Scores `texts` (one row per text, in order). Rejects with `SVC_ERR_OVERLOADED` when the queue
+   * cannot take them all, with `SVC_ERR_CLIENT_CLOSED` when `signal` fires first, or with the
+   * model's error.
+   */
+  score(texts: readonly string[], signal?: AbortSignal): Promise<number[][]> {
+    if (texts.length === 0) return Promise.resolve([]);
+    if (signal?.aborted) return Promise.reject(clientClosed());
+    const { maxQueueDepth } = this.#options;
+    const depth = this.queueDepth;
+    if (depth + texts.length > maxQueueDepth) {
+      this.#requestsRefused++;
+      return Promise.reject(
+        new ServiceError(
+          'SVC_ERR_OVERLOADED',
+          `the inference queue holds ${depth} of at most ${maxQueueDepth} texts and cannot take ${texts.length} more; retry after Retry-After`,
+        ),
+      );
+    }
+    const rows = this.#enqueue(texts, signal);
+    this.#schedule();
+    return rows;
+  }
+
+  /** Queues one request's texts; one abort listener drops whichever of them still wait. */
+  #enqueue(texts: readonly string[], signal: AbortSignal | undefined): Promise<number[][]> {
+    const items = texts.map(
+      (text) =>
+        new Promise<number[]>((resolve, reject) => {
+          this.#queue.push({ text, resolve, reject, settled: false });
+        }),
+    );
+    const mine = this.#queue.slice(-texts.length);
+    this.#waiting += texts.length;
+    if (signal) {
+      const onAbort = () => {
+        for (const p of mine) {
+          if (p.settled) continue;
+          p.settled = true;
+          this.#waiting--;
+          this.#textsDropped++;
+          p.reject(clientClosed());
+        }
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const all = Promise.allSettled(items);
+      void all.then(() => signal.removeEventListener('abort', onAbort));
+    }
+    return Promise.all(items);
+  }
+
+  /**
+   * Full batches start at once, even beside a run in flight (they cannot grow; onnxruntime
+   * serializes the runs itself). A partial batch waits for the run in flight to end, or else for
+   * the delay timer.
+   */
+  #schedule(): void {
+    while (this.#waiting >= this.#options.maxBatchSize) void this.#run();
+    if (this.#inFlight > 0 || this.#waiting === 0 || this.#timer !== null) return;
+    const fire = () => {
+      this.#timer = null;
+      void this.#run();
+    };
+    // An idle batcher whose recent runs were single texts is under light load: waiting for
+    // company would only add latency, so the text goes after one event-loop turn instead.
+    const delay = this.#recentBatchSize < 1.5 ? 0 : this.#options.maxBatchDelayMs;
+    this.#timer = delay === 0 ? setImmediate(fire) : setTimeout(fire, delay);
+  }
+
+  #cancelTimer(): void {
+    if (this.#timer === null) return;
+    clearTimeout(this.#timer as NodeJS.Timeout);
+    clearImmediate(this.#timer as NodeJS.Immediate);
+    this.#timer = null;
+  }
+
+  /** Takes up to `maxBatchSize` live texts off the front of the queue. */
+  #take(): Pending[] {
+    const batch: Pending[] = [];
+    let i = 0;
+    for (; i < this.#queue.length && batch.length < this.#options.maxBatchSize; i++) {
+      const p = this.#queue[i] as Pending;
+      if (p.settled) continue;
+      p.settled = true;
+      batch.push(p);
+    }
+    this.#queue = this.#queue.slice(i);
+    this.#waiting -= batch.length;
+    return batch;
+  }
+
+  async #run(): Promise<void> {
+    const batch = this.#take();
+    if (batch.length === 0) return;
+    if (this.#waiting === 0) this.#cancelTimer();
+    this.#inFlight++;
+    this.#inFlightTexts += batch.length;
+    const t0 = performance.now();
+    let failed = false;
+    try {
+      const rows = await this.#model.predict(batch.map((p) => p.text));
+      for (const [i, p] of batch.entries()) p.resolve(rows[i] ?? []);
+    } catch (error) {
+      failed = true;
+      for (const p of batch) p.reject(error);
+    }
+    const durationMs = performance.now() - t0;
+    this.#inFlight--;
+    this.#inFlightTexts -= batch.length;
+    this.#runs++;
+    this.#textsScored += batch.length;
+    this.#runMsTotal += durationMs;
+    this.#recentBatchSize += RECENT_WEIGHT * (batch.length - this.#recentBatchSize);
+    if (failed) this.#failedRuns++;
+    this.#onRun?.({ size: batch.length, durationMs, queueDepth: this.queueDepth, failed });
+    // Texts that queued during the run have waited long enough: they go now. (The runtime's
+    // own turn before the native call is the only hop, so a busy batcher runs once per turn.)
+    if (this.#waiting > 0 && this.#inFlight === 0) {
+      this.#cancelTimer();
+      void this.#run();
+    }
+  }
+
+  stats(): BatcherStats {
+    return {
+      runs: this.#runs,
+      textsScored: this.#textsScored,
+      meanBatchSize: this.#runs === 0 ? 0 : this.#textsScored / this.#runs,
+      queueDepth: this.queueDepth,
+      maxQueueDepth: this.#options.maxQueueDepth,
+      textsDropped: this.#textsDropped,
+      requestsRefused: this.#requestsRefused,
+      failedRuns: this.#failedRuns,
+      meanRunMs: this.#runs === 0 ? 0 : this.#runMsTotal / this.#runs,
+    };
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Admin routes, behind an admin key. `/model_status` reports the real serving state: what is
+ * loaded, how long loading and warm-up took, and what the batcher has done since.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { requireAdminKey } from '../auth/admin-key.js';
+
+const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
+
+export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const preHandler = requireAdminKey(deps.config.auth.adminApiKeys);
+
+  app.get('/model_status', { preHandler }, async () => {
+    const served = deps.getServed();
+    const state = deps.lifecycle.state;
+    if (served === null) {
+      return {
+        state,
+        ready: false,
+        model_path: deps.config.modelPath,
+        model: null,
+        batching: null,
+      };
+    }
+    const { model, batcher, batching } = served;
+    const stats = batcher.stats();
+    return {
+      state,
+      ready: state === 'SERVICE_IS_READY',
+      model_path: deps.config.modelPath,
+      model: {
+        name: model.name,
+        version: model.version,
+        labels: model.labels,
+        thresholds: model.thresholds,
+        loaded_at: served.loadedAt.toISOString(),
+        load_ms: round3(served.loadMs),
+        warm_up_ms: round3(served.warmUpMs),
+      },
+      batching: {
+        max_batch_size: batching.maxBatchSize,
+        max_batch_delay_ms: batching.maxBatchDelayMs,
+        max_queue_depth: batching.maxQueueDepth,
+        runs: stats.runs,
+        failed_runs: stats.failedRuns,
+        texts_scored: stats.textsScored,
+        mean_batch_size: round3(stats.meanBatchSize),
+        mean_run_ms: round3(stats.meanRunMs),
+        queue_depth: stats.queueDepth,
+        texts_dropped: stats.textsDropped,
+        requests_refused: stats.requestsRefused,
+      },
+    };
+  });
+}

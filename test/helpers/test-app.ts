@@ -1,0 +1,86 @@
+/**
+ * Builds the real app (buildApp) around the tiny ONNX model wrapped in a RecordingModel, with a
+ * config from `env`, already marked ready. `listen()` puts it on a real port when a test needs
+ * sockets; otherwise use `app.inject`.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../service/app.js';
+import { loadServiceConfig, type ServiceConfig } from '../../service/config.js';
+import { type ServedModel, serveModel } from '../../service/inference/served-model.js';
+import { createHealthMonitor } from '../../service/lifecycle/health.js';
+import { createLifecycle, type Lifecycle } from '../../service/lifecycle/state.js';
+import type { Model } from '../../service/model/model.js';
+import { loadModelPackage } from '../../service/model/onnx-model.js';
+import { type Sink, sinkLogger } from './log-sink.js';
+import { RecordingModel } from './recording-model.js';
+import { writeTinyModelPackage } from './tiny-model.js';
+
+let tinyModel: Promise<Model> | null = null;
+
+/** The tiny model package, loaded once per test file (worker). */
+export function sharedTinyModel(): Promise<Model> {
+  tinyModel ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'runwatch-tiny-'));
+    await writeTinyModelPackage(dir);
+    return loadModelPackage(dir);
+  })();
+  return tinyModel;
+}
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly config: ServiceConfig;
+  readonly recording: RecordingModel;
+  readonly served: ServedModel;
+  readonly lifecycle: Lifecycle;
+  readonly sink: Sink;
+  /** Listens on 127.0.0.1, port 0; returns the base URL. */
+  listen(): Promise<string>;
+}
+
+export async function buildTestApp(
+  env: Record<string, string> = {},
+  model?: Model,
+): Promise<TestApp> {
+  const { config } = loadServiceConfig({ GOOGLE_CLOUD_PROJECT: 'proj', ...env });
+  const sink = sinkLogger('debug');
+  const lifecycle = createLifecycle();
+  const recording = new RecordingModel(model ?? (await sharedTinyModel()));
+  const health = createHealthMonitor({
+    checks: [],
+    intervalMs: 1000,
+    timeoutMs: 100,
+    log: sink.log,
+  });
+  await health.runNow();
+  const served = serveModel(recording, config.inference, {
+    loadedAt: new Date('2026-11-27T10:00:00Z'),
+    loadMs: 12.5,
+    warmUpMs: 0.75,
+  });
+  const { app } = buildApp({
+    config,
+    log: sink.log,
+    lifecycle,
+    health,
+    getServed: () => served,
+    serviceVersion: '9.9.9',
+  });
+  lifecycle.markReady();
+  return {
+    app,
+    config,
+    recording,
+    served,
+    lifecycle,
+    sink,
+    async listen() {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    },
+  };
+}
