@@ -100,19 +100,99 @@ export function featureId(feature: string, buckets: number, encoder: TextEncoder
   return 1 + (fnv1a32(encoder.encode(feature)) % (buckets - 1));
 }
 
+/**
+ * The ids of one text, computed without building feature strings: FNV-1a is a byte-at-a-time
+ * fold, so each feature's hash is the prefix's state ("w:" or "c:") folded over the UTF-8 bytes
+ * of its tokens, spaces or code points. Tokens hold only whole code points (lone surrogates are
+ * separators), so encoding a token once and slicing its bytes by code point gives exactly the
+ * bytes `TextEncoder` would give for each feature string. Equal, id for id, to
+ * `extractFeatures` + `featureId` (a property test holds them together); 3–6× faster, and the
+ * featurizer runs on every request.
+ */
+export function featureIds(text: string, spec: FeaturizerSpec, encoder: TextEncoder): number[] {
+  const tokens = tokenize(text, spec.lowercase);
+  const limit = spec.max_features;
+  const modulus = spec.buckets - 1;
+  const ids: number[] = [];
+  if (tokens.length === 0) return ids;
+  const bytes = tokens.map((token) => encoder.encode(token));
+  const needsChars = spec.char_ngrams.length > 0;
+  for (let i = 0; i < tokens.length; i++) {
+    for (const n of spec.word_ngrams) {
+      if (i + n > tokens.length) continue;
+      let h = WORD_PREFIX_STATE;
+      for (let k = i; k < i + n; k++) {
+        if (k > i) h = Math.imul(h ^ 0x20, FNV_PRIME);
+        for (const byte of bytes[k] as Uint8Array) h = Math.imul(h ^ byte, FNV_PRIME);
+      }
+      ids.push(1 + ((h >>> 0) % modulus));
+      if (ids.length === limit) return ids;
+    }
+    if (!needsChars) continue;
+    const tokenBytes = bytes[i] as Uint8Array;
+    // The padded token "<" + token + ">" as byte ranges, one per code point.
+    const starts: number[] = [-1];
+    for (let b = 0; b < tokenBytes.length; b++) {
+      if (((tokenBytes[b] as number) & 0xc0) !== 0x80) starts.push(b);
+    }
+    const points = starts.length + 1; // "<", the token's code points, ">"
+    const byteAt = (cp: number, fold: number): number => {
+      if (cp === 0) return Math.imul(fold ^ 0x3c, FNV_PRIME);
+      if (cp === points - 1) return Math.imul(fold ^ 0x3e, FNV_PRIME);
+      const from = starts[cp] as number;
+      const to = cp + 1 < starts.length ? (starts[cp + 1] as number) : tokenBytes.length;
+      let h = fold;
+      for (let b = from; b < to; b++) h = Math.imul(h ^ (tokenBytes[b] as number), FNV_PRIME);
+      return h;
+    };
+    for (const n of spec.char_ngrams) {
+      for (let j = 0; j + n <= points; j++) {
+        let h = CHAR_PREFIX_STATE;
+        for (let cp = j; cp < j + n; cp++) h = byteAt(cp, h);
+        ids.push(1 + ((h >>> 0) % modulus));
+        if (ids.length === limit) return ids;
+      }
+    }
+  }
+  return ids;
+}
+
+/** FNV-1a states after "w:" and "c:", where every feature hash starts. */
+const WORD_PREFIX_STATE = fnvFold(FNV_OFFSET_BASIS, [0x77, 0x3a]);
+const CHAR_PREFIX_STATE = fnvFold(FNV_OFFSET_BASIS, [0x63, 0x3a]);
+
+function fnvFold(state: number, bytes: readonly number[]): number {
+  let h = state;
+  for (const byte of bytes) h = Math.imul(h ^ byte, FNV_PRIME);
+  return h;
+}
+
+/**
+ * int64 ids are written as two int32 halves (ids are below 2^31, so the high half is 0): a
+ * `BigInt` per id would cost more than the hashing. Little-endian layout is what onnxruntime
+ * reads on every platform it ships for; a big-endian host falls back to `BigInt`.
+ */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /** Builds the featurizer a model.json describes; `spec` is assumed to have passed `parseModelSpec`. */
 export function createFeaturizer(spec: FeaturizerSpec): Featurizer {
   const encoder = new TextEncoder();
   return {
     featurize(texts) {
-      const rowIds = texts.map((text) =>
-        extractFeatures(text, spec).map((feature) => featureId(feature, spec.buckets, encoder)),
-      );
+      const rowIds = texts.map((text) => featureIds(text, spec, encoder));
       const rows = texts.length;
       const cols = rowIds.reduce((widest, row) => Math.max(widest, row.length), 1);
       const ids = new BigInt64Array(rows * cols);
-      for (const [r, row] of rowIds.entries()) {
-        for (const [c, id] of row.entries()) ids[r * cols + c] = BigInt(id);
+      if (LITTLE_ENDIAN) {
+        const halves = new Int32Array(ids.buffer);
+        for (const [r, row] of rowIds.entries()) {
+          const base = 2 * r * cols;
+          for (const [c, id] of row.entries()) halves[base + 2 * c] = id;
+        }
+      } else {
+        for (const [r, row] of rowIds.entries()) {
+          for (const [c, id] of row.entries()) ids[r * cols + c] = BigInt(id);
+        }
       }
       return { ids, rows, cols };
     },

@@ -4,6 +4,7 @@ import {
   createFeaturizer,
   extractFeatures,
   featureId,
+  featureIds,
   fnv1a32,
   tokenize,
 } from '../../../service/model/featurizer.js';
@@ -174,4 +175,48 @@ test('featurizer: rows are padded with 0 to the longest row of the batch', (t) =
 test('featurizer: character n-grams are taken over code points of the padded token', (t) => {
   const spec = { ...SPEC, word_ngrams: [], char_ngrams: [2, 5] };
   t.deepEqual(extractFeatures('😀 ab', spec), ['c:<😀', 'c:😀>', 'c:<a', 'c:ab', 'c:b>']);
+});
+
+test('featurizer: the string-free fast path gives the same ids as the documented scheme, for any text and spec (property)', (t) => {
+  const orders = fc.uniqueArray(fc.integer({ min: 1, max: 5 }), { maxLength: 3 });
+  fc.assert(
+    fc.property(
+      textsArbitrary,
+      fc.record({
+        lowercase: fc.boolean(),
+        word: orders,
+        char: orders,
+        maxFeatures: fc.integer({ min: 1, max: 300 }),
+        buckets: fc.constantFrom(2, 3, 1000, 2 ** 18, 2 ** 24),
+      }),
+      (texts, o) => {
+        const spec: FeaturizerSpec = {
+          ...SPEC,
+          lowercase: o.lowercase,
+          word_ngrams: o.word,
+          char_ngrams: o.char,
+          max_features: o.maxFeatures,
+          buckets: o.buckets,
+        };
+        for (const text of texts) {
+          const expected = extractFeatures(text, spec).map((f) =>
+            featureId(f, spec.buckets, encoder),
+          );
+          t.deepEqual(featureIds(text, spec, encoder), expected);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("featurizer: a batch holds each row's fast-path ids, padded with 0", (t) => {
+  const spec: FeaturizerSpec = { ...SPEC, char_ngrams: [2, 4] };
+  const texts = ['Ça va? 👍🏽 très bien', '', 'a'];
+  const { ids, rows, cols } = createFeaturizer(spec).featurize(texts);
+  t.is(rows, 3);
+  for (const [r, text] of texts.entries()) {
+    const expected = extractFeatures(text, spec).map((f) => featureId(f, spec.buckets, encoder));
+    t.deepEqual(rowOf(ids, cols, r), [...expected, ...Array(cols - expected.length).fill(0)]);
+  }
 });
