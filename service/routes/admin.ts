@@ -14,8 +14,18 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/model_status', { preHandler }, async () => {
     const served = deps.getServed();
     const state = deps.lifecycle.state;
+    // The seed's fields, kept for its clients: model_loaded, model_loading, emotions, device,
+    // timestamp. The rest is what an operator needs to see the batcher at work.
+    const seed = {
+      model_loaded: served !== null,
+      model_loading: served === null && state === 'SERVICE_IS_STARTING',
+      emotions: served?.model.labels ?? [],
+      device: 'cpu',
+      timestamp: new Date().toISOString(),
+    };
     if (served === null) {
       return {
+        ...seed,
         state,
         ready: false,
         model_path: deps.config.modelPath,
@@ -26,6 +36,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { model, batcher, batching } = served;
     const stats = batcher.stats();
     return {
+      ...seed,
       state,
       ready: state === 'SERVICE_IS_READY',
       model_path: deps.config.modelPath,

@@ -130,7 +130,8 @@ test('model_status: reports the real model and batcher state with an admin key',
   t.is(res.statusCode, 200);
   const body = (await res.body.json()) as Record<string, Record<string, unknown>>;
   const { recording } = t.context;
-  t.like(body, { state: 'SERVICE_IS_READY', ready: true });
+  t.like(body, { state: 'SERVICE_IS_READY', ready: true, model_loaded: true, device: 'cpu' });
+  t.deepEqual(body.emotions, [...recording.labels] as unknown, "the seed's fields are kept");
   t.like(body.model, {
     name: recording.name,
     version: recording.version,
