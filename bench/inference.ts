@@ -17,7 +17,10 @@
  *   npm run bench:inference [-- --rounds 3 --duration 5 --cold-starts 7 --model models/emotion-ekman]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpus } from 'node:os';
+import { closeSync, mkdtempSync, openSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -45,7 +48,6 @@ const BARE = fileURLToPath(new URL('./fixtures/bare-predict-server.js', import.m
 
 const BASE_ENV = {
   PATH: process.env.PATH ?? '',
-  PORT: '0',
   HOST: '127.0.0.1',
   ENVIRONMENT: 'production',
   LOG_LEVEL: 'info',
@@ -93,6 +95,7 @@ const REQUESTS = Array.from({ length: 64 }, (_, i) => {
 });
 
 const selfPinned = pinSelf(1);
+const logDir = mkdtempSync(join(tmpdir(), 'runwatch-bench-logs-'));
 
 interface Server {
   readonly child: ChildProcess;
@@ -100,40 +103,57 @@ interface Server {
   readonly exited: Promise<void>;
 }
 
-/** Spawns a server on core 0 and resolves once it logs `model.ready`. */
-async function startServer(variant: Variant): Promise<Server> {
+/** A port that was free a moment ago (listen on 0, read it, close). */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * Spawns a server on core 0 with its logs going to a file, as on Cloud Run, where another
+ * process collects stdout (a pipe read by this process would steal the load generator's core).
+ */
+async function spawnServer(variant: Variant, port: number): Promise<Server> {
   const { script, env } = VARIANTS[variant];
   const launch = pinnedNode(0, [script]);
+  const log = openSync(join(logDir, `${variant}.log`), 'w');
   const child = spawn(launch.cmd, launch.args, {
-    env: { ...BASE_ENV, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...BASE_ENV, ...env, PORT: String(port) },
+    stdio: ['ignore', log, 'inherit'],
   });
+  closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    let port = 0;
-    let ready = false;
-    child.stdout?.on('data', (d: Buffer) => {
-      // Keep draining stdout after ready (request logs), as Cloud Run's log agent would.
-      if (ready) return;
-      buf += d.toString();
-      for (const line of buf.split('\n').slice(0, -1)) {
-        try {
-          const l = JSON.parse(line) as { event?: string; port?: number };
-          if (l.event === 'server.listening') port = l.port ?? 0;
-          if (l.event === 'model.ready') {
-            ready = true;
-            resolve(port);
-          }
-        } catch {
-          // fastify's own non-JSON lines are ignored
-        }
-      }
-      buf = buf.slice(buf.lastIndexOf('\n') + 1);
-    });
-    void exited.then(() => reject(new Error(`${variant} exited before it was ready`)));
-  });
   return { child, port, exited };
+}
+
+/** Polls `path` every 5 ms until it answers `status`; resolves with performance.now() then. */
+async function waitFor(server: Server, path: string, status: number): Promise<number> {
+  let exited = false;
+  void server.exited.then(() => {
+    exited = true;
+  });
+  for (;;) {
+    if (exited) throw new Error(`server on port ${server.port} exited before it was ready`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}${path}`);
+      await res.arrayBuffer();
+      if (res.status === status) return performance.now();
+    } catch {
+      // not accepting connections yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function startServer(variant: Variant): Promise<Server> {
+  const server = await spawnServer(variant, await freePort());
+  // The bare handler listens only once its model is loaded; it answers a GET with 400.
+  if (VARIANTS[variant].script === BARE) await waitFor(server, '/', 400);
+  else await waitFor(server, '/health/startup', 200);
+  return server;
 }
 
 async function stopServer(server: Server): Promise<void> {
@@ -182,39 +202,15 @@ const result = await interleave(
 
 /** Spawn → first 200 from /health/startup, polled every 5 ms. */
 async function coldStart(): Promise<Metrics> {
+  const port = await freePort();
   const t0 = performance.now();
-  const launch = pinnedNode(0, [SERVICE]);
-  const child = spawn(launch.cmd, launch.args, {
-    env: { ...BASE_ENV, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let port = 0;
-  let listenedAt = 0;
-  child.stdout?.on('data', (d: Buffer) => {
-    const m = /"event":"server.listening"[^\n]*"port":(\d+)/.exec(d.toString());
-    if (m && port === 0) {
-      port = Number(m[1]);
-      listenedAt = performance.now();
-    }
-  });
-  let startedAt = 0;
-  while (startedAt === 0) {
-    await new Promise((r) => setTimeout(r, 5));
-    if (port === 0) continue;
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health/startup`);
-      await res.arrayBuffer();
-      if (res.status === 200) startedAt = performance.now();
-    } catch {
-      // not accepting yet
-    }
-  }
-  child.kill('SIGTERM');
-  await exited;
+  const server = await spawnServer('batching-on', port);
+  const listening = await waitFor(server, '/health/live', 200);
+  const started = await waitFor(server, '/health/startup', 200);
+  await stopServer(server);
   return {
-    'spawn → listening ms': Math.round(listenedAt - t0),
-    'spawn → /health/startup 200 ms': Math.round(startedAt - t0),
+    'spawn → /health/live 200 ms': Math.round(listening - t0),
+    'spawn → /health/startup 200 ms': Math.round(started - t0),
   };
 }
 
@@ -298,7 +294,7 @@ const coldFile = writeResult({
     },
   ],
   notes: [
-    'Spawn of `node build/service/main.js` (no npm) to the first 200 from /health/startup: config, logger, listen, model load with its probe run, warm-up inference, first health run.',
+    'Spawn of `node build/service/main.js` (no npm) to the first 200 from /health/live (listening) and from /health/startup (config, logger, listen, model load with its probe run, warm-up inference, first health run).',
   ],
 });
 process.stdout.write(`results: ${file}, ${coldFile}\n`);

@@ -4,10 +4,10 @@
  *
  * Contract:
  * - A run takes at most `maxBatchSize` texts, oldest first. A full batch starts at once. A
- *   partial batch waits while a run is in flight (texts arriving meanwhile join it) and goes one
- *   event-loop turn after that run ends. On an idle batcher the first text waits at most
- *   `maxBatchDelayMs` for company, and only one turn when recent runs were single texts (light
- *   load, where waiting would only add latency). onnxruntime-node's `run` is a synchronous
+ *   partial batch waits while a run is in flight (texts arriving meanwhile join it) and goes as
+ *   soon as that run ends. On an idle batcher the first text waits one event-loop turn, or up to
+ *   `maxBatchDelayMs` for company when most recent runs ended with texts already waiting
+ *   (saturation; below it, waiting would only add latency). onnxruntime-node's `run` is a synchronous
  *   native call, so runs never overlap on the CPU; `maxBatchSize` 1 makes every text its own
  *   run, started as soon as it arrives (batching off).
  * - At most `maxQueueDepth` texts are admitted and not yet scored (waiting, or in a run that has
@@ -61,8 +61,10 @@ interface Pending {
   settled: boolean;
 }
 
-/** Weight of the newest run in `#recentBatchSize` (about the last ten runs count). */
+/** Weight of the newest run in `#backlog` (about the last ten runs count). */
 const RECENT_WEIGHT = 0.1;
+/** Share of recent runs that ended with texts waiting, above which the batcher is saturated. */
+const SATURATED = 0.5;
 
 function clientClosed(): ServiceError {
   return new ServiceError(
@@ -81,8 +83,11 @@ export class MicroBatcher {
   /** Runs started and not yet settled, and the texts in them. */
   #inFlight = 0;
   #inFlightTexts = 0;
-  /** Moving average of run sizes: is there company worth waiting for? */
-  #recentBatchSize = 1;
+  /**
+   * Moving share of runs that ended with texts already waiting: high when texts arrive faster
+   * than runs score them, which is when waiting for company pays.
+   */
+  #backlog = 0;
   #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   #runs = 0;
   #textsScored = 0;
@@ -169,9 +174,10 @@ export class MicroBatcher {
       this.#timer = null;
       void this.#run();
     };
-    // An idle batcher whose recent runs were single texts is under light load: waiting for
-    // company would only add latency, so the text goes after one event-loop turn instead.
-    const delay = this.#recentBatchSize < 1.5 ? 0 : this.#options.maxBatchDelayMs;
+    // Below saturation the CPU has room to score every text as it comes, and a closed-loop
+    // client only waits longer, so waiting for company is reserved for a backlogged batcher.
+    // One event-loop turn still lets texts parsed in the same I/O phase share the run.
+    const delay = this.#backlog < SATURATED ? 0 : this.#options.maxBatchDelayMs;
     this.#timer = delay === 0 ? setImmediate(fire) : setTimeout(fire, delay);
   }
 
@@ -218,7 +224,7 @@ export class MicroBatcher {
     this.#runs++;
     this.#textsScored += batch.length;
     this.#runMsTotal += durationMs;
-    this.#recentBatchSize += RECENT_WEIGHT * (batch.length - this.#recentBatchSize);
+    this.#backlog += RECENT_WEIGHT * ((this.#waiting > 0 ? 1 : 0) - this.#backlog);
     if (failed) this.#failedRuns++;
     this.#onRun?.({ size: batch.length, durationMs, queueDepth: this.queueDepth, failed });
     // Texts that queued during the run have waited long enough: they go now. (The runtime's

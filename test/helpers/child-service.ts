@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { writeTinyModelPackage } from './tiny-model.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/drain-service.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../service/main.js', import.meta.url));
 
 export interface LogLine {
   readonly event?: string;
@@ -51,9 +52,14 @@ export function tinyModelDir(): Promise<string> {
 
 export async function startChild(
   env: Record<string, string> = {},
-  opts: { waitForReady?: boolean } = {},
+  opts: {
+    waitForReady?: boolean;
+    /** Run `service/main.js` (what `npm start` runs) with its default MODEL_PATH, not the fixture. */
+    main?: boolean;
+  } = {},
 ): Promise<ChildService> {
-  const child = spawn(process.execPath, [FIXTURE], {
+  const modelEnv: Record<string, string> = opts.main ? {} : { MODEL_PATH: await tinyModelDir() };
+  const child = spawn(process.execPath, [opts.main ? MAIN : FIXTURE], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: '0',
@@ -62,7 +68,7 @@ export async function startChild(
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
       HEALTH_CHECK_INTERVAL_MS: '200',
-      MODEL_PATH: await tinyModelDir(),
+      ...modelEnv,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
