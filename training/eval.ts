@@ -83,13 +83,13 @@ export function formatReport(report: EvalReport, source: string): string {
         `${label.padEnd(width)}  ${(report.thresholds[k] ?? 0).toFixed(4).padStart(9)}  ${String(report.support[k] ?? 0).padStart(7)}  ${(report.perLabel[k] ?? 0).toFixed(4)}`,
     ),
     '',
-    `macro-F1  ${report.macro.toFixed(4)}`,
-    `micro-F1  ${report.micro.toFixed(4)}`,
+    `${'macro-F1'.padEnd(26)}${report.macro.toFixed(4)}`,
+    `${'micro-F1'.padEnd(26)}${report.micro.toFixed(4)}`,
   ];
   if (report.honestMacro !== undefined && report.optimisticMacro !== undefined) {
     lines.push(
-      `dev macro-F1, honest (thresholds tuned on one half, scored on the other; 2 folds x 5 shuffles)  ${report.honestMacro.toFixed(4)}`,
-      `dev macro-F1, optimistic (thresholds tuned on all of dev)  ${report.optimisticMacro.toFixed(4)}`,
+      `${'dev macro-F1, honest'.padEnd(26)}${report.honestMacro.toFixed(4)}  (thresholds tuned on one half of dev, scored on the other; 2 folds x 5 shuffles)`,
+      `${'dev macro-F1, optimistic'.padEnd(26)}${report.optimisticMacro.toFixed(4)}  (thresholds tuned on all of dev)`,
     );
   }
   return lines.join('\n');

@@ -23,7 +23,7 @@ import {
   type ScoredSet,
   tuneThresholds,
 } from './metrics.js';
-import { featureIds, LOGIT_LIMIT, type NetworkWeights } from './network.js';
+import { featureIds, forwardMember, LOGIT_LIMIT, type NetworkWeights } from './network.js';
 import { mulberry32, shuffleInPlace } from './prng.js';
 
 /** Every knob of a training run; all are recorded in model.json `training.config`. */
@@ -53,26 +53,32 @@ export interface TrainConfig {
   readonly posWeightPower: number;
   /** Linear decay of both step sizes to this fraction by the last epoch. */
   readonly lrFloor: number;
+  /**
+   * 0: keep each member's epoch with the best honest dev macro-F1. Otherwise: a member is the
+   * average of its weights at the end of epochs averageFrom..epochs (no epoch selection).
+   */
+  readonly averageFrom: number;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
   seed: 1,
-  members: 2,
+  members: 4,
   epochs: 6,
   limit: 0,
   buckets: 2 ** 17,
-  dim: 28,
+  dim: 14,
   hidden: 128,
   wordNgrams: [1, 2],
   charNgrams: [2, 3, 4, 5],
-  maxFeatures: 2048,
+  maxFeatures: 1024,
   batchSize: 32,
   lr: 1e-3,
   embeddingLr: 0.01,
   dropout: 0.5,
-  featureDropout: 0,
+  featureDropout: 0.2,
   posWeightPower: 0.5,
   lrFloor: 0.1,
+  averageFrom: 3,
 };
 
 export interface TrainData {
@@ -172,6 +178,7 @@ function checkConfig(config: TrainConfig): void {
   real('featureDropout', 0, 0.95);
   real('posWeightPower', 0, 1);
   real('lrFloor', 0, 1);
+  int('averageFrom', 0, config.epochs);
   for (const field of ['wordNgrams', 'charNgrams'] as const) {
     const orders = config[field];
     if (
@@ -191,7 +198,7 @@ function checkConfig(config: TrainConfig): void {
   }
 }
 
-/** Adam moments and step size for one parameter array. */
+/** Adam's first and second moment estimates for one parameter array. */
 class Adam {
   readonly m: Float32Array;
   readonly v: Float32Array;
@@ -229,31 +236,12 @@ function adamStep(
   }
 }
 
+/** Scores of every row by the reference forward pass, so thresholds see what is exported. */
 function scoreRows(weights: NetworkWeights, rows: Rows): Float32Array {
-  const { dim, hidden, labels, embedding, w1, b1, w2, b2 } = weights;
-  const out = new Float32Array(rows.count * labels);
-  const pooled = new Float64Array(dim);
-  const h = new Float64Array(hidden);
+  const out = new Float32Array(rows.count * weights.labels);
   for (let r = 0; r < rows.count; r++) {
-    const start = rows.offsets[r] ?? 0;
-    const end = rows.offsets[r + 1] ?? 0;
-    pooled.fill(0);
-    for (let p = start; p < end; p++) {
-      const base = (rows.ids[p] ?? 0) * dim;
-      for (let d = 0; d < dim; d++) pooled[d] = (pooled[d] ?? 0) + (embedding[base + d] ?? 0);
-    }
-    const n = Math.sqrt(Math.max(end - start, 1));
-    for (let j = 0; j < hidden; j++) {
-      let a = b1[j] ?? 0;
-      for (let d = 0; d < dim; d++) a += ((pooled[d] ?? 0) / n) * (w1[d * hidden + j] ?? 0);
-      h[j] = Math.max(a, 0);
-    }
-    for (let k = 0; k < labels; k++) {
-      let z = b2[k] ?? 0;
-      for (let j = 0; j < hidden; j++) z += (h[j] ?? 0) * (w2[j * labels + k] ?? 0);
-      z = Math.min(LOGIT_LIMIT, Math.max(-LOGIT_LIMIT, z));
-      out[r * labels + k] = 1 / (1 + Math.exp(-z));
-    }
+    const ids = rows.ids.subarray(rows.offsets[r] ?? 0, rows.offsets[r + 1] ?? 0);
+    out.set(forwardMember(weights, ids), r * weights.labels);
   }
   return out;
 }
@@ -334,6 +322,8 @@ function trainMember(
   const bag = new Int32Array(config.maxFeatures);
 
   let best: { weights: NetworkWeights; honest: number; epoch: number } | undefined;
+  let average: NetworkWeights | undefined;
+  let averaged = 0;
   let step = 0;
   const batches = Math.ceil(train.count / config.batchSize);
   const totalSteps = batches * config.epochs;
@@ -453,12 +443,60 @@ function trainMember(
     log(
       `epoch ${epoch}: loss ${(lossSum / train.count).toFixed(4)}, dev macro-F1 honest ${honest.macro.toFixed(4)} optimistic ${optimistic.macro.toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`,
     );
-    if (best === undefined || honest.macro > best.honest) {
+    if (config.averageFrom > 0) {
+      if (epoch >= config.averageFrom) {
+        average ??= zeroWeights(weights);
+        addWeights(average, weights);
+        averaged++;
+      }
+    } else if (best === undefined || honest.macro > best.honest) {
       best = { weights: cloneWeights(weights), honest: honest.macro, epoch };
     }
   }
+  if (average !== undefined) {
+    scaleWeights(average, 1 / averaged);
+    const devSet: ScoredSet = {
+      rows: dev.count,
+      labels,
+      scores: scoreRows(average, dev),
+      truth: dev.truth,
+    };
+    const honest = honestF1(devSet).macro;
+    log(
+      `average of epochs ${config.averageFrom}..${config.epochs}: dev macro-F1 honest ${honest.toFixed(4)}`,
+    );
+    return { weights: average, honest, epoch: config.epochs };
+  }
   if (best === undefined) throw new Error('unreachable: epochs >= 1');
   return best;
+}
+
+function zeroWeights(w: NetworkWeights): NetworkWeights {
+  return {
+    ...w,
+    embedding: new Float32Array(w.embedding.length),
+    w1: new Float32Array(w.w1.length),
+    b1: new Float32Array(w.b1.length),
+    w2: new Float32Array(w.w2.length),
+    b2: new Float32Array(w.b2.length),
+  };
+}
+
+const PARAMETERS = ['embedding', 'w1', 'b1', 'w2', 'b2'] as const;
+
+function addWeights(sum: NetworkWeights, w: NetworkWeights): void {
+  for (const name of PARAMETERS) {
+    const target = sum[name];
+    const source = w[name];
+    for (let i = 0; i < target.length; i++) target[i] = (target[i] ?? 0) + (source[i] ?? 0);
+  }
+}
+
+function scaleWeights(w: NetworkWeights, factor: number): void {
+  for (const name of PARAMETERS) {
+    const target = w[name];
+    for (let i = 0; i < target.length; i++) target[i] = (target[i] ?? 0) * factor;
+  }
 }
 
 /** Member m's seed: distinct per member, a pure function of the run's seed. */
@@ -546,14 +584,17 @@ export function trainModel(
       config,
       seed: config.seed,
       member_seeds: members.map((_, m) => memberSeed(config.seed, m)),
-      best_epochs: bestEpochs,
+      member_weights:
+        config.averageFrom > 0
+          ? `mean of each member's weights after epochs ${config.averageFrom}..${config.epochs} (no epoch selection)`
+          : `each member at its epoch of best honest dev macro-F1: ${bestEpochs.join(', ')}`,
       train_rows: train.count,
       data_sha256: data.sha256 ?? null,
       model_onnx_sha256: onnxSha,
     },
   };
   log(
-    `ensemble of ${members.length} (best epochs ${bestEpochs.join(', ')}): dev macro-F1 honest ${honest.macro.toFixed(4)}, optimistic ${optimistic.macro.toFixed(4)} (float16 embeddings)`,
+    `ensemble of ${members.length}: dev macro-F1 honest ${honest.macro.toFixed(4)}, optimistic ${optimistic.macro.toFixed(4)} (float16 embeddings)`,
   );
   return { spec: modelSpec, onnx, members, honest, optimistic, bestEpochs };
 }
@@ -582,7 +623,9 @@ const USAGE = `usage: npm run train:model -- --data <dataset dir> --out <model d
   --dropout X        on the pooled vector (default ${DEFAULT_CONFIG.dropout})
   --feature-dropout X  share of a text's ids left out per step (default ${DEFAULT_CONFIG.featureDropout})
   --pos-weight-power X  (default ${DEFAULT_CONFIG.posWeightPower})
-  --lr-floor X       final fraction of the step sizes (default ${DEFAULT_CONFIG.lrFloor})`;
+  --lr-floor X       final fraction of the step sizes (default ${DEFAULT_CONFIG.lrFloor})
+  --average-from N   average each member's weights over epochs N..last instead of picking the
+                     best epoch on dev (default ${DEFAULT_CONFIG.averageFrom}: pick)`;
 
 function numberOption(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -638,6 +681,7 @@ export function parseTrainArgs(argv: readonly string[]): {
           'feature-dropout',
           'pos-weight-power',
           'lr-floor',
+          'average-from',
         ].map((name) => [name, { type: 'string' as const }]),
       ),
     }) as { values: Record<string, string | undefined> });
@@ -675,6 +719,7 @@ export function parseTrainArgs(argv: readonly string[]): {
     ['featureDropout', numberOption('feature-dropout', values['feature-dropout'])],
     ['posWeightPower', numberOption('pos-weight-power', values['pos-weight-power'])],
     ['lrFloor', numberOption('lr-floor', values['lr-floor'])],
+    ['averageFrom', numberOption('average-from', values['average-from'])],
   ];
   const config = Object.fromEntries(
     entries.filter(([, v]) => v !== undefined),

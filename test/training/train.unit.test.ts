@@ -13,7 +13,9 @@ import { trainingData } from '../helpers/goemotions.js';
 /** A configuration that trains in about a second: the point is the pipeline, not the scores. */
 const TINY: Partial<TrainConfig> = {
   limit: 2000,
-  epochs: 2,
+  members: 2,
+  epochs: 3,
+  averageFrom: 2,
   buckets: 4096,
   dim: 8,
   hidden: 16,
