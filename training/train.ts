@@ -499,6 +499,13 @@ function scaleWeights(w: NetworkWeights, factor: number): void {
   }
 }
 
+/** The defaults with `overrides` applied; throws `TRN_ERR_USAGE` naming the first bad option. */
+export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
+  const config: TrainConfig = { ...DEFAULT_CONFIG, ...overrides };
+  checkConfig(config);
+  return config;
+}
+
 /** Member m's seed: distinct per member, a pure function of the run's seed. */
 function memberSeed(seed: number, m: number): number {
   return (seed + Math.imul(m, 0x9e3779b1)) >>> 0;
@@ -513,8 +520,7 @@ export function trainModel(
   overrides: Partial<TrainConfig> = {},
   log: (line: string) => void = () => {},
 ): TrainResult {
-  const config: TrainConfig = { ...DEFAULT_CONFIG, ...overrides };
-  checkConfig(config);
+  const config = resolveConfig(overrides);
   const labels = data.labels.length;
   const spec = featurizerSpec(config);
   const trainExamples = config.limit > 0 ? data.train.slice(0, config.limit) : data.train;
@@ -733,6 +739,8 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const args = parseTrainArgs(argv);
+  // Options are checked before the data is read, so a typo fails in milliseconds.
+  resolveConfig(args.config);
   const started = performance.now();
   const dataset = await readDataset(args.data);
   const result = trainModel(
