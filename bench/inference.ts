@@ -267,14 +267,15 @@ const file = writeResult({
       met: p99On <= p99Off,
       detail: `median p99 ${p99On} ms on vs ${p99Off} ms off`,
     },
-    {
-      target: 'full service ≥ 0.85× the bare node:http handler (throughput)',
-      met: vsBare.every((x) => x.r >= 0.85),
-      detail: vsBare.map((x) => `c${x.c}: ${x.r.toFixed(2)}×`).join(', '),
-    },
+    ...vsBare.map((x) => ({
+      target: `full service ≥ 0.85× the bare node:http handler's throughput at concurrency ${x.c}`,
+      met: x.r >= 0.85,
+      detail: `${x.r.toFixed(2)}× (median req/s ${med('batching-on', `c${x.c} req/s`)} vs ${med('bare-node-http', `c${x.c} req/s`)})`,
+    })),
   ],
   notes: [
     'Ratios compare medians of interleaved rounds within this one run; absolute req/s depend on the machine and on autocannon sharing no core with the server.',
+    'At concurrency 1 the server idles between requests, so req/s is the inverse of the round trip: the service adds a fixed cost per request (fastify routing and schema validation, request id and trace headers, the request log line, the input hash for it) that a bare handler skips. From 16 up the instance is CPU-bound, and micro-batching more than pays for that cost.',
   ],
 });
 const coldFile = writeResult({

@@ -5,13 +5,14 @@ import { CONFIG_END, CONFIG_START, renderConfigTable } from '../service/config-t
 import { SERVICE_ERROR_SPECS } from '../service/errors.js';
 import { MODEL_ERRORS } from '../service/model/errors.js';
 import { EXIT } from '../service/start.js';
+import { TRAINING_ERRORS } from '../training/errors.js';
 
 // Table cells may be padded for alignment; compare with runs of spaces folded.
 const fold = (text: string): string => text.replace(/[ \t]+/g, ' ');
 const readme = fold(readFileSync(new URL('../../README.md', import.meta.url), 'utf8'));
 
 test('readme: every error code of every catalogue appears in the errors table', (t) => {
-  const codes = [...SERVICE_ERROR_SPECS, ...MODEL_ERRORS]
+  const codes = [...SERVICE_ERROR_SPECS, ...MODEL_ERRORS, ...TRAINING_ERRORS]
     .map((e) => e.code)
     .concat('CFG_ERR_INVALID');
   const missing = codes.filter((c) => !readme.includes(`| \`${c}\` |`));

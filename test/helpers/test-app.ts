@@ -1,6 +1,6 @@
 /**
  * Builds the real app (buildApp) around the tiny ONNX model wrapped in a RecordingModel, with a
- * config from `env`, already marked ready. `listen()` puts it on a real port when a test needs
+ * config from `env`, already marked ready (or, with `loaded: false`, still starting with no model). `listen()` puts it on a real port when a test needs
  * sockets; otherwise use `app.inject`.
  */
 import { mkdtemp } from 'node:fs/promises';
@@ -45,7 +45,9 @@ export interface TestApp {
 export async function buildTestApp(
   env: Record<string, string> = {},
   model?: Model,
+  opts: { loaded?: boolean } = {},
 ): Promise<TestApp> {
+  const loaded = opts.loaded ?? true;
   const { config } = loadServiceConfig({ GOOGLE_CLOUD_PROJECT: 'proj', ...env });
   const sink = sinkLogger('debug');
   const lifecycle = createLifecycle();
@@ -67,10 +69,10 @@ export async function buildTestApp(
     log: sink.log,
     lifecycle,
     health,
-    getServed: () => served,
+    getServed: () => (loaded ? served : null),
     serviceVersion: '9.9.9',
   });
-  lifecycle.markReady();
+  if (loaded) lifecycle.markReady();
   return {
     app,
     config,

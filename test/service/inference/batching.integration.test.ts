@@ -189,3 +189,37 @@ test('model_status: with no admin keys configured every request gets 401', async
     await built.app.close();
   }
 });
+
+test('model_status: while the model loads it says so, with the seed fields and no batching', async (t) => {
+  const built = await buildTestApp({ ADMIN_API_KEYS: 'admin-key-0123456789abcdef' }, undefined, {
+    loaded: false,
+  });
+  try {
+    const res = await built.app.inject({
+      url: '/model_status',
+      headers: { 'x-api-key': 'admin-key-0123456789abcdef' },
+    });
+    t.is(res.statusCode, 200);
+    t.like(res.json(), {
+      state: 'SERVICE_IS_STARTING',
+      ready: false,
+      model_loaded: false,
+      model_loading: true,
+      emotions: [],
+      model: null,
+      batching: null,
+    });
+    const predict = await built.app.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { text: 'too early' },
+    });
+    t.is(predict.statusCode, 503);
+    t.is(predict.json().error.code, 'SVC_ERR_MODEL_NOT_READY');
+    const oip = await built.app.inject({ url: '/v2/models/tiny-test-model/ready' });
+    t.is(oip.statusCode, 503);
+    t.is(typeof oip.json().error, 'string');
+  } finally {
+    await built.app.close();
+  }
+});
