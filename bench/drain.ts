@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeTinyModelPackage } from '../test/helpers/tiny-model.js';
+import { mulberry32 } from '../training/prng.js';
 import { KeepAliveConnection, type OutcomeClass } from './lib/drain-client.js';
 import { interleave, type Metrics, pinnedNode, pinSelf, writeResult } from './lib/harness.js';
 
@@ -38,17 +39,6 @@ const SERVERS = {
 const selfPinned = pinSelf(1);
 const modelDir = await mkdtemp(join(tmpdir(), 'runwatch-bench-model-'));
 await writeTinyModelPackage(modelDir);
-
-/** A seeded generator, so every trial and both variants see the same request delays. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function trial(server: keyof typeof SERVERS, round: number): Promise<Metrics> {
   const launch = pinnedNode(0, [SERVERS[server]]);
@@ -98,6 +88,7 @@ async function trial(server: keyof typeof SERVERS, round: number): Promise<Metri
   };
   let lastInFlightDone = 0;
   let sigtermAt = Number.POSITIVE_INFINITY;
+  // Seeded, so every trial and both variants see the same request delays.
   const rand = mulberry32(1000 + round);
   const delays = Array.from({ length: CONNECTIONS * 64 }, () => 50 + Math.floor(rand() * 350));
   let next = 0;

@@ -22,19 +22,27 @@ export function initializerNames(m: number) {
 }
 
 /** ONNX raw_data is little-endian whatever the host, hence DataView rather than `.buffer`. */
-function floatTensor(name: string, dims: number[], values: Float32Array): OnnxTypes.ITensorProto {
+export function floatTensor(
+  name: string,
+  dims: number[],
+  values: Float32Array,
+): OnnxTypes.ITensorProto {
   const raw = new DataView(new ArrayBuffer(values.length * 4));
   for (let i = 0; i < values.length; i++) raw.setFloat32(i * 4, values[i] ?? 0, true);
   return { name, dataType: FLOAT, dims, rawData: new Uint8Array(raw.buffer) };
 }
 
-function float16Tensor(name: string, dims: number[], values: Float32Array): OnnxTypes.ITensorProto {
+export function float16Tensor(
+  name: string,
+  dims: number[],
+  values: Float32Array,
+): OnnxTypes.ITensorProto {
   const raw = new DataView(new ArrayBuffer(values.length * 2));
   for (let i = 0; i < values.length; i++) raw.setUint16(i * 2, float16Bits(values[i] ?? 0), true);
   return { name, dataType: FLOAT16, dims, rawData: new Uint8Array(raw.buffer) };
 }
 
-function int64Tensor(
+export function int64Tensor(
   name: string,
   dims: number[],
   values: readonly bigint[],
@@ -44,7 +52,7 @@ function int64Tensor(
   return { name, dataType: INT64, dims, rawData: new Uint8Array(raw.buffer) };
 }
 
-function tensorValueInfo(
+export function tensorValueInfo(
   name: string,
   elemType: number,
   dims: readonly (number | string)[],

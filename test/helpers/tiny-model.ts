@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
+import onnxProto from 'onnx-proto';
 import { createFeaturizer } from '../../service/model/featurizer.js';
 import {
   type FeaturizerSpec,
@@ -8,6 +8,8 @@ import {
   MODEL_ONNX_FILE,
   type ModelPackageSpec,
 } from '../../service/model/package.js';
+import { floatTensor, int64Tensor, tensorValueInfo } from '../../training/export-onnx.js';
+import { mulberry32 } from '../../training/prng.js';
 
 /**
  * A real, tiny ONNX model package for tests: a bag of hashed n-gram embeddings, summed, then a
@@ -66,17 +68,6 @@ export interface TinyModelWeights {
   readonly bias: Float32Array;
 }
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; uniform floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The spec `writeTinyModelPackage` writes to model.json for these options. */
 export function tinyModelSpec(opts: TinyModelOptions = {}): ModelPackageSpec {
   const labels = opts.labels ?? [...TINY_MODEL_LABELS];
@@ -116,41 +107,6 @@ export function tinyModelWeights(opts: TinyModelOptions = {}): TinyModelWeights 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
 const ATTR_INT = onnx.AttributeProto.AttributeType.INT;
-
-/** ONNX raw_data is little-endian whatever the host, hence DataView rather than `.buffer`. */
-function floatTensor(name: string, dims: number[], values: Float32Array): OnnxTypes.ITensorProto {
-  const raw = new DataView(new ArrayBuffer(values.length * 4));
-  for (const [i, v] of values.entries()) raw.setFloat32(i * 4, v, true);
-  return { name, dataType: FLOAT, dims, rawData: new Uint8Array(raw.buffer) };
-}
-
-function int64Tensor(
-  name: string,
-  dims: number[],
-  values: readonly bigint[],
-): OnnxTypes.ITensorProto {
-  const raw = new DataView(new ArrayBuffer(values.length * 8));
-  for (const [i, v] of values.entries()) raw.setBigInt64(i * 8, v, true);
-  return { name, dataType: INT64, dims, rawData: new Uint8Array(raw.buffer) };
-}
-
-function tensorValueInfo(
-  name: string,
-  elemType: number,
-  dims: readonly (number | string)[],
-): OnnxTypes.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: {
-          dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
-        },
-      },
-    },
-  };
-}
 
 /** Encodes the tiny graph as an ONNX ModelProto (IR 8, opset 13). */
 export function encodeTinyModel(
