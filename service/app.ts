@@ -12,10 +12,12 @@ import { ServiceError } from './errors.js';
 import type { ServedModel } from './inference/served-model.js';
 import { type ConnectionTracker, trackConnections } from './lifecycle/connections.js';
 import type { HealthMonitor } from './lifecycle/health.js';
-import type { Lifecycle } from './lifecycle/state.js';
+import { type Lifecycle, SERVICE_IS_DRAINING } from './lifecycle/state.js';
+import { ServiceMetrics } from './observability/metrics.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { inferenceProtocolRoutes } from './routes/inference-protocol.js';
 import { registerInfoRoutes } from './routes/info.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPredictRoutes } from './routes/predict.js';
 import { registerProbeRoutes } from './routes/probes.js';
 
@@ -27,23 +29,28 @@ export interface AppDeps {
   /** The loaded, warmed-up model and its batcher, or null until then. */
   readonly getServed: () => ServedModel | null;
   readonly serviceVersion: string;
+  /** This process's `instance` label and `X-Instance-Id` (see observability/metrics.ts). */
+  readonly instanceId: string;
 }
 
 export interface BuiltApp {
   readonly app: FastifyInstance;
   readonly connections: ConnectionTracker;
+  readonly metrics: ServiceMetrics;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Probes and /metrics: still answered while draining, logged at debug. */
+    /** Probes and /metrics: still answered while draining, logged at debug, not counted. */
     probe?: boolean;
   }
   interface FastifyRequest {
     /** Length and hash of each input text, for the request log (never the text itself). */
     inputSummary: { length: number; sha256: string }[] | null;
+    /** Refused because the instance was closing (not a drained request). */
+    refusedForDrain: boolean;
   }
 }
 
@@ -69,17 +76,29 @@ export function buildApp(deps: AppDeps): BuiltApp {
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
   const connections = trackConnections(app.server);
+  const metrics = new ServiceMetrics(deps.instanceId, {
+    queueDepth: () => deps.getServed()?.batcher.queueDepth ?? null,
+    // Read during a scrape, which is itself in flight.
+    inFlight: () => Math.max(0, connections.inFlight - 1),
+    modelLoaded: () => deps.getServed() !== null,
+    healthStatus: () =>
+      lifecycle.state === SERVICE_IS_DRAINING ? 'draining' : deps.health.snapshot().status,
+    draining: () => lifecycle.phase !== 'serving',
+  });
   // JSON only: a text/plain body gets 415 rather than a confusing schema error.
   app.removeContentTypeParser('text/plain');
 
   app.decorateRequest('inputSummary', null);
+  app.decorateRequest('refusedForDrain', false);
 
   app.addHook('onRequest', async (request, reply) => {
     const trace = traceFields(request.headers, config.project);
     if (Object.keys(trace).length > 0) request.log = request.log.child(trace);
     reply.header('x-request-id', request.id);
+    reply.header('x-instance-id', deps.instanceId);
     if (lifecycle.phase === 'closing' && request.routeOptions.config.probe !== true) {
       lifecycle.noteRefused();
+      request.refusedForDrain = true;
       throw new ServiceError(
         'SVC_ERR_DRAINING',
         'this instance is shutting down; retry the request',
@@ -93,6 +112,16 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.addHook('onResponse', async (request, reply) => {
     const probe = request.routeOptions.config.probe === true;
+    if (!probe) {
+      const labels = {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_class: `${Math.floor(reply.statusCode / 100)}xx`,
+      };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+      if (lifecycle.phase !== 'serving' && !request.refusedForDrain) metrics.drained.inc();
+    }
     const fields = {
       event: 'http.request',
       httpRequest: {
@@ -124,8 +153,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   registerProbeRoutes(app, deps, connections);
   registerInfoRoutes(app, deps);
-  registerPredictRoutes(app, deps);
+  registerPredictRoutes(app, deps, metrics);
   registerAdminRoutes(app, deps);
-  void app.register(inferenceProtocolRoutes(deps), { prefix: '/v2' });
-  return { app, connections };
+  registerMetricsRoute(app, deps, metrics);
+  void app.register(inferenceProtocolRoutes(deps, metrics), { prefix: '/v2' });
+  return { app, connections, metrics };
 }

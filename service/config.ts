@@ -261,6 +261,12 @@ const S = {
     preset: () => null,
     defaultDoc: '(none)',
   }),
+  metricsPublic: setting({
+    env: 'METRICS_PUBLIC',
+    doc: 'Serve /metrics and the details of /health without the admin key. Set true for a sidecar that scrapes localhost.',
+    parse: booleanText,
+    ...byEnvironment(false, false, true),
+  }),
   serviceName: setting({
     env: 'K_SERVICE',
     doc: 'Set by Cloud Run: the service name. Its presence selects the Cloud Run platform.',
@@ -362,6 +368,8 @@ export interface ServiceConfig {
     readonly cpuDegradedRatio: number;
   };
   readonly auth: { readonly apiKeys: SecretKeys; readonly adminApiKeys: SecretKeys };
+  /** /metrics and the details of /health without the admin key. */
+  readonly metricsPublic: boolean;
 }
 
 export interface LoadedConfig {
@@ -559,6 +567,7 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     inference,
     health,
     auth: { apiKeys, adminApiKeys },
+    metricsPublic: get('metricsPublic'),
   };
   problems.throwIfAny();
   return { config, warnings };

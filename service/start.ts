@@ -23,6 +23,7 @@ import { createLifecycle, type Lifecycle } from './lifecycle/state.js';
 import { isModelPackageError } from './model/errors.js';
 import type { Model } from './model/model.js';
 import { loadModelPackage } from './model/onnx-model.js';
+import { newInstanceId } from './observability/metrics.js';
 
 /** Exit codes, as documented in the README. */
 export const EXIT = {
@@ -94,13 +95,14 @@ export async function startService(options: StartOptions): Promise<RunningServic
     timeoutMs: config.health.checkTimeoutMs,
     log,
   });
-  const { app, connections } = buildApp({
+  const { app, connections, metrics } = buildApp({
     config,
     log,
     lifecycle,
     health,
     getServed: () => (lifecycle.state === 'SERVICE_IS_STARTING' ? null : served),
     serviceVersion: serviceVersion(),
+    instanceId: newInstanceId(config.revision),
   });
 
   const handlers: ShutdownHandler[] = [
@@ -115,6 +117,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     handlers,
     log,
     terminate: options.exit,
+    onAbandoned: (n) => metrics.abandoned.inc(n),
   });
   installDrainTriggers(options.proc, drainer, log);
 
@@ -144,7 +147,18 @@ export async function startService(options: StartOptions): Promise<RunningServic
       const t1 = performance.now();
       await m.predict(WARM_UP_TEXTS);
       const warmUpMs = performance.now() - t1;
-      served = serveModel(m, config.inference, { loadedAt: new Date(), loadMs, warmUpMs });
+      served = serveModel(
+        m,
+        config.inference,
+        { loadedAt: new Date(), loadMs, warmUpMs },
+        {
+          onRun: (run) => {
+            metrics.inferenceDuration.observe(run.durationMs / 1000);
+            metrics.inferenceBatchSize.observe(run.size);
+          },
+          onRefused: () => metrics.shed.inc({ reason: 'queue_full' }),
+        },
+      );
     } catch (e) {
       if (isModelPackageError(e)) {
         log.fatal(

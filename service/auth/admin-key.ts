@@ -8,6 +8,13 @@ import { ServiceError } from '../errors.js';
  * `SVC_ERR_UNAUTHENTICATED`; with no admin keys configured every request does, so an admin route
  * is never open by omission. The message never echoes the key; logs carry only its key id.
  */
+/** The key id of the request's valid admin key, or null; never throws. */
+export function adminKeyOf(keys: SecretKeys, request: FastifyRequest): string | null {
+  const given = request.headers['x-api-key'];
+  if (keys.size === 0 || typeof given !== 'string' || given === '') return null;
+  return keys.matches(given);
+}
+
 export function requireAdminKey(keys: SecretKeys) {
   return async (request: FastifyRequest): Promise<void> => {
     const given = request.headers['x-api-key'];

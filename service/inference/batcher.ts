@@ -41,6 +41,13 @@ export interface RunRecord {
   readonly failed: boolean;
 }
 
+/** Hooks for metrics; called synchronously, so they must be cheap and must not throw. */
+export interface BatcherObserver {
+  readonly onRun?: (run: RunRecord) => void;
+  /** A request refused whole because the queue was full. */
+  readonly onRefused?: (texts: number) => void;
+}
+
 export interface BatcherStats {
   readonly runs: number;
   readonly textsScored: number;
@@ -76,7 +83,7 @@ function clientClosed(): ServiceError {
 export class MicroBatcher {
   readonly #model: Model;
   readonly #options: BatcherOptions;
-  readonly #onRun: ((run: RunRecord) => void) | undefined;
+  readonly #observer: BatcherObserver;
   /** FIFO; aborted entries stay in place, marked settled, until a run skips them. */
   #queue: Pending[] = [];
   #waiting = 0;
@@ -96,10 +103,10 @@ export class MicroBatcher {
   #failedRuns = 0;
   #runMsTotal = 0;
 
-  constructor(model: Model, options: BatcherOptions, onRun?: (run: RunRecord) => void) {
+  constructor(model: Model, options: BatcherOptions, observer: BatcherObserver = {}) {
     this.#model = model;
     this.#options = options;
-    this.#onRun = onRun;
+    this.#observer = observer;
   }
 
   get model(): Model {
@@ -123,6 +130,7 @@ export class MicroBatcher {
     const depth = this.queueDepth;
     if (depth + texts.length > maxQueueDepth) {
       this.#requestsRefused++;
+      this.#observer.onRefused?.(texts.length);
       return Promise.reject(
         new ServiceError(
           'SVC_ERR_OVERLOADED',
@@ -226,7 +234,7 @@ export class MicroBatcher {
     this.#runMsTotal += durationMs;
     this.#backlog += RECENT_WEIGHT * ((this.#waiting > 0 ? 1 : 0) - this.#backlog);
     if (failed) this.#failedRuns++;
-    this.#onRun?.({ size: batch.length, durationMs, queueDepth: this.queueDepth, failed });
+    this.#observer.onRun?.({ size: batch.length, durationMs, queueDepth: this.queueDepth, failed });
     // Texts that queued during the run have waited long enough: they go now. (The runtime's
     // own turn before the native call is the only hop, so a busy batcher runs once per turn.)
     if (this.#waiting > 0 && this.#inFlight === 0) {

@@ -4,7 +4,7 @@
  * composition root (`start.ts`) after warm-up; routes reach it through `AppDeps.getServed`.
  */
 import type { Model } from '../model/model.js';
-import { type BatcherOptions, MicroBatcher, type RunRecord } from './batcher.js';
+import { type BatcherObserver, type BatcherOptions, MicroBatcher } from './batcher.js';
 
 export interface LoadTimings {
   /** When loading finished (after warm-up). */
@@ -25,7 +25,7 @@ export function serveModel(
   model: Model,
   batching: BatcherOptions,
   timings: LoadTimings,
-  onRun?: (run: RunRecord) => void,
+  observer: BatcherObserver = {},
 ): ServedModel {
-  return { model, batcher: new MicroBatcher(model, batching, onRun), batching, ...timings };
+  return { model, batcher: new MicroBatcher(model, batching, observer), batching, ...timings };
 }

@@ -42,6 +42,8 @@ export interface DrainerDeps {
   readonly handlers: readonly ShutdownHandler[];
   readonly log: Logger;
   readonly terminate: (code: number) => void;
+  /** Told how many in-flight requests the deadline cut (for `requests_abandoned_total`). */
+  readonly onAbandoned?: (count: number) => void;
   readonly timers?: Timers;
   readonly now?: () => number;
 }
@@ -145,6 +147,7 @@ export function createDrainer(deps: DrainerDeps): Drainer {
     timers.clearTimeout(deadline);
     // Sockets ended gracefully may still wait for the client's FIN; nothing is in flight on them.
     const abandoned = connections.destroyAll();
+    if (abandoned > 0) deps.onAbandoned?.(abandoned);
     const stats = connections.stats();
     const refused = lifecycle.refused;
     const drained = Math.max(0, stats.finishedDuringDrain - refused);

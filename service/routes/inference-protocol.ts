@@ -21,6 +21,7 @@ import { errorHandler, prepareErrorReply } from '../error-reply.js';
 import { ServiceError } from '../errors.js';
 import type { ServedModel } from '../inference/served-model.js';
 import type { Model } from '../model/model.js';
+import type { ServiceMetrics } from '../observability/metrics.js';
 import { clientClosedSignal } from './client-signal.js';
 import { parseInferRequest, type TextTensorSignature } from './oip-request.js';
 import { summarizeInputs, toPrediction } from './predict.js';
@@ -63,7 +64,10 @@ function metadata(model: Model) {
   };
 }
 
-export function inferenceProtocolRoutes(deps: AppDeps): FastifyPluginAsync {
+export function inferenceProtocolRoutes(
+  deps: AppDeps,
+  metrics: ServiceMetrics,
+): FastifyPluginAsync {
   const { maxInputLength, maxBatchSize } = deps.config.input;
   const probe = { config: { probe: true } } as const;
 
@@ -157,6 +161,7 @@ export function inferenceProtocolRoutes(deps: AppDeps): FastifyPluginAsync {
         const parsed = parseInferRequest(request.body, signature);
         request.inputSummary = summarizeInputs(parsed.texts);
         const rows = await batcher.score(parsed.texts, clientClosedSignal(reply));
+        metrics.recordPredictions(model.labels, parsed.texts, rows);
         const n = rows.length;
         const outputs = parsed.outputs.map((name) =>
           name === 'scores'

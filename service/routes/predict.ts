@@ -10,6 +10,7 @@ import type { AppDeps } from '../app.js';
 import { ServiceError } from '../errors.js';
 import type { ServedModel } from '../inference/served-model.js';
 import type { Model } from '../model/model.js';
+import type { ServiceMetrics } from '../observability/metrics.js';
 import { clientClosedSignal } from './client-signal.js';
 
 export interface Prediction {
@@ -81,7 +82,11 @@ export function summarizeInputs(texts: readonly unknown[]): { length: number; sh
   );
 }
 
-export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerPredictRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  metrics: ServiceMetrics,
+): void {
   const { maxInputLength, maxBatchSize } = deps.config.input;
 
   const requireServed = (request: FastifyRequest): ServedModel => {
@@ -109,7 +114,9 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
       const invalid = checkText(text, 'text', maxInputLength);
       if (invalid) throw invalid;
       const { model, batcher } = requireServed(request);
-      const [scores] = await batcher.score([text as string], clientClosedSignal(reply));
+      const rows = await batcher.score([text as string], clientClosedSignal(reply));
+      metrics.recordPredictions(model.labels, [text as string], rows);
+      const [scores] = rows;
       return {
         text,
         ...toPrediction(model, scores ?? []),
@@ -146,10 +153,9 @@ export function registerPredictRoutes(app: FastifyInstance, deps: AppDeps): void
         );
       }
       const { model, batcher } = requireServed(request);
-      const rows = await batcher.score(
-        validIdx.map((i) => texts[i] as string),
-        clientClosedSignal(reply),
-      );
+      const validTexts = validIdx.map((i) => texts[i] as string);
+      const rows = await batcher.score(validTexts, clientClosedSignal(reply));
+      metrics.recordPredictions(model.labels, validTexts, rows);
       const byIndex = new Map(validIdx.map((i, k) => [i, rows[k] ?? []]));
       return {
         results: texts.map((t, index) => {

@@ -11,6 +11,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
+import { adminKeyOf } from '../auth/admin-key.js';
 import type { ConnectionTracker } from '../lifecycle/connections.js';
 import {
   RETRY_AFTER_S,
@@ -65,10 +66,15 @@ export function registerProbeRoutes(
     };
   });
 
-  app.get('/health', probe, async (_request, reply) => {
+  app.get('/health', probe, async (request, reply) => {
     const snap = health.snapshot();
     const status = lifecycle.state === SERVICE_IS_DRAINING ? 'draining' : snap.status;
     if (status === 'unhealthy' || status === 'draining') reply.code(503);
+    // Probes are public on Cloud Run: unless metrics are public, the check values, versions and
+    // load are for admin keys only, and everyone else gets the verdict.
+    if (!deps.config.metricsPublic && adminKeyOf(deps.config.auth.adminApiKeys, request) === null) {
+      return { status };
+    }
     const model = deps.getServed()?.model;
     return {
       status,

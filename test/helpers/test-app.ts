@@ -11,10 +11,12 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../service/app.js';
 import { loadServiceConfig, type ServiceConfig } from '../../service/config.js';
 import { type ServedModel, serveModel } from '../../service/inference/served-model.js';
+import type { ConnectionTracker } from '../../service/lifecycle/connections.js';
 import { createHealthMonitor } from '../../service/lifecycle/health.js';
 import { createLifecycle, type Lifecycle } from '../../service/lifecycle/state.js';
 import type { Model } from '../../service/model/model.js';
 import { loadModelPackage } from '../../service/model/onnx-model.js';
+import type { ServiceMetrics } from '../../service/observability/metrics.js';
 import { type Sink, sinkLogger } from './log-sink.js';
 import { RecordingModel } from './recording-model.js';
 import { writeTinyModelPackage } from './tiny-model.js';
@@ -36,6 +38,8 @@ export interface TestApp {
   readonly config: ServiceConfig;
   readonly recording: RecordingModel;
   readonly served: ServedModel;
+  readonly metrics: ServiceMetrics;
+  readonly connections: ConnectionTracker;
   readonly lifecycle: Lifecycle;
   readonly sink: Sink;
   /** Listens on 127.0.0.1, port 0; returns the base URL. */
@@ -59,21 +63,26 @@ export async function buildTestApp(
     log: sink.log,
   });
   await health.runNow();
-  const served = serveModel(recording, config.inference, {
-    loadedAt: new Date('2026-11-27T10:00:00Z'),
-    loadMs: 12.5,
-    warmUpMs: 0.75,
-  });
-  const { app } = buildApp({
+  let served: ServedModel | null = null;
+  const { app, metrics, connections } = buildApp({
     config,
     log: sink.log,
     lifecycle,
     health,
     getServed: () => (loaded ? served : null),
     serviceVersion: '9.9.9',
+    instanceId: 'test-rev-00000001',
   });
+  served = serveModel(
+    recording,
+    config.inference,
+    { loadedAt: new Date('2026-11-27T10:00:00Z'), loadMs: 12.5, warmUpMs: 0.75 },
+    metrics.batcherObserver(),
+  );
   if (loaded) lifecycle.markReady();
   return {
+    metrics,
+    connections,
     app,
     config,
     recording,
@@ -85,4 +94,18 @@ export async function buildTestApp(
       return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     },
   };
+}
+
+/**
+ * Fills a 100-text queue (MAX_QUEUE_DEPTH=100): one /predict held in the model, then a 99-text
+ * /predict_batch behind it. Returns the two pending responses and the release of the hold.
+ */
+export async function fillQueue(built: TestApp) {
+  const release = built.recording.holdOn('busy');
+  const busy = built.app.inject({ method: 'POST', url: '/predict', payload: { text: 'busy' } });
+  await built.recording.started('busy');
+  const texts = Array.from({ length: 99 }, (_, i) => `queued ${i}`);
+  const batch = built.app.inject({ method: 'POST', url: '/predict_batch', payload: { texts } });
+  while (built.served.batcher.queueDepth < 100) await new Promise((r) => setTimeout(r, 2));
+  return { release, busy, batch };
 }

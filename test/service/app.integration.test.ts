@@ -63,6 +63,7 @@ test.beforeEach(async (t) => {
     health,
     getServed: () => served,
     serviceVersion: '9.9.9',
+    instanceId: 'test-rev-00000001',
   });
   lifecycle.markReady();
   t.context = { app, lifecycle, sink, model };

@@ -19,7 +19,11 @@ async function setup(options: Partial<BatcherOptions> = {}) {
   const inner = await sharedTinyModel();
   const recording = new RecordingModel(inner);
   const runs: RunRecord[] = [];
-  const batcher = new MicroBatcher(recording, { ...OPTIONS, ...options }, (r) => runs.push(r));
+  const batcher = new MicroBatcher(
+    recording,
+    { ...OPTIONS, ...options },
+    { onRun: (r) => runs.push(r) },
+  );
   return { inner, recording, batcher, runs };
 }
 

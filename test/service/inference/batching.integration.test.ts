@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import anyTest, { type TestFn } from 'ava';
 import { Agent, request } from 'undici';
-import { buildTestApp, type TestApp } from '../../helpers/test-app.js';
+import { buildTestApp, fillQueue, type TestApp } from '../../helpers/test-app.js';
 
 const execFileAsync = promisify(execFile);
 const BURST_CLIENT = fileURLToPath(new URL('../../fixtures/burst-client.js', import.meta.url));
@@ -85,12 +85,7 @@ test("batching: an aborted client's text is absent from the run input (recording
 test('batching: a full queue answers 503 SVC_ERR_OVERLOADED with Retry-After and no text is lost', async (t) => {
   const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', MAX_BATCH_SIZE: '100' });
   try {
-    const release = built.recording.holdOn('busy');
-    const busy = built.app.inject({ method: 'POST', url: '/predict', payload: { text: 'busy' } });
-    await built.recording.started('busy');
-    const texts = Array.from({ length: 99 }, (_, i) => `queued ${i}`);
-    const full = built.app.inject({ method: 'POST', url: '/predict_batch', payload: { texts } });
-    while (built.served.batcher.queueDepth < 100) await new Promise((r) => setTimeout(r, 2));
+    const { release, busy, batch: full } = await fillQueue(built);
     const shed = await built.app.inject({
       method: 'POST',
       url: '/predict',
