@@ -3,12 +3,14 @@
  * touching `process`; `service/start.ts` is the composition root that listens and drains.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../lib/logger.js';
 import { traceFields } from '../lib/trace.js';
 import type { ServiceConfig } from './config.js';
 import { errorHandler, sendError } from './error-reply.js';
 import { ServiceError } from './errors.js';
+import { registerHttpPolicy } from './http-policy.js';
 import type { ServedModel } from './inference/served-model.js';
 import { type ConnectionTracker, trackConnections } from './lifecycle/connections.js';
 import type { HealthMonitor } from './lifecycle/health.js';
@@ -68,6 +70,19 @@ export function buildApp(deps: AppDeps): BuiltApp {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
+    // Node checks headersTimeout and requestTimeout only every connectionsCheckingInterval
+    // (30 s by default), which would let a slow client hold a socket that long.
+    serverFactory: (handler) =>
+      http.createServer(
+        {
+          headersTimeout: config.http.headersTimeoutMs,
+          requestTimeout: config.http.requestTimeoutMs,
+          connectionsCheckingInterval: config.http.connectionsCheckIntervalMs,
+        },
+        handler,
+      ),
     // The drain owns socket shutdown (service/lifecycle/connections.ts); fastify must not close
     // idle sockets or answer 503 on its own.
     forceCloseConnections: false,
@@ -87,6 +102,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
   });
   // JSON only: a text/plain body gets 415 rather than a confusing schema error.
   app.removeContentTypeParser('text/plain');
+
+  registerHttpPolicy(app, config);
 
   app.decorateRequest('inputSummary', null);
   app.decorateRequest('refusedForDrain', false);
@@ -149,7 +166,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     );
   });
 
-  app.setErrorHandler(errorHandler(sendError));
+  app.setErrorHandler(errorHandler(sendError, { bodyLimitBytes: config.http.bodyLimitBytes }));
 
   registerProbeRoutes(app, deps, connections);
   registerInfoRoutes(app, deps);

@@ -14,6 +14,7 @@ import {
   byEnvironment,
   byPlatform,
   type ConfigProblem,
+  Expected,
   fixed,
   intRange,
   nonEmptyString,
@@ -25,6 +26,26 @@ import {
   setting,
 } from '../lib/config-kit.js';
 import { SecretKeys } from '../lib/secrets.js';
+
+/**
+ * CORS_ORIGINS: comma-separated origins, each `scheme://host[:port]` (no path), or
+ * `scheme://host:*` for any port of that host (development's localhost). Empty means none.
+ */
+const ORIGIN = /^(https?):\/\/([a-z0-9.-]+|\[[0-9a-f:]+\])(:(\d{1,5}|\*))?$/;
+export function parseOrigins(raw: string): string[] {
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== '');
+  for (const e of entries) {
+    if (!ORIGIN.test(e)) {
+      throw new Expected(
+        `origins like https://app.example.com or http://localhost:* (scheme, host, optional port; no path), comma-separated; "${e}" is not one`,
+      );
+    }
+  }
+  return [...new Set(entries)];
+}
 
 export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -150,6 +171,37 @@ const S = {
     doc: 'How long an idle keep-alive connection stays open.',
     parse: intRange(1000, 600000),
     ...fixed(5000),
+  }),
+  corsOrigins: setting({
+    env: 'CORS_ORIGINS',
+    doc: 'Browser origins allowed to call the API (CORS), comma-separated; host:* allows any port. Empty allows none: no Access-Control-Allow-* headers.',
+    parse: parseOrigins,
+    ...byEnvironment<string[]>([], [], ['http://localhost:*', 'http://127.0.0.1:*']),
+    defaultDoc: '(none) / (none) / http://localhost:*, http://127.0.0.1:* (prod / staging / dev)',
+  }),
+  bodyLimitBytes: setting({
+    env: 'BODY_LIMIT_BYTES',
+    doc: 'Largest request body accepted; a larger one gets 413 SVC_ERR_BODY_TOO_LARGE. The default fits a full /predict_batch of 4-byte characters.',
+    parse: intRange(1024, 10 * 1024 * 1024),
+    ...fixed(262144),
+  }),
+  headersTimeoutMs: setting({
+    env: 'HEADERS_TIMEOUT_MS',
+    doc: 'Time a client gets to send the request headers; a slower one is cut off (slowloris).',
+    parse: intRange(1000, 600000),
+    ...fixed(10000),
+  }),
+  requestTimeoutMs: setting({
+    env: 'REQUEST_TIMEOUT_MS',
+    doc: 'Time a client gets to send the whole request, body included; at least HEADERS_TIMEOUT_MS.',
+    parse: intRange(1000, 3600000),
+    ...fixed(30000),
+  }),
+  connectionsCheckIntervalMs: setting({
+    env: 'CONNECTIONS_CHECK_INTERVAL_MS',
+    doc: "How often Node checks the two timeouts above (Node's default, 30 s, lets a slow client hold a socket that long).",
+    parse: intRange(100, 60000),
+    ...fixed(1000),
   }),
   maxInputLength: setting({
     env: 'MAX_INPUT_LENGTH',
@@ -351,7 +403,14 @@ export interface ServiceConfig {
     readonly timeoutMs: number;
     readonly handlersTimeoutMs: number;
   };
-  readonly http: { readonly keepAliveTimeoutMs: number };
+  readonly http: {
+    readonly keepAliveTimeoutMs: number;
+    readonly corsOrigins: readonly string[];
+    readonly bodyLimitBytes: number;
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly connectionsCheckIntervalMs: number;
+  };
   readonly input: { readonly maxInputLength: number; readonly maxBatchSize: number };
   readonly inference: {
     readonly maxBatchSize: number;
@@ -486,6 +545,22 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     );
   }
 
+  const http = {
+    keepAliveTimeoutMs: get('keepAliveTimeoutMs'),
+    corsOrigins: get('corsOrigins'),
+    bodyLimitBytes: get('bodyLimitBytes'),
+    headersTimeoutMs: get('headersTimeoutMs'),
+    requestTimeoutMs: get('requestTimeoutMs'),
+    connectionsCheckIntervalMs: get('connectionsCheckIntervalMs'),
+  };
+  if (http.requestTimeoutMs < http.headersTimeoutMs) {
+    problems.add(
+      'REQUEST_TIMEOUT_MS',
+      String(http.requestTimeoutMs),
+      `at least HEADERS_TIMEOUT_MS (${http.headersTimeoutMs})`,
+    );
+  }
+
   const input = { maxInputLength: get('maxInputLength'), maxBatchSize: get('maxBatchSize') };
   const inference = {
     maxBatchSize: get('maxBatchSizeInfer'),
@@ -562,7 +637,7 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     resources,
     rateLimitPerMinute,
     drain,
-    http: { keepAliveTimeoutMs: get('keepAliveTimeoutMs') },
+    http,
     input,
     inference,
     health,

@@ -17,9 +17,12 @@ export type ErrorSender = (
  * The error handler for a body shape: maps the error onto the catalogue, logs what is the
  * server's fault (not drain or loading refusals, not overload shedding), then sends.
  */
-export function errorHandler(send: ErrorSender) {
+export function errorHandler(send: ErrorSender, limits: ErrorContext = {}) {
   return (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = toServiceError(error);
+    const mapped = toServiceError(error, {
+      ...limits,
+      contentType: request.headers['content-type'],
+    });
     if (mapped.statusCode >= 500 && !EXPECTED_5XX.has(mapped.code)) {
       request.log.error({ event: 'http.error', err: error, code: mapped.code }, mapped.message);
     }
@@ -30,8 +33,14 @@ export function errorHandler(send: ErrorSender) {
 /** 5xx answers that are the service working as designed, not failing. */
 const EXPECTED_5XX = new Set(['SVC_ERR_DRAINING', 'SVC_ERR_MODEL_NOT_READY', 'SVC_ERR_OVERLOADED']);
 
+/** What messages quote about the limits the framework enforced. */
+export interface ErrorContext {
+  readonly bodyLimitBytes?: number;
+  readonly contentType?: string | undefined;
+}
+
 /** Maps framework and model errors onto the service catalogue. */
-function toServiceError(error: FastifyError | Error): RunwatchError {
+function toServiceError(error: FastifyError | Error, context: ErrorContext): RunwatchError {
   if (error instanceof RunwatchError) {
     if (error.code.startsWith('MDL_ERR')) {
       return new ServiceError('SVC_ERR_INFERENCE_FAILED', 'the model failed to score the input', {
@@ -49,11 +58,17 @@ function toServiceError(error: FastifyError | Error): RunwatchError {
         `the body is not valid JSON: ${e.message}`,
       );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ServiceError('SVC_ERR_BODY_TOO_LARGE', e.message);
+      return new ServiceError(
+        'SVC_ERR_BODY_TOO_LARGE',
+        context.bodyLimitBytes === undefined
+          ? e.message
+          : `the body is larger than BODY_LIMIT_BYTES; expected at most ${context.bodyLimitBytes} bytes`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ServiceError(
         'SVC_ERR_UNSUPPORTED_MEDIA_TYPE',
-        `content type is not supported; expected application/json`,
+        `content type ${JSON.stringify(context.contentType ?? '(none)')} is not supported; expected application/json`,
+        { field: 'Content-Type' },
       );
     case 'FST_ERR_VALIDATION': {
       const v = (e.validation ?? [])[0];

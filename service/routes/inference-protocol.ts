@@ -99,7 +99,9 @@ export function inferenceProtocolRoutes(
   };
 
   return async (v2: FastifyInstance) => {
-    v2.setErrorHandler(errorHandler(sendOipError));
+    v2.setErrorHandler(
+      errorHandler(sendOipError, { bodyLimitBytes: deps.config.http.bodyLimitBytes }),
+    );
     v2.setNotFoundHandler((request) => {
       throw new ServiceError(
         'SVC_ERR_NOT_FOUND',

@@ -38,6 +38,8 @@ test('config: no variables gives the development preset on the local platform', 
   t.is(config.host, '0.0.0.0');
   t.is(config.modelPath, 'models/emotion-ekman');
   t.deepEqual(config.inference, { maxBatchSize: 32, maxBatchDelayMs: 2, maxQueueDepth: 256 });
+  t.deepEqual(config.http.corsOrigins, ['http://localhost:*', 'http://127.0.0.1:*']);
+  t.is(config.metricsPublic, true);
   t.deepEqual(warnings, []);
 });
 
@@ -180,6 +182,22 @@ const bad: { name: string; env: Record<string, string>; message: string }[] = [
     name: 'max instances below the preset min',
     env: { ENVIRONMENT: 'production', MAX_INSTANCES: '1', MIN_INSTANCES: '2' },
     message: 'MIN_INSTANCES="2": expected at most MAX_INSTANCES (1)',
+  },
+  {
+    name: 'a CORS origin with a path',
+    env: { CORS_ORIGINS: 'https://app.example.com, https://x.example/api' },
+    message:
+      'CORS_ORIGINS="https://app.example.com, https://x.example/api": expected origins like https://app.example.com or http://localhost:* (scheme, host, optional port; no path), comma-separated; "https://x.example/api" is not one',
+  },
+  {
+    name: 'a request timeout shorter than the headers timeout',
+    env: { HEADERS_TIMEOUT_MS: '20000', REQUEST_TIMEOUT_MS: '15000' },
+    message: 'REQUEST_TIMEOUT_MS="15000": expected at least HEADERS_TIMEOUT_MS (20000)',
+  },
+  {
+    name: 'a body limit under 1 KiB',
+    env: { BODY_LIMIT_BYTES: '100' },
+    message: 'BODY_LIMIT_BYTES="100": expected an integer from 1024 to 10485760',
   },
   {
     name: 'an inference batch of 0',
@@ -397,4 +415,17 @@ test('config: secrets never appear in JSON, inspect or string output; key ids do
     t.true(out.includes(keyId(KEY_A)));
   }
   t.regex(keyId(KEY_A), /^[0-9a-f]{8}$/);
+});
+
+test('config: production allows no CORS origin and keeps /metrics private by default', (t) => {
+  const { config } = loadServiceConfig({ ENVIRONMENT: 'production' });
+  t.deepEqual(config.http.corsOrigins, []);
+  t.is(config.metricsPublic, false);
+});
+
+test('config: CORS_ORIGINS is lower-cased, trimmed and deduplicated', (t) => {
+  const { config } = loadServiceConfig({
+    CORS_ORIGINS: ' https://App.Example.com ,https://app.example.com,http://localhost:* ',
+  });
+  t.deepEqual(config.http.corsOrigins, ['https://app.example.com', 'http://localhost:*']);
 });

@@ -1,0 +1,61 @@
+/**
+ * Browser-facing HTTP policy: CORS from the config allowlist and security headers tuned for a
+ * JSON API. `/security_status` reports from the same `corsOptions` the plugin is given, so the
+ * report cannot drift from what is enforced.
+ */
+import cors, { type FastifyCorsOptions } from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import type { ServiceConfig } from './config.js';
+
+/** `scheme://host:*` allows any port of that host; anything else is an exact origin. */
+export function originMatchers(origins: readonly string[]): (string | RegExp)[] {
+  return origins.map((origin) => {
+    if (origin === '*') return /.*/;
+    if (!origin.endsWith(':*')) return origin;
+    const base = origin.slice(0, -2).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`^${base}(:\\d{1,5})?$`);
+  });
+}
+
+export function corsOptions(config: ServiceConfig): FastifyCorsOptions {
+  const origins = config.http.corsOrigins;
+  return {
+    // false: the plugin adds no Access-Control-Allow-* header to any response.
+    origin: origins.length === 0 ? false : originMatchers(origins),
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type', 'x-api-key', 'x-request-id', 'traceparent'],
+    exposedHeaders: ['x-request-id', 'x-instance-id', 'x-request-duration', 'retry-after'],
+    maxAge: 600,
+    strictPreflight: true,
+  };
+}
+
+export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig): void {
+  void app.register(helmet, {
+    // A JSON API renders nothing: forbid every fetch and all framing.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    // Allowed origins read responses through CORS; CORP would only block them in no-cors mode.
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    crossOriginEmbedderPolicy: false,
+    hsts: { maxAge: 31536000, includeSubDomains: true },
+  });
+  void app.register(cors, corsOptions(config));
+  // @fastify/cors still sends the allow-methods, allow-headers, expose and max-age headers to an
+  // origin it refused; a refused origin should learn nothing, so they go too.
+  app.addHook('onSend', async (_request, reply) => {
+    if (reply.hasHeader('access-control-allow-origin')) return;
+    for (const name of CORS_RESPONSE_HEADERS) reply.removeHeader(name);
+  });
+}
+
+const CORS_RESPONSE_HEADERS = [
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-allow-credentials',
+  'access-control-expose-headers',
+  'access-control-max-age',
+];

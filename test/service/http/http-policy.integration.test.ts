@@ -1,0 +1,198 @@
+/**
+ * CORS, security headers, body limits, content types and slow-client timeouts, through the real
+ * app: fastify inject for headers and bodies, a real socket on port 0 for the timeouts.
+ */
+import net from 'node:net';
+import test from 'ava';
+import { buildTestApp } from '../../helpers/test-app.js';
+
+const PREDICT = { method: 'POST' as const, url: '/predict', payload: { text: 'hello' } };
+
+function corsHeaders(headers: Record<string, unknown>): string[] {
+  return Object.keys(headers).filter((h) => h.startsWith('access-control-allow-'));
+}
+
+test('cors: in development a localhost origin on any port is allowed, with a working preflight', async (t) => {
+  const built = await buildTestApp();
+  try {
+    const origin = 'http://localhost:5173';
+    const res = await built.app.inject({ ...PREDICT, headers: { origin } });
+    t.is(res.statusCode, 200);
+    t.is(res.headers['access-control-allow-origin'], origin);
+    t.regex(String(res.headers['access-control-expose-headers']), /x-request-id/);
+    const pre = await built.app.inject({
+      method: 'OPTIONS',
+      url: '/predict',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-api-key',
+      },
+    });
+    t.is(pre.statusCode, 204);
+    t.is(pre.headers['access-control-allow-origin'], origin);
+    t.regex(String(pre.headers['access-control-allow-methods']), /POST/);
+    t.regex(String(pre.headers['access-control-allow-headers']), /x-api-key/);
+    t.is(pre.headers['access-control-max-age'], '600');
+  } finally {
+    await built.app.close();
+  }
+});
+
+test('cors: a disallowed origin gets no Access-Control-Allow-* header, on requests and preflights', async (t) => {
+  const built = await buildTestApp({ CORS_ORIGINS: 'https://app.example.com' });
+  try {
+    const allowed = await built.app.inject({
+      ...PREDICT,
+      headers: { origin: 'https://app.example.com' },
+    });
+    t.is(allowed.headers['access-control-allow-origin'], 'https://app.example.com');
+    for (const origin of [
+      'https://evil.example',
+      'https://app.example.com.evil.example',
+      'http://app.example.com',
+      'http://localhost:3000',
+    ]) {
+      const res = await built.app.inject({ ...PREDICT, headers: { origin } });
+      t.deepEqual(corsHeaders(res.headers), [], origin);
+      const pre = await built.app.inject({
+        method: 'OPTIONS',
+        url: '/predict',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+      t.deepEqual(corsHeaders(pre.headers), [], `preflight from ${origin}`);
+    }
+  } finally {
+    await built.app.close();
+  }
+});
+
+test('cors: production allows no origin by default', async (t) => {
+  const built = await buildTestApp({ ENVIRONMENT: 'production' });
+  try {
+    const res = await built.app.inject({
+      ...PREDICT,
+      headers: { origin: 'http://localhost:5173' },
+    });
+    t.deepEqual(corsHeaders(res.headers), []);
+  } finally {
+    await built.app.close();
+  }
+});
+
+test('headers: security headers for a JSON API, and no Server or X-Powered-By header', async (t) => {
+  const built = await buildTestApp();
+  try {
+    const url = await built.listen();
+    const res = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'hello' }),
+    });
+    t.is(res.status, 200);
+    t.is(res.headers.get('content-security-policy'), "default-src 'none';frame-ancestors 'none'");
+    t.is(res.headers.get('x-content-type-options'), 'nosniff');
+    t.is(res.headers.get('x-frame-options'), 'SAMEORIGIN');
+    t.regex(res.headers.get('strict-transport-security') ?? '', /max-age=31536000/);
+    t.is(res.headers.get('server'), null);
+    t.is(res.headers.get('x-powered-by'), null);
+  } finally {
+    await built.app.close();
+  }
+});
+
+test('limits: 413 SVC_ERR_BODY_TOO_LARGE starts exactly above BODY_LIMIT_BYTES', async (t) => {
+  const built = await buildTestApp({ BODY_LIMIT_BYTES: '2048' });
+  try {
+    const bodyOf = (bytes: number) => {
+      const prefix = '{"text":"';
+      const suffix = '"}';
+      return prefix + 'a'.repeat(bytes - prefix.length - suffix.length) + suffix;
+    };
+    const send = (payload: string) =>
+      built.app.inject({
+        method: 'POST',
+        url: '/predict',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+    const atLimit = await send(bodyOf(2048));
+    t.not(atLimit.statusCode, 413, 'a body of exactly the limit is parsed');
+    t.is(atLimit.json().error.code, 'SVC_ERR_INPUT_INVALID', 'then refused for its text length');
+    const over = await send(bodyOf(2049));
+    t.is(over.statusCode, 413);
+    t.is(over.json().error.code, 'SVC_ERR_BODY_TOO_LARGE');
+    t.regex(over.json().error.message, /expected at most 2048 bytes/);
+  } finally {
+    await built.app.close();
+  }
+});
+
+for (const contentType of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded']) {
+  test(`limits: a ${contentType} body gets 415 SVC_ERR_UNSUPPORTED_MEDIA_TYPE naming it`, async (t) => {
+    const built = await buildTestApp();
+    try {
+      const res = await built.app.inject({
+        method: 'POST',
+        url: '/predict',
+        headers: { 'content-type': contentType },
+        payload: 'text=hello',
+      });
+      t.is(res.statusCode, 415);
+      t.is(res.json().error.code, 'SVC_ERR_UNSUPPORTED_MEDIA_TYPE');
+      t.true(res.json().error.message.includes(contentType));
+    } finally {
+      await built.app.close();
+    }
+  });
+}
+
+test('timeouts: a client that never finishes its headers is cut off after HEADERS_TIMEOUT_MS, not 30 s', async (t) => {
+  const built = await buildTestApp({
+    HEADERS_TIMEOUT_MS: '1000',
+    REQUEST_TIMEOUT_MS: '1000',
+    CONNECTIONS_CHECK_INTERVAL_MS: '100',
+  });
+  try {
+    const url = new URL(await built.listen());
+    const socket = net.connect(Number(url.port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const t0 = performance.now();
+    socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n');
+    let received = '';
+    socket.on('data', (d: Buffer) => {
+      received += d.toString();
+    });
+    await new Promise((resolve) => socket.once('close', resolve));
+    const ms = performance.now() - t0;
+    t.log(`closed after ${Math.round(ms)} ms: ${received.split('\r\n')[0] ?? '(nothing)'}`);
+    t.true(ms >= 900, `not before the timeout (${Math.round(ms)} ms)`);
+    t.true(ms < 5000, `well before Node's 30 s check (${Math.round(ms)} ms)`);
+    t.regex(received, /^HTTP\/1\.1 408/);
+  } finally {
+    await built.app.close();
+  }
+});
+
+test('timeouts: a client that stalls mid-body is cut off after REQUEST_TIMEOUT_MS', async (t) => {
+  const built = await buildTestApp({
+    HEADERS_TIMEOUT_MS: '1000',
+    REQUEST_TIMEOUT_MS: '1500',
+    CONNECTIONS_CHECK_INTERVAL_MS: '100',
+  });
+  try {
+    const url = new URL(await built.listen());
+    const socket = net.connect(Number(url.port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const t0 = performance.now();
+    socket.write(
+      'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"text":',
+    );
+    socket.resume();
+    await new Promise((resolve) => socket.once('close', resolve));
+    const ms = performance.now() - t0;
+    t.true(ms >= 1400 && ms < 6000, `closed after ${Math.round(ms)} ms`);
+  } finally {
+    await built.app.close();
+  }
+});
