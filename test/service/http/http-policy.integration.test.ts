@@ -147,52 +147,48 @@ for (const contentType of ['text/plain', 'application/xml', 'application/x-www-f
   });
 }
 
-test('timeouts: a client that never finishes its headers is cut off after HEADERS_TIMEOUT_MS, not 30 s', async (t) => {
-  const built = await buildTestApp({
-    HEADERS_TIMEOUT_MS: '1000',
-    REQUEST_TIMEOUT_MS: '1000',
-    CONNECTIONS_CHECK_INTERVAL_MS: '100',
-  });
+/**
+ * Opens a socket to a fresh app with these timeouts, writes `partial` and never more; resolves
+ * with how long the server took to close it and what it answered.
+ */
+async function stallWith(
+  env: Record<string, string>,
+  partial: string,
+): Promise<{ ms: number; received: string }> {
+  const built = await buildTestApp({ CONNECTIONS_CHECK_INTERVAL_MS: '100', ...env });
   try {
     const url = new URL(await built.listen());
     const socket = net.connect(Number(url.port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     const t0 = performance.now();
-    socket.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n');
+    socket.write(partial);
     let received = '';
     socket.on('data', (d: Buffer) => {
       received += d.toString();
     });
     await new Promise((resolve) => socket.once('close', resolve));
-    const ms = performance.now() - t0;
-    t.log(`closed after ${Math.round(ms)} ms: ${received.split('\r\n')[0] ?? '(nothing)'}`);
-    t.true(ms >= 900, `not before the timeout (${Math.round(ms)} ms)`);
-    t.true(ms < 5000, `well before Node's 30 s check (${Math.round(ms)} ms)`);
-    t.regex(received, /^HTTP\/1\.1 408/);
+    return { ms: performance.now() - t0, received };
   } finally {
     await built.app.close();
   }
+}
+
+test('timeouts: a client that never finishes its headers is cut off after HEADERS_TIMEOUT_MS, not 30 s', async (t) => {
+  const { ms, received } = await stallWith(
+    { HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '1000' },
+    'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n',
+  );
+  t.log(`closed after ${Math.round(ms)} ms: ${received.split('\r\n')[0] ?? '(nothing)'}`);
+  t.true(ms >= 900, `not before the timeout (${Math.round(ms)} ms)`);
+  t.true(ms < 5000, `well before Node's 30 s check (${Math.round(ms)} ms)`);
+  t.regex(received, /^HTTP\/1\.1 408/);
 });
 
 test('timeouts: a client that stalls mid-body is cut off after REQUEST_TIMEOUT_MS', async (t) => {
-  const built = await buildTestApp({
-    HEADERS_TIMEOUT_MS: '1000',
-    REQUEST_TIMEOUT_MS: '1500',
-    CONNECTIONS_CHECK_INTERVAL_MS: '100',
-  });
-  try {
-    const url = new URL(await built.listen());
-    const socket = net.connect(Number(url.port), '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const t0 = performance.now();
-    socket.write(
-      'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"text":',
-    );
-    socket.resume();
-    await new Promise((resolve) => socket.once('close', resolve));
-    const ms = performance.now() - t0;
-    t.true(ms >= 1400 && ms < 6000, `closed after ${Math.round(ms)} ms`);
-  } finally {
-    await built.app.close();
-  }
+  const { ms, received } = await stallWith(
+    { HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '1500' },
+    'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"text":',
+  );
+  t.true(ms >= 1400 && ms < 6000, `closed after ${Math.round(ms)} ms`);
+  t.regex(received, /^HTTP\/1\.1 408/);
 });
