@@ -48,6 +48,7 @@ async function trial(server: keyof typeof SERVERS, round: number): Promise<Metri
       PORT: '0',
       HOST: '127.0.0.1',
       ENVIRONMENT: 'production',
+      AUTH_MODE: 'iam',
       K_SERVICE: 'runwatch-bench',
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',

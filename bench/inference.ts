@@ -50,6 +50,8 @@ const BASE_ENV = {
   PATH: process.env.PATH ?? '',
   HOST: '127.0.0.1',
   ENVIRONMENT: 'production',
+  // Cloud Run IAM authenticates in front of the service, as in the recommended deployment.
+  AUTH_MODE: 'iam',
   LOG_LEVEL: 'info',
   LOG_PRETTY: 'false',
   RATE_LIMIT_PER_MINUTE: '0',

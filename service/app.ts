@@ -107,6 +107,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.decorateRequest('inputSummary', null);
   app.decorateRequest('refusedForDrain', false);
+  app.decorateRequest('clientKeyId', null);
 
   app.addHook('onRequest', async (request, reply) => {
     const trace = traceFields(request.headers, config.project);

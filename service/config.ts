@@ -47,6 +47,9 @@ export function parseOrigins(raw: string): string[] {
   return [...new Set(entries)];
 }
 
+export const AUTH_MODES = ['none', 'api-key', 'iam'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
 export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 export const PLATFORMS = ['cloud-run', 'kubernetes', 'local'] as const;
@@ -275,6 +278,12 @@ const S = {
     parse: numberRange(0.01, 1),
     ...fixed(0.8),
   }),
+  authMode: setting({
+    env: 'AUTH_MODE',
+    doc: 'Who may call the inference routes: none (anyone), api-key (X-API-Key from API_KEYS) or iam (Cloud Run IAM checks the caller before the request arrives; deploy with --no-allow-unauthenticated). Production refuses none.',
+    parse: oneOf(AUTH_MODES),
+    ...byEnvironment<AuthMode>('api-key', 'api-key', 'none'),
+  }),
   apiKeys: setting({
     env: 'API_KEYS',
     doc: 'Comma-separated API keys for inference routes. Sensitive: logs show key ids only.',
@@ -426,7 +435,11 @@ export interface ServiceConfig {
     readonly eventLoopUnhealthyMs: number;
     readonly cpuDegradedRatio: number;
   };
-  readonly auth: { readonly apiKeys: SecretKeys; readonly adminApiKeys: SecretKeys };
+  readonly auth: {
+    readonly mode: AuthMode;
+    readonly apiKeys: SecretKeys;
+    readonly adminApiKeys: SecretKeys;
+  };
   /** /metrics and the details of /health without the admin key. */
   readonly metricsPublic: boolean;
 }
@@ -616,6 +629,32 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     );
   }
 
+  const authMode = get('authMode');
+  if (authMode === 'none' && ctx.environment === 'production') {
+    problems.add(
+      'AUTH_MODE',
+      rawEnv.AUTH_MODE ?? 'none',
+      'api-key or iam in production (none lets anyone call the model)',
+    );
+  }
+  if (
+    authMode === 'api-key' &&
+    apiKeys.size === 0 &&
+    rawEnv.API_KEYS === undefined &&
+    rawEnv.API_KEYS_FILE === undefined
+  ) {
+    problems.add(
+      'API_KEYS',
+      undefined,
+      `at least one key, because AUTH_MODE is api-key${rawEnv.AUTH_MODE === undefined ? ` (the ${ctx.environment} default)` : ''}; or set AUTH_MODE=iam on Cloud Run`,
+    );
+  }
+  if (authMode === 'iam' && platform !== 'cloud-run') {
+    warnings.push(
+      'AUTH_MODE=iam outside Cloud Run: nothing in front of this service checks callers',
+    );
+  }
+
   for (const [variable, replacement] of Object.entries(RETIRED_VARIABLES)) {
     if (env[variable] !== undefined) {
       warnings.push(`${variable} is no longer read; use ${replacement}`);
@@ -641,7 +680,7 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     input,
     inference,
     health,
-    auth: { apiKeys, adminApiKeys },
+    auth: { mode: authMode, apiKeys, adminApiKeys },
     metricsPublic: get('metricsPublic'),
   };
   problems.throwIfAny();

@@ -2,22 +2,41 @@ import type { FastifyRequest } from 'fastify';
 import type { SecretKeys } from '../../lib/secrets.js';
 import { ServiceError } from '../errors.js';
 
-/**
- * A `preHandler` for admin routes: the `X-API-Key` header must be one of `keys`, compared in
- * constant time (`SecretKeys.matches`). Missing, repeated, or unknown keys get 401
- * `SVC_ERR_UNAUTHENTICATED`; with no admin keys configured every request does, so an admin route
- * is never open by omission. The message never echoes the key; logs carry only its key id.
- */
-/** The key id of the request's valid admin key, or null; never throws. */
-export function adminKeyOf(keys: SecretKeys, request: FastifyRequest): string | null {
+/** The key id of the request's `X-API-Key` if it is one of `keys`, or null; never throws. */
+export function keyIdOf(keys: SecretKeys, request: FastifyRequest): string | null {
   const given = request.headers['x-api-key'];
   if (keys.size === 0 || typeof given !== 'string' || given === '') return null;
   return keys.matches(given);
 }
 
+/**
+ * Checks `X-API-Key` against `keys` (constant time, `SecretKeys.matches`) and returns the key
+ * id, or throws 401 `SVC_ERR_UNAUTHENTICATED`: `missing` when there is no header, `unknown` when
+ * it matches no key. Messages never echo the key.
+ */
+export function verifyKey(
+  keys: SecretKeys,
+  request: FastifyRequest,
+  expected: { missing: string; unknown: string },
+): string {
+  const given = request.headers['x-api-key'];
+  const fail = (message: string) =>
+    new ServiceError('SVC_ERR_UNAUTHENTICATED', message, { field: 'X-API-Key' });
+  if (typeof given !== 'string' || given === '') {
+    throw fail(`header "X-API-Key" is missing; expected ${expected.missing}`);
+  }
+  const id = keys.matches(given);
+  if (id === null) throw fail(`header "X-API-Key" is ${expected.unknown}`);
+  return id;
+}
+
+/**
+ * A `preHandler` for admin routes: `X-API-Key` must be an admin key. With no admin keys
+ * configured every request gets 401, so an admin route is never open by omission. Logs carry
+ * only the key id.
+ */
 export function requireAdminKey(keys: SecretKeys) {
   return async (request: FastifyRequest): Promise<void> => {
-    const given = request.headers['x-api-key'];
     if (keys.size === 0) {
       throw new ServiceError(
         'SVC_ERR_UNAUTHENTICATED',
@@ -25,21 +44,10 @@ export function requireAdminKey(keys: SecretKeys) {
         { field: 'X-API-Key' },
       );
     }
-    if (typeof given !== 'string' || given === '') {
-      throw new ServiceError(
-        'SVC_ERR_UNAUTHENTICATED',
-        'header "X-API-Key" is missing; expected one admin key',
-        { field: 'X-API-Key' },
-      );
-    }
-    const id = keys.matches(given);
-    if (id === null) {
-      throw new ServiceError(
-        'SVC_ERR_UNAUTHENTICATED',
-        'header "X-API-Key" is not an admin key; expected one of the keys in ADMIN_API_KEYS',
-        { field: 'X-API-Key' },
-      );
-    }
+    const id = verifyKey(keys, request, {
+      missing: 'one admin key',
+      unknown: 'not an admin key; expected one of the keys in ADMIN_API_KEYS',
+    });
     request.log = request.log.child({ adminKeyId: id });
   };
 }

@@ -17,6 +17,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunwatchError } from '../../lib/errors.js';
 import type { AppDeps } from '../app.js';
+import { inferenceAuth } from '../auth/inference-auth.js';
 import { errorHandler, prepareErrorReply } from '../error-reply.js';
 import { ServiceError } from '../errors.js';
 import type { ServedModel } from '../inference/served-model.js';
@@ -70,6 +71,7 @@ export function inferenceProtocolRoutes(
 ): FastifyPluginAsync {
   const { maxInputLength, maxBatchSize } = deps.config.input;
   const probe = { config: { probe: true } } as const;
+  const auth = inferenceAuth(deps.config);
 
   /** The served model `params` name, or the right error: 503 while loading, 404 if unknown. */
   const resolve = (params: ModelParams): ServedModel => {
@@ -152,42 +154,46 @@ export function inferenceProtocolRoutes(
         return { name: model.name, ready };
       });
 
-      v2.post<{ Params: ModelParams; Body: unknown }>(`${base}/infer`, async (request, reply) => {
-        const { model, batcher } = resolve(request.params);
-        const signature: TextTensorSignature = {
-          input: OIP_INPUT,
-          outputs: OIP_OUTPUTS,
-          maxTexts: maxBatchSize,
-          maxInputLength,
-        };
-        const parsed = parseInferRequest(request.body, signature);
-        request.inputSummary = summarizeInputs(parsed.texts);
-        const rows = await batcher.score(parsed.texts, clientClosedSignal(reply));
-        metrics.recordPredictions(model.labels, parsed.texts, rows);
-        const n = rows.length;
-        const outputs = parsed.outputs.map((name) =>
-          name === 'scores'
-            ? {
-                name,
-                shape: [n, model.labels.length],
-                datatype: 'FP32',
-                parameters: { labels: model.labels.join(',') },
-                data: rows.flat(),
-              }
-            : {
-                name,
-                shape: [n],
-                datatype: 'BYTES',
-                data: rows.map((row) => toPrediction(model, row).predicted.join(',')),
-              },
-        );
-        return {
-          model_name: model.name,
-          model_version: model.version,
-          id: parsed.id ?? request.id,
-          outputs,
-        };
-      });
+      v2.post<{ Params: ModelParams; Body: unknown }>(
+        `${base}/infer`,
+        { preHandler: auth },
+        async (request, reply) => {
+          const { model, batcher } = resolve(request.params);
+          const signature: TextTensorSignature = {
+            input: OIP_INPUT,
+            outputs: OIP_OUTPUTS,
+            maxTexts: maxBatchSize,
+            maxInputLength,
+          };
+          const parsed = parseInferRequest(request.body, signature);
+          request.inputSummary = summarizeInputs(parsed.texts);
+          const rows = await batcher.score(parsed.texts, clientClosedSignal(reply));
+          metrics.recordPredictions(model.labels, parsed.texts, rows);
+          const n = rows.length;
+          const outputs = parsed.outputs.map((name) =>
+            name === 'scores'
+              ? {
+                  name,
+                  shape: [n, model.labels.length],
+                  datatype: 'FP32',
+                  parameters: { labels: model.labels.join(',') },
+                  data: rows.flat(),
+                }
+              : {
+                  name,
+                  shape: [n],
+                  datatype: 'BYTES',
+                  data: rows.map((row) => toPrediction(model, row).predicted.join(',')),
+                },
+          );
+          return {
+            model_name: model.name,
+            model_version: model.version,
+            id: parsed.id ?? request.id,
+            outputs,
+          };
+        },
+      );
     }
   };
 }

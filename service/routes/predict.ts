@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { describeValue } from '../../lib/errors.js';
 import type { AppDeps } from '../app.js';
+import { inferenceAuth } from '../auth/inference-auth.js';
 import { ServiceError } from '../errors.js';
 import type { ServedModel } from '../inference/served-model.js';
 import type { Model } from '../model/model.js';
@@ -88,6 +89,7 @@ export function registerPredictRoutes(
   metrics: ServiceMetrics,
 ): void {
   const { maxInputLength, maxBatchSize } = deps.config.input;
+  const preHandler = inferenceAuth(deps.config);
 
   const requireServed = (request: FastifyRequest): ServedModel => {
     const served = deps.getServed();
@@ -104,6 +106,7 @@ export function registerPredictRoutes(
   app.post<{ Body: { text: unknown } }>(
     '/predict',
     {
+      preHandler,
       schema: {
         body: { type: 'object', required: ['text'], properties: { text: {} } },
       },
@@ -129,6 +132,7 @@ export function registerPredictRoutes(
   app.post<{ Body: { texts: unknown[] } }>(
     '/predict_batch',
     {
+      preHandler,
       schema: {
         body: {
           type: 'object',

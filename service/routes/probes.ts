@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
-import { adminKeyOf } from '../auth/admin-key.js';
+import { keyIdOf } from '../auth/admin-key.js';
 import type { ConnectionTracker } from '../lifecycle/connections.js';
 import {
   RETRY_AFTER_S,
@@ -72,7 +72,7 @@ export function registerProbeRoutes(
     if (status === 'unhealthy' || status === 'draining') reply.code(503);
     // Probes are public on Cloud Run: unless metrics are public, the check values, versions and
     // load are for admin keys only, and everyone else gets the verdict.
-    if (!deps.config.metricsPublic && adminKeyOf(deps.config.auth.adminApiKeys, request) === null) {
+    if (!deps.config.metricsPublic && keyIdOf(deps.config.auth.adminApiKeys, request) === null) {
       return { status };
     }
     const model = deps.getServed()?.model;

@@ -80,7 +80,7 @@ const presets = [
 ];
 for (const p of presets) {
   test(`config: the ${p.environment} preset carries the seed system's values`, (t) => {
-    const { config } = loadServiceConfig({ ENVIRONMENT: p.environment });
+    const { config } = loadServiceConfig({ ENVIRONMENT: p.environment, AUTH_MODE: 'iam' });
     t.deepEqual(config.resources, {
       memoryLimitMb: p.memory,
       cpuLimit: p.cpu,
@@ -97,7 +97,7 @@ for (const p of presets) {
 const platforms = [
   {
     name: 'Cloud Run',
-    env: { K_SERVICE: 'svc', ENVIRONMENT: 'production' },
+    env: { K_SERVICE: 'svc', ENVIRONMENT: 'production', AUTH_MODE: 'iam' },
     platform: 'cloud-run',
     drain: [0, 8000, 1000],
   },
@@ -180,8 +180,25 @@ const bad: { name: string; env: Record<string, string>; message: string }[] = [
   },
   {
     name: 'max instances below the preset min',
-    env: { ENVIRONMENT: 'production', MAX_INSTANCES: '1', MIN_INSTANCES: '2' },
+    env: { ENVIRONMENT: 'production', AUTH_MODE: 'iam', MAX_INSTANCES: '1', MIN_INSTANCES: '2' },
     message: 'MIN_INSTANCES="2": expected at most MAX_INSTANCES (1)',
+  },
+  {
+    name: 'AUTH_MODE=none in production',
+    env: { ENVIRONMENT: 'production', AUTH_MODE: 'none' },
+    message:
+      'AUTH_MODE="none": expected api-key or iam in production (none lets anyone call the model)',
+  },
+  {
+    name: 'production without API keys under its default api-key mode',
+    env: { ENVIRONMENT: 'production' },
+    message:
+      'API_KEYS=(unset): expected at least one key, because AUTH_MODE is api-key (the production default); or set AUTH_MODE=iam on Cloud Run',
+  },
+  {
+    name: 'an unknown AUTH_MODE',
+    env: { AUTH_MODE: 'oauth' },
+    message: 'AUTH_MODE="oauth": expected one of none, api-key, iam',
   },
   {
     name: 'a CORS origin with a path',
@@ -242,13 +259,23 @@ const bad: { name: string; env: Record<string, string>; message: string }[] = [
   },
   {
     name: 'a drain over the Cloud Run window',
-    env: { K_SERVICE: 'svc', ENVIRONMENT: 'production', DRAIN_TIMEOUT_MS: '9000' },
+    env: {
+      K_SERVICE: 'svc',
+      ENVIRONMENT: 'production',
+      AUTH_MODE: 'iam',
+      DRAIN_TIMEOUT_MS: '9000',
+    },
     message:
       'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS="0 + 9000 + 1000 = 10000": expected a sum below 9500 ms, the Cloud Run SIGTERM-to-SIGKILL window (10 s) less a margin',
   },
   {
     name: "the seed's 30 s shutdown on Cloud Run",
-    env: { K_SERVICE: 'svc', ENVIRONMENT: 'production', DRAIN_TIMEOUT_MS: '30000' },
+    env: {
+      K_SERVICE: 'svc',
+      ENVIRONMENT: 'production',
+      AUTH_MODE: 'iam',
+      DRAIN_TIMEOUT_MS: '30000',
+    },
     message:
       'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS="0 + 30000 + 1000 = 31000": expected a sum below 9500 ms, the Cloud Run SIGTERM-to-SIGKILL window (10 s) less a margin',
   },
@@ -350,6 +377,7 @@ test('config: the error message lists each problem on its own line', (t) => {
 test('config: MAX_REQUESTS_PER_MINUTE alone is honoured with a deprecation warning', (t) => {
   const { config, warnings } = loadServiceConfig({
     ENVIRONMENT: 'production',
+    API_KEYS: 'client-key-0123456789abcdef',
     MAX_REQUESTS_PER_MINUTE: '300',
   });
   t.is(config.rateLimitPerMinute, 300);
@@ -418,7 +446,7 @@ test('config: secrets never appear in JSON, inspect or string output; key ids do
 });
 
 test('config: production allows no CORS origin and keeps /metrics private by default', (t) => {
-  const { config } = loadServiceConfig({ ENVIRONMENT: 'production' });
+  const { config } = loadServiceConfig({ ENVIRONMENT: 'production', AUTH_MODE: 'iam' });
   t.deepEqual(config.http.corsOrigins, []);
   t.is(config.metricsPublic, false);
 });
@@ -428,4 +456,19 @@ test('config: CORS_ORIGINS is lower-cased, trimmed and deduplicated', (t) => {
     CORS_ORIGINS: ' https://App.Example.com ,https://app.example.com,http://localhost:* ',
   });
   t.deepEqual(config.http.corsOrigins, ['https://app.example.com', 'http://localhost:*']);
+});
+
+test('config: AUTH_MODE=iam outside Cloud Run starts, with a warning that nothing checks callers', (t) => {
+  const { config, warnings } = loadServiceConfig({ ENVIRONMENT: 'production', AUTH_MODE: 'iam' });
+  t.is(config.auth.mode, 'iam');
+  t.deepEqual(warnings, [
+    'AUTH_MODE=iam outside Cloud Run: nothing in front of this service checks callers',
+  ]);
+});
+
+test('config: development defaults to AUTH_MODE=none; staging and production to api-key', (t) => {
+  t.is(loadServiceConfig({}).config.auth.mode, 'none');
+  const key = { API_KEYS: 'client-key-0123456789abcdef' };
+  t.is(loadServiceConfig({ ENVIRONMENT: 'staging', ...key }).config.auth.mode, 'api-key');
+  t.is(loadServiceConfig({ ENVIRONMENT: 'production', ...key }).config.auth.mode, 'api-key');
 });

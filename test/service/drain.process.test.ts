@@ -160,6 +160,7 @@ test('drain: with no pre-close delay (Cloud Run) the listener closes at once', a
     K_SERVICE: 'runwatch-test',
     ENVIRONMENT: 'staging',
     K_REVISION: 'runwatch-test-00001',
+    AUTH_MODE: 'iam',
   });
   const holder = request(svc.port, '/predict', { body: slow(800) });
   await sleep(100);

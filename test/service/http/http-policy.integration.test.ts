@@ -68,7 +68,7 @@ test('cors: a disallowed origin gets no Access-Control-Allow-* header, on reques
 });
 
 test('cors: production allows no origin by default', async (t) => {
-  const built = await buildTestApp({ ENVIRONMENT: 'production' });
+  const built = await buildTestApp({ ENVIRONMENT: 'production', AUTH_MODE: 'iam' });
   try {
     const res = await built.app.inject({
       ...PREDICT,

@@ -129,7 +129,11 @@ test('metrics: a full queue counts requests_shed_total{reason="queue_full"}', as
 });
 
 test('metrics: in production /metrics needs an admin key, and /health without one says only its status', async (t) => {
-  const built = await buildTestApp({ ENVIRONMENT: 'production', ADMIN_API_KEYS: ADMIN });
+  const built = await buildTestApp({
+    ENVIRONMENT: 'production',
+    ADMIN_API_KEYS: ADMIN,
+    API_KEYS: 'client-key-0123456789abcdef',
+  });
   try {
     const denied = await built.app.inject({ url: '/metrics' });
     t.is(denied.statusCode, 401);
@@ -153,6 +157,7 @@ test('metrics: METRICS_PUBLIC=true opens /metrics and the /health details in pro
   const built = await buildTestApp({
     ENVIRONMENT: 'production',
     ADMIN_API_KEYS: ADMIN,
+    API_KEYS: 'client-key-0123456789abcdef',
     METRICS_PUBLIC: 'true',
   });
   try {

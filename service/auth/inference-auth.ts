@@ -1,0 +1,31 @@
+import type { FastifyRequest } from 'fastify';
+import type { ServiceConfig } from '../config.js';
+import { verifyKey } from './admin-key.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Key id of the caller's valid API key (api-key mode), for logs and rate limiting. */
+    clientKeyId: string | null;
+  }
+}
+
+/**
+ * The `preHandler` of the inference routes for `AUTH_MODE`:
+ * - `none`: anyone (development only; production refuses it at start-up);
+ * - `iam`: Cloud Run's front end has verified the caller's identity token against the
+ *   service's IAM policy before the request arrives, so there is nothing left to check here;
+ * - `api-key`: `X-API-Key` must be one of `API_KEYS`, compared in constant time; otherwise
+ *   401 `SVC_ERR_UNAUTHENTICATED`. The key never appears in messages or logs, its id does.
+ */
+export function inferenceAuth(config: ServiceConfig) {
+  const { mode, apiKeys } = config.auth;
+  return async (request: FastifyRequest): Promise<void> => {
+    if (mode !== 'api-key') return;
+    const id = verifyKey(apiKeys, request, {
+      missing: 'an API key (AUTH_MODE is api-key)',
+      unknown: 'not a valid API key; expected one of the keys in API_KEYS',
+    });
+    request.clientKeyId = id;
+    request.log = request.log.child({ apiKeyId: id });
+  };
+}
