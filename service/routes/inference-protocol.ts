@@ -150,42 +150,46 @@ export function inferenceProtocolRoutes(
         return { name: model.name, ready };
       });
 
-      v2.post<{ Params: ModelParams; Body: unknown }>(`${base}/infer`, async (request, reply) => {
-        const { model, batcher } = resolve(request.params);
-        const signature: TextTensorSignature = {
-          input: OIP_INPUT,
-          outputs: OIP_OUTPUTS,
-          maxTexts: maxBatchSize,
-          maxInputLength,
-        };
-        const parsed = parseInferRequest(request.body, signature);
-        request.inputSummary = summarizeInputs(parsed.texts);
-        const rows = await batcher.score(parsed.texts, clientClosedSignal(reply));
-        metrics.recordPredictions(model.labels, parsed.texts, rows);
-        const n = rows.length;
-        const outputs = parsed.outputs.map((name) =>
-          name === 'scores'
-            ? {
-                name,
-                shape: [n, model.labels.length],
-                datatype: 'FP32',
-                parameters: { labels: model.labels.join(',') },
-                data: rows.flat(),
-              }
-            : {
-                name,
-                shape: [n],
-                datatype: 'BYTES',
-                data: rows.map((row) => toPrediction(model, row).predicted.join(',')),
-              },
-        );
-        return {
-          model_name: model.name,
-          model_version: model.version,
-          id: parsed.id ?? request.id,
-          outputs,
-        };
-      });
+      v2.post<{ Params: ModelParams; Body: unknown }>(
+        `${base}/infer`,
+        { config: { shed: true } },
+        async (request, reply) => {
+          const { model, batcher } = resolve(request.params);
+          const signature: TextTensorSignature = {
+            input: OIP_INPUT,
+            outputs: OIP_OUTPUTS,
+            maxTexts: maxBatchSize,
+            maxInputLength,
+          };
+          const parsed = parseInferRequest(request.body, signature);
+          request.inputSummary = summarizeInputs(parsed.texts);
+          const rows = await batcher.score(parsed.texts, clientClosedSignal(reply));
+          metrics.recordPredictions(model.labels, parsed.texts, rows);
+          const n = rows.length;
+          const outputs = parsed.outputs.map((name) =>
+            name === 'scores'
+              ? {
+                  name,
+                  shape: [n, model.labels.length],
+                  datatype: 'FP32',
+                  parameters: { labels: model.labels.join(',') },
+                  data: rows.flat(),
+                }
+              : {
+                  name,
+                  shape: [n],
+                  datatype: 'BYTES',
+                  data: rows.map((row) => toPrediction(model, row).predicted.join(',')),
+                },
+          );
+          return {
+            model_name: model.name,
+            model_version: model.version,
+            id: parsed.id ?? request.id,
+            outputs,
+          };
+        },
+      );
     }
   };
 }

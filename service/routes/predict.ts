@@ -104,6 +104,7 @@ export function registerPredictRoutes(
   app.post<{ Body: { text: unknown } }>(
     '/predict',
     {
+      config: { shed: true },
       schema: {
         body: { type: 'object', required: ['text'], properties: { text: {} } },
       },
@@ -129,6 +130,7 @@ export function registerPredictRoutes(
   app.post<{ Body: { texts: unknown[] } }>(
     '/predict_batch',
     {
+      config: { shed: true },
       schema: {
         body: {
           type: 'object',
