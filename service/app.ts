@@ -16,6 +16,7 @@ import { type ConnectionTracker, trackConnections } from './lifecycle/connection
 import type { HealthMonitor } from './lifecycle/health.js';
 import { type Lifecycle, SERVICE_IS_DRAINING } from './lifecycle/state.js';
 import { ServiceMetrics } from './observability/metrics.js';
+import { describePressure, type PressureMonitor } from './protection/pressure.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { inferenceProtocolRoutes } from './routes/inference-protocol.js';
 import { registerInfoRoutes } from './routes/info.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
   readonly health: HealthMonitor;
+  /** Load shedding's measures; inference routes are refused and readiness fails under pressure. */
+  readonly pressure: PressureMonitor;
   /** The loaded, warmed-up model and its batcher, or null until then. */
   readonly getServed: () => ServedModel | null;
   readonly serviceVersion: string;
@@ -47,6 +50,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Probes and /metrics: still answered while draining, logged at debug, not counted. */
     probe?: boolean;
+    /** Inference routes: refused with 503 SVC_ERR_OVERLOADED while the instance is under pressure. */
+    shed?: boolean;
   }
   interface FastifyRequest {
     /** Length and hash of each input text, for the request log (never the text itself). */
@@ -121,6 +126,14 @@ export function buildApp(deps: AppDeps): BuiltApp {
         'SVC_ERR_DRAINING',
         'this instance is shutting down; retry the request',
       );
+    }
+    // Before the body is read: refusing must cost less than the work it refuses.
+    if (request.routeOptions.config.shed === true) {
+      const pressure = deps.pressure.pressure();
+      if (pressure !== null) {
+        metrics.shed.inc({ reason: pressure.reason });
+        throw new ServiceError('SVC_ERR_OVERLOADED', describePressure(pressure));
+      }
     }
   });
 

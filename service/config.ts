@@ -284,6 +284,31 @@ const S = {
     parse: oneOf(AUTH_MODES),
     ...byEnvironment<AuthMode>('api-key', 'api-key', 'none'),
   }),
+  shedEventLoopDelayMs: setting({
+    env: 'SHED_EVENT_LOOP_DELAY_MS',
+    doc: 'Refuse inference requests (503 SVC_ERR_OVERLOADED) while the event-loop delay over the last second, or a block in progress, exceeds this many ms; 0 turns it off. Unlike EVENT_LOOP_DELAY_* (which only report), this refuses work now; at most EVENT_LOOP_DELAY_UNHEALTHY_MS. Off in development, where a debugger pause looks like a block.',
+    parse: intRange(0, 60000),
+    ...byEnvironment(200, 200, 0),
+  }),
+  shedEventLoopUtilization: setting({
+    env: 'SHED_EVENT_LOOP_UTILIZATION',
+    doc: 'Refuse inference requests while event-loop utilization (busy share of wall time) over the last second exceeds this; 0 turns it off.',
+    parse: numberRange(0, 1),
+    ...byEnvironment(0.98, 0.98, 0),
+  }),
+  shedQueueDepth: setting({
+    env: 'SHED_QUEUE_DEPTH',
+    doc: 'Refuse inference requests before reading their body while at least this many texts are admitted and unscored; 0 turns it off. At most MAX_QUEUE_DEPTH (which still refuses a request that does not fit whole).',
+    parse: intRange(0, 1_000_000),
+    preset: () => null,
+    defaultDoc: '(MAX_QUEUE_DEPTH)',
+  }),
+  shedSampleIntervalMs: setting({
+    env: 'SHED_SAMPLE_INTERVAL_MS',
+    doc: 'How often event-loop delay and utilization are sampled for shedding, in ms.',
+    parse: intRange(10, 1000),
+    ...fixed(100),
+  }),
   apiKeys: setting({
     env: 'API_KEYS',
     doc: 'Comma-separated API keys for inference routes. Sensitive: logs show key ids only.',
@@ -434,6 +459,13 @@ export interface ServiceConfig {
     readonly eventLoopDegradedMs: number;
     readonly eventLoopUnhealthyMs: number;
     readonly cpuDegradedRatio: number;
+  };
+  /** Load shedding on inference routes; a limit of 0 is off (see service/protection/pressure.ts). */
+  readonly shedding: {
+    readonly eventLoopDelayMs: number;
+    readonly eventLoopUtilization: number;
+    readonly queueDepth: number;
+    readonly sampleIntervalMs: number;
   };
   readonly auth: {
     readonly mode: AuthMode;
@@ -615,6 +647,39 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     );
   }
 
+  const shedQueueDepth = problems.read(rawEnv, 'SHED_QUEUE_DEPTH', S.shedQueueDepth.parse);
+  const shedding = {
+    eventLoopDelayMs: get('shedEventLoopDelayMs'),
+    eventLoopUtilization: get('shedEventLoopUtilization'),
+    // By default only a full queue sheds, and it does so before the body is read.
+    queueDepth: shedQueueDepth ?? inference.maxQueueDepth,
+    sampleIntervalMs: get('shedSampleIntervalMs'),
+  };
+  if (shedding.queueDepth > inference.maxQueueDepth) {
+    // The batcher refuses past MAX_QUEUE_DEPTH first, so a deeper limit would never act.
+    problems.add(
+      'SHED_QUEUE_DEPTH',
+      rawEnv.SHED_QUEUE_DEPTH,
+      `at most MAX_QUEUE_DEPTH (${inference.maxQueueDepth}), or 0 (off)`,
+    );
+  }
+  if (shedding.eventLoopDelayMs > health.eventLoopUnhealthyMs) {
+    // Past that delay the instance already reports unhealthy; shedding later protects nothing.
+    if (rawEnv.SHED_EVENT_LOOP_DELAY_MS !== undefined) {
+      problems.add(
+        'SHED_EVENT_LOOP_DELAY_MS',
+        rawEnv.SHED_EVENT_LOOP_DELAY_MS,
+        `at most EVENT_LOOP_DELAY_UNHEALTHY_MS (${health.eventLoopUnhealthyMs}), or 0 (off)`,
+      );
+    } else {
+      problems.add(
+        'EVENT_LOOP_DELAY_UNHEALTHY_MS',
+        rawEnv.EVENT_LOOP_DELAY_UNHEALTHY_MS,
+        `at least SHED_EVENT_LOOP_DELAY_MS (${shedding.eventLoopDelayMs}), or SHED_EVENT_LOOP_DELAY_MS=0`,
+      );
+    }
+  }
+
   const apiKeys = readKeys(rawEnv, problems, 'API_KEYS', 'API_KEYS_FILE', null);
   const adminApiKeys = readKeys(
     rawEnv,
@@ -680,6 +745,7 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     input,
     inference,
     health,
+    shedding,
     auth: { mode: authMode, apiKeys, adminApiKeys },
     metricsPublic: get('metricsPublic'),
   };

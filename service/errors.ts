@@ -28,7 +28,8 @@ export const SERVICE_ERRORS = {
   },
   SVC_ERR_OVERLOADED: {
     status: 503,
-    meaning: 'The inference queue is full (`MAX_QUEUE_DEPTH` texts); retry after `Retry-After`.',
+    meaning:
+      'The inference queue is full (`MAX_QUEUE_DEPTH`) or a load-shedding limit (`SHED_*`) is exceeded; the message names the measure; retry after `Retry-After`.',
   },
   SVC_ERR_MODEL_NOT_READY: {
     status: 503,

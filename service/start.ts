@@ -24,6 +24,7 @@ import { isModelPackageError } from './model/errors.js';
 import type { Model } from './model/model.js';
 import { loadModelPackage } from './model/onnx-model.js';
 import { newInstanceId } from './observability/metrics.js';
+import { createPressureMonitor } from './protection/pressure.js';
 
 /** Exit codes, as documented in the README. */
 export const EXIT = {
@@ -95,11 +96,13 @@ export async function startService(options: StartOptions): Promise<RunningServic
     timeoutMs: config.health.checkTimeoutMs,
     log,
   });
+  const pressure = createPressureMonitor(config.shedding, () => served?.batcher.queueDepth ?? null);
   const { app, connections, metrics } = buildApp({
     config,
     log,
     lifecycle,
     health,
+    pressure,
     getServed: () => (lifecycle.state === 'SERVICE_IS_STARTING' ? null : served),
     serviceVersion: serviceVersion(),
     instanceId: newInstanceId(config.revision),
@@ -107,6 +110,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
 
   const handlers: ShutdownHandler[] = [
     { name: 'health-monitor', run: () => health.stop() },
+    { name: 'pressure-monitor', run: () => pressure.stop() },
     { name: 'model', run: async () => model?.close() },
     { name: 'logs', run: () => log.flush() },
   ];
@@ -172,6 +176,9 @@ export async function startService(options: StartOptions): Promise<RunningServic
     }
     if (drainer.draining) return;
     await health.runNow();
+    // Sampling starts once the model is warm: loading blocks the loop by design, and that block
+    // must not be held against the first requests.
+    pressure.start();
     lifecycle.markReady();
     log.info(
       {

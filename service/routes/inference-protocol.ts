@@ -156,7 +156,7 @@ export function inferenceProtocolRoutes(
 
       v2.post<{ Params: ModelParams; Body: unknown }>(
         `${base}/infer`,
-        { preHandler: auth },
+        { preHandler: auth, config: { shed: true } },
         async (request, reply) => {
           const { model, batcher } = resolve(request.params);
           const signature: TextTensorSignature = {

@@ -107,6 +107,7 @@ export function registerPredictRoutes(
     '/predict',
     {
       preHandler,
+      config: { shed: true },
       schema: {
         body: { type: 'object', required: ['text'], properties: { text: {} } },
       },
@@ -133,6 +134,7 @@ export function registerPredictRoutes(
     '/predict_batch',
     {
       preHandler,
+      config: { shed: true },
       schema: {
         body: {
           type: 'object',

@@ -6,7 +6,7 @@
  * |---|---|---|
  * | /health/live | the event loop turns (always, even while draining or overloaded) | never |
  * | /health/startup | the model loaded and a warm-up inference passed | before that |
- * | /health/ready | ready and not unhealthy | starting, draining or unhealthy (+ Retry-After) |
+ * | /health/ready | ready, not unhealthy, not overloaded | starting, draining, unhealthy or overloaded (+ Retry-After) |
  * | /health | healthy or degraded | unhealthy or draining |
  */
 import type { FastifyInstance } from 'fastify';
@@ -22,15 +22,33 @@ import {
 
 const probe = { config: { probe: true } } as const;
 
-/** Why the instance should not take traffic, or null when it should. */
+export type NotReadyReason = 'starting' | 'draining' | 'unhealthy' | 'overloaded';
+
+/**
+ * Why the instance should not take traffic, or null when it should. Overloaded means inference
+ * requests are being shed: readiness sends new traffic elsewhere, liveness stays up.
+ */
 export function notReadyReason(
-  deps: Pick<AppDeps, 'lifecycle' | 'health'>,
-): 'starting' | 'draining' | 'unhealthy' | null {
+  deps: Pick<AppDeps, 'lifecycle' | 'health' | 'pressure'>,
+): NotReadyReason | null {
   const state = deps.lifecycle.state;
   if (state === SERVICE_IS_DRAINING) return 'draining';
   if (state !== SERVICE_IS_READY) return 'starting';
-  return deps.health.snapshot().status === 'unhealthy' ? 'unhealthy' : null;
+  if (deps.health.snapshot().status === 'unhealthy') return 'unhealthy';
+  return deps.pressure.pressure() === null ? null : 'overloaded';
 }
+
+const RETRY_AFTER_BY_REASON: Readonly<Record<NotReadyReason, number>> = {
+  starting: RETRY_AFTER_S.starting,
+  draining: RETRY_AFTER_S.draining,
+  unhealthy: RETRY_AFTER_S.starting,
+  overloaded: RETRY_AFTER_S.overloaded,
+};
+
+const READY_STATUS: Readonly<Partial<Record<NotReadyReason, string>>> = {
+  unhealthy: 'SERVICE_IS_UNHEALTHY',
+  overloaded: 'SERVICE_IS_OVERLOADED',
+};
 
 export function registerProbeRoutes(
   app: FastifyInstance,
@@ -54,16 +72,8 @@ export function registerProbeRoutes(
   app.get('/health/ready', probe, async (_request, reply) => {
     const reason = notReadyReason(deps);
     if (reason === null) return { status: SERVICE_IS_READY };
-    reply
-      .code(503)
-      .header(
-        'retry-after',
-        String(reason === 'draining' ? RETRY_AFTER_S.draining : RETRY_AFTER_S.starting),
-      );
-    return {
-      status: reason === 'unhealthy' ? 'SERVICE_IS_UNHEALTHY' : lifecycle.state,
-      reason,
-    };
+    reply.code(503).header('retry-after', String(RETRY_AFTER_BY_REASON[reason]));
+    return { status: READY_STATUS[reason] ?? lifecycle.state, reason };
   });
 
   app.get('/health', probe, async (request, reply) => {
@@ -87,6 +97,20 @@ export function registerProbeRoutes(
       },
       // Excludes this probe itself.
       in_flight: Math.max(0, connections.inFlight - 1),
+      shedding: sheddingDetails(deps),
     };
   });
+}
+
+/** Load shedding's measures and verdict, for /health's admin details. */
+function sheddingDetails(deps: Pick<AppDeps, 'pressure'>) {
+  const m = deps.pressure.measures();
+  const p = deps.pressure.pressure();
+  return {
+    overloaded: p === null ? null : { reason: p.reason, value: p.value, limit: p.limit },
+    event_loop_delay_ms: Math.round(m.eventLoopDelayMs * 10) / 10,
+    event_loop_utilization:
+      m.eventLoopUtilization === null ? null : Math.round(m.eventLoopUtilization * 1000) / 1000,
+    queue_depth: m.queueDepth,
+  };
 }

@@ -17,6 +17,7 @@ import { createLifecycle, type Lifecycle } from '../../service/lifecycle/state.j
 import type { Model } from '../../service/model/model.js';
 import { loadModelPackage } from '../../service/model/onnx-model.js';
 import type { ServiceMetrics } from '../../service/observability/metrics.js';
+import { createPressureMonitor, type PressureMonitor } from '../../service/protection/pressure.js';
 import { type Sink, sinkLogger } from './log-sink.js';
 import { RecordingModel } from './recording-model.js';
 import { writeTinyModelPackage } from './tiny-model.js';
@@ -41,6 +42,8 @@ export interface TestApp {
   readonly metrics: ServiceMetrics;
   readonly connections: ConnectionTracker;
   readonly lifecycle: Lifecycle;
+  /** Started (sampling) when delay or utilization shedding is on; stopped when the app closes. */
+  readonly pressure: PressureMonitor;
   readonly sink: Sink;
   /** Listens on 127.0.0.1, port 0; returns the base URL. */
   listen(): Promise<string>;
@@ -64,11 +67,15 @@ export async function buildTestApp(
   });
   await health.runNow();
   let served: ServedModel | null = null;
+  const pressure = createPressureMonitor(config.shedding, () =>
+    loaded ? (served?.batcher.queueDepth ?? null) : null,
+  );
   const { app, metrics, connections } = buildApp({
     config,
     log: sink.log,
     lifecycle,
     health,
+    pressure,
     getServed: () => (loaded ? served : null),
     serviceVersion: '9.9.9',
     instanceId: 'test-rev-00000001',
@@ -80,6 +87,8 @@ export async function buildTestApp(
     metrics.batcherObserver(),
   );
   if (loaded) lifecycle.markReady();
+  pressure.start();
+  app.addHook('onClose', async () => pressure.stop());
   return {
     metrics,
     connections,
@@ -88,6 +97,7 @@ export async function buildTestApp(
     recording,
     served,
     lifecycle,
+    pressure,
     sink,
     async listen() {
       await app.listen({ port: 0, host: '127.0.0.1' });

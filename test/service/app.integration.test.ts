@@ -14,6 +14,7 @@ import { createHealthMonitor } from '../../service/lifecycle/health.js';
 import { createLifecycle, type Lifecycle } from '../../service/lifecycle/state.js';
 import type { Model } from '../../service/model/model.js';
 import { loadModelPackage } from '../../service/model/onnx-model.js';
+import { createPressureMonitor } from '../../service/protection/pressure.js';
 import { type Sink, sinkLogger } from '../helpers/log-sink.js';
 import { writeTinyModelPackage } from '../helpers/tiny-model.js';
 
@@ -61,6 +62,7 @@ test.beforeEach(async (t) => {
     log: sink.log,
     lifecycle,
     health,
+    pressure: createPressureMonitor(config.shedding, () => served.batcher.queueDepth),
     getServed: () => served,
     serviceVersion: '9.9.9',
     instanceId: 'test-rev-00000001',
@@ -337,6 +339,7 @@ test('health: the body has status, checks, uptime, versions and in-flight count'
   t.deepEqual(Object.keys(res.json()).sort(), [
     'checks',
     'in_flight',
+    'shedding',
     'status',
     'uptime_s',
     'version',

@@ -317,6 +317,38 @@ const bad: { name: string; env: Record<string, string>; message: string }[] = [
       'EVENT_LOOP_DELAY_DEGRADED_MS="2000": expected less than EVENT_LOOP_DELAY_UNHEALTHY_MS (1000)',
   },
   {
+    name: 'a shedding queue depth past MAX_QUEUE_DEPTH',
+    env: { MAX_QUEUE_DEPTH: '200', SHED_QUEUE_DEPTH: '300' },
+    message: 'SHED_QUEUE_DEPTH="300": expected at most MAX_QUEUE_DEPTH (200), or 0 (off)',
+  },
+  {
+    name: 'a shedding delay past the unhealthy event-loop delay',
+    env: { SHED_EVENT_LOOP_DELAY_MS: '1500' },
+    message:
+      'SHED_EVENT_LOOP_DELAY_MS="1500": expected at most EVENT_LOOP_DELAY_UNHEALTHY_MS (1000), or 0 (off)',
+  },
+  {
+    name: "an unhealthy event-loop delay below production's shedding delay",
+    env: {
+      ENVIRONMENT: 'production',
+      AUTH_MODE: 'iam',
+      EVENT_LOOP_DELAY_DEGRADED_MS: '100',
+      EVENT_LOOP_DELAY_UNHEALTHY_MS: '150',
+    },
+    message:
+      'EVENT_LOOP_DELAY_UNHEALTHY_MS="150": expected at least SHED_EVENT_LOOP_DELAY_MS (200), or SHED_EVENT_LOOP_DELAY_MS=0',
+  },
+  {
+    name: 'an event-loop utilization limit over 1',
+    env: { SHED_EVENT_LOOP_UTILIZATION: '1.5' },
+    message: 'SHED_EVENT_LOOP_UTILIZATION="1.5": expected a number from 0 to 1',
+  },
+  {
+    name: 'a 5 ms shedding sample interval',
+    env: { SHED_SAMPLE_INTERVAL_MS: '5' },
+    message: 'SHED_SAMPLE_INTERVAL_MS="5": expected an integer from 10 to 1000',
+  },
+  {
     name: 'a short API key',
     env: { API_KEYS: 'short' },
     message: 'API_KEYS="[redacted]": expected keys of at least 16 characters (1 shorter)',
@@ -354,6 +386,38 @@ for (const b of bad) {
     t.deepEqual(problemsOf(b.env), [b.message]);
   });
 }
+
+test('config: shedding is on in production and staging (200 ms, 0.98, a full queue) and off in development but for a full queue', (t) => {
+  for (const environment of ['production', 'staging']) {
+    t.deepEqual(loadServiceConfig({ ENVIRONMENT: environment, AUTH_MODE: 'iam' }).config.shedding, {
+      eventLoopDelayMs: 200,
+      eventLoopUtilization: 0.98,
+      queueDepth: 256,
+      sampleIntervalMs: 100,
+    });
+  }
+  t.deepEqual(loadServiceConfig({}).config.shedding, {
+    eventLoopDelayMs: 0,
+    eventLoopUtilization: 0,
+    queueDepth: 256,
+    sampleIntervalMs: 100,
+  });
+  const tuned = loadServiceConfig({
+    MAX_QUEUE_DEPTH: '128',
+    SHED_QUEUE_DEPTH: '0',
+    SHED_EVENT_LOOP_DELAY_MS: '1000',
+  }).config.shedding;
+  t.like(
+    tuned,
+    { queueDepth: 0, eventLoopDelayMs: 1000 },
+    '0 is off; the unhealthy delay is allowed',
+  );
+  t.is(
+    loadServiceConfig({ MAX_QUEUE_DEPTH: '128' }).config.shedding.queueDepth,
+    128,
+    'follows MAX_QUEUE_DEPTH',
+  );
+});
 
 test('config: every problem is reported at once, one line each', (t) => {
   const problems = problemsOf({

@@ -83,7 +83,12 @@ test("batching: an aborted client's text is absent from the run input (recording
 });
 
 test('batching: a full queue answers 503 SVC_ERR_OVERLOADED with Retry-After and no text is lost', async (t) => {
-  const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', MAX_BATCH_SIZE: '100' });
+  // SHED_QUEUE_DEPTH=0: the batcher's own refusal, not shedding before the body is read.
+  const built = await buildTestApp({
+    MAX_QUEUE_DEPTH: '100',
+    MAX_BATCH_SIZE: '100',
+    SHED_QUEUE_DEPTH: '0',
+  });
   try {
     const { release, busy, batch: full } = await fillQueue(built);
     const shed = await built.app.inject({

@@ -107,7 +107,8 @@ test('metrics: inference runs, batch sizes, predictions by top label, scores and
 });
 
 test('metrics: a full queue counts requests_shed_total{reason="queue_full"}', async (t) => {
-  const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100' });
+  // SHED_QUEUE_DEPTH=0: the batcher's own refusal, not shedding before the body is read.
+  const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', SHED_QUEUE_DEPTH: '0' });
   try {
     const { release, busy, batch: full } = await fillQueue(built);
     const shed = await built.app.inject({
