@@ -143,7 +143,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.addHook('onResponse', async (request, reply) => {
     const probe = request.routeOptions.config.probe === true;
-    if (!probe) {
+    if (!probe && config.metricsEnabled) {
       const labels = {
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
@@ -186,7 +186,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   registerInfoRoutes(app, deps);
   registerPredictRoutes(app, deps, metrics);
   registerAdminRoutes(app, deps);
-  registerMetricsRoute(app, deps, metrics);
+  if (config.metricsEnabled) registerMetricsRoute(app, deps, metrics);
   void app.register(inferenceProtocolRoutes(deps, metrics), { prefix: '/v2' });
   return { app, connections, metrics };
 }

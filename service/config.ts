@@ -347,6 +347,12 @@ const S = {
     preset: () => null,
     defaultDoc: '(none)',
   }),
+  metricsEnabled: setting({
+    env: 'METRICS_ENABLED',
+    doc: 'Serve /metrics and count HTTP requests for it. false removes the route and the per-request counting (benchmarks compare the two).',
+    parse: booleanText,
+    ...fixed(true),
+  }),
   metricsPublic: setting({
     env: 'METRICS_PUBLIC',
     doc: 'Serve /metrics and the details of /health without the admin key. Set true for a sidecar that scrapes localhost.',
@@ -472,6 +478,8 @@ export interface ServiceConfig {
     readonly apiKeys: SecretKeys;
     readonly adminApiKeys: SecretKeys;
   };
+  /** /metrics and the per-request HTTP series; false removes both. */
+  readonly metricsEnabled: boolean;
   /** /metrics and the details of /health without the admin key. */
   readonly metricsPublic: boolean;
 }
@@ -747,6 +755,7 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     health,
     shedding,
     auth: { mode: authMode, apiKeys, adminApiKeys },
+    metricsEnabled: get('metricsEnabled'),
     metricsPublic: get('metricsPublic'),
   };
   problems.throwIfAny();

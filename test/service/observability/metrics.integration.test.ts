@@ -197,3 +197,19 @@ test('metrics: our own series pass promtool check metrics', async (t) => {
     await built.app.close();
   }
 });
+
+test('metrics: METRICS_ENABLED=false removes /metrics (404) and still serves predictions', async (t) => {
+  const built = await buildTestApp({ METRICS_ENABLED: 'false' });
+  try {
+    t.is((await built.app.inject({ url: '/metrics' })).statusCode, 404);
+    const res = await built.app.inject({
+      method: 'POST',
+      url: '/predict',
+      payload: { text: 'hi' },
+    });
+    t.is(res.statusCode, 200);
+    t.is((await built.metrics.own.getSingleMetric('http_requests_total')?.get())?.values.length, 0);
+  } finally {
+    await built.app.close();
+  }
+});
