@@ -95,10 +95,12 @@ export class ProblemList {
     this.problems.push({ variable, value, expected });
   }
 
+  /** Parses `env[variable]`; a sensitive value is reported as `[redacted]`, never echoed. */
   read<T>(
     env: Readonly<Record<string, string | undefined>>,
     variable: string,
     parse: Parser<T>,
+    sensitive = false,
   ): T | undefined {
     const raw = env[variable];
     if (raw === undefined || raw === '') return undefined;
@@ -106,7 +108,7 @@ export class ProblemList {
       return parse(raw);
     } catch (e) {
       if (!(e instanceof Expected)) throw e;
-      this.add(variable, raw, e.message);
+      this.add(variable, sensitive ? '[redacted]' : raw, e.message);
       return undefined;
     }
   }

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import type { RateLimitOptions } from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../lib/logger.js';
 import { traceFields } from '../lib/trace.js';
@@ -17,6 +18,7 @@ import type { HealthMonitor } from './lifecycle/health.js';
 import { type Lifecycle, SERVICE_IS_DRAINING } from './lifecycle/state.js';
 import { ServiceMetrics } from './observability/metrics.js';
 import { describePressure, type PressureMonitor } from './protection/pressure.js';
+import { type RateLimiting, registerRateLimit } from './protection/rate-limit.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { inferenceProtocolRoutes } from './routes/inference-protocol.js';
 import { registerInfoRoutes } from './routes/info.js';
@@ -42,6 +44,13 @@ export interface BuiltApp {
   readonly app: FastifyInstance;
   readonly connections: ConnectionTracker;
   readonly metrics: ServiceMetrics;
+  readonly rateLimiting: RateLimiting;
+}
+
+/** Route `config` of the inference routes: shedding on, and the rate limit when there is one. */
+export interface InferenceRouteConfig {
+  readonly shed: true;
+  readonly rateLimit?: RateLimitOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -75,6 +84,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    // request.ip is the client address TRUST_PROXY_HOPS from the right of X-Forwarded-For.
+    // (proxy-addr's hop-count trust, which fastify's types do not list as a number.)
+    trustProxy: (_address: string, hop: number) => hop < config.rateLimit.trustProxyHops,
     bodyLimit: config.http.bodyLimitBytes,
     requestTimeout: config.http.requestTimeoutMs,
     // Node checks headersTimeout and requestTimeout only every connectionsCheckingInterval
@@ -184,9 +196,16 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   registerProbeRoutes(app, deps, connections);
   registerInfoRoutes(app, deps);
-  registerPredictRoutes(app, deps, metrics);
+  const limiting = registerRateLimit(app, config, metrics);
+  // Shed under pressure and rate-limited per client: what every inference route carries.
+  const inferenceRoute: InferenceRouteConfig = { shed: true, ...(limiting.routeConfig ?? {}) };
+  // Registered as a plugin so it loads after @fastify/rate-limit, whose onRoute hook must see it.
+  void app.register((scope, _options, done) => {
+    registerPredictRoutes(scope, deps, metrics, inferenceRoute);
+    done();
+  });
   registerAdminRoutes(app, deps);
   if (config.metricsEnabled) registerMetricsRoute(app, deps, metrics);
-  void app.register(inferenceProtocolRoutes(deps, metrics), { prefix: '/v2' });
-  return { app, connections, metrics };
+  void app.register(inferenceProtocolRoutes(deps, metrics, inferenceRoute), { prefix: '/v2' });
+  return { app, connections, metrics, rateLimiting: limiting };
 }

@@ -47,6 +47,19 @@ export function parseOrigins(raw: string): string[] {
   return [...new Set(entries)];
 }
 
+function redisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Expected('a redis:// or rediss:// URL, e.g. redis://10.0.0.3:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Expected('a redis:// or rediss:// URL, e.g. redis://10.0.0.3:6379');
+  }
+  return raw;
+}
+
 export const AUTH_MODES = ['none', 'api-key', 'iam'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
@@ -143,6 +156,26 @@ const S = {
     doc: 'Requests per minute per client on inference routes; 0 turns rate limiting off.',
     parse: intRange(0, 1_000_000),
     ...byEnvironment(1000, 500, 0),
+  }),
+  trustProxyHops: setting({
+    env: 'TRUST_PROXY_HOPS',
+    doc: "Proxies in front of the service that append to X-Forwarded-For; the client address is that many entries from the right (the left-most is whatever the client wrote). 1 on Cloud Run (Google's front end), 2 behind an external load balancer, 0 when clients connect directly.",
+    parse: intRange(0, 10),
+    ...byPlatform(1, 0, 0),
+  }),
+  rateLimitRedisUrl: setting({
+    env: 'RATE_LIMIT_REDIS_URL',
+    doc: 'redis:// URL of a Redis shared by all instances for rate-limit buckets; unset keeps buckets in each instance (the effective limit is then RATE_LIMIT_PER_MINUTE x instances). Sensitive (may hold a password).',
+    parse: redisUrl,
+    preset: () => null,
+    defaultDoc: '(none: per instance)',
+    sensitive: true,
+  }),
+  rateLimitNamespace: setting({
+    env: 'RATE_LIMIT_NAMESPACE',
+    doc: 'Key prefix of the rate-limit buckets in Redis, so services can share one Redis.',
+    parse: nonEmptyString,
+    ...fixed('runwatch-rl:'),
   }),
   maxRequestsPerMinute: setting({
     env: 'MAX_REQUESTS_PER_MINUTE',
@@ -438,6 +471,12 @@ export interface ServiceConfig {
     readonly timeoutSeconds: number;
   };
   readonly rateLimitPerMinute: number;
+  readonly rateLimit: {
+    readonly perMinute: number;
+    readonly trustProxyHops: number;
+    readonly redisUrl: string | null;
+    readonly namespace: string;
+  };
   readonly drain: {
     readonly preCloseDelayMs: number;
     readonly timeoutMs: number;
@@ -552,7 +591,7 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
 
   const get = <K extends keyof Settings>(key: K): ValueOf<K> => {
     const s = S[key] as unknown as Setting<ValueOf<K>>;
-    const v = problems.read(rawEnv, s.env, s.parse);
+    const v = problems.read(rawEnv, s.env, s.parse, s.sensitive === true);
     return (v ?? s.preset(ctx)) as ValueOf<K>;
   };
 
@@ -702,6 +741,18 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     );
   }
 
+  const rateLimit = {
+    perMinute: rateLimitPerMinute,
+    trustProxyHops: get('trustProxyHops'),
+    redisUrl: get('rateLimitRedisUrl'),
+    namespace: get('rateLimitNamespace'),
+  };
+  if (ctx.environment === 'production' && rateLimit.perMinute > 0 && rateLimit.redisUrl === null) {
+    warnings.push(
+      `RATE_LIMIT_REDIS_URL is not set: each instance keeps its own buckets, so a client may make up to RATE_LIMIT_PER_MINUTE (${rateLimit.perMinute}) x instances requests a minute`,
+    );
+  }
+
   const authMode = get('authMode');
   if (authMode === 'none' && ctx.environment === 'production') {
     problems.add(
@@ -748,6 +799,7 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     modelPath: get('modelPath'),
     resources,
     rateLimitPerMinute,
+    rateLimit,
     drain,
     http,
     input,

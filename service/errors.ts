@@ -21,6 +21,11 @@ export const SERVICE_ERRORS = {
     status: 401,
     meaning: 'An admin route without an `X-API-Key` header, or with a key not in `ADMIN_API_KEYS`.',
   },
+  SVC_ERR_RATE_LIMITED: {
+    status: 429,
+    meaning:
+      'The client (API key id, else address) used its RATE_LIMIT_PER_MINUTE; retry after `Retry-After`, see the `RateLimit-*` headers.',
+  },
   SVC_ERR_CLIENT_CLOSED: {
     status: 499,
     meaning:

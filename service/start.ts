@@ -97,7 +97,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
     log,
   });
   const pressure = createPressureMonitor(config.shedding, () => served?.batcher.queueDepth ?? null);
-  const { app, connections, metrics } = buildApp({
+  const { app, connections, metrics, rateLimiting } = buildApp({
     config,
     log,
     lifecycle,
@@ -112,6 +112,12 @@ export async function startService(options: StartOptions): Promise<RunningServic
     { name: 'health-monitor', run: () => health.stop() },
     { name: 'pressure-monitor', run: () => pressure.stop() },
     { name: 'model', run: async () => model?.close() },
+    {
+      name: 'rate-limit-store',
+      run: async () => {
+        await rateLimiting.redis?.quit();
+      },
+    },
     { name: 'logs', run: () => log.flush() },
   ];
   const drainer = createDrainer({

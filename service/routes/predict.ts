@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { describeValue } from '../../lib/errors.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps, InferenceRouteConfig } from '../app.js';
 import { inferenceAuth } from '../auth/inference-auth.js';
 import { ServiceError } from '../errors.js';
 import type { ServedModel } from '../inference/served-model.js';
@@ -87,6 +87,7 @@ export function registerPredictRoutes(
   app: FastifyInstance,
   deps: AppDeps,
   metrics: ServiceMetrics,
+  routeConfig: InferenceRouteConfig,
 ): void {
   const { maxInputLength, maxBatchSize } = deps.config.input;
   const preHandler = inferenceAuth(deps.config);
@@ -107,7 +108,7 @@ export function registerPredictRoutes(
     '/predict',
     {
       preHandler,
-      config: { shed: true },
+      config: routeConfig,
       schema: {
         body: { type: 'object', required: ['text'], properties: { text: {} } },
       },
@@ -134,7 +135,7 @@ export function registerPredictRoutes(
     '/predict_batch',
     {
       preHandler,
-      config: { shed: true },
+      config: routeConfig,
       schema: {
         body: {
           type: 'object',

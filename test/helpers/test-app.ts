@@ -18,6 +18,7 @@ import type { Model } from '../../service/model/model.js';
 import { loadModelPackage } from '../../service/model/onnx-model.js';
 import type { ServiceMetrics } from '../../service/observability/metrics.js';
 import { createPressureMonitor, type PressureMonitor } from '../../service/protection/pressure.js';
+import type { RateLimiting } from '../../service/protection/rate-limit.js';
 import { type Sink, sinkLogger } from './log-sink.js';
 import { RecordingModel } from './recording-model.js';
 import { writeTinyModelPackage } from './tiny-model.js';
@@ -41,6 +42,7 @@ export interface TestApp {
   readonly served: ServedModel;
   readonly metrics: ServiceMetrics;
   readonly connections: ConnectionTracker;
+  readonly rateLimiting: RateLimiting;
   readonly lifecycle: Lifecycle;
   /** Started (sampling) when delay or utilization shedding is on; stopped when the app closes. */
   readonly pressure: PressureMonitor;
@@ -70,7 +72,7 @@ export async function buildTestApp(
   const pressure = createPressureMonitor(config.shedding, () =>
     loaded ? (served?.batcher.queueDepth ?? null) : null,
   );
-  const { app, metrics, connections } = buildApp({
+  const { app, metrics, connections, rateLimiting } = buildApp({
     config,
     log: sink.log,
     lifecycle,
@@ -92,6 +94,7 @@ export async function buildTestApp(
   return {
     metrics,
     connections,
+    rateLimiting,
     app,
     config,
     recording,

@@ -201,6 +201,17 @@ const bad: { name: string; env: Record<string, string>; message: string }[] = [
     message: 'AUTH_MODE="oauth": expected one of none, api-key, iam',
   },
   {
+    name: 'a Redis URL of another scheme',
+    env: { RATE_LIMIT_REDIS_URL: 'http://10.0.0.3:6379' },
+    message:
+      'RATE_LIMIT_REDIS_URL="[redacted]": expected a redis:// or rediss:// URL, e.g. redis://10.0.0.3:6379',
+  },
+  {
+    name: 'eleven proxy hops',
+    env: { TRUST_PROXY_HOPS: '11' },
+    message: 'TRUST_PROXY_HOPS="11": expected an integer from 0 to 10',
+  },
+  {
     name: 'a CORS origin with a path',
     env: { CORS_ORIGINS: 'https://app.example.com, https://x.example/api' },
     message:
@@ -442,6 +453,7 @@ test('config: MAX_REQUESTS_PER_MINUTE alone is honoured with a deprecation warni
   const { config, warnings } = loadServiceConfig({
     ENVIRONMENT: 'production',
     API_KEYS: 'client-key-0123456789abcdef',
+    RATE_LIMIT_REDIS_URL: 'redis://10.0.0.3:6379',
     MAX_REQUESTS_PER_MINUTE: '300',
   });
   t.is(config.rateLimitPerMinute, 300);
@@ -523,7 +535,11 @@ test('config: CORS_ORIGINS is lower-cased, trimmed and deduplicated', (t) => {
 });
 
 test('config: AUTH_MODE=iam outside Cloud Run starts, with a warning that nothing checks callers', (t) => {
-  const { config, warnings } = loadServiceConfig({ ENVIRONMENT: 'production', AUTH_MODE: 'iam' });
+  const { config, warnings } = loadServiceConfig({
+    ENVIRONMENT: 'production',
+    AUTH_MODE: 'iam',
+    RATE_LIMIT_REDIS_URL: 'redis://10.0.0.3:6379',
+  });
   t.is(config.auth.mode, 'iam');
   t.deepEqual(warnings, [
     'AUTH_MODE=iam outside Cloud Run: nothing in front of this service checks callers',
@@ -535,4 +551,29 @@ test('config: development defaults to AUTH_MODE=none; staging and production to 
   const key = { API_KEYS: 'client-key-0123456789abcdef' };
   t.is(loadServiceConfig({ ENVIRONMENT: 'staging', ...key }).config.auth.mode, 'api-key');
   t.is(loadServiceConfig({ ENVIRONMENT: 'production', ...key }).config.auth.mode, 'api-key');
+});
+
+test('config: production without RATE_LIMIT_REDIS_URL warns that the limit is per instance', (t) => {
+  const { config, warnings } = loadServiceConfig({
+    ENVIRONMENT: 'production',
+    AUTH_MODE: 'iam',
+    K_SERVICE: 'svc',
+  });
+  t.is(config.rateLimit.redisUrl, null);
+  t.deepEqual(warnings, [
+    'RATE_LIMIT_REDIS_URL is not set: each instance keeps its own buckets, so a client may make up to RATE_LIMIT_PER_MINUTE (1000) x instances requests a minute',
+  ]);
+});
+
+test('config: TRUST_PROXY_HOPS is 1 on Cloud Run and 0 elsewhere', (t) => {
+  t.is(
+    loadServiceConfig({ K_SERVICE: 'svc', ENVIRONMENT: 'development' }).config.rateLimit
+      .trustProxyHops,
+    1,
+  );
+  t.is(loadServiceConfig({}).config.rateLimit.trustProxyHops, 0);
+  t.is(
+    loadServiceConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }).config.rateLimit.trustProxyHops,
+    0,
+  );
 });

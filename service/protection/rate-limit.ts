@@ -1,0 +1,101 @@
+/**
+ * Per-client rate limiting of the inference routes with @fastify/rate-limit.
+ *
+ * - The client is the key id of a *valid* API key; anything else (no key, a random or revoked
+ *   one) is the client address, so invented keys cannot mint fresh allowances and key guessing
+ *   is itself limited. The address is `request.ip`, which fastify derives from X-Forwarded-For
+ *   with `trustProxy: TRUST_PROXY_HOPS` (counted from the right; the left-most entry is whatever
+ *   the client wrote).
+ * - It runs at `onRequest`, before the body is read and before authentication.
+ * - Buckets live in memory per instance, or in Redis (`RATE_LIMIT_REDIS_URL`) shared by all
+ *   instances. A Redis outage lets requests through (logged) rather than failing them all.
+ * - A refusal is 429 `SVC_ERR_RATE_LIMITED` with `Retry-After` and the draft-standard
+ *   `RateLimit-Limit/Remaining/Reset` headers, which successful responses carry too.
+ */
+import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import type { ServiceConfig } from '../config.js';
+import { ServiceError } from '../errors.js';
+import type { ServiceMetrics } from '../observability/metrics.js';
+
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+
+export interface RateLimiting {
+  /** Route-level options for an inference route, or undefined when rate limiting is off. */
+  readonly routeConfig: { rateLimit: RateLimitOptions } | undefined;
+  /** `memory` or the Redis host (never its password), for /security_status. */
+  readonly store: string;
+  readonly redis: Redis | null;
+}
+
+/** `key:<id>` for a valid API key, else `ip:<address>`. */
+export function clientIdentity(config: ServiceConfig, request: FastifyRequest): string {
+  const given = request.headers['x-api-key'];
+  const id = typeof given === 'string' && given !== '' ? config.auth.apiKeys.matches(given) : null;
+  return id === null ? `ip:${request.ip}` : `key:${id}`;
+}
+
+function redisStoreName(url: string): string {
+  const u = new URL(url);
+  return `redis ${u.hostname}:${u.port || '6379'}`;
+}
+
+export function registerRateLimit(
+  app: FastifyInstance,
+  config: ServiceConfig,
+  metrics: ServiceMetrics,
+): RateLimiting {
+  const { perMinute, redisUrl, namespace } = config.rateLimit;
+  if (perMinute === 0) return { routeConfig: undefined, store: 'off', redis: null };
+  const redis = redisUrl
+    ? new Redis(redisUrl, {
+        // Fail fast: a request must not wait for a Redis that is down.
+        connectTimeout: 1000,
+        commandTimeout: 500,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        lazyConnect: false,
+      })
+    : null;
+  redis?.on('error', (err) => {
+    app.log.warn({ event: 'rate_limit.store_error', err: err.message }, 'rate-limit Redis error');
+  });
+  // Commands fail fast rather than queue while Redis is away (no offline queue), so the first
+  // requests would find no connection yet: start serving once it is up, or after a second.
+  app.addHook('onReady', async () => {
+    if (redis === null || redis.status === 'ready') return;
+    const ready = await Promise.race([
+      new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
+    ]);
+    if (!ready) {
+      app.log.warn(
+        { event: 'rate_limit.store_unavailable' },
+        'rate-limit Redis not reachable at start; requests pass unlimited until it is',
+      );
+    }
+  });
+  app.addHook('onClose', async () => {
+    if (redis && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
+  });
+  void app.register(rateLimit, {
+    global: false,
+    hook: 'onRequest',
+    ...(redis ? { redis, nameSpace: namespace } : {}),
+    skipOnError: true,
+    enableDraftSpec: true,
+    keyGenerator: (request) => clientIdentity(config, request),
+    errorResponseBuilder: (_request, context) =>
+      new ServiceError(
+        'SVC_ERR_RATE_LIMITED',
+        `this client used its ${context.max} requests per minute; retry in ${context.after}`,
+      ),
+    onExceeded: () => metrics.rateLimited.inc(),
+  });
+  return {
+    routeConfig: { rateLimit: { max: perMinute, timeWindow: RATE_LIMIT_WINDOW_MS } },
+    store: redisUrl ? redisStoreName(redisUrl) : 'memory',
+    redis,
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * Rate limiting through the real app (fastify inject, with chosen client addresses), and across
+ * two app instances through the real Redis at 127.0.0.1:6379.
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import test from 'ava';
+import { buildTestApp, type TestApp } from '../../helpers/test-app.js';
+
+const KEY_A = 'client-key-a-0123456789abcdef';
+const KEY_B = 'client-key-b-0123456789abcdef';
+
+function predict(
+  built: TestApp,
+  opts: { key?: string; xff?: string; remoteAddress?: string } = {},
+) {
+  return built.app.inject({
+    method: 'POST',
+    url: '/predict',
+    payload: { text: 'hello' },
+    remoteAddress: opts.remoteAddress ?? '203.0.113.7',
+    headers: {
+      ...(opts.key ? { 'x-api-key': opts.key } : {}),
+      ...(opts.xff ? { 'x-forwarded-for': opts.xff } : {}),
+    },
+  });
+}
+
+async function statuses(
+  built: TestApp,
+  n: number,
+  opts: Parameters<typeof predict>[1] = {},
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await predict(built, opts)).statusCode);
+  return out;
+}
+
+test('rate limit: past RATE_LIMIT_PER_MINUTE a client gets 429 SVC_ERR_RATE_LIMITED with Retry-After and RateLimit-* headers, and no text is scored', async (t) => {
+  const built = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '3' });
+  try {
+    const ok = [];
+    for (let i = 0; i < 3; i++) ok.push(await predict(built));
+    t.deepEqual(
+      ok.map((r) => [r.statusCode, r.headers['ratelimit-limit'], r.headers['ratelimit-remaining']]),
+      [
+        [200, '3', '2'],
+        [200, '3', '1'],
+        [200, '3', '0'],
+      ],
+    );
+    const runsBefore = built.recording.runs.length;
+    const limited = await predict(built);
+    t.is(limited.statusCode, 429);
+    t.is(limited.json().error.code, 'SVC_ERR_RATE_LIMITED');
+    t.regex(limited.json().error.message, /used its 3 requests per minute/);
+    t.regex(String(limited.headers['retry-after']), /^\d+$/);
+    t.truthy(limited.headers['ratelimit-reset']);
+    t.is(built.recording.runs.length, runsBefore, 'a refused request reaches no model');
+    for (const url of ['/health/live', '/health/ready', '/health', '/metrics', '/emotions']) {
+      for (let i = 0; i < 5; i++) {
+        const res = await built.app.inject({ url, remoteAddress: '203.0.113.7' });
+        t.is(res.statusCode, 200, `${url} is exempt`);
+      }
+    }
+    const counted = await built.metrics.own.getSingleMetric('rate_limited_total')?.get();
+    t.is(counted?.values[0]?.value, 1);
+  } finally {
+    await built.app.close();
+  }
+});
+
+test('rate limit: two valid keys from one address get separate buckets', async (t) => {
+  const built = await buildTestApp({
+    RATE_LIMIT_PER_MINUTE: '2',
+    AUTH_MODE: 'api-key',
+    API_KEYS: `${KEY_A},${KEY_B}`,
+  });
+  try {
+    t.deepEqual(await statuses(built, 3, { key: KEY_A }), [200, 200, 429]);
+    t.deepEqual(await statuses(built, 3, { key: KEY_B }), [200, 200, 429]);
+  } finally {
+    await built.app.close();
+  }
+});
+
+test("rate limit: random or invalid keys share the address's bucket, so invented keys mint no allowance", async (t) => {
+  const built = await buildTestApp({
+    RATE_LIMIT_PER_MINUTE: '2',
+    AUTH_MODE: 'api-key',
+    API_KEYS: KEY_A,
+  });
+  try {
+    const random = () => ({ key: `random-${randomBytes(12).toString('hex')}` });
+    const got = [
+      (await predict(built, random())).statusCode,
+      (await predict(built, random())).statusCode,
+      (await predict(built, random())).statusCode,
+      (await predict(built, {})).statusCode,
+    ];
+    t.deepEqual(got, [401, 401, 429, 429]);
+    t.deepEqual(await statuses(built, 1, { key: KEY_A }), [200], 'a valid key has its own bucket');
+    t.deepEqual(
+      await statuses(built, 1, { key: 'random-key-0000000000', remoteAddress: '198.51.100.9' }),
+      [401],
+      'another address has its own bucket',
+    );
+  } finally {
+    await built.app.close();
+  }
+});
+
+test('rate limit: a forged left-most X-Forwarded-For does not change the bucket (TRUST_PROXY_HOPS=1)', async (t) => {
+  const built = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY_HOPS: '1' });
+  try {
+    // Google's front end appends the real client address; everything left of it is the client's.
+    const got = [
+      (await predict(built, { xff: '1.1.1.1, 198.51.100.20' })).statusCode,
+      (await predict(built, { xff: '2.2.2.2, 198.51.100.20' })).statusCode,
+      (await predict(built, { xff: '3.3.3.3, 4.4.4.4, 198.51.100.20' })).statusCode,
+    ];
+    t.deepEqual(got, [200, 200, 429]);
+    t.deepEqual(await statuses(built, 1, { xff: '1.1.1.1, 198.51.100.21' }), [200]);
+    const log = built.sink.lines.find((l) => l.event === 'http.request') as {
+      httpRequest: { remoteIp: string };
+    };
+    t.is(log.httpRequest.remoteIp, '198.51.100.20', 'logs carry the same client address');
+  } finally {
+    await built.app.close();
+  }
+});
+
+test('rate limit: with TRUST_PROXY_HOPS=2 (external load balancer) the client is second from the right', async (t) => {
+  const built = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1', TRUST_PROXY_HOPS: '2' });
+  try {
+    t.deepEqual(await statuses(built, 1, { xff: 'forged, 198.51.100.30, 130.211.0.1' }), [200]);
+    t.deepEqual(await statuses(built, 1, { xff: 'other, 198.51.100.30, 130.211.0.2' }), [429]);
+    t.deepEqual(await statuses(built, 1, { xff: 'forged, 198.51.100.31, 130.211.0.1' }), [200]);
+  } finally {
+    await built.app.close();
+  }
+});
+
+async function redisReachable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(6379, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+test('rate limit: two app instances share one bucket through Redis', async (t) => {
+  if (!(await redisReachable())) {
+    if (process.env.REQUIRE_REDIS === '1')
+      t.fail('Redis is not reachable at 127.0.0.1:6379 but REQUIRE_REDIS=1 (CI)');
+    else t.log('SKIPPED: no Redis at 127.0.0.1:6379; CI runs this against its Redis');
+    t.pass();
+    return;
+  }
+  const env = {
+    RATE_LIMIT_PER_MINUTE: '3',
+    RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:6379',
+    // A namespace of its own, so runs never share buckets.
+    RATE_LIMIT_NAMESPACE: `runwatch-test-${randomBytes(6).toString('hex')}:`,
+  };
+  const one = await buildTestApp(env);
+  const two = await buildTestApp(env);
+  try {
+    const got = [
+      (await predict(one)).statusCode,
+      (await predict(two)).statusCode,
+      (await predict(one)).statusCode,
+      (await predict(two)).statusCode,
+      (await predict(one)).statusCode,
+    ];
+    t.deepEqual(got, [200, 200, 200, 429, 429]);
+    t.is(one.rateLimiting.store, 'redis 127.0.0.1:6379');
+  } finally {
+    await one.app.close();
+    await two.app.close();
+  }
+});
