@@ -25,6 +25,7 @@ import { registerInfoRoutes } from './routes/info.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPredictRoutes } from './routes/predict.js';
 import { registerProbeRoutes } from './routes/probes.js';
+import { registerSecurityStatusRoute } from './routes/security-status.js';
 
 export interface AppDeps {
   readonly config: ServiceConfig;
@@ -120,7 +121,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   // JSON only: a text/plain body gets 415 rather than a confusing schema error.
   app.removeContentTypeParser('text/plain');
 
-  registerHttpPolicy(app, config);
+  const httpPolicy = registerHttpPolicy(app, config);
 
   app.decorateRequest('inputSummary', null);
   app.decorateRequest('refusedForDrain', false);
@@ -205,6 +206,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     done();
   });
   registerAdminRoutes(app, deps);
+  registerSecurityStatusRoute(app, deps, httpPolicy, limiting);
   if (config.metricsEnabled) registerMetricsRoute(app, deps, metrics);
   void app.register(inferenceProtocolRoutes(deps, metrics, inferenceRoute), { prefix: '/v2' });
   return { app, connections, metrics, rateLimiting: limiting };

@@ -4,7 +4,7 @@
  * report cannot drift from what is enforced.
  */
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from './config.js';
 
@@ -31,8 +31,14 @@ export function corsOptions(config: ServiceConfig): FastifyCorsOptions {
   };
 }
 
-export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig): void {
-  void app.register(helmet, {
+/** The options the plugins were registered with; `/security_status` reports these objects. */
+export interface HttpPolicy {
+  readonly cors: FastifyCorsOptions;
+  readonly helmet: FastifyHelmetOptions;
+}
+
+export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig): HttpPolicy {
+  const helmetOptions: FastifyHelmetOptions = {
     // A JSON API renders nothing: forbid every fetch and all framing.
     contentSecurityPolicy: {
       useDefaults: false,
@@ -42,14 +48,17 @@ export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig):
     crossOriginResourcePolicy: { policy: 'cross-origin' },
     crossOriginEmbedderPolicy: false,
     hsts: { maxAge: 31536000, includeSubDomains: true },
-  });
-  void app.register(cors, corsOptions(config));
+  };
+  const corsRegistered = corsOptions(config);
+  void app.register(helmet, helmetOptions);
+  void app.register(cors, corsRegistered);
   // @fastify/cors still sends the allow-methods, allow-headers, expose and max-age headers to an
   // origin it refused; a refused origin should learn nothing, so they go too.
   app.addHook('onSend', async (_request, reply) => {
     if (reply.hasHeader('access-control-allow-origin')) return;
     for (const name of CORS_RESPONSE_HEADERS) reply.removeHeader(name);
   });
+  return { cors: corsRegistered, helmet: helmetOptions };
 }
 
 const CORS_RESPONSE_HEADERS = [

@@ -1,0 +1,76 @@
+/**
+ * `GET /security_status` (admin key): the *effective* protection settings, read from the objects
+ * that enforce them — the options the CORS and helmet plugins were registered with, the rate
+ * limiter's route options and store, the pressure monitor's limits, and the live HTTP server's
+ * timeouts and body limit — so the report cannot say one thing while the service does another.
+ * Secrets appear only as key ids.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { requireAdminKey } from '../auth/admin-key.js';
+import type { HttpPolicy } from '../http-policy.js';
+import { RATE_LIMIT_WINDOW_MS, type RateLimiting } from '../protection/rate-limit.js';
+
+function originsOf(origin: unknown): string[] {
+  if (origin === false || origin === undefined) return [];
+  const list = Array.isArray(origin) ? origin : [origin];
+  return list.map((o) => (o instanceof RegExp ? `regex:${o.source}` : String(o)));
+}
+
+export function registerSecurityStatusRoute(
+  app: FastifyInstance,
+  deps: AppDeps,
+  policy: HttpPolicy,
+  limiting: RateLimiting,
+): void {
+  const { config } = deps;
+  app.get(
+    '/security_status',
+    { preHandler: requireAdminKey(config.auth.adminApiKeys) },
+    async () => {
+      const server = app.server;
+      const rate = limiting.routeConfig?.rateLimit;
+      const perMinute = typeof rate?.max === 'number' ? rate.max : 0;
+      const shared = limiting.store.startsWith('redis');
+      return {
+        auth: {
+          mode: config.auth.mode,
+          api_keys: config.auth.apiKeys.reference,
+          admin_keys: config.auth.adminApiKeys.reference,
+        },
+        rate_limit: {
+          enabled: rate !== undefined,
+          per_minute: perMinute,
+          window_ms: rate === undefined ? 0 : RATE_LIMIT_WINDOW_MS,
+          store: limiting.store,
+          scope: shared ? 'all instances' : 'per instance',
+          effective_per_client_per_minute: shared
+            ? perMinute
+            : `${perMinute} x instances (up to ${perMinute * config.resources.maxInstances} at MAX_INSTANCES ${config.resources.maxInstances})`,
+          client_identity: 'API key id when valid, else the client address',
+          trust_proxy_hops: config.rateLimit.trustProxyHops,
+        },
+        cors: {
+          origins: originsOf(policy.cors.origin),
+          methods: policy.cors.methods,
+          allowed_headers: policy.cors.allowedHeaders,
+          exposed_headers: policy.cors.exposedHeaders,
+          max_age_s: policy.cors.maxAge,
+        },
+        headers: {
+          content_security_policy: policy.helmet.contentSecurityPolicy,
+          hsts: policy.helmet.hsts,
+        },
+        body_limit_bytes: app.initialConfig.bodyLimit,
+        timeouts_ms: {
+          headers: server.headersTimeout,
+          request: server.requestTimeout,
+          keep_alive: server.keepAliveTimeout,
+          connections_check_interval: config.http.connectionsCheckIntervalMs,
+        },
+        shedding: deps.pressure.limits,
+        metrics: { enabled: config.metricsEnabled, public: config.metricsPublic },
+      };
+    },
+  );
+}
