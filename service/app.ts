@@ -23,6 +23,7 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { inferenceProtocolRoutes } from './routes/inference-protocol.js';
 import { registerInfoRoutes } from './routes/info.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerOpenApi } from './routes/openapi.js';
 import { registerPredictRoutes } from './routes/predict.js';
 import { registerProbeRoutes } from './routes/probes.js';
 import { registerSecurityStatusRoute } from './routes/security-status.js';
@@ -46,6 +47,13 @@ export interface BuiltApp {
   readonly connections: ConnectionTracker;
   readonly metrics: ServiceMetrics;
   readonly rateLimiting: RateLimiting;
+  /** Every route declared, as fastify saw it (HEAD twins of GET routes included). */
+  readonly routes: readonly RouteEntry[];
+}
+
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
 }
 
 /** Route `config` of the inference routes: shedding on, and the rate limit when there is one. */
@@ -195,19 +203,25 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.setErrorHandler(errorHandler(sendError, { bodyLimitBytes: config.http.bodyLimitBytes }));
 
-  registerProbeRoutes(app, deps, connections);
-  registerInfoRoutes(app, deps);
   const limiting = registerRateLimit(app, config, metrics);
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  registerOpenApi(app, deps.serviceVersion);
   // Shed under pressure and rate-limited per client: what every inference route carries.
   const inferenceRoute: InferenceRouteConfig = { shed: true, ...(limiting.routeConfig ?? {}) };
-  // Registered as a plugin so it loads after @fastify/rate-limit, whose onRoute hook must see it.
+  // Every route is declared inside one plugin, which loads after @fastify/rate-limit and
+  // @fastify/swagger: both find routes through an onRoute hook, which must exist first.
   void app.register((scope, _options, done) => {
+    registerProbeRoutes(scope, deps, connections);
+    registerInfoRoutes(scope, deps);
     registerPredictRoutes(scope, deps, metrics, inferenceRoute);
+    registerAdminRoutes(scope, deps);
+    registerSecurityStatusRoute(scope, deps, httpPolicy, limiting);
+    if (config.metricsEnabled) registerMetricsRoute(scope, deps, metrics);
+    void scope.register(inferenceProtocolRoutes(deps, metrics, inferenceRoute), { prefix: '/v2' });
     done();
   });
-  registerAdminRoutes(app, deps);
-  registerSecurityStatusRoute(app, deps, httpPolicy, limiting);
-  if (config.metricsEnabled) registerMetricsRoute(app, deps, metrics);
-  void app.register(inferenceProtocolRoutes(deps, metrics, inferenceRoute), { prefix: '/v2' });
-  return { app, connections, metrics, rateLimiting: limiting };
+  return { app, connections, metrics, rateLimiting: limiting, routes };
 }

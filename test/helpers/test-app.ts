@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../service/app.js';
+import { buildApp, type RouteEntry } from '../../service/app.js';
 import { loadServiceConfig, type ServiceConfig } from '../../service/config.js';
 import { type ServedModel, serveModel } from '../../service/inference/served-model.js';
 import type { ConnectionTracker } from '../../service/lifecycle/connections.js';
@@ -43,6 +43,7 @@ export interface TestApp {
   readonly metrics: ServiceMetrics;
   readonly connections: ConnectionTracker;
   readonly rateLimiting: RateLimiting;
+  readonly routes: readonly RouteEntry[];
   readonly lifecycle: Lifecycle;
   /** Started (sampling) when delay or utilization shedding is on; stopped when the app closes. */
   readonly pressure: PressureMonitor;
@@ -72,7 +73,7 @@ export async function buildTestApp(
   const pressure = createPressureMonitor(config.shedding, () =>
     loaded ? (served?.batcher.queueDepth ?? null) : null,
   );
-  const { app, metrics, connections, rateLimiting } = buildApp({
+  const { app, metrics, connections, rateLimiting, routes } = buildApp({
     config,
     log: sink.log,
     lifecycle,
@@ -95,6 +96,7 @@ export async function buildTestApp(
     metrics,
     connections,
     rateLimiting,
+    routes,
     app,
     config,
     recording,
