@@ -1,13 +1,14 @@
 /**
  * Builds the real app (buildApp) around the tiny ONNX model wrapped in a RecordingModel, with a
  * config from `env`, already marked ready (or, with `loaded: false`, still starting with no model). `listen()` puts it on a real port when a test needs
- * sockets; otherwise use `app.inject`.
+ * sockets; `http()` sends one request over a real socket.
  */
 import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Agent, request } from 'undici';
 import { buildApp, type RouteEntry } from '../../service/app.js';
 import { loadServiceConfig, type ServiceConfig } from '../../service/config.js';
 import { type ServedModel, serveModel } from '../../service/inference/served-model.js';
@@ -35,6 +36,22 @@ export function sharedTinyModel(): Promise<Model> {
   return tinyModel;
 }
 
+export interface HttpRequest {
+  readonly method?: 'GET' | 'POST' | 'OPTIONS' | 'PUT' | 'DELETE';
+  readonly url: string;
+  readonly payload?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly remoteAddress?: string;
+}
+
+export interface HttpReply {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions read parsed bodies freely, as with inject.
+  json(): any;
+}
+
 export interface TestApp {
   readonly app: FastifyInstance;
   readonly config: ServiceConfig;
@@ -50,6 +67,11 @@ export interface TestApp {
   readonly sink: Sink;
   /** Listens on 127.0.0.1, port 0; returns the base URL. */
   listen(): Promise<string>;
+  /**
+   * One request over a real socket (listening first if needed), shaped like `app.inject`'s
+   * reply. `remoteAddress` picks the loopback address the client connects from (127.0.0.0/8).
+   */
+  http(request: HttpRequest): Promise<HttpReply>;
 }
 
 export async function buildTestApp(
@@ -92,6 +114,15 @@ export async function buildTestApp(
   if (loaded) lifecycle.markReady();
   pressure.start();
   app.addHook('onClose', async () => pressure.stop());
+  let base: Promise<string> | null = null;
+  const listen = async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  };
+  const agents = new Map<string, Agent>();
+  app.addHook('onClose', async () => {
+    await Promise.all([...agents.values()].map((a) => a.close()));
+  });
   return {
     metrics,
     connections,
@@ -104,9 +135,33 @@ export async function buildTestApp(
     lifecycle,
     pressure,
     sink,
-    async listen() {
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    listen() {
+      base ??= listen();
+      return base;
+    },
+    async http(req) {
+      base ??= listen();
+      const from = req.remoteAddress ?? '127.0.0.1';
+      let agent = agents.get(from);
+      if (agent === undefined) {
+        agent = new Agent({ localAddress: from });
+        agents.set(from, agent);
+      }
+      const json = req.payload !== undefined && typeof req.payload !== 'string';
+      const res = await request(`${await base}${req.url}`, {
+        method: req.method ?? 'GET',
+        dispatcher: agent,
+        headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...req.headers },
+        ...(req.payload === undefined
+          ? {}
+          : { body: json ? JSON.stringify(req.payload) : (req.payload as string) }),
+      });
+      const body = await res.body.text();
+      const headers: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(res.headers)) {
+        headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      }
+      return { statusCode: res.statusCode, headers, body, json: () => JSON.parse(body) };
     },
   };
 }
@@ -117,10 +172,10 @@ export async function buildTestApp(
  */
 export async function fillQueue(built: TestApp) {
   const release = built.recording.holdOn('busy');
-  const busy = built.app.inject({ method: 'POST', url: '/predict', payload: { text: 'busy' } });
+  const busy = built.http({ method: 'POST', url: '/predict', payload: { text: 'busy' } });
   await built.recording.started('busy');
   const texts = Array.from({ length: 99 }, (_, i) => `queued ${i}`);
-  const batch = built.app.inject({ method: 'POST', url: '/predict_batch', payload: { texts } });
+  const batch = built.http({ method: 'POST', url: '/predict_batch', payload: { texts } });
   while (built.served.batcher.queueDepth < 100) await new Promise((r) => setTimeout(r, 2));
   return { release, busy, batch };
 }

@@ -1,5 +1,5 @@
 /**
- * AUTH_MODE on the inference routes, through the real app (fastify inject).
+ * AUTH_MODE on the inference routes, through the real app over real sockets.
  */
 import test from 'ava';
 import { buildTestApp } from '../../helpers/test-app.js';
@@ -33,7 +33,7 @@ for (const r of refused) {
     });
     try {
       for (const req of inference) {
-        const res = await built.app.inject({ ...req, headers: r.headers });
+        const res = await built.http({ ...req, headers: r.headers });
         t.is(res.statusCode, 401, req.url);
         const body = res.json();
         // Our body on our routes, the protocol's {"error": "..."} on /v2.
@@ -57,7 +57,7 @@ test('auth: under api-key, a valid key scores on every inference route, and the 
   });
   try {
     for (const req of inference) {
-      const res = await built.app.inject({ ...req, headers: { 'x-api-key': KEY } });
+      const res = await built.http({ ...req, headers: { 'x-api-key': KEY } });
       t.is(res.statusCode, 200, req.url);
     }
     const lines = built.sink.lines.filter((l) => l.event === 'http.request');
@@ -82,7 +82,7 @@ test('auth: probes, metadata and model info need no API key', async (t) => {
       '/v2',
       '/v2/models/tiny-test-model',
     ]) {
-      t.is((await built.app.inject({ url })).statusCode, 200, url);
+      t.is((await built.http({ url })).statusCode, 200, url);
     }
   } finally {
     await built.app.close();
@@ -93,7 +93,7 @@ for (const mode of ['iam', 'none']) {
   test(`auth: under ${mode}, inference needs no key (${mode === 'iam' ? "Cloud Run's front end checked the caller" : 'development'})`, async (t) => {
     const built = await buildTestApp({ AUTH_MODE: mode });
     try {
-      for (const req of inference) t.is((await built.app.inject(req)).statusCode, 200, req.url);
+      for (const req of inference) t.is((await built.http(req)).statusCode, 200, req.url);
     } finally {
       await built.app.close();
     }

@@ -98,7 +98,7 @@ for (const c of configs) {
 test('security status: without the admin key it is 401', async (t) => {
   const built = await buildTestApp({ ADMIN_API_KEYS: ADMIN });
   try {
-    const res = await built.app.inject({ url: '/security_status' });
+    const res = await built.http({ url: '/security_status' });
     t.is(res.statusCode, 401);
     t.is(res.json().error.code, 'SVC_ERR_UNAUTHENTICATED');
   } finally {

@@ -1,6 +1,6 @@
 /**
  * CORS, security headers, body limits, content types and slow-client timeouts, through the real
- * app: fastify inject for headers and bodies, a real socket on port 0 for the timeouts.
+ * app over real sockets on port 0.
  */
 import net from 'node:net';
 import test from 'ava';
@@ -16,11 +16,11 @@ test('cors: in development a localhost origin on any port is allowed, with a wor
   const built = await buildTestApp();
   try {
     const origin = 'http://localhost:5173';
-    const res = await built.app.inject({ ...PREDICT, headers: { origin } });
+    const res = await built.http({ ...PREDICT, headers: { origin } });
     t.is(res.statusCode, 200);
     t.is(res.headers['access-control-allow-origin'], origin);
     t.regex(String(res.headers['access-control-expose-headers']), /x-request-id/);
-    const pre = await built.app.inject({
+    const pre = await built.http({
       method: 'OPTIONS',
       url: '/predict',
       headers: {
@@ -42,7 +42,7 @@ test('cors: in development a localhost origin on any port is allowed, with a wor
 test('cors: a disallowed origin gets no Access-Control-Allow-* header, on requests and preflights', async (t) => {
   const built = await buildTestApp({ CORS_ORIGINS: 'https://app.example.com' });
   try {
-    const allowed = await built.app.inject({
+    const allowed = await built.http({
       ...PREDICT,
       headers: { origin: 'https://app.example.com' },
     });
@@ -53,9 +53,9 @@ test('cors: a disallowed origin gets no Access-Control-Allow-* header, on reques
       'http://app.example.com',
       'http://localhost:3000',
     ]) {
-      const res = await built.app.inject({ ...PREDICT, headers: { origin } });
+      const res = await built.http({ ...PREDICT, headers: { origin } });
       t.deepEqual(corsHeaders(res.headers), [], origin);
-      const pre = await built.app.inject({
+      const pre = await built.http({
         method: 'OPTIONS',
         url: '/predict',
         headers: { origin, 'access-control-request-method': 'POST' },
@@ -70,7 +70,7 @@ test('cors: a disallowed origin gets no Access-Control-Allow-* header, on reques
 test('cors: production allows no origin by default', async (t) => {
   const built = await buildTestApp({ ENVIRONMENT: 'production', AUTH_MODE: 'iam' });
   try {
-    const res = await built.app.inject({
+    const res = await built.http({
       ...PREDICT,
       headers: { origin: 'http://localhost:5173' },
     });
@@ -110,7 +110,7 @@ test('limits: 413 SVC_ERR_BODY_TOO_LARGE starts exactly above BODY_LIMIT_BYTES',
       return prefix + 'a'.repeat(bytes - prefix.length - suffix.length) + suffix;
     };
     const send = (payload: string) =>
-      built.app.inject({
+      built.http({
         method: 'POST',
         url: '/predict',
         headers: { 'content-type': 'application/json' },
@@ -132,7 +132,7 @@ for (const contentType of ['text/plain', 'application/xml', 'application/x-www-f
   test(`limits: a ${contentType} body gets 415 SVC_ERR_UNSUPPORTED_MEDIA_TYPE naming it`, async (t) => {
     const built = await buildTestApp();
     try {
-      const res = await built.app.inject({
+      const res = await built.http({
         method: 'POST',
         url: '/predict',
         headers: { 'content-type': contentType },

@@ -91,7 +91,7 @@ test('batching: a full queue answers 503 SVC_ERR_OVERLOADED with Retry-After and
   });
   try {
     const { release, busy, batch: full } = await fillQueue(built);
-    const shed = await built.app.inject({
+    const shed = await built.http({
       method: 'POST',
       url: '/predict',
       payload: { text: 'one more' },
@@ -167,7 +167,7 @@ const statusAuth = [
 ];
 for (const c of statusAuth) {
   test(`model_status: ${c.name} gets 401 SVC_ERR_UNAUTHENTICATED`, async (t) => {
-    const res = await t.context.app.inject({ url: '/model_status', headers: c.headers });
+    const res = await t.context.http({ url: '/model_status', headers: c.headers });
     t.is(res.statusCode, 401);
     t.is(res.json().error.code, 'SVC_ERR_UNAUTHENTICATED');
     t.is(res.json().error.field, 'X-API-Key');
@@ -179,7 +179,7 @@ for (const c of statusAuth) {
 test('model_status: with no admin keys configured every request gets 401', async (t) => {
   const built = await buildTestApp();
   try {
-    const res = await built.app.inject({
+    const res = await built.http({
       url: '/model_status',
       headers: { 'x-api-key': 'anything-at-all-here' },
     });
@@ -195,7 +195,7 @@ test('model_status: while the model loads it says so, with the seed fields and n
     loaded: false,
   });
   try {
-    const res = await built.app.inject({
+    const res = await built.http({
       url: '/model_status',
       headers: { 'x-api-key': 'admin-key-0123456789abcdef' },
     });
@@ -209,14 +209,14 @@ test('model_status: while the model loads it says so, with the seed fields and n
       model: null,
       batching: null,
     });
-    const predict = await built.app.inject({
+    const predict = await built.http({
       method: 'POST',
       url: '/predict',
       payload: { text: 'too early' },
     });
     t.is(predict.statusCode, 503);
     t.is(predict.json().error.code, 'SVC_ERR_MODEL_NOT_READY');
-    const oip = await built.app.inject({ url: '/v2/models/tiny-test-model/ready' });
+    const oip = await built.http({ url: '/v2/models/tiny-test-model/ready' });
     t.is(oip.statusCode, 503);
     t.is(typeof oip.json().error, 'string');
   } finally {

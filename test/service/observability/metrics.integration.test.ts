@@ -1,5 +1,5 @@
 /**
- * GET /metrics through the real app (fastify inject) over the tiny ONNX model: what is counted,
+ * GET /metrics through the real app over real sockets, over the tiny ONNX model: what is counted,
  * by which labels, who may read it, and that our own series pass `promtool check metrics`.
  */
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ const execFileAsync = promisify(execFile);
 const ADMIN = 'admin-key-0123456789abcdef';
 
 async function scrape(built: TestApp, headers: Record<string, string> = {}): Promise<Sample[]> {
-  const res = await built.app.inject({ url: '/metrics', headers });
+  const res = await built.http({ url: '/metrics', headers });
   if (res.statusCode !== 200) throw new Error(`/metrics answered ${res.statusCode}: ${res.body}`);
   return parseSamples(res.body);
 }
@@ -20,14 +20,14 @@ async function scrape(built: TestApp, headers: Record<string, string> = {}): Pro
 test('metrics: every series carries the instance label, which X-Instance-Id also carries', async (t) => {
   const built = await buildTestApp();
   try {
-    const res = await built.app.inject({ url: '/health/live' });
+    const res = await built.http({ url: '/health/live' });
     t.is(res.headers['x-instance-id'], 'test-rev-00000001');
     const samples = await scrape(built);
     t.true(samples.length > 50);
     const without = samples.filter((s) => s.labels.instance !== 'test-rev-00000001');
     t.deepEqual(without, [], 'no series without the instance label');
     t.regex(
-      String((await built.app.inject({ url: '/metrics' })).headers['content-type']),
+      String((await built.http({ url: '/metrics' })).headers['content-type']),
       /^text\/plain; version=0\.0\.4/,
     );
   } finally {
@@ -38,7 +38,7 @@ test('metrics: every series carries the instance label, which X-Instance-Id also
 test('metrics: HTTP requests are counted by route template and status class, never by raw URL, and probes and /metrics are not counted', async (t) => {
   const built = await buildTestApp();
   try {
-    const inject = built.app.inject.bind(built.app);
+    const inject = built.http.bind(built);
     await inject({ method: 'POST', url: '/predict', payload: { text: 'hello there' } });
     await inject({ method: 'POST', url: '/predict', payload: { text: '' } });
     const body = { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['hi'] }] };
@@ -81,7 +81,7 @@ test('metrics: inference runs, batch sizes, predictions by top label, scores and
   const built = await buildTestApp();
   try {
     const texts = ['one', 'two words', 'three short words', 'four', 'five'];
-    await built.app.inject({ method: 'POST', url: '/predict_batch', payload: { texts } });
+    await built.http({ method: 'POST', url: '/predict_batch', payload: { texts } });
     const samples = await scrape(built);
     const runs = built.recording.runs.length;
     t.is(sampleValue(samples, 'inference_batch_size_count'), runs);
@@ -111,7 +111,7 @@ test('metrics: a full queue counts requests_shed_total{reason="queue_full"}', as
   const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', SHED_QUEUE_DEPTH: '0' });
   try {
     const { release, busy, batch: full } = await fillQueue(built);
-    const shed = await built.app.inject({
+    const shed = await built.http({
       method: 'POST',
       url: '/predict',
       payload: { text: 'x' },
@@ -136,17 +136,14 @@ test('metrics: in production /metrics needs an admin key, and /health without on
     API_KEYS: 'client-key-0123456789abcdef',
   });
   try {
-    const denied = await built.app.inject({ url: '/metrics' });
+    const denied = await built.http({ url: '/metrics' });
     t.is(denied.statusCode, 401);
     t.is(denied.json().error.code, 'SVC_ERR_UNAUTHENTICATED');
-    t.is(
-      (await built.app.inject({ url: '/metrics', headers: { 'x-api-key': ADMIN } })).statusCode,
-      200,
-    );
-    const publicHealth = await built.app.inject({ url: '/health' });
+    t.is((await built.http({ url: '/metrics', headers: { 'x-api-key': ADMIN } })).statusCode, 200);
+    const publicHealth = await built.http({ url: '/health' });
     t.is(publicHealth.statusCode, 200);
     t.deepEqual(publicHealth.json(), { status: 'healthy' });
-    const adminHealth = await built.app.inject({ url: '/health', headers: { 'x-api-key': ADMIN } });
+    const adminHealth = await built.http({ url: '/health', headers: { 'x-api-key': ADMIN } });
     t.truthy(adminHealth.json().checks);
     t.truthy(adminHealth.json().version);
   } finally {
@@ -162,8 +159,8 @@ test('metrics: METRICS_PUBLIC=true opens /metrics and the /health details in pro
     METRICS_PUBLIC: 'true',
   });
   try {
-    t.is((await built.app.inject({ url: '/metrics' })).statusCode, 200);
-    t.truthy((await built.app.inject({ url: '/health' })).json().checks);
+    t.is((await built.http({ url: '/metrics' })).statusCode, 200);
+    t.truthy((await built.http({ url: '/health' })).json().checks);
   } finally {
     await built.app.close();
   }
@@ -184,7 +181,7 @@ test('metrics: our own series pass promtool check metrics', async (t) => {
   }
   const built = await buildTestApp();
   try {
-    await built.app.inject({ method: 'POST', url: '/predict', payload: { text: 'hello' } });
+    await built.http({ method: 'POST', url: '/predict', payload: { text: 'hello' } });
     const text = await built.metrics.own.metrics();
     const check = execFileAsync('promtool', ['check', 'metrics']);
     check.child.stdin?.end(text);
@@ -201,8 +198,8 @@ test('metrics: our own series pass promtool check metrics', async (t) => {
 test('metrics: METRICS_ENABLED=false removes /metrics (404) and still serves predictions', async (t) => {
   const built = await buildTestApp({ METRICS_ENABLED: 'false' });
   try {
-    t.is((await built.app.inject({ url: '/metrics' })).statusCode, 404);
-    const res = await built.app.inject({
+    t.is((await built.http({ url: '/metrics' })).statusCode, 404);
+    const res = await built.http({
       method: 'POST',
       url: '/predict',
       payload: { text: 'hi' },

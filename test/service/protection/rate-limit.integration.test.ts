@@ -1,5 +1,5 @@
 /**
- * Rate limiting through the real app (fastify inject, with chosen client addresses), and across
+ * Rate limiting through the real app (real sockets from chosen loopback addresses), and across
  * two app instances through the real Redis at 127.0.0.1:6379.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,11 +14,11 @@ function predict(
   built: TestApp,
   opts: { key?: string; xff?: string; remoteAddress?: string } = {},
 ) {
-  return built.app.inject({
+  return built.http({
     method: 'POST',
     url: '/predict',
     payload: { text: 'hello' },
-    remoteAddress: opts.remoteAddress ?? '203.0.113.7',
+    remoteAddress: opts.remoteAddress ?? '127.0.0.7',
     headers: {
       ...(opts.key ? { 'x-api-key': opts.key } : {}),
       ...(opts.xff ? { 'x-forwarded-for': opts.xff } : {}),
@@ -59,7 +59,7 @@ test('rate limit: past RATE_LIMIT_PER_MINUTE a client gets 429 SVC_ERR_RATE_LIMI
     t.is(built.recording.runs.length, runsBefore, 'a refused request reaches no model');
     for (const url of ['/health/live', '/health/ready', '/health', '/metrics', '/emotions']) {
       for (let i = 0; i < 5; i++) {
-        const res = await built.app.inject({ url, remoteAddress: '203.0.113.7' });
+        const res = await built.http({ url, remoteAddress: '127.0.0.7' });
         t.is(res.statusCode, 200, `${url} is exempt`);
       }
     }
@@ -101,7 +101,7 @@ test("rate limit: random or invalid keys share the address's bucket, so invented
     t.deepEqual(got, [401, 401, 429, 429]);
     t.deepEqual(await statuses(built, 1, { key: KEY_A }), [200], 'a valid key has its own bucket');
     t.deepEqual(
-      await statuses(built, 1, { key: 'random-key-0000000000', remoteAddress: '198.51.100.9' }),
+      await statuses(built, 1, { key: 'random-key-0000000000', remoteAddress: '127.0.0.9' }),
       [401],
       'another address has its own bucket',
     );

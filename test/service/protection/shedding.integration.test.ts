@@ -1,5 +1,5 @@
 /**
- * Load shedding by queue depth through the real app (fastify inject) over the tiny ONNX model:
+ * Load shedding by queue depth through the real app over real sockets, over the tiny ONNX model:
  * inference routes are refused before their body is read, readiness fails, and probes, /metrics,
  * admin and OIP metadata routes still answer. The event-loop measures are tested with a real
  * blocked loop in test/service/shedding.process.test.ts.
@@ -18,10 +18,10 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
     ADMIN_API_KEYS: ADMIN,
   });
   try {
-    t.is((await built.app.inject({ url: '/health/ready' })).statusCode, 200);
+    t.is((await built.http({ url: '/health/ready' })).statusCode, 200);
     const { release, busy, batch } = await fillQueue(built);
 
-    const shed = await built.app.inject({
+    const shed = await built.http({
       method: 'POST',
       url: '/predict',
       payload: { text: 'one more' },
@@ -33,13 +33,13 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
       shed.json().error.message,
       'the inference queue holds 100 texts; expected fewer than 50 (SHED_QUEUE_DEPTH); retry after Retry-After',
     );
-    const batchShed = await built.app.inject({
+    const batchShed = await built.http({
       method: 'POST',
       url: '/predict_batch',
       payload: { texts: ['a', 'b'] },
     });
     t.is(batchShed.statusCode, 503);
-    const infer = await built.app.inject({
+    const infer = await built.http({
       method: 'POST',
       url: `/v2/models/${name}/infer`,
       payload: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['x'] }] },
@@ -49,11 +49,11 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
     t.like(infer.json(), { code: 'SVC_ERR_OVERLOADED' }, 'in the protocol body shape');
     t.regex(infer.json().error, /inference queue holds 100 texts/);
 
-    const ready = await built.app.inject({ url: '/health/ready' });
+    const ready = await built.http({ url: '/health/ready' });
     t.is(ready.statusCode, 503);
     t.is(ready.headers['retry-after'], '1');
     t.deepEqual(ready.json(), { status: 'SERVICE_IS_OVERLOADED', reason: 'overloaded' });
-    const v2Ready = await built.app.inject({ url: '/v2/health/ready' });
+    const v2Ready = await built.http({ url: '/v2/health/ready' });
     t.is(v2Ready.statusCode, 503);
     t.deepEqual(v2Ready.json(), { ready: false });
 
@@ -68,10 +68,10 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
       `/v2/models/${name}`,
     ];
     for (const url of notShed) {
-      const res = await built.app.inject({ url, headers: { 'x-api-key': ADMIN } });
+      const res = await built.http({ url, headers: { 'x-api-key': ADMIN } });
       t.is(res.statusCode, 200, `${url} is not shed`);
     }
-    const health = await built.app.inject({ url: '/health', headers: { 'x-api-key': ADMIN } });
+    const health = await built.http({ url: '/health', headers: { 'x-api-key': ADMIN } });
     t.like(health.json().shedding, {
       overloaded: { reason: 'queue_depth', value: 100, limit: 50 },
       queue_depth: 100,
@@ -80,8 +80,8 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
     release();
     t.is((await busy).statusCode, 200, 'admitted work is still scored');
     t.is((await batch).statusCode, 200);
-    t.is((await built.app.inject({ url: '/health/ready' })).statusCode, 200, 'ready again');
-    const again = await built.app.inject({
+    t.is((await built.http({ url: '/health/ready' })).statusCode, 200, 'ready again');
+    const again = await built.http({
       method: 'POST',
       url: '/predict',
       payload: { text: 'after the queue drained' },
@@ -89,7 +89,7 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
     t.is(again.statusCode, 200);
 
     const samples = parseSamples(
-      (await built.app.inject({ url: '/metrics', headers: { 'x-api-key': ADMIN } })).body,
+      (await built.http({ url: '/metrics', headers: { 'x-api-key': ADMIN } })).body,
     );
     t.is(sampleValue(samples, 'requests_shed_total', { reason: 'queue_depth' }), 3);
     t.is(sampleValue(samples, 'requests_shed_total', { reason: 'queue_full' }), undefined);
@@ -107,7 +107,7 @@ test('shedding: by default only a full queue sheds, before the batcher would ref
   try {
     t.is(built.config.shedding.queueDepth, 100);
     const { release, busy, batch } = await fillQueue(built);
-    const shed = await built.app.inject({
+    const shed = await built.http({
       method: 'POST',
       url: '/predict',
       payload: { text: 'one more' },
