@@ -114,7 +114,22 @@ export function buildApp(deps: AppDeps): BuiltApp {
     forceCloseConnections: false,
     return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    routerOptions: { ignoreTrailingSlash: true },
+    // Long enough for any model name a client may try; a longer one is still answered in our shape.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    // The router's own refusals (a malformed percent-escape in the path) come before every hook;
+    // answer them in the catalogue's shape, with the headers our hooks would have set.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id).header('x-instance-id', deps.instanceId);
+      const path = request.url.split('?')[0];
+      void sendError(
+        request,
+        reply,
+        new ServiceError(
+          'SVC_ERR_NOT_FOUND',
+          `no route for ${request.method} ${path} (${error.code === 'FST_ERR_BAD_URL' ? 'the path is not valid percent-encoding' : error.message})`,
+        ),
+      );
+    },
   }) as unknown as FastifyInstance;
   const connections = trackConnections(app.server);
   const metrics = new ServiceMetrics(deps.instanceId, {
@@ -129,8 +144,6 @@ export function buildApp(deps: AppDeps): BuiltApp {
   // JSON only: a text/plain body gets 415 rather than a confusing schema error.
   app.removeContentTypeParser('text/plain');
 
-  const httpPolicy = registerHttpPolicy(app, config);
-
   app.decorateRequest('inputSummary', null);
   app.decorateRequest('refusedForDrain', false);
   app.decorateRequest('clientKeyId', null);
@@ -140,6 +153,18 @@ export function buildApp(deps: AppDeps): BuiltApp {
     if (Object.keys(trace).length > 0) request.log = request.log.child(trace);
     reply.header('x-request-id', request.id);
     reply.header('x-instance-id', deps.instanceId);
+    // Only CORS preflights (Origin + Access-Control-Request-Method) have an OPTIONS answer;
+    // anything else is a route that does not exist, not a malformed preflight.
+    if (
+      request.method === 'OPTIONS' &&
+      (request.headers.origin === undefined ||
+        request.headers['access-control-request-method'] === undefined)
+    ) {
+      throw new ServiceError(
+        'SVC_ERR_NOT_FOUND',
+        `no route for OPTIONS ${request.url.split('?')[0]} (not a CORS preflight)`,
+      );
+    }
     if (lifecycle.phase === 'closing' && request.routeOptions.config.probe !== true) {
       lifecycle.noteRefused();
       request.refusedForDrain = true;
@@ -157,6 +182,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
       }
     }
   });
+
+  // After our onRequest hook, so non-preflight OPTIONS and drain refusals come before CORS.
+  const httpPolicy = registerHttpPolicy(app, config);
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-request-duration', (reply.elapsedTime / 1000).toFixed(4));

@@ -15,10 +15,9 @@
  * 400 for a missing Host and 417 for an unknown Expect; none carries a catalogue code. Those
  * cases assert the status and that the socket is closed, or still serves a next request.
  *
- * Cases marked `failing` assert the documented behaviour the service does not give yet: the
- * router's own errors (bad percent-escapes, over-long path parameters) and @fastify/cors's
- * "Invalid Preflight Request" skip our hooks and error handler, so they carry no catalogue code
- * (nor X-Request-Id, nor a request log line).
+ * The router's own refusals (a bad percent-escape), over-long path parameters and OPTIONS
+ * requests that are not CORS preflights are answered in our shape, with a catalogue code and
+ * X-Request-Id, like everything that reaches a route.
  *
  * One app serves the table: AUTH_MODE=api-key (cases send the valid key unless they test keys),
  * an allowed CORS origin, a 4 KiB body limit, MAX_INPUT_LENGTH 512 and MAX_BATCH_SIZE 100 (the
@@ -904,8 +903,6 @@ const cases: Case[] = [
     status: 404,
     body: 'ours',
     code: 'SVC_ERR_NOT_FOUND',
-    failing:
-      "fastify's router answers 400 with its own body {error, code: FST_ERR_BAD_URL, message, statusCode}: no catalogue code, not our shape",
   },
   {
     name: 'OPTIONS /predict without Origin (not a preflight) is 404 SVC_ERR_NOT_FOUND in our body',
@@ -913,8 +910,6 @@ const cases: Case[] = [
     status: 404,
     body: 'ours',
     code: 'SVC_ERR_NOT_FOUND',
-    failing:
-      '@fastify/cors (strictPreflight) answers 400 text/plain "Invalid Preflight Request": no catalogue code, not JSON',
   },
 
   // --- Open Inference Protocol shape and datatype errors -------------------------------------
@@ -1057,8 +1052,8 @@ const cases: Case[] = [
     status: 404,
     body: 'oip',
     code: 'SVC_ERR_MODEL_NOT_FOUND',
-    failing:
-      'fastify\'s router (maxParamLength 100) answers 414 with its own body {error: "Bad Request", code: FST_ERR_MAX_PARAM_LENGTH, message}: no catalogue code, not the protocol body',
+    field: 'model_name',
+    message: /model "m{101}" is not loaded/,
   },
 ];
 
