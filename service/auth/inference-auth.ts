@@ -10,7 +10,9 @@ declare module 'fastify' {
 }
 
 /**
- * The `preHandler` of the inference routes for `AUTH_MODE`:
+ * The `preParsing` hook of the inference routes for `AUTH_MODE`: after the rate limit (an
+ * `onRequest` hook, so key guessing is limited too) and before the body is read (a caller
+ * without a valid key learns nothing about the body it sent):
  * - `none`: anyone (development only; production refuses it at start-up);
  * - `iam`: Cloud Run's front end has verified the caller's identity token against the
  *   service's IAM policy before the request arrives, so there is nothing left to check here;
@@ -19,13 +21,14 @@ declare module 'fastify' {
  */
 export function inferenceAuth(config: ServiceConfig) {
   const { mode, apiKeys } = config.auth;
-  return async (request: FastifyRequest): Promise<void> => {
-    if (mode !== 'api-key') return;
+  return async <P>(request: FastifyRequest, _reply: unknown, payload: P): Promise<P> => {
+    if (mode !== 'api-key') return payload;
     const id = verifyKey(apiKeys, request, {
       missing: 'an API key (AUTH_MODE is api-key)',
       unknown: 'not a valid API key; expected one of the keys in API_KEYS',
     });
     request.clientKeyId = id;
     request.log = request.log.child({ apiKeyId: id });
+    return payload;
   };
 }

@@ -99,3 +99,25 @@ for (const mode of ['iam', 'none']) {
     }
   });
 }
+
+test('auth: under api-key, a caller without a valid key gets 401 before its body is read, invalid or oversized', async (t) => {
+  const built = await buildTestApp({
+    AUTH_MODE: 'api-key',
+    API_KEYS: KEY,
+    BODY_LIMIT_BYTES: '1024',
+  });
+  try {
+    for (const payload of ['{"text": ', JSON.stringify({ text: 'x'.repeat(5000) })]) {
+      const res = await built.http({
+        method: 'POST',
+        url: '/predict',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      t.is(res.statusCode, 401);
+      t.is(res.json().error.code, 'SVC_ERR_UNAUTHENTICATED');
+    }
+  } finally {
+    await built.app.close();
+  }
+});

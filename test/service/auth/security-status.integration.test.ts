@@ -76,7 +76,10 @@ for (const c of configs) {
         const tail = '"}';
         return fetch(`${url}/predict`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: {
+            'content-type': 'application/json',
+            'x-api-key': 'client-key-0123456789abcdef',
+          },
           body: head + 'a'.repeat(bytes - head.length - tail.length) + tail,
         });
       };
