@@ -1,0 +1,56 @@
+/**
+ * The vocabulary shared by the health sweep, the trend store and the trend rules.
+ *
+ * A sample is one observation of one metric of one target at one time. Counter-derived metrics
+ * (`requests_delta`, `errors_delta`) are per Cloud Run instance (`instance`, from the service's
+ * `X-Instance-Id` / `instance` label), because one URL reaches a random instance; the others are
+ * per target (`instance` null).
+ */
+export const METRICS = [
+  'up',
+  'probe_latency_ms',
+  'latency_p50_ms',
+  'latency_p95_ms',
+  'error_ratio',
+  'requests_delta',
+  'errors_delta',
+  'health_status',
+] as const;
+export type MetricName = (typeof METRICS)[number];
+
+/** `health_status` values: the service's /health verdict as a number, worse is higher. */
+export const HEALTH_STATUS_VALUE = { healthy: 0, degraded: 1, unhealthy: 2, down: 3 } as const;
+
+export interface Sample {
+  readonly target: string;
+  readonly metric: MetricName;
+  /** The service instance for per-instance counters, else null. */
+  readonly instance: string | null;
+  /** Epoch milliseconds. */
+  readonly ts: number;
+  readonly value: number;
+}
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+/**
+ * What a rule concludes about one target at one evaluation. Labels identify the alert (its
+ * fingerprint later, in the alert engine); annotations explain it.
+ */
+export interface Finding {
+  readonly alertname: string;
+  readonly target: string;
+  readonly severity: Severity;
+  readonly state: 'firing' | 'resolved';
+  /** Evaluation time, epoch ms. */
+  readonly ts: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: {
+    readonly summary: string;
+    readonly observed?: number;
+    readonly threshold?: number;
+    /** Forecast value or time (epoch ms), for slope rules. */
+    readonly forecast?: number;
+    readonly runbook_url?: string;
+  };
+}
