@@ -11,6 +11,7 @@ import { traceFields } from '../lib/trace.js';
 import type { ServiceConfig } from './config.js';
 import { errorHandler, sendError } from './error-reply.js';
 import { ServiceError } from './errors.js';
+import type { FaultInjector } from './faults/fault-injector.js';
 import { registerHttpPolicy } from './http-policy.js';
 import type { ServedModel } from './inference/served-model.js';
 import { type ConnectionTracker, trackConnections } from './lifecycle/connections.js';
@@ -20,6 +21,7 @@ import { ServiceMetrics } from './observability/metrics.js';
 import { describePressure, type PressureMonitor } from './protection/pressure.js';
 import { type RateLimiting, registerRateLimit } from './protection/rate-limit.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerFaultRoutes } from './routes/faults.js';
 import { inferenceProtocolRoutes } from './routes/inference-protocol.js';
 import { registerInfoRoutes } from './routes/info.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -38,6 +40,8 @@ export interface AppDeps {
   /** The loaded, warmed-up model and its batcher, or null until then. */
   readonly getServed: () => ServedModel | null;
   readonly serviceVersion: string;
+  /** The model's fault switch, when fault injection is enabled (development only). */
+  readonly faults?: FaultInjector;
   /** This process's `instance` label and `X-Instance-Id` (see observability/metrics.ts). */
   readonly instanceId: string;
 }
@@ -247,6 +251,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     registerPredictRoutes(scope, deps, metrics, inferenceRoute);
     registerAdminRoutes(scope, deps);
     registerSecurityStatusRoute(scope, deps, httpPolicy, limiting);
+    if (deps.faults) registerFaultRoutes(scope, deps, deps.faults);
     if (config.metricsEnabled) registerMetricsRoute(scope, deps, metrics);
     void scope.register(inferenceProtocolRoutes(deps, metrics, inferenceRoute), { prefix: '/v2' });
     done();

@@ -380,6 +380,12 @@ const S = {
     preset: () => null,
     defaultDoc: '(none)',
   }),
+  enableFaultInjection: setting({
+    env: 'ENABLE_FAULT_INJECTION',
+    doc: 'Register POST /admin/faults (admin key) to make the model fail on demand, for demos and monitoring tests. Development only.',
+    parse: booleanText,
+    ...fixed(false),
+  }),
   metricsEnabled: setting({
     env: 'METRICS_ENABLED',
     doc: 'Serve /metrics and count HTTP requests for it. false removes the route and the per-request counting (benchmarks compare the two).',
@@ -517,6 +523,8 @@ export interface ServiceConfig {
     readonly apiKeys: SecretKeys;
     readonly adminApiKeys: SecretKeys;
   };
+  /** POST /admin/faults is registered (development only). */
+  readonly faultInjection: boolean;
   /** /metrics and the per-request HTTP series; false removes both. */
   readonly metricsEnabled: boolean;
   /** /metrics and the details of /health without the admin key. */
@@ -753,6 +761,15 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     );
   }
 
+  const faultInjection = get('enableFaultInjection');
+  if (faultInjection && ctx.environment !== 'development') {
+    problems.add(
+      'ENABLE_FAULT_INJECTION',
+      rawEnv.ENABLE_FAULT_INJECTION,
+      `false outside development (ENVIRONMENT is ${ctx.environment})`,
+    );
+  }
+
   const authMode = get('authMode');
   if (authMode === 'none' && ctx.environment === 'production') {
     problems.add(
@@ -807,6 +824,7 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     health,
     shedding,
     auth: { mode: authMode, apiKeys, adminApiKeys },
+    faultInjection,
     metricsEnabled: get('metricsEnabled'),
     metricsPublic: get('metricsPublic'),
   };

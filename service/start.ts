@@ -9,6 +9,7 @@ import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config-kit.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { buildApp } from './app.js';
 import { loadServiceConfig, type ServiceConfig } from './config.js';
+import { FaultInjector } from './faults/fault-injector.js';
 import { type ServedModel, serveModel } from './inference/served-model.js';
 import { createDefaultChecks } from './lifecycle/checks/index.js';
 import {
@@ -97,7 +98,9 @@ export async function startService(options: StartOptions): Promise<RunningServic
     log,
   });
   const pressure = createPressureMonitor(config.shedding, () => served?.batcher.queueDepth ?? null);
+  const faults = config.faultInjection ? new FaultInjector() : undefined;
   const { app, connections, metrics, rateLimiting } = buildApp({
+    ...(faults ? { faults } : {}),
     config,
     log,
     lifecycle,
@@ -151,7 +154,8 @@ export async function startService(options: StartOptions): Promise<RunningServic
     const t0 = performance.now();
     try {
       const loadModel = options.loadModel ?? loadModelPackage;
-      const m = await loadModel(config.modelPath);
+      const loaded = await loadModel(config.modelPath);
+      const m = faults ? faults.wrap(loaded) : loaded;
       model = m;
       const loadMs = performance.now() - t0;
       const t1 = performance.now();

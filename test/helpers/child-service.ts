@@ -167,7 +167,13 @@ export interface Outcome {
 export function request(
   port: number,
   path: string,
-  opts: { agent?: http.Agent; method?: string; body?: unknown; timeoutMs?: number } = {},
+  opts: {
+    agent?: http.Agent;
+    method?: string;
+    body?: unknown;
+    timeoutMs?: number;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
@@ -178,9 +184,12 @@ export function request(
         path,
         method: opts.method ?? (body ? 'POST' : 'GET'),
         agent: opts.agent ?? false,
-        headers: body
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-          : {},
+        headers: {
+          ...(body
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
+            : {}),
+          ...opts.headers,
+        },
         timeout: opts.timeoutMs ?? 40000,
       },
       (res) => {

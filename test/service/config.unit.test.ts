@@ -212,6 +212,12 @@ const bad: { name: string; env: Record<string, string>; message: string }[] = [
     message: 'TRUST_PROXY_HOPS="11": expected an integer from 0 to 10',
   },
   {
+    name: 'fault injection outside development',
+    env: { ENVIRONMENT: 'staging', AUTH_MODE: 'iam', ENABLE_FAULT_INJECTION: 'true' },
+    message:
+      'ENABLE_FAULT_INJECTION="true": expected false outside development (ENVIRONMENT is staging)',
+  },
+  {
     name: 'a CORS origin with a path',
     env: { CORS_ORIGINS: 'https://app.example.com, https://x.example/api' },
     message:
