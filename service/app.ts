@@ -222,7 +222,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
     };
     const message = `${request.method} ${request.routeOptions.url ?? request.url} ${reply.statusCode}`;
     if (probe) request.log.debug(fields, message);
-    else if (reply.statusCode >= 500) request.log.warn(fields, message);
+    // Refusals by design (shedding, draining, loading) are counted in metrics; at thousands a
+    // second a WARNING line each would only add load to an overloaded instance.
+    else if (reply.statusCode >= 500 && reply.statusCode !== 503) request.log.warn(fields, message);
     else request.log.info(fields, message);
   });
 

@@ -325,9 +325,9 @@ const S = {
   }),
   shedEventLoopUtilization: setting({
     env: 'SHED_EVENT_LOOP_UTILIZATION',
-    doc: 'Refuse inference requests while event-loop utilization (busy share of wall time) over the last second exceeds this; 0 turns it off.',
+    doc: 'Refuse inference requests while event-loop utilization (busy share of wall time) over the last second exceeds this; 0 (the default) turns it off. A saturated batching server runs its loop ~100 % busy while still meeting its latency, so utilization alone cannot tell saturation from overload (measured: 0.98 shed everything at 4x load, goodput 0); queue depth and loop delay decide instead. Reported in /health and /security_status either way.',
     parse: numberRange(0, 1),
-    ...byEnvironment(0.98, 0.98, 0),
+    ...fixed(0),
   }),
   shedQueueDepth: setting({
     env: 'SHED_QUEUE_DEPTH',

@@ -404,11 +404,11 @@ for (const b of bad) {
   });
 }
 
-test('config: shedding is on in production and staging (200 ms, 0.98, a full queue) and off in development but for a full queue', (t) => {
+test('config: shedding is on in production and staging (200 ms loop delay, a full queue; utilization off) and off in development but for a full queue', (t) => {
   for (const environment of ['production', 'staging']) {
     t.deepEqual(loadServiceConfig({ ENVIRONMENT: environment, AUTH_MODE: 'iam' }).config.shedding, {
       eventLoopDelayMs: 200,
-      eventLoopUtilization: 0.98,
+      eventLoopUtilization: 0,
       queueDepth: 256,
       sampleIntervalMs: 100,
     });
