@@ -1,0 +1,136 @@
+/**
+ * Opens the trend store named by `STORE_URL` and migrates it. The values come in as parameters;
+ * reading them from the environment is the caller's config module's job.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { PostgresStore } from './postgres.js';
+import { SqliteStore } from './sqlite.js';
+import { StoreError, type TrendStore } from './store.js';
+
+/** The embedded default: a file under the working directory. */
+export const DEFAULT_STORE_URL = 'sqlite:.runwatch/runwatch.db';
+export const DEFAULT_RETENTION_DAYS = 30;
+export const MAX_RETENTION_DAYS = 3650;
+const DAY_MS = 86_400_000;
+
+const EXPECTED_URL =
+  'sqlite:<path> (relative to the working directory), sqlite::memory:, or postgres://user:password@host:port/database (Cloud SQL: postgres://user:password@/database?host=/cloudsql/PROJECT:REGION:INSTANCE)';
+
+export type StoreLocation =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'postgres';
+      readonly connectionString: string;
+      /** A host name, or the directory of a unix socket (Cloud SQL). */
+      readonly host: string;
+      readonly database: string;
+    };
+
+export interface OpenStoreOptions {
+  /** On `cloud-run` a `sqlite:` URL is refused. */
+  readonly platform: 'cloud-run' | 'kubernetes' | 'local';
+  /** Resolves relative SQLite paths; default `process.cwd()`. */
+  readonly cwd?: string;
+  /** PostgreSQL schema (tests use one per run). */
+  readonly schema?: string;
+}
+
+/** The URL with any password replaced, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1[redacted]@');
+}
+
+function invalid(url: string, expected: string): StoreError {
+  return new StoreError(
+    'STORE_ERR_URL_INVALID',
+    `STORE_URL=${JSON.stringify(redactUrl(url))}: expected ${expected}`,
+    { field: 'STORE_URL' },
+  );
+}
+
+export function parseStoreUrl(url: string, options: OpenStoreOptions): StoreLocation {
+  if (url.startsWith('sqlite:')) {
+    if (options.platform === 'cloud-run') {
+      throw new StoreError(
+        'STORE_ERR_REFUSED_ON_CLOUD_RUN',
+        `STORE_URL=${JSON.stringify(url)}: expected a postgres:// URL on Cloud Run (K_SERVICE is set), because instance disks are ephemeral and not shared between instances`,
+        { field: 'STORE_URL' },
+      );
+    }
+    const path = url.slice('sqlite:'.length);
+    if (path === '') throw invalid(url, `a path after "sqlite:"; ${EXPECTED_URL}`);
+    if (path === ':memory:') return { kind: 'sqlite', path };
+    return { kind: 'sqlite', path: resolve(options.cwd ?? process.cwd(), path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // WHATWG URL refuses credentials without a host, which the socket form has; parse it with a
+    // stand-in host and take the real one from ?host=.
+    const standIn = 'socket.invalid';
+    let parsed: URL;
+    try {
+      parsed = new URL(
+        url.replace(/^(postgres(?:ql)?:\/\/(?:[^@/]*@)?)(?=[/?]|$)/, `$1${standIn}`),
+      );
+    } catch {
+      throw invalid(url, `a valid URL; ${EXPECTED_URL}`);
+    }
+    const hostParam = parsed.searchParams.get('host');
+    const host = hostParam ?? (parsed.hostname === standIn ? '' : parsed.hostname);
+    if (host === '') throw invalid(url, `a host, or ?host=/cloudsql/PROJECT:REGION:INSTANCE`);
+    if (host.startsWith('/cloudsql/') && !/^\/cloudsql\/[^:/]+:[^:/]+:[^:/]+$/.test(host)) {
+      throw invalid(url, 'the Cloud SQL socket as ?host=/cloudsql/PROJECT:REGION:INSTANCE');
+    }
+    const database = decodeURIComponent(parsed.pathname.slice(1));
+    if (database === '' || database.includes('/'))
+      throw invalid(url, 'a database name after the host, as in postgres://host/database');
+    return { kind: 'postgres', connectionString: url, host, database };
+  }
+  throw invalid(url, EXPECTED_URL);
+}
+
+/** Checks a retention in days (STORE_RETENTION_DAYS); returns it. */
+export function checkRetentionDays(days: number): number {
+  if (!Number.isSafeInteger(days) || days < 1 || days > MAX_RETENTION_DAYS) {
+    throw new StoreError(
+      'STORE_ERR_RETENTION_INVALID',
+      `STORE_RETENTION_DAYS=${JSON.stringify(days)}: expected an integer from 1 to ${MAX_RETENTION_DAYS}`,
+      { field: 'STORE_RETENTION_DAYS' },
+    );
+  }
+  return days;
+}
+
+/** Opens the store at `url` and applies pending migrations before returning it. */
+export async function openStore(url: string, options: OpenStoreOptions): Promise<TrendStore> {
+  const location = parseStoreUrl(url, options);
+  let store: TrendStore;
+  if (location.kind === 'sqlite') {
+    if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
+    store = new SqliteStore({ path: location.path });
+  } else {
+    store = new PostgresStore({
+      connectionString: location.connectionString,
+      ...(options.schema === undefined ? {} : { schema: options.schema }),
+    });
+  }
+  try {
+    await store.migrate();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
+}
+
+/**
+ * One incremental retention step: deletes at most `limit` rows older than `retentionDays` before
+ * `now`. Returns the rows deleted; fewer than `limit` means nothing older is left.
+ */
+export function pruneExpired(
+  store: TrendStore,
+  q: { readonly now: number; readonly retentionDays: number; readonly limit: number },
+): Promise<number> {
+  const days = checkRetentionDays(q.retentionDays);
+  return store.prune({ before: q.now - days * DAY_MS, limit: q.limit });
+}

@@ -1,0 +1,264 @@
+/**
+ * The embedded trend store: one SQLite file through better-sqlite3, in WAL mode so readers never
+ * block the writer. Calls are synchronous underneath; the interface is async for PostgreSQL.
+ */
+import Database from 'better-sqlite3';
+import type { Finding, MetricName, Sample } from '../trends/sample.js';
+import { LATEST_VERSION, pending, SQLITE_MIGRATIONS } from './migrations.js';
+import {
+  type CounterState,
+  checkPruneLimit,
+  checkSample,
+  type MigrationResult,
+  NO_INSTANCE,
+  type StoredFinding,
+  StoreError,
+  type SweepRecord,
+  type TrendStore,
+  type WindowQuery,
+} from './store.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:'. */
+  readonly path: string;
+  /** How long a writer waits for another connection's lock before failing. */
+  readonly busyTimeoutMs?: number;
+}
+
+interface SampleRow {
+  target: string;
+  metric: string;
+  instance: string;
+  ts: number;
+  value: number;
+}
+
+interface FindingRow {
+  sweep_id: string;
+  alertname: string;
+  target: string;
+  severity: string;
+  state: string;
+  ts: number;
+  labels: string;
+  annotations: string;
+}
+
+const PRUNED_TABLES = ['samples', 'findings', 'sweeps', 'counter_state'] as const;
+
+export function toSample(r: SampleRow): Sample {
+  return {
+    target: r.target,
+    metric: r.metric as MetricName,
+    instance: r.instance === NO_INSTANCE ? null : r.instance,
+    ts: Number(r.ts),
+    value: r.value,
+  };
+}
+
+export class SqliteStore implements TrendStore {
+  readonly #db: Database.Database;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#db = new Database(options.path);
+    // busy_timeout first: switching to WAL takes a lock another starting instance may hold.
+    this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('foreign_keys = ON');
+  }
+
+  async migrate(): Promise<MigrationResult> {
+    // BEGIN IMMEDIATE takes the write lock before reading the applied versions, so two processes
+    // starting at once serialise here and the second finds nothing left to do.
+    const run = this.#db.transaction((): number[] => {
+      this.#db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+      );
+      const { todo, newer } = pending(SQLITE_MIGRATIONS, this.#versions());
+      if (newer !== null) {
+        throw new StoreError(
+          'STORE_ERR_MIGRATION',
+          `the database schema is at version ${newer}; expected at most ${LATEST_VERSION}, the newest this build knows (a newer runwatch migrated it)`,
+        );
+      }
+      const record = this.#db.prepare(
+        'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+      );
+      for (const m of todo) {
+        this.#db.exec(m.sql);
+        record.run(m.version, m.name, Date.now());
+      }
+      return todo.map((m) => m.version);
+    });
+    try {
+      const applied = run.immediate();
+      return { applied, version: Math.max(0, ...this.#versions()) };
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('STORE_ERR_MIGRATION', `SQLite migration failed: ${String(e)}`, {
+        cause: e,
+      });
+    }
+  }
+
+  #versions(): number[] {
+    return this.#db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations ORDER BY version')
+      .all()
+      .map((r) => r.version);
+  }
+
+  async appliedMigrations(): Promise<number[]> {
+    return this.#versions();
+  }
+
+  async appendSamples(samples: readonly Sample[]): Promise<void> {
+    samples.forEach(checkSample);
+    const insert = this.#db.prepare(
+      `INSERT INTO samples (target, metric, instance, ts, value) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (target, metric, instance, ts) DO UPDATE SET value = excluded.value`,
+    );
+    this.#db.transaction(() => {
+      for (const s of samples)
+        insert.run(s.target, s.metric, s.instance ?? NO_INSTANCE, s.ts, s.value);
+    })();
+  }
+
+  async window(q: WindowQuery): Promise<Sample[]> {
+    const base =
+      'SELECT target, metric, instance, ts, value FROM samples WHERE target = ? AND metric = ? AND ts >= ? AND ts < ?';
+    const rows =
+      q.instance === undefined
+        ? this.#db
+            .prepare<unknown[], SampleRow>(`${base} ORDER BY ts, instance`)
+            .all(q.target, q.metric, q.from, q.to)
+        : this.#db
+            .prepare<unknown[], SampleRow>(`${base} AND instance = ? ORDER BY ts`)
+            .all(q.target, q.metric, q.from, q.to, q.instance ?? NO_INSTANCE);
+    return rows.map(toSample);
+  }
+
+  async lastSeen(q: { target: string; metric?: MetricName }): Promise<number | null> {
+    const row =
+      q.metric === undefined
+        ? this.#db
+            .prepare<unknown[], { ts: number | null }>(
+              'SELECT MAX(ts) AS ts FROM samples WHERE target = ?',
+            )
+            .get(q.target)
+        : this.#db
+            .prepare<unknown[], { ts: number | null }>(
+              'SELECT MAX(ts) AS ts FROM samples WHERE target = ? AND metric = ?',
+            )
+            .get(q.target, q.metric);
+    return row?.ts ?? null;
+  }
+
+  async getCounterState(target: string, instance: string): Promise<CounterState | null> {
+    const row = this.#db
+      .prepare<unknown[], CounterState>(
+        'SELECT target, instance, ts, requests, errors FROM counter_state WHERE target = ? AND instance = ?',
+      )
+      .get(target, instance);
+    return row === undefined ? null : { ...row };
+  }
+
+  async setCounterState(s: CounterState): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO counter_state (target, instance, ts, requests, errors) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (target, instance) DO UPDATE SET ts = excluded.ts, requests = excluded.requests, errors = excluded.errors`,
+      )
+      .run(s.target, s.instance, s.ts, s.requests, s.errors);
+  }
+
+  async recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }> {
+    const info = this.#db
+      .prepare(
+        'INSERT INTO sweeps (sweep_id, ts, summary) VALUES (?, ?, ?) ON CONFLICT (sweep_id) DO NOTHING',
+      )
+      .run(record.sweepId, record.ts, JSON.stringify(record.summary));
+    if (info.changes === 1) return { inserted: true, record };
+    const existing = await this.getSweep(record.sweepId);
+    if (existing === null) throw new Error(`sweep ${record.sweepId} vanished after a conflict`);
+    return { inserted: false, record: existing };
+  }
+
+  async getSweep(sweepId: string): Promise<SweepRecord | null> {
+    const row = this.#db
+      .prepare<unknown[], { sweep_id: string; ts: number; summary: string }>(
+        'SELECT sweep_id, ts, summary FROM sweeps WHERE sweep_id = ?',
+      )
+      .get(sweepId);
+    return row === undefined
+      ? null
+      : { sweepId: row.sweep_id, ts: row.ts, summary: JSON.parse(row.summary) };
+  }
+
+  async recordFindings(findings: readonly Finding[], sweepId: string): Promise<void> {
+    const insert = this.#db.prepare(
+      `INSERT INTO findings (sweep_id, alertname, target, severity, state, ts, labels, annotations)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#db.transaction(() => {
+      for (const f of findings)
+        insert.run(
+          sweepId,
+          f.alertname,
+          f.target,
+          f.severity,
+          f.state,
+          f.ts,
+          JSON.stringify(f.labels),
+          JSON.stringify(f.annotations),
+        );
+    })();
+  }
+
+  async findings(q: { target?: string; from?: number } = {}): Promise<StoredFinding[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.target !== undefined) {
+      where.push('target = ?');
+      params.push(q.target);
+    }
+    if (q.from !== undefined) {
+      where.push('ts >= ?');
+      params.push(q.from);
+    }
+    const sql = `SELECT sweep_id, alertname, target, severity, state, ts, labels, annotations FROM findings
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ts, id`;
+    return this.#db
+      .prepare<unknown[], FindingRow>(sql)
+      .all(...params)
+      .map((r) => ({
+        sweepId: r.sweep_id,
+        alertname: r.alertname,
+        target: r.target,
+        severity: r.severity as StoredFinding['severity'],
+        state: r.state as StoredFinding['state'],
+        ts: r.ts,
+        labels: JSON.parse(r.labels),
+        annotations: JSON.parse(r.annotations),
+      }));
+  }
+
+  async prune(q: { before: number; limit: number }): Promise<number> {
+    checkPruneLimit(q.limit);
+    let left = q.limit;
+    for (const table of PRUNED_TABLES) {
+      if (left <= 0) break;
+      left -= this.#db
+        .prepare(
+          `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ts < ? LIMIT ?)`,
+        )
+        .run(q.before, left).changes;
+    }
+    return q.limit - left;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

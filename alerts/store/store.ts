@@ -1,0 +1,139 @@
+/**
+ * The trend store: samples, per-instance counter state, sweep records and findings, behind one
+ * interface with a SQLite and a PostgreSQL implementation (one contract test suite runs against
+ * both). Times are epoch milliseconds throughout.
+ */
+import { RunwatchError } from '../../lib/errors.js';
+import { type Finding, METRICS, type MetricName, type Sample } from '../trends/sample.js';
+
+export const STORE_ERRORS = {
+  STORE_ERR_URL_INVALID: {
+    status: 500,
+    meaning:
+      'STORE_URL is not a `sqlite:<path>` or `postgres://` URL; the message says which part.',
+  },
+  STORE_ERR_REFUSED_ON_CLOUD_RUN: {
+    status: 500,
+    meaning:
+      'STORE_URL is `sqlite:` on Cloud Run, whose instance disks are ephemeral and not shared; use `postgres://`.',
+  },
+  STORE_ERR_RETENTION_INVALID: {
+    status: 500,
+    meaning: 'The retention (STORE_RETENTION_DAYS) is not a whole number of days from 1 to 3650.',
+  },
+  STORE_ERR_MIGRATION: {
+    status: 500,
+    meaning: 'A schema migration failed, or the database is at a newer version than this build.',
+  },
+  STORE_ERR_SAMPLE_INVALID: {
+    status: 500,
+    meaning:
+      'A sample has an unknown metric, a non-integer time, a non-finite value or an empty instance.',
+  },
+} as const satisfies Record<string, { status: number; meaning: string }>;
+
+export type StoreErrorCode = keyof typeof STORE_ERRORS;
+
+export class StoreError extends RunwatchError {
+  declare readonly code: StoreErrorCode;
+
+  constructor(
+    code: StoreErrorCode,
+    message: string,
+    options: { cause?: unknown; field?: string } = {},
+  ) {
+    super(code, STORE_ERRORS[code].status, message, options);
+  }
+}
+
+/** Samples of one metric of one target with `from <= ts < to`, ascending by time, then instance. */
+export interface WindowQuery {
+  readonly target: string;
+  readonly metric: MetricName;
+  readonly from: number;
+  readonly to: number;
+  /** Absent: every instance. null: only per-target samples. A string: only that instance. */
+  readonly instance?: string | null;
+}
+
+/** The last scraped counter values of one service instance, for deltas and reset detection. */
+export interface CounterState {
+  readonly target: string;
+  readonly instance: string;
+  /** When the counters were scraped. */
+  readonly ts: number;
+  readonly requests: number;
+  readonly errors: number;
+}
+
+/** One health sweep, keyed `<job>@<scheduleTime>`; the summary is JSON. */
+export interface SweepRecord {
+  readonly sweepId: string;
+  readonly ts: number;
+  readonly summary: Readonly<Record<string, unknown>>;
+}
+
+export interface StoredFinding extends Finding {
+  readonly sweepId: string;
+}
+
+export interface MigrationResult {
+  /** Versions this call applied (empty when the schema was already current). */
+  readonly applied: readonly number[];
+  /** The schema version afterwards. */
+  readonly version: number;
+}
+
+export interface TrendStore {
+  /** Applies pending migrations; safe when several instances start at once. */
+  migrate(): Promise<MigrationResult>;
+  /** Versions recorded in `schema_migrations`, ascending. */
+  appliedMigrations(): Promise<number[]>;
+  /** Upserts by (target, metric, instance, ts): a retried append replaces, never duplicates. */
+  appendSamples(samples: readonly Sample[]): Promise<void>;
+  window(q: WindowQuery): Promise<Sample[]>;
+  /** The newest sample time of the target (of one metric, if given), or null if never seen. */
+  lastSeen(q: { readonly target: string; readonly metric?: MetricName }): Promise<number | null>;
+  getCounterState(target: string, instance: string): Promise<CounterState | null>;
+  setCounterState(state: CounterState): Promise<void>;
+  /** Inserts unless a sweep with that id exists; a duplicate returns the stored record. */
+  recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }>;
+  getSweep(sweepId: string): Promise<SweepRecord | null>;
+  recordFindings(findings: readonly Finding[], sweepId: string): Promise<void>;
+  /** Findings with `ts >= from`, of one target if given, ascending by time then insertion. */
+  findings(q?: { readonly target?: string; readonly from?: number }): Promise<StoredFinding[]>;
+  /**
+   * Deletes rows older than `before` (samples, findings, sweeps, then stale counter state), at most
+   * `limit` in all, and returns how many; call again until it returns less than `limit`.
+   */
+  prune(q: { readonly before: number; readonly limit: number }): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Null instances are stored as '' so (target, metric, instance, ts) can be a primary key. */
+export const NO_INSTANCE = '';
+
+const METRIC_SET: ReadonlySet<string> = new Set(METRICS);
+
+/** A prune limit is a positive integer (SQLite reads a negative LIMIT as no limit). */
+export function checkPruneLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new RangeError(`prune limit is ${limit}; expected a positive integer`);
+  }
+}
+
+export function checkSample(s: Sample, index: number): void {
+  const bad = (field: string, value: unknown, expected: string): never => {
+    throw new StoreError(
+      'STORE_ERR_SAMPLE_INVALID',
+      `sample ${index} field "${field}" is ${JSON.stringify(value) ?? String(value)}; expected ${expected}`,
+      { field: `[${index}].${field}` },
+    );
+  };
+  if (!METRIC_SET.has(s.metric)) bad('metric', s.metric, `one of ${METRICS.join(', ')}`);
+  if (!Number.isSafeInteger(s.ts)) bad('ts', s.ts, 'an integer epoch-millisecond time');
+  if (!Number.isFinite(s.value)) bad('value', String(s.value), 'a finite number');
+  if (s.instance === NO_INSTANCE) bad('instance', s.instance, 'a non-empty string or null');
+  if (typeof s.target !== 'string' || s.target === '')
+    bad('target', s.target, 'a non-empty string');
+}

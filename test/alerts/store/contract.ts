@@ -1,0 +1,254 @@
+/**
+ * The trend store contract: one suite, run against every implementation by its integration test
+ * file. Window bounds are `from <= ts < to`.
+ */
+import type { TestFn } from 'ava';
+import type { StoreError, TrendStore } from '../../../alerts/store/store.js';
+import type { Finding, Sample } from '../../../alerts/trends/sample.js';
+
+export interface StoreFactory {
+  /** A migrated store on its own empty database. */
+  fresh(): Promise<TrendStore>;
+  /** Two stores, not yet migrated, on one new empty database. */
+  pair(): Promise<[TrendStore, TrendStore]>;
+}
+
+const T0 = 1_780_000_000_000;
+const MIN = 60_000;
+
+const s = (
+  ts: number,
+  value: number,
+  over: Partial<Pick<Sample, 'target' | 'metric' | 'instance'>> = {},
+): Sample => ({
+  target: 'svc-a',
+  metric: 'latency_p95_ms',
+  instance: null,
+  ts,
+  value,
+  ...over,
+});
+
+const finding = (ts: number, over: Partial<Finding> = {}): Finding => ({
+  alertname: 'LatencyRegression',
+  target: 'svc-a',
+  severity: 'warning',
+  state: 'firing',
+  ts,
+  labels: { rule: 'latency-regression', target: 'svc-a' },
+  annotations: { summary: 'p95 rose 25% over 3 windows', observed: 250.5, threshold: 200 },
+  ...over,
+});
+
+export function storeContract(test: TestFn, name: string, factory: StoreFactory): void {
+  const title = (what: string) => `store contract (${name}): ${what}`;
+
+  test(title('migrate twice is a no-op the second time'), async (t) => {
+    const [a] = await factory.pair();
+    const first = await a.migrate();
+    const second = await a.migrate();
+    t.deepEqual(first.applied, [1]);
+    t.deepEqual(second, { applied: [], version: 1 });
+    t.deepEqual(await a.appliedMigrations(), [1]);
+  });
+
+  test(
+    title('two stores migrating concurrently both succeed and apply each version once'),
+    async (t) => {
+      const [a, b] = await factory.pair();
+      const results = await Promise.all([a.migrate(), b.migrate()]);
+      t.deepEqual(results.flatMap((r) => r.applied).sort(), [1]);
+      t.deepEqual(
+        results.map((r) => r.version),
+        [1, 1],
+      );
+      t.deepEqual(await a.appliedMigrations(), [1]);
+      await b.appendSamples([s(T0, 1)]);
+      t.is(await a.lastSeen({ target: 'svc-a' }), T0);
+    },
+  );
+
+  test(
+    title('window returns samples ascending by time, from inclusive, to exclusive'),
+    async (t) => {
+      const store = await factory.fresh();
+      await store.appendSamples([s(T0 + 2 * MIN, 3), s(T0, 1), s(T0 + 3 * MIN, 4), s(T0 + MIN, 2)]);
+      await store.appendSamples([s(T0 - 1, 0), s(T0 + MIN, 9, { metric: 'error_ratio' })]);
+      await store.appendSamples([s(T0 + MIN, 9, { target: 'svc-b' })]);
+      const got = await store.window({
+        target: 'svc-a',
+        metric: 'latency_p95_ms',
+        from: T0,
+        to: T0 + 3 * MIN,
+      });
+      t.deepEqual(got, [s(T0, 1), s(T0 + MIN, 2), s(T0 + 2 * MIN, 3)]);
+    },
+  );
+
+  test(
+    title('window filters by instance: absent means all, null means per-target only'),
+    async (t) => {
+      const store = await factory.fresh();
+      const delta = (ts: number, v: number, instance: string | null) =>
+        s(ts, v, { metric: 'requests_delta', instance });
+      await store.appendSamples([
+        delta(T0, 1, 'i-2'),
+        delta(T0, 2, 'i-1'),
+        delta(T0 + MIN, 3, 'i-1'),
+      ]);
+      await store.appendSamples([delta(T0 + MIN, 4, null)]);
+      const q = { target: 'svc-a', metric: 'requests_delta', from: T0, to: T0 + 10 * MIN } as const;
+      t.deepEqual(await store.window(q), [
+        delta(T0, 2, 'i-1'),
+        delta(T0, 1, 'i-2'),
+        delta(T0 + MIN, 4, null),
+        delta(T0 + MIN, 3, 'i-1'),
+      ]);
+      t.deepEqual(await store.window({ ...q, instance: 'i-1' }), [
+        delta(T0, 2, 'i-1'),
+        delta(T0 + MIN, 3, 'i-1'),
+      ]);
+      t.deepEqual(await store.window({ ...q, instance: null }), [delta(T0 + MIN, 4, null)]);
+      t.deepEqual(await store.window({ ...q, instance: 'i-9' }), []);
+    },
+  );
+
+  test(title('appending a sample with the same key replaces its value'), async (t) => {
+    const store = await factory.fresh();
+    await store.appendSamples([s(T0, 1)]);
+    await store.appendSamples([s(T0, 7), s(T0, 8, { instance: 'i-1' })]);
+    const q = { target: 'svc-a', metric: 'latency_p95_ms', from: T0, to: T0 + 1 } as const;
+    t.deepEqual(await store.window(q), [s(T0, 7), s(T0, 8, { instance: 'i-1' })]);
+  });
+
+  test(title('values and times round-trip exactly'), async (t) => {
+    const store = await factory.fresh();
+    const values = [0, 0.1 + 0.2, -1.5, 1e-300, 5e-324, 1.7976931348623157e308, 2 ** 53 + 2, -42];
+    const late = 8_640_000_000_000_000; // the largest Date, far beyond 2^32 seconds
+    const samples = values.map((v, i) => s(late - values.length + i, v));
+    await store.appendSamples(samples);
+    const got = await store.window({
+      target: 'svc-a',
+      metric: 'latency_p95_ms',
+      from: 0,
+      to: late + 1,
+    });
+    t.deepEqual(got, samples);
+    t.is(await store.lastSeen({ target: 'svc-a' }), late - 1);
+  });
+
+  test(title('lastSeen gives the newest time of a target or of one of its metrics'), async (t) => {
+    const store = await factory.fresh();
+    t.is(await store.lastSeen({ target: 'svc-a' }), null);
+    await store.appendSamples([
+      s(T0, 1, { metric: 'up' }),
+      s(T0 + 5 * MIN, 1, { metric: 'up' }),
+      s(T0 + 2 * MIN, 0.5, { metric: 'error_ratio' }),
+      s(T0 + 9 * MIN, 1, { target: 'svc-b', metric: 'up' }),
+    ]);
+    t.is(await store.lastSeen({ target: 'svc-a' }), T0 + 5 * MIN);
+    t.is(await store.lastSeen({ target: 'svc-a', metric: 'error_ratio' }), T0 + 2 * MIN);
+    t.is(await store.lastSeen({ target: 'svc-a', metric: 'health_status' }), null);
+    t.is(await store.lastSeen({ target: 'svc-c' }), null);
+  });
+
+  test(title('counter state round-trips per (target, instance) and is overwritten'), async (t) => {
+    const store = await factory.fresh();
+    t.is(await store.getCounterState('svc-a', 'i-1'), null);
+    const first = { target: 'svc-a', instance: 'i-1', ts: T0, requests: 2 ** 53, errors: 0.5 };
+    await store.setCounterState(first);
+    await store.setCounterState({ ...first, instance: 'i-2', requests: 3 });
+    t.deepEqual(await store.getCounterState('svc-a', 'i-1'), first);
+    const reset = { ...first, ts: T0 + MIN, requests: 1, errors: 0 };
+    await store.setCounterState(reset);
+    t.deepEqual(await store.getCounterState('svc-a', 'i-1'), reset);
+    t.deepEqual(await store.getCounterState('svc-a', 'i-2'), {
+      ...first,
+      instance: 'i-2',
+      requests: 3,
+    });
+    t.is(await store.getCounterState('svc-b', 'i-1'), null);
+  });
+
+  test(title('a duplicate sweep id returns the first record with inserted false'), async (t) => {
+    const store = await factory.fresh();
+    const sweepId = `health-sweep@${new Date(T0).toISOString()}`;
+    const first = {
+      sweepId,
+      ts: T0,
+      summary: { targets: 2, down: ['svc-b'], findings: 1, nested: { ok: true, ratio: 0.25 } },
+    };
+    t.deepEqual(await store.recordSweep(first), { inserted: true, record: first });
+    const again = await store.recordSweep({ sweepId, ts: T0 + 1, summary: { targets: 0 } });
+    t.deepEqual(again, { inserted: false, record: first });
+    t.deepEqual(await store.getSweep(sweepId), first);
+    t.is(await store.getSweep('health-sweep@never'), null);
+  });
+
+  test(title('findings round-trip with their sweep, filtered by target and from'), async (t) => {
+    const store = await factory.fresh();
+    const a1 = finding(T0);
+    const a2 = finding(T0 + MIN, {
+      state: 'resolved',
+      severity: 'critical',
+      annotations: { summary: 'forecast', forecast: T0 + 60 * MIN, runbook_url: 'https://x/r' },
+    });
+    const b1 = finding(T0 + MIN, { target: 'svc-b', labels: {} });
+    await store.recordFindings([a2, a1], 'sweep-1');
+    await store.recordFindings([b1], 'sweep-2');
+    await store.recordFindings([], 'sweep-3');
+    t.deepEqual(await store.findings(), [
+      { ...a1, sweepId: 'sweep-1' },
+      { ...a2, sweepId: 'sweep-1' },
+      { ...b1, sweepId: 'sweep-2' },
+    ]);
+    t.deepEqual(await store.findings({ target: 'svc-a', from: T0 + MIN }), [
+      { ...a2, sweepId: 'sweep-1' },
+    ]);
+    t.deepEqual(await store.findings({ target: 'svc-c' }), []);
+  });
+
+  test(title('prune deletes only rows older than before, at most limit per call'), async (t) => {
+    const store = await factory.fresh();
+    const cut = T0 + 10 * MIN;
+    await store.appendSamples([1, 2, 3, 4, 5].map((i) => s(cut - i * MIN, i)));
+    await store.appendSamples([s(cut, 100), s(cut + MIN, 101)]);
+    await store.recordFindings([finding(cut - MIN), finding(cut)], 'sweep-old');
+    await store.recordSweep({ sweepId: 'old', ts: cut - MIN, summary: {} });
+    await store.recordSweep({ sweepId: 'new', ts: cut, summary: {} });
+    const counter = { target: 'svc-a', requests: 1, errors: 0 };
+    await store.setCounterState({ ...counter, instance: 'gone', ts: cut - MIN });
+    await store.setCounterState({ ...counter, instance: 'alive', ts: cut });
+
+    t.is(await store.prune({ before: cut, limit: 3 }), 3);
+    t.is(await store.prune({ before: cut, limit: 3 }), 3);
+    t.is(await store.prune({ before: cut, limit: 3 }), 2);
+    t.is(await store.prune({ before: cut, limit: 3 }), 0);
+    await t.throwsAsync(store.prune({ before: cut, limit: 0 }), { instanceOf: RangeError });
+    await t.throwsAsync(store.prune({ before: cut, limit: -1 }), { instanceOf: RangeError });
+
+    const all = { target: 'svc-a', metric: 'latency_p95_ms', from: 0, to: cut + 10 * MIN } as const;
+    t.deepEqual(await store.window(all), [s(cut, 100), s(cut + MIN, 101)]);
+    t.deepEqual(await store.findings(), [{ ...finding(cut), sweepId: 'sweep-old' }]);
+    t.is(await store.getSweep('old'), null);
+    t.not(await store.getSweep('new'), null);
+    t.is(await store.getCounterState('svc-a', 'gone'), null);
+    t.not(await store.getCounterState('svc-a', 'alive'), null);
+  });
+
+  test(
+    title('an invalid sample is refused, naming the field, and nothing is stored'),
+    async (t) => {
+      const store = await factory.fresh();
+      const bad = [s(T0, 1), s(T0 + 1, Number.NaN)];
+      const e = await t.throwsAsync<StoreError>(store.appendSamples(bad));
+      t.is(e?.code, 'STORE_ERR_SAMPLE_INVALID');
+      t.is(e?.field, '[1].value');
+      t.regex(e?.message ?? '', /sample 1 field "value" is "NaN"; expected a finite number/);
+      const unknown = { ...s(T0, 1), metric: 'latency' } as unknown as Sample;
+      const e2 = await t.throwsAsync<StoreError>(store.appendSamples([unknown]));
+      t.regex(e2?.message ?? '', /"metric" is "latency"; expected one of up, probe_latency_ms/);
+      t.is(await store.lastSeen({ target: 'svc-a' }), null);
+    },
+  );
+}

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../../../alerts/store/sqlite.js';
+import type { StoreError, TrendStore } from '../../../alerts/store/store.js';
+import { storeContract } from './contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'runwatch-store-'));
+const opened: TrendStore[] = [];
+let n = 0;
+
+const open = (path: string): TrendStore => {
+  const store = new SqliteStore({ path });
+  opened.push(store);
+  return store;
+};
+const newPath = () => join(dir, `store-${n++}.db`);
+
+test.after.always(async () => {
+  for (const s of opened) await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+storeContract(test, 'sqlite', {
+  async fresh() {
+    const store = open(newPath());
+    await store.migrate();
+    return store;
+  },
+  async pair() {
+    const path = newPath();
+    return [open(path), open(path)];
+  },
+});
+
+test('sqlite store: the file is in WAL mode with STRICT tables', async (t) => {
+  const path = newPath();
+  await open(path).migrate();
+  const db = new Database(path, { readonly: true });
+  t.teardown(() => db.close());
+  t.is(db.pragma('journal_mode', { simple: true }), 'wal');
+  const strict = db
+    .prepare<[], { name: string; strict: number }>(
+      "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'",
+    )
+    .all();
+  t.deepEqual(strict.map((r) => r.name).sort(), [
+    'counter_state',
+    'findings',
+    'samples',
+    'schema_migrations',
+    'sweeps',
+  ]);
+  t.true(strict.every((r) => r.strict === 1));
+});
+
+test('sqlite store: a window query uses the (target, metric, ts) index', async (t) => {
+  const path = newPath();
+  await open(path).migrate();
+  const db = new Database(path, { readonly: true });
+  t.teardown(() => db.close());
+  const plan = db
+    .prepare<[], { detail: string }>(
+      "EXPLAIN QUERY PLAN SELECT * FROM samples WHERE target = 'a' AND metric = 'up' AND ts >= 0 AND ts < 10 ORDER BY ts",
+    )
+    .all()
+    .map((r) => r.detail)
+    .join('\n');
+  t.regex(plan, /USING INDEX samples_target_metric_ts/);
+  t.notRegex(plan, /TEMP B-TREE/);
+});
+
+test('sqlite store: four threads migrating one new file at once apply version 1 exactly once', async (t) => {
+  const path = newPath();
+  // Each worker opens its own connection and waits on a shared barrier, so all migrate together.
+  const barrier = new Int32Array(new SharedArrayBuffer(4));
+  const workerUrl = new URL('./sqlite-migrate-worker.js', import.meta.url);
+  const results = await Promise.all(
+    [0, 1, 2, 3].map(
+      () =>
+        new Promise<{ applied: number[]; version: number }>((resolve, reject) => {
+          const w = new Worker(workerUrl, { workerData: { path, barrier, workers: 4 } });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
+  );
+  t.deepEqual(
+    results.flatMap((r) => r.applied),
+    [1],
+  );
+  t.deepEqual(
+    results.map((r) => r.version),
+    [1, 1, 1, 1],
+  );
+  t.deepEqual(await open(path).appliedMigrations(), [1]);
+});
+
+test('sqlite store: a schema newer than this build is refused with STORE_ERR_MIGRATION', async (t) => {
+  const path = newPath();
+  await open(path).migrate();
+  const db = new Database(path);
+  db.prepare(
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)",
+  ).run();
+  db.close();
+  const e = await t.throwsAsync<StoreError>(open(path).migrate());
+  t.is(e?.code, 'STORE_ERR_MIGRATION');
+  t.regex(e?.message ?? '', /schema is at version 99; expected at most 1/);
+});

@@ -1,0 +1,54 @@
+/**
+ * The PostgreSQL test fixture: the server from `DATABASE_URL` (default the CI server,
+ * postgres://postgres@127.0.0.1:5432/test), with schemas named `runwatch_test_<run>_<n>` that
+ * `dropSchemas` removes. When the server is unreachable, `unavailable` says why: the caller skips
+ * with that reason printed, or fails when REQUIRE_POSTGRES=1 (CI).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+export const REQUIRE_POSTGRES = process.env.REQUIRE_POSTGRES === '1';
+
+export interface PostgresFixture {
+  readonly url: string;
+  /** Null when the server answers; else why it cannot be used. */
+  readonly unavailable: string | null;
+  /** A new schema name, unique to this run; it is dropped by `dropSchemas`. */
+  newSchema(): string;
+  dropSchemas(): Promise<void>;
+}
+
+export async function postgresFixture(url = DATABASE_URL): Promise<PostgresFixture> {
+  const run = randomBytes(4).toString('hex');
+  const schemas: string[] = [];
+  let unavailable: string | null = null;
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await probe.connect();
+    await probe.query('SELECT 1');
+  } catch (e) {
+    unavailable = `PostgreSQL at ${url.replace(/:[^:@/]*@/, ':[redacted]@')} is unreachable (${e instanceof Error ? e.message : String(e)}); set DATABASE_URL or start the server`;
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  return {
+    url,
+    unavailable,
+    newSchema() {
+      const name = `runwatch_test_${run}_${schemas.length}`;
+      schemas.push(name);
+      return name;
+    },
+    async dropSchemas() {
+      if (unavailable !== null || schemas.length === 0) return;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
