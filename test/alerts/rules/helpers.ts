@@ -1,0 +1,80 @@
+/** Synthetic series and a tiny evaluation driver for the rule tests. */
+import type { EvalContext, RuleSpec, RuleType } from '../../../alerts/trends/rule.js';
+import type { Finding, MetricName, Sample } from '../../../alerts/trends/sample.js';
+
+export const MIN = 60_000;
+export const T0 = Date.UTC(2026, 0, 1);
+export const TARGET = 'emotion';
+
+/** One sample a minute from T0, values in order. */
+export function series(metric: MetricName, values: readonly number[], step = MIN): Sample[] {
+  return values.map((value, i) => ({
+    target: TARGET,
+    metric,
+    instance: null,
+    ts: T0 + i * step,
+    value,
+  }));
+}
+
+export function spec<P>(
+  type: RuleType<P>,
+  raw: Record<string, unknown>,
+  extra: Partial<RuleSpec<P>> = {},
+): RuleSpec<P> {
+  return {
+    alertname: 'TestAlert',
+    type: type.type,
+    severity: 'warning',
+    targets: undefined,
+    summary: '{{target}} {{value}} {{threshold}}',
+    runbook_url: undefined,
+    source: 'test#0',
+    params: type.parse(raw),
+    ...extra,
+  };
+}
+
+/** Evaluates the rule at `now` over the window it asks for, as the store would serve it. */
+export function evaluateAt<P>(
+  type: RuleType<P>,
+  rule: RuleSpec<P>,
+  samples: readonly Sample[],
+  now: number,
+  prev?: number,
+): Finding | null {
+  const from = now - type.window(rule.params);
+  const metrics = new Set(type.metrics(rule.params));
+  const ctx: EvalContext<P> = {
+    target: TARGET,
+    now,
+    rule,
+    samples: samples.filter((s) => s.ts >= from && s.ts <= now && metrics.has(s.metric)),
+    ...(prev === undefined ? {} : { prev }),
+  };
+  return type.evaluate(ctx);
+}
+
+/** The state at each sample time (one evaluation per sweep): 'F' firing, 'R' resolved, '.' none. */
+export function timeline<P>(
+  type: RuleType<P>,
+  rule: RuleSpec<P>,
+  samples: readonly Sample[],
+): string {
+  const times = [...new Set(samples.map((s) => s.ts))].sort((a, b) => a - b);
+  return times
+    .map((t) => {
+      const f = evaluateAt(type, rule, samples, t);
+      return f === null ? '.' : f.state === 'firing' ? 'F' : 'R';
+    })
+    .join('');
+}
+
+/** The index (minutes after T0 at one sample a minute) of the first firing evaluation, or -1. */
+export function firstFiring<P>(
+  type: RuleType<P>,
+  rule: RuleSpec<P>,
+  samples: readonly Sample[],
+): number {
+  return timeline(type, rule, samples).indexOf('F');
+}
