@@ -55,6 +55,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { PREDICT_BODIES } from './lib/bodies.js';
 import { interleave, type Metrics, pinnedNode, pinSelf, writeResult } from './lib/harness.js';
 
 const { values } = parseArgs({
@@ -108,30 +109,7 @@ const VARIANTS = {
 } as const;
 type Variant = keyof typeof VARIANTS;
 
-/** Comment-like texts of 1 to ~60 words, as in bench/inference.ts. */
-const SENTENCES = [
-  'I love this so much, thank you!',
-  'This is the worst thing I have read all week.',
-  "I'm honestly scared of what happens next.",
-  'Wow, I did not see that coming at all',
-  'That is disgusting and you should be ashamed',
-  'ok',
-  'Why would anyone think this is a good idea?',
-  'I miss my dad every single day since he passed.',
-  'lol this made my day 😂😂',
-  'Congrats on the new job, you deserve it!',
-  'Not sure how I feel about the new update, it changed a lot of things I was used to.',
-  'He just sat there and said nothing, which honestly made it worse.',
-  'Nobody asked for your opinion, mate.',
-  'This game was absolutely incredible from start to finish, the ending had me in tears and I would play it again tomorrow if I could find the time.',
-  'Thanks for sharing, I had no idea this was even possible',
-  'I hate waiting in lines like this',
-];
-const BODIES = Array.from({ length: 64 }, (_, i) => {
-  const a = SENTENCES[i % SENTENCES.length] ?? '';
-  const b = SENTENCES[(i * 7 + 3) % SENTENCES.length] ?? '';
-  return JSON.stringify({ text: i % 4 === 0 ? `${a} ${b}` : a });
-});
+const BODIES = PREDICT_BODIES;
 
 /** Per-status tallies filled by autocannon's onResponse; `at` is performance.now(). */
 interface Tally {

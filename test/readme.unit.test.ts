@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
+import { STORE_ERRORS } from '../alerts/store/store.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
 import { EXIT_CONFIG } from '../lib/config-kit.js';
 import { CONFIG_END, CONFIG_START, renderConfigTable } from '../service/config-table.js';
@@ -13,7 +14,13 @@ const fold = (text: string): string => text.replace(/[ \t]+/g, ' ');
 const readme = fold(readFileSync(new URL('../../README.md', import.meta.url), 'utf8'));
 
 test('readme: every error code of every catalogue appears in the errors table', (t) => {
-  const codes = [...SERVICE_ERROR_SPECS, ...MODEL_ERRORS, ...TRAINING_ERRORS, ...RULE_ERRORS]
+  const codes = [
+    ...SERVICE_ERROR_SPECS,
+    ...MODEL_ERRORS,
+    ...TRAINING_ERRORS,
+    ...RULE_ERRORS,
+    ...Object.keys(STORE_ERRORS).map((code) => ({ code })),
+  ]
     .map((e) => e.code)
     .concat('CFG_ERR_INVALID');
   const missing = codes.filter((c) => !readme.includes(`| \`${c}\` |`));
