@@ -46,11 +46,15 @@ export function createLogger(options: LoggerOptions): Logger {
       },
       // Belt and braces: nothing should log these, and if something does they never leave.
       redact: {
+        // Explicit paths only: a wildcard makes every line walk every top-level field
+        // (3.4 % of a saturated instance's CPU in a profile).
         paths: [
           'headers["x-api-key"]',
           'headers.authorization',
-          '*.headers["x-api-key"]',
-          '*.headers.authorization',
+          'req.headers["x-api-key"]',
+          'req.headers.authorization',
+          'request.headers["x-api-key"]',
+          'request.headers.authorization',
         ],
         censor: '[redacted]',
       },

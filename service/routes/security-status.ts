@@ -1,6 +1,7 @@
 /**
  * `GET /security_status` (admin key): the *effective* protection settings, read from the objects
- * that enforce them — the options the CORS and helmet plugins were registered with, the rate
+ * that enforce them — the options the CORS plugin was registered with, the security headers set
+ * on every response, the rate
  * limiter's route options and store, the pressure monitor's limits, and the live HTTP server's
  * timeouts and body limit — so the report cannot say one thing while the service does another.
  * Secrets appear only as key ids.
@@ -57,10 +58,7 @@ export function registerSecurityStatusRoute(
           exposed_headers: policy.cors.exposedHeaders,
           max_age_s: policy.cors.maxAge,
         },
-        headers: {
-          content_security_policy: policy.helmet.contentSecurityPolicy,
-          hsts: policy.helmet.hsts,
-        },
+        headers: policy.securityHeaders,
         body_limit_bytes: app.initialConfig.bodyLimit,
         timeouts_ms: {
           headers: server.headersTimeout,
