@@ -10,6 +10,7 @@ test('logger: API keys and authorization headers never leave, wherever the heade
   const text = JSON.stringify(sink.lines);
   t.false(text.includes('secret-key-0123456789'));
   t.false(text.includes('secret-token'));
-  t.is((sink.lines[0]?.headers as Record<string, string>)['x-api-key'], '[redacted]');
+  const first = (sink.lines[0]?.headers ?? {}) as Record<string, string>;
+  t.is(first['x-api-key'], '[redacted]');
   t.is(sink.lines[0]?.severity, 'INFO');
 });
