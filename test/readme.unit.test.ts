@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { STORE_ERRORS } from '../alerts/store/store.js';
+import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
 import { EXIT_CONFIG } from '../lib/config-kit.js';
 import { CONFIG_END, CONFIG_START, renderConfigTable } from '../service/config-table.js';
@@ -19,6 +20,7 @@ test('readme: every error code of every catalogue appears in the errors table', 
     ...MODEL_ERRORS,
     ...TRAINING_ERRORS,
     ...RULE_ERRORS,
+    ...TARGET_ERRORS,
     ...Object.keys(STORE_ERRORS).map((code) => ({ code })),
   ]
     .map((e) => e.code)

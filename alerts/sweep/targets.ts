@@ -1,0 +1,216 @@
+/**
+ * The services a health sweep probes: `alerts/targets.yaml` (`{ targets: [...] }`), or, when set,
+ * `SWEEP_TARGETS` (a JSON array of `{name, url}`, every other field defaulted), which replaces
+ * the file. Both are schema-validated with ajv; the first problem is thrown as
+ * `TARGET_ERR_INVALID`, naming the source, the target, the field (JSON path), the value and what
+ * was expected. Pure over its inputs: the caller (the functions' config module) reads the file
+ * and the environment.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { describeValue, type ErrorSpec, RunwatchError } from '../../lib/errors.js';
+
+export class TargetError extends RunwatchError {}
+
+export const TARGET_ERR_INVALID = 'TARGET_ERR_INVALID';
+
+export const TARGET_ERRORS: readonly ErrorSpec[] = [
+  {
+    code: TARGET_ERR_INVALID,
+    statusCode: 400,
+    meaning:
+      'A sweep target in `alerts/targets.yaml` or `SWEEP_TARGETS` fails its schema or repeats a name; the message names the source, target, field, value and expectation.',
+  },
+];
+
+export interface SweepTarget {
+  /** Unique; the `target` of every sample and finding. */
+  readonly name: string;
+  /** Base URL, no trailing slash. */
+  readonly url: string;
+  readonly probes: {
+    /** Answered 200 when the service is alive; its latency is `probe_latency_ms`. */
+    readonly live: string;
+    /** The /health JSON: status and check values. */
+    readonly health: string;
+    /** Prometheus text; null when the target exposes none. */
+    readonly metrics: string | null;
+  };
+  /** Per-request deadline. */
+  readonly timeoutMs: number;
+  /** Cloud Run IAM: send an ID token for `url` as audience. */
+  readonly iam: boolean;
+  readonly slo: {
+    /** Availability objective for the burn-rate rules, e.g. 0.995. */
+    readonly availability: number;
+    readonly latencyP95Ms: number;
+  };
+}
+
+export const TARGET_DEFAULTS = {
+  probes: { live: '/health/live', health: '/health', metrics: '/metrics' },
+  timeoutMs: 2000,
+  iam: false,
+  slo: { availability: 0.995, latencyP95Ms: 500 },
+} as const;
+
+const PATH = { type: 'string', pattern: '^/' } as const;
+
+const targetSchema = {
+  type: 'object',
+  required: ['name', 'url'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+    url: { type: 'string', pattern: '^https?://[^/?#]+(/[^?#]*)?$' },
+    probes: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { live: PATH, health: PATH, metrics: { anyOf: [PATH, { type: 'null' }] } },
+    },
+    timeout_ms: { type: 'integer', minimum: 50, maximum: 60000 },
+    iam: { type: 'boolean' },
+    slo: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        availability: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+        latency_p95_ms: { type: 'number', exclusiveMinimum: 0 },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const validateFile = ajv.compile({
+  type: 'object',
+  required: ['targets'],
+  additionalProperties: false,
+  properties: { targets: { type: 'array', minItems: 1, items: targetSchema } },
+});
+const validateEnv = ajv.compile({
+  type: 'array',
+  minItems: 1,
+  items: {
+    ...targetSchema,
+    // The variable's short form: name and url; the rest comes from the defaults.
+    properties: { name: targetSchema.properties.name, url: targetSchema.properties.url },
+  },
+});
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let v = root;
+  for (const part of pointer.split('/').slice(1)) {
+    v = (v as Record<string, unknown> | undefined)?.[part];
+  }
+  return v;
+}
+
+function expectation(e: ErrorObject): string {
+  switch (e.keyword) {
+    case 'required':
+      return `a field "${String(e.params.missingProperty)}"`;
+    case 'additionalProperties':
+      return `no field "${String(e.params.additionalProperty)}"`;
+    case 'pattern':
+      return `a string matching ${String(e.params.pattern)}`;
+    default:
+      return e.message ?? 'a valid value';
+  }
+}
+
+function invalid(source: string, root: unknown, e: ErrorObject): TargetError {
+  const field =
+    e.keyword === 'required' || e.keyword === 'additionalProperties'
+      ? e.instancePath || '/'
+      : e.instancePath;
+  const match = /^\/(?:targets\/)?(\d+)/.exec(e.instancePath);
+  const index = match ? Number(match[1]) : null;
+  const list = Array.isArray(root) ? root : (root as { targets?: unknown[] } | null)?.targets;
+  const name = index === null ? undefined : (list?.[index] as { name?: unknown } | undefined)?.name;
+  const where =
+    index === null ? '' : ` target ${index}${typeof name === 'string' ? ` (${name})` : ''}:`;
+  return new TargetError(
+    TARGET_ERR_INVALID,
+    400,
+    `${source}:${where} field ${field || '/'} is ${describeValue(valueAt(root, e.instancePath))}; expected ${expectation(e)}`,
+    { field: field || '/' },
+  );
+}
+
+function build(raw: Record<string, unknown>): SweepTarget {
+  const probes = (raw.probes ?? {}) as Partial<SweepTarget['probes']>;
+  const slo = (raw.slo ?? {}) as { availability?: number; latency_p95_ms?: number };
+  return {
+    name: raw.name as string,
+    url: (raw.url as string).replace(/\/+$/, ''),
+    probes: {
+      live: probes.live ?? TARGET_DEFAULTS.probes.live,
+      health: probes.health ?? TARGET_DEFAULTS.probes.health,
+      metrics: probes.metrics === undefined ? TARGET_DEFAULTS.probes.metrics : probes.metrics,
+    },
+    timeoutMs: (raw.timeout_ms as number | undefined) ?? TARGET_DEFAULTS.timeoutMs,
+    iam: (raw.iam as boolean | undefined) ?? TARGET_DEFAULTS.iam,
+    slo: {
+      availability: slo.availability ?? TARGET_DEFAULTS.slo.availability,
+      latencyP95Ms: slo.latency_p95_ms ?? TARGET_DEFAULTS.slo.latencyP95Ms,
+    },
+  };
+}
+
+function unique(source: string, targets: SweepTarget[]): SweepTarget[] {
+  const seen = new Map<string, number>();
+  for (const [i, t] of targets.entries()) {
+    const first = seen.get(t.name);
+    if (first !== undefined) {
+      throw new TargetError(
+        TARGET_ERR_INVALID,
+        400,
+        `${source}: target ${i}: field /${i}/name is ${JSON.stringify(t.name)}; expected a name distinct from target ${first}`,
+        { field: `/${i}/name` },
+      );
+    }
+    seen.set(t.name, i);
+  }
+  return targets;
+}
+
+/**
+ * The sweep targets: from `sweepTargets` (the SWEEP_TARGETS value) when it is set and not empty,
+ * else from the YAML `fileText` of `filePath`.
+ */
+export function loadTargets(
+  fileText: string,
+  filePath: string,
+  sweepTargets?: string,
+): SweepTarget[] {
+  if (sweepTargets !== undefined && sweepTargets.trim() !== '') {
+    let json: unknown;
+    try {
+      json = JSON.parse(sweepTargets);
+    } catch (cause) {
+      throw new TargetError(
+        TARGET_ERR_INVALID,
+        400,
+        `SWEEP_TARGETS is not valid JSON (${(cause as Error).message}); expected an array of {"name", "url"}`,
+        { field: 'SWEEP_TARGETS', cause },
+      );
+    }
+    if (!validateEnv(json))
+      throw invalid('SWEEP_TARGETS', json, validateEnv.errors?.[0] as ErrorObject);
+    return unique('SWEEP_TARGETS', (json as Record<string, unknown>[]).map(build));
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(fileText);
+  } catch (cause) {
+    throw new TargetError(
+      TARGET_ERR_INVALID,
+      400,
+      `${filePath} is not valid YAML (${(cause as Error).message.split('\n')[0]}); expected {targets: [...]}`,
+      { field: '/', cause },
+    );
+  }
+  if (!validateFile(doc)) throw invalid(filePath, doc, validateFile.errors?.[0] as ErrorObject);
+  return unique(filePath, (doc as { targets: Record<string, unknown>[] }).targets.map(build));
+}

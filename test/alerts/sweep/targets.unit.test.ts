@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import test from 'ava';
+import { loadTargets, TARGET_DEFAULTS, TargetError } from '../../../alerts/sweep/targets.js';
+
+const FILE = 'alerts/targets.yaml';
+
+test('targets: the committed alerts/targets.yaml loads, with every field', (t) => {
+  const targets = loadTargets(readFileSync(FILE, 'utf8'), FILE);
+  t.deepEqual(targets, [
+    {
+      name: 'emotion-local',
+      url: 'http://127.0.0.1:8080',
+      probes: { live: '/health/live', health: '/health', metrics: '/metrics' },
+      timeoutMs: 2000,
+      iam: false,
+      slo: { availability: 0.995, latencyP95Ms: 500 },
+    },
+  ]);
+});
+
+test('targets: SWEEP_TARGETS replaces the file, defaults fill the rest, trailing slashes go', (t) => {
+  const targets = loadTargets(
+    'not: [valid',
+    FILE,
+    JSON.stringify([
+      { name: 'a', url: 'https://a.example.run.app/' },
+      { name: 'b-2', url: 'http://127.0.0.1:9000' },
+    ]),
+  );
+  t.is(targets.length, 2);
+  t.is(targets[0]?.url, 'https://a.example.run.app');
+  t.deepEqual(targets[1]?.probes, TARGET_DEFAULTS.probes);
+  t.is(targets[1]?.timeoutMs, TARGET_DEFAULTS.timeoutMs);
+});
+
+test('targets: an empty SWEEP_TARGETS falls back to the file', (t) => {
+  t.is(loadTargets(readFileSync(FILE, 'utf8'), FILE, '  ')[0]?.name, 'emotion-local');
+});
+
+const bad: { name: string; file?: string; env?: string; message: RegExp; field: string }[] = [
+  {
+    name: 'a target without a url',
+    file: 'targets:\n  - name: x\n',
+    message:
+      /alerts\/targets.yaml: target 0 \(x\): field \/targets\/0 is an object; expected a field "url"/,
+    field: '/targets/0',
+  },
+  {
+    name: 'a timeout of 10 ms',
+    file: 'targets:\n  - name: x\n    url: http://h\n    timeout_ms: 10\n',
+    message: /field \/targets\/0\/timeout_ms is 10; expected must be >= 50/,
+    field: '/targets/0/timeout_ms',
+  },
+  {
+    name: 'an availability written as 99.5',
+    file: 'targets:\n  - name: x\n    url: http://h\n    slo:\n      availability: 99.5\n',
+    message: /field \/targets\/0\/slo\/availability is 99.5/,
+    field: '/targets/0/slo/availability',
+  },
+  {
+    name: 'a probe path without its slash',
+    file: 'targets:\n  - name: x\n    url: http://h\n    probes:\n      live: health/live\n',
+    message: /field \/targets\/0\/probes\/live is "health\/live"; expected a string matching \^\//,
+    field: '/targets/0/probes/live',
+  },
+  {
+    name: 'a repeated name',
+    file: 'targets:\n  - name: x\n    url: http://h\n  - name: x\n    url: http://i\n',
+    message: /target 1: field \/1\/name is "x"; expected a name distinct from target 0/,
+    field: '/1/name',
+  },
+  {
+    name: 'invalid YAML',
+    file: 'targets: [\n',
+    message: /alerts\/targets.yaml is not valid YAML/,
+    field: '/',
+  },
+  {
+    name: 'SWEEP_TARGETS that is not JSON',
+    env: '[{name: a}]',
+    message: /SWEEP_TARGETS is not valid JSON .*; expected an array of \{"name", "url"\}/,
+    field: 'SWEEP_TARGETS',
+  },
+  {
+    name: 'SWEEP_TARGETS with an ftp URL',
+    env: JSON.stringify([{ name: 'a', url: 'ftp://h' }]),
+    message:
+      /SWEEP_TARGETS: target 0 \(a\): field \/0\/url is "ftp:\/\/h"; expected a string matching/,
+    field: '/0/url',
+  },
+  {
+    name: 'SWEEP_TARGETS with a field the short form lacks',
+    env: JSON.stringify([{ name: 'a', url: 'http://h', iam: true }]),
+    message: /SWEEP_TARGETS: target 0 \(a\): field \/0 is an object; expected no field "iam"/,
+    field: '/0',
+  },
+];
+
+for (const b of bad) {
+  test(`targets: ${b.name} is TARGET_ERR_INVALID naming the field`, (t) => {
+    const err = t.throws(() => loadTargets(b.file ?? 'targets: []', FILE, b.env), {
+      instanceOf: TargetError,
+    });
+    t.is(err?.code, 'TARGET_ERR_INVALID');
+    t.regex(err?.message ?? '', b.message);
+    t.is(err?.field, b.field);
+  });
+}
