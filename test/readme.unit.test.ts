@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { STORE_ERRORS } from '../alerts/store/store.js';
+import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
 import { EXIT_CONFIG } from '../lib/config-kit.js';
@@ -21,6 +22,7 @@ test('readme: every error code of every catalogue appears in the errors table', 
     ...TRAINING_ERRORS,
     ...RULE_ERRORS,
     ...TARGET_ERRORS,
+    ...SCRAPE_ERRORS,
     ...Object.keys(STORE_ERRORS).map((code) => ({ code })),
   ]
     .map((e) => e.code)
