@@ -106,20 +106,14 @@ export async function probeTarget(
   } catch (e) {
     error = reasonOf(e, target.timeoutMs);
   }
-  const latencyMs = now() - t0;
-  const up = live !== null && live.status === 200;
-  if (!up) {
-    return {
-      target: target.name,
-      up,
-      status: live?.status ?? null,
-      latencyMs,
-      error,
-      health: null,
-      metrics: null,
-      metricsError: null,
-    };
-  }
+  const base = {
+    target: target.name,
+    up: live !== null && live.status === 200,
+    status: live?.status ?? null,
+    latencyMs: now() - t0,
+    error,
+  };
+  if (!base.up) return { ...base, health: null, metrics: null, metricsError: null };
   const [health, metrics] = await Promise.all([
     fetchText(`${target.url}${target.probes.health}`, target.timeoutMs, headers).then(
       (r) => healthOf(r.body),
@@ -143,16 +137,7 @@ export async function probeTarget(
           (e: unknown) => ({ value: null, error: reasonOf(e, target.timeoutMs) }),
         ),
   ]);
-  return {
-    target: target.name,
-    up,
-    status: live?.status ?? null,
-    latencyMs,
-    error,
-    health,
-    metrics: metrics.value,
-    metricsError: metrics.error,
-  };
+  return { ...base, health, metrics: metrics.value, metricsError: metrics.error };
 }
 
 /** Probes every target, at most `concurrency` at a time; results in target order. */
