@@ -60,6 +60,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX findings_ts ON findings (ts);
     `,
   },
+  {
+    version: 2,
+    name: 'latency buckets in the counter state',
+    // JSON [[le, cumulative count], ...]: percentiles need the bucket deltas between sweeps.
+    sql: `ALTER TABLE counter_state ADD COLUMN buckets TEXT NOT NULL DEFAULT '[]';`,
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -110,6 +116,11 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX findings_target_ts ON findings (target, ts);
       CREATE INDEX findings_ts ON findings (ts);
     `,
+  },
+  {
+    version: 2,
+    name: 'latency buckets in the counter state',
+    sql: `ALTER TABLE counter_state ADD COLUMN buckets JSONB NOT NULL DEFAULT '[]';`,
   },
 ];
 

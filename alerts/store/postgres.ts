@@ -169,7 +169,7 @@ export class PostgresStore implements TrendStore {
 
   async getCounterState(target: string, instance: string): Promise<CounterState | null> {
     const { rows } = await this.#pool.query(
-      'SELECT target, instance, ts, requests, errors FROM counter_state WHERE target = $1 AND instance = $2',
+      'SELECT target, instance, ts, requests, errors, buckets FROM counter_state WHERE target = $1 AND instance = $2',
       [target, instance],
     );
     const r = rows[0] as (Omit<CounterState, 'ts'> & { ts: string }) | undefined;
@@ -178,9 +178,9 @@ export class PostgresStore implements TrendStore {
 
   async setCounterState(s: CounterState): Promise<void> {
     await this.#pool.query(
-      `INSERT INTO counter_state (target, instance, ts, requests, errors) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (target, instance) DO UPDATE SET ts = excluded.ts, requests = excluded.requests, errors = excluded.errors`,
-      [s.target, s.instance, s.ts, s.requests, s.errors],
+      `INSERT INTO counter_state (target, instance, ts, requests, errors, buckets) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (target, instance) DO UPDATE SET ts = excluded.ts, requests = excluded.requests, errors = excluded.errors, buckets = excluded.buckets`,
+      [s.target, s.instance, s.ts, s.requests, s.errors, JSON.stringify(s.buckets)],
     );
   }
 

@@ -157,20 +157,22 @@ export class SqliteStore implements TrendStore {
 
   async getCounterState(target: string, instance: string): Promise<CounterState | null> {
     const row = this.#db
-      .prepare<unknown[], CounterState>(
-        'SELECT target, instance, ts, requests, errors FROM counter_state WHERE target = ? AND instance = ?',
+      .prepare<unknown[], Omit<CounterState, 'buckets'> & { buckets: string }>(
+        'SELECT target, instance, ts, requests, errors, buckets FROM counter_state WHERE target = ? AND instance = ?',
       )
       .get(target, instance);
-    return row === undefined ? null : { ...row };
+    return row === undefined
+      ? null
+      : { ...row, buckets: JSON.parse(row.buckets) as CounterState['buckets'] };
   }
 
   async setCounterState(s: CounterState): Promise<void> {
     this.#db
       .prepare(
-        `INSERT INTO counter_state (target, instance, ts, requests, errors) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (target, instance) DO UPDATE SET ts = excluded.ts, requests = excluded.requests, errors = excluded.errors`,
+        `INSERT INTO counter_state (target, instance, ts, requests, errors, buckets) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (target, instance) DO UPDATE SET ts = excluded.ts, requests = excluded.requests, errors = excluded.errors, buckets = excluded.buckets`,
       )
-      .run(s.target, s.instance, s.ts, s.requests, s.errors);
+      .run(s.target, s.instance, s.ts, s.requests, s.errors, JSON.stringify(s.buckets));
   }
 
   async recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }> {

@@ -64,6 +64,8 @@ export interface CounterState {
   readonly ts: number;
   readonly requests: number;
   readonly errors: number;
+  /** Latency histogram: [le label ("0.1", "+Inf"), cumulative count], summed over routes. */
+  readonly buckets: readonly (readonly [string, number])[];
 }
 
 /** One health sweep, keyed `<job>@<scheduleTime>`; the summary is JSON. */

@@ -47,9 +47,9 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
     const [a] = await factory.pair();
     const first = await a.migrate();
     const second = await a.migrate();
-    t.deepEqual(first.applied, [1]);
-    t.deepEqual(second, { applied: [], version: 1 });
-    t.deepEqual(await a.appliedMigrations(), [1]);
+    t.deepEqual(first.applied, [1, 2]);
+    t.deepEqual(second, { applied: [], version: 2 });
+    t.deepEqual(await a.appliedMigrations(), [1, 2]);
   });
 
   test(
@@ -57,12 +57,12 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
     async (t) => {
       const [a, b] = await factory.pair();
       const results = await Promise.all([a.migrate(), b.migrate()]);
-      t.deepEqual(results.flatMap((r) => r.applied).sort(), [1]);
+      t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2]);
       t.deepEqual(
         results.map((r) => r.version),
-        [1, 1],
+        [2, 2],
       );
-      t.deepEqual(await a.appliedMigrations(), [1]);
+      t.deepEqual(await a.appliedMigrations(), [1, 2]);
       await b.appendSamples([s(T0, 1)]);
       t.is(await a.lastSeen({ target: 'svc-a' }), T0);
     },
@@ -155,11 +155,21 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
   test(title('counter state round-trips per (target, instance) and is overwritten'), async (t) => {
     const store = await factory.fresh();
     t.is(await store.getCounterState('svc-a', 'i-1'), null);
-    const first = { target: 'svc-a', instance: 'i-1', ts: T0, requests: 2 ** 53, errors: 0.5 };
+    const first = {
+      target: 'svc-a',
+      instance: 'i-1',
+      ts: T0,
+      requests: 2 ** 53,
+      errors: 0.5,
+      buckets: [
+        ['0.01', 5],
+        ['+Inf', 2 ** 53],
+      ] as [string, number][],
+    };
     await store.setCounterState(first);
     await store.setCounterState({ ...first, instance: 'i-2', requests: 3 });
     t.deepEqual(await store.getCounterState('svc-a', 'i-1'), first);
-    const reset = { ...first, ts: T0 + MIN, requests: 1, errors: 0 };
+    const reset = { ...first, ts: T0 + MIN, requests: 1, errors: 0, buckets: [] };
     await store.setCounterState(reset);
     t.deepEqual(await store.getCounterState('svc-a', 'i-1'), reset);
     t.deepEqual(await store.getCounterState('svc-a', 'i-2'), {
@@ -216,7 +226,7 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
     await store.recordFindings([finding(cut - MIN), finding(cut)], 'sweep-old');
     await store.recordSweep({ sweepId: 'old', ts: cut - MIN, summary: {} });
     await store.recordSweep({ sweepId: 'new', ts: cut, summary: {} });
-    const counter = { target: 'svc-a', requests: 1, errors: 0 };
+    const counter = { target: 'svc-a', requests: 1, errors: 0, buckets: [] };
     await store.setCounterState({ ...counter, instance: 'gone', ts: cut - MIN });
     await store.setCounterState({ ...counter, instance: 'alive', ts: cut });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import test from 'ava';
 import Database from 'better-sqlite3';
+import { SQLITE_MIGRATIONS } from '../../../alerts/store/migrations.js';
 import { SqliteStore } from '../../../alerts/store/sqlite.js';
 import type { StoreError, TrendStore } from '../../../alerts/store/store.js';
 import { storeContract } from './contract.js';
@@ -73,7 +74,7 @@ test('sqlite store: a window query uses the (target, metric, ts) index', async (
   t.notRegex(plan, /TEMP B-TREE/);
 });
 
-test('sqlite store: four threads migrating one new file at once apply version 1 exactly once', async (t) => {
+test('sqlite store: four threads migrating one new file at once apply each version exactly once', async (t) => {
   const path = newPath();
   // Each worker opens its own connection and waits on a shared barrier, so all migrate together.
   const barrier = new Int32Array(new SharedArrayBuffer(4));
@@ -88,15 +89,12 @@ test('sqlite store: four threads migrating one new file at once apply version 1 
         }),
     ),
   );
-  t.deepEqual(
-    results.flatMap((r) => r.applied),
-    [1],
-  );
+  t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2]);
   t.deepEqual(
     results.map((r) => r.version),
-    [1, 1, 1, 1],
+    [2, 2, 2, 2],
   );
-  t.deepEqual(await open(path).appliedMigrations(), [1]);
+  t.deepEqual(await open(path).appliedMigrations(), [1, 2]);
 });
 
 test('sqlite store: a schema newer than this build is refused with STORE_ERR_MIGRATION', async (t) => {
@@ -109,5 +107,29 @@ test('sqlite store: a schema newer than this build is refused with STORE_ERR_MIG
   db.close();
   const e = await t.throwsAsync<StoreError>(open(path).migrate());
   t.is(e?.code, 'STORE_ERR_MIGRATION');
-  t.regex(e?.message ?? '', /schema is at version 99; expected at most 1/);
+  t.regex(e?.message ?? '', /schema is at version 99; expected at most 2/);
+});
+
+test('sqlite store: a version-1 database upgrades to version 2 and keeps its counter state, with no buckets', async (t) => {
+  const path = newPath();
+  const v1 = new Database(path);
+  v1.exec(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+  );
+  v1.exec(SQLITE_MIGRATIONS[0]?.sql ?? '');
+  v1.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run('trend store');
+  v1.prepare(
+    "INSERT INTO counter_state (target, instance, ts, requests, errors) VALUES ('svc', 'i-1', 5, 10, 1)",
+  ).run();
+  v1.close();
+  const store = open(path);
+  t.deepEqual(await store.migrate(), { applied: [2], version: 2 });
+  t.deepEqual(await store.getCounterState('svc', 'i-1'), {
+    target: 'svc',
+    instance: 'i-1',
+    ts: 5,
+    requests: 10,
+    errors: 1,
+    buckets: [],
+  });
 });
