@@ -1,0 +1,227 @@
+/**
+ * One health sweep, the core shared by the HTTP and Pub/Sub functions (which only adapt their
+ * trigger to a `sweepId` and a time):
+ *
+ * 1. a sweep id already stored answers its stored summary with `duplicate: true` (Cloud
+ *    Scheduler and Pub/Sub both retry, so a sweep must be idempotent);
+ * 2. probe every target (bounded concurrency, per-request deadlines);
+ * 3. record samples: `up`, `probe_latency_ms`, `health_status`, and the counter-derived ones
+ *    from each instance's scrape against its previous snapshot (then saved);
+ * 4. evaluate every rule over its window for every target it applies to; record the findings;
+ * 5. store the summary under the sweep id (insert-if-absent: a concurrent duplicate loses and
+ *    answers the winner's summary).
+ *
+ * Log events: `sweep.probe` per target, `sweep.finding` per finding, `sweep.completed` (the
+ * heartbeat that the sweeper's own absence check watches).
+ */
+import type { Logger } from '../../lib/logger.js';
+import type { CounterState, TrendStore } from '../store/store.js';
+import type { RuleSpec } from '../trends/rule.js';
+import { RULE_TYPES } from '../trends/rules/index.js';
+import { type Finding, HEALTH_STATUS_VALUE, type Sample } from '../trends/sample.js';
+import { type CounterSnapshot, counterSamples, snapshotsOf } from './derive.js';
+import { type ProbeResult, probeAll } from './probe.js';
+import type { SweepTarget } from './targets.js';
+
+export interface SweepDeps {
+  readonly store: TrendStore;
+  readonly targets: readonly SweepTarget[];
+  readonly rules: readonly RuleSpec[];
+  readonly log: Logger;
+  /** Targets probed at once. */
+  readonly concurrency?: number;
+  /** Probing; tests and the IAM variant wrap the real one. */
+  readonly probe?: typeof probeAll;
+}
+
+export interface SweepSummary {
+  readonly sweepId: string;
+  readonly duplicate: boolean;
+  readonly targets: readonly {
+    readonly name: string;
+    readonly up: boolean;
+    readonly status: number | null;
+    readonly latencyMs: number;
+    readonly health: string | null;
+  }[];
+  readonly findings: readonly {
+    readonly alertname: string;
+    readonly target: string;
+    readonly severity: string;
+    readonly state: string;
+    readonly summary: string;
+  }[];
+}
+
+/** /health verdicts as `health_status` values; a target that does not answer is `down`. */
+function healthValue(probe: ProbeResult): number {
+  if (!probe.up) return HEALTH_STATUS_VALUE.down;
+  switch (probe.health?.status) {
+    case 'healthy':
+      return HEALTH_STATUS_VALUE.healthy;
+    case 'unhealthy':
+      return HEALTH_STATUS_VALUE.unhealthy;
+    default:
+      // degraded, draining (an instance leaving), or a /health that said nothing usable
+      return HEALTH_STATUS_VALUE.degraded;
+  }
+}
+
+function snapshotFromState(state: CounterState): CounterSnapshot {
+  return {
+    ts: state.ts,
+    requests: state.requests,
+    errors: state.errors,
+    buckets: new Map(
+      state.buckets.map(([le, n]) => [le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), n]),
+    ),
+  };
+}
+
+function stateFromSnapshot(target: string, instance: string, s: CounterSnapshot): CounterState {
+  return {
+    target,
+    instance,
+    ts: s.ts,
+    requests: s.requests,
+    errors: s.errors,
+    buckets: [...s.buckets].map(([le, n]) => [
+      le === Number.POSITIVE_INFINITY ? '+Inf' : String(le),
+      n,
+    ]),
+  };
+}
+
+async function samplesOf(store: TrendStore, probe: ProbeResult, ts: number): Promise<Sample[]> {
+  const target = probe.target;
+  const samples: Sample[] = [
+    { target, metric: 'up', instance: null, ts, value: probe.up ? 1 : 0 },
+    { target, metric: 'health_status', instance: null, ts, value: healthValue(probe) },
+  ];
+  if (probe.up) {
+    samples.push({
+      target,
+      metric: 'probe_latency_ms',
+      instance: null,
+      ts,
+      value: probe.latencyMs,
+    });
+  }
+  if (probe.metrics !== null) {
+    const current = snapshotsOf(probe.metrics.exposition, ts);
+    const previous = new Map<string, CounterSnapshot>();
+    for (const instance of current.keys()) {
+      const state = await store.getCounterState(target, instance);
+      if (state !== null) previous.set(instance, snapshotFromState(state));
+    }
+    samples.push(...counterSamples(target, ts, previous, current));
+    for (const [instance, snapshot] of current) {
+      await store.setCounterState(stateFromSnapshot(target, instance, snapshot));
+    }
+  }
+  return samples;
+}
+
+async function evaluate(
+  store: TrendStore,
+  rules: readonly RuleSpec[],
+  targets: readonly SweepTarget[],
+  ts: number,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const rule of rules) {
+    const type = RULE_TYPES[rule.type];
+    if (type === undefined) continue;
+    const from = ts - type.window(rule.params);
+    for (const target of targets) {
+      if (rule.targets !== undefined && !rule.targets.includes(target.name)) continue;
+      const samples: Sample[] = [];
+      for (const metric of type.metrics(rule.params)) {
+        samples.push(...(await store.window({ target: target.name, metric, from, to: ts + 1 })));
+      }
+      samples.sort((a, b) => a.ts - b.ts);
+      const finding = type.evaluate({ target: target.name, now: ts, samples, rule });
+      if (finding !== null) findings.push(finding);
+    }
+  }
+  return findings;
+}
+
+export async function runSweep(
+  deps: SweepDeps,
+  sweep: { readonly sweepId: string; readonly ts: number },
+): Promise<SweepSummary> {
+  const { store, log } = deps;
+  const stored = await store.getSweep(sweep.sweepId);
+  if (stored !== null) {
+    log.info(
+      { event: 'sweep.duplicate', sweepId: sweep.sweepId },
+      'sweep already done; stored summary returned',
+    );
+    return { ...(stored.summary as unknown as SweepSummary), duplicate: true };
+  }
+  const t0 = performance.now();
+  const probes = await (deps.probe ?? probeAll)(deps.targets, deps.concurrency ?? 8);
+  const samples: Sample[] = [];
+  for (const probe of probes) {
+    log.info(
+      {
+        event: 'sweep.probe',
+        sweepId: sweep.sweepId,
+        target: probe.target,
+        up: probe.up,
+        status: probe.status,
+        latencyMs: Math.round(probe.latencyMs * 10) / 10,
+        health: probe.health?.status ?? null,
+        ...(probe.error ? { error: probe.error } : {}),
+        ...(probe.metricsError ? { metricsError: probe.metricsError } : {}),
+      },
+      `${probe.target} ${probe.up ? 'up' : `down (${probe.error})`}`,
+    );
+    samples.push(...(await samplesOf(store, probe, sweep.ts)));
+  }
+  await store.appendSamples(samples);
+  const findings = await evaluate(store, deps.rules, deps.targets, sweep.ts);
+  await store.recordFindings(findings, sweep.sweepId);
+  for (const f of findings) {
+    const fields = { event: 'sweep.finding', sweepId: sweep.sweepId, ...f };
+    if (f.state === 'firing' && f.severity === 'critical') log.error(fields, f.annotations.summary);
+    else log.warn(fields, f.annotations.summary);
+  }
+  const summary: SweepSummary = {
+    sweepId: sweep.sweepId,
+    duplicate: false,
+    targets: probes.map((p) => ({
+      name: p.target,
+      up: p.up,
+      status: p.status,
+      latencyMs: Math.round(p.latencyMs * 10) / 10,
+      health: p.health?.status ?? null,
+    })),
+    findings: findings.map((f) => ({
+      alertname: f.alertname,
+      target: f.target,
+      severity: f.severity,
+      state: f.state,
+      summary: f.annotations.summary,
+    })),
+  };
+  const { inserted, record } = await store.recordSweep({
+    sweepId: sweep.sweepId,
+    ts: sweep.ts,
+    summary: summary as unknown as Record<string, unknown>,
+  });
+  log.info(
+    {
+      event: 'sweep.completed',
+      sweepId: sweep.sweepId,
+      targets: probes.length,
+      down: probes.filter((p) => !p.up).length,
+      findings: findings.length,
+      samples: samples.length,
+      durationMs: Math.round(performance.now() - t0),
+    },
+    `sweep ${sweep.sweepId}: ${probes.length} target(s), ${findings.length} finding(s)`,
+  );
+  return inserted ? summary : { ...(record.summary as unknown as SweepSummary), duplicate: true };
+}
