@@ -16,7 +16,7 @@ test('healthSweep: a Scheduler call sweeps the targets and answers the summary; 
   const serviceUrl = await service.listen();
   process.env.STORE_URL = `sqlite:${join(mkdtempSync(join(tmpdir(), 'runwatch-fn-')), 'trends.db')}`;
   process.env.SWEEP_TARGETS = JSON.stringify([{ name: 'emotion', url: serviceUrl }]);
-  process.env.LOG_LEVEL = 'warn';
+  process.env.LOG_LEVEL = 'fatal';
   await import('../../functions/index.js');
   const { getTestServer } = await import('@google-cloud/functions-framework/testing');
   const server = getTestServer('healthSweep');

@@ -3,22 +3,13 @@
  * the model fails on demand, the health check sees it, and it recovers.
  */
 import test from 'ava';
-import { request, startChild } from '../helpers/child-service.js';
+import { request, startChild, until } from '../helpers/child-service.js';
 
 const ADMIN = 'admin-key-0123456789abcdef';
 
 async function healthStatus(port: number): Promise<string> {
   const res = await request(port, '/health');
   return (JSON.parse(res.body ?? '{}') as { status?: string }).status ?? '';
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const end = performance.now() + timeoutMs;
-  while (performance.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
 }
 
 test('faults: POST /admin/faults fails the model, the health check turns unhealthy, and ok restores both', async (t) => {
