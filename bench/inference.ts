@@ -16,16 +16,21 @@
  *
  *   npm run bench:inference [-- --rounds 3 --duration 5 --cold-starts 7 --model models/emotion-ekman]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { PREDICT_BODIES } from './lib/bodies.js';
-import { interleave, type Metrics, pinnedNode, pinSelf, writeResult } from './lib/harness.js';
+import { interleave, type Metrics, pinSelf, writeResult } from './lib/harness.js';
+import {
+  freePort,
+  type ServerProcess,
+  spawnServer,
+  stopServer,
+  waitFor,
+} from './lib/server-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -76,68 +81,17 @@ const REQUESTS = PREDICT_BODIES.map((body) => ({
 const selfPinned = pinSelf(1);
 const logDir = mkdtempSync(join(tmpdir(), 'runwatch-bench-logs-'));
 
-interface Server {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly exited: Promise<void>;
-}
-
-/** A port that was free a moment ago (listen on 0, read it, close). */
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/**
- * Spawns a server on core 0 with its logs going to a file, as on Cloud Run, where another
- * process collects stdout (a pipe read by this process would steal the load generator's core).
- */
-async function spawnServer(variant: Variant, port: number): Promise<Server> {
+function spawnVariant(variant: Variant, port: number): ServerProcess {
   const { script, env } = VARIANTS[variant];
-  const launch = pinnedNode(0, [script]);
-  const log = openSync(join(logDir, `${variant}.log`), 'w');
-  const child = spawn(launch.cmd, launch.args, {
-    env: { ...BASE_ENV, ...env, PORT: String(port) },
-    stdio: ['ignore', log, 'inherit'],
-  });
-  closeSync(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, port, exited };
+  return spawnServer(script, { ...BASE_ENV, ...env }, port, join(logDir, `${variant}.log`));
 }
 
-/** Polls `path` every 5 ms until it answers `status`; resolves with performance.now() then. */
-async function waitFor(server: Server, path: string, status: number): Promise<number> {
-  let exited = false;
-  void server.exited.then(() => {
-    exited = true;
-  });
-  for (;;) {
-    if (exited) throw new Error(`server on port ${server.port} exited before it was ready`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${server.port}${path}`);
-      await res.arrayBuffer();
-      if (res.status === status) return performance.now();
-    } catch {
-      // not accepting connections yet
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function startServer(variant: Variant): Promise<Server> {
-  const server = await spawnServer(variant, await freePort());
+async function startServer(variant: Variant): Promise<ServerProcess> {
+  const server = spawnVariant(variant, await freePort());
   // The bare handler listens only once its model is loaded; it answers a GET with 400.
   if (VARIANTS[variant].script === BARE) await waitFor(server, '/', 400);
   else await waitFor(server, '/health/startup', 200);
   return server;
-}
-
-async function stopServer(server: Server): Promise<void> {
-  server.child.kill('SIGTERM');
-  await server.exited;
 }
 
 async function load(port: number, connections: number, seconds: number) {
@@ -183,7 +137,7 @@ const result = await interleave(
 async function coldStart(): Promise<Metrics> {
   const port = await freePort();
   const t0 = performance.now();
-  const server = await spawnServer('batching-on', port);
+  const server = spawnVariant('batching-on', port);
   const listening = await waitFor(server, '/health/live', 200);
   const started = await waitFor(server, '/health/startup', 200);
   await stopServer(server);

@@ -46,17 +46,23 @@
  *
  *   npm run bench:overload [-- --rounds 3 --duration 4 --overload-duration 10 --connections 512,80]
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { PREDICT_BODIES } from './lib/bodies.js';
-import { interleave, type Metrics, pinnedNode, pinSelf, writeResult } from './lib/harness.js';
+import { interleave, type Metrics, pinSelf, writeResult } from './lib/harness.js';
+import {
+  freePort,
+  type ServerProcess,
+  spawnServer,
+  stopServer,
+  waitFor,
+} from './lib/server-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -162,55 +168,18 @@ function requests(tally: Tally) {
 const selfPinned = pinSelf(1);
 const logDir = mkdtempSync(join(tmpdir(), 'runwatch-bench-logs-'));
 
-interface Server {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly exited: Promise<void>;
-}
-
-/** A port that was free a moment ago (listen on 0, read it, close). */
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** Spawns the service on core 0, logs to a file (a pipe read here would steal core 1). */
-async function startServer(variant: Variant): Promise<Server> {
-  const port = await freePort();
-  const launch = pinnedNode(0, [SERVICE]);
-  const log = openSync(join(logDir, `${variant}.log`), 'w');
-  const child = spawn(launch.cmd, launch.args, {
-    env: { ...BASE_ENV, ...VARIANTS[variant].env, PORT: String(port) },
-    stdio: ['ignore', log, 'inherit'],
-  });
-  closeSync(log);
-  let exited = false;
-  const done = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
+/** Spawns the service variant on core 0 and resolves once /health/startup answers 200. */
+async function startServer(variant: Variant): Promise<ServerProcess> {
+  const server = spawnServer(
+    SERVICE,
+    { ...BASE_ENV, ...VARIANTS[variant].env },
+    await freePort(),
+    join(logDir, `${variant}.log`),
   );
-  for (;;) {
-    if (exited) throw new Error(`${variant} server exited before it was ready (logs: ${logDir})`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health/startup`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not accepting connections yet
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return { child, port, exited: done };
-}
-
-async function stopServer(server: Server): Promise<void> {
-  server.child.kill('SIGTERM');
-  await server.exited;
+  await waitFor(server, '/health/startup', 200).catch((e: unknown) => {
+    throw new Error(`${variant}: ${(e as Error).message} (logs: ${logDir})`);
+  });
+  return server;
 }
 
 /** CPU seconds (user + system, all threads) of a process so far, from /proc; 0 if unreadable. */
@@ -295,7 +264,7 @@ async function serverCounts(
 }
 
 /** One overload pass over `connections` connections; metric names are prefixed `@<connections>`. */
-async function overload(server: Server, connections: number): Promise<Metrics> {
+async function overload(server: ServerProcess, connections: number): Promise<Metrics> {
   const capacity = referenceCapacity;
   const before = await serverCounts(server.port);
   const prober = fork(PROBER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
