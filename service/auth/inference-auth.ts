@@ -23,10 +23,13 @@ export function inferenceAuth(config: ServiceConfig) {
   const { mode, apiKeys } = config.auth;
   return async <P>(request: FastifyRequest, _reply: unknown, payload: P): Promise<P> => {
     if (mode !== 'api-key') return payload;
-    const id = verifyKey(apiKeys, request, {
-      missing: 'an API key (AUTH_MODE is api-key)',
-      unknown: 'not a valid API key; expected one of the keys in API_KEYS',
-    });
+    // The rate limiter, when on, has already matched a valid key and kept its id.
+    const id =
+      request.clientKeyId ??
+      verifyKey(apiKeys, request, {
+        missing: 'an API key (AUTH_MODE is api-key)',
+        unknown: 'not a valid API key; expected one of the keys in API_KEYS',
+      });
     request.clientKeyId = id;
     request.log = request.log.child({ apiKeyId: id });
     return payload;

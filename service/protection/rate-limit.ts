@@ -15,6 +15,7 @@
 import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
+import { keyIdOf } from '../auth/admin-key.js';
 import type { ServiceConfig } from '../config.js';
 import { ServiceError } from '../errors.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
@@ -29,11 +30,15 @@ export interface RateLimiting {
   readonly redis: Redis | null;
 }
 
-/** `key:<id>` for a valid API key, else `ip:<address>`. */
+/**
+ * `key:<id>` for a valid API key, else `ip:<address>`. A valid key's id is kept on the request,
+ * so authentication, which runs later, does not hash the key again.
+ */
 export function clientIdentity(config: ServiceConfig, request: FastifyRequest): string {
-  const given = request.headers['x-api-key'];
-  const id = typeof given === 'string' && given !== '' ? config.auth.apiKeys.matches(given) : null;
-  return id === null ? `ip:${request.ip}` : `key:${id}`;
+  const id = keyIdOf(config.auth.apiKeys, request);
+  if (id === null) return `ip:${request.ip}`;
+  request.clientKeyId = id;
+  return `key:${id}`;
 }
 
 function redisStoreName(url: string): string {
