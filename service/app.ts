@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { withoutStack } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { traceFields } from '../lib/trace.js';
 import type { ServiceConfig } from './config.js';
@@ -80,6 +81,8 @@ declare module 'fastify' {
     inputSummary: { length: number; sha256: string }[] | null;
     /** Refused because the instance was closing (not a drained request). */
     refusedForDrain: boolean;
+    /** Shed (503 SVC_ERR_OVERLOADED): its connection is held back after the reply. */
+    shed: boolean;
   }
 }
 
@@ -150,6 +153,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.decorateRequest('inputSummary', null);
   app.decorateRequest('refusedForDrain', false);
+  app.decorateRequest('shed', false);
   app.decorateRequest('clientKeyId', null);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -172,9 +176,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
     if (lifecycle.phase === 'closing' && request.routeOptions.config.probe !== true) {
       lifecycle.noteRefused();
       request.refusedForDrain = true;
-      throw new ServiceError(
-        'SVC_ERR_DRAINING',
-        'this instance is shutting down; retry the request',
+      throw withoutStack(
+        () =>
+          new ServiceError('SVC_ERR_DRAINING', 'this instance is shutting down; retry the request'),
       );
     }
     // Before the body is read: refusing must cost less than the work it refuses.
@@ -182,7 +186,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
       const pressure = deps.pressure.pressure();
       if (pressure !== null) {
         metrics.shed.inc({ reason: pressure.reason });
-        throw new ServiceError('SVC_ERR_OVERLOADED', describePressure(pressure));
+        throw withoutStack(
+          () => new ServiceError('SVC_ERR_OVERLOADED', describePressure(pressure)),
+        );
       }
     }
   });
@@ -194,7 +200,12 @@ export function buildApp(deps: AppDeps): BuiltApp {
     reply.header('x-request-duration', (reply.elapsedTime / 1000).toFixed(4));
   });
 
+  app.addHook('onError', async (request, _reply, error) => {
+    if ((error as { code?: unknown }).code === 'SVC_ERR_OVERLOADED') request.shed = true;
+  });
+
   app.addHook('onResponse', async (request, reply) => {
+    if (request.shed) connections.holdBack(request.raw.socket, config.shedding.holdMs);
     const probe = request.routeOptions.config.probe === true;
     if (!probe && config.metricsEnabled) {
       const labels = {

@@ -336,6 +336,12 @@ const S = {
     preset: () => null,
     defaultDoc: '(MAX_QUEUE_DEPTH)',
   }),
+  shedHoldMs: setting({
+    env: 'SHED_HOLD_MS',
+    doc: 'After shedding a request (503 SVC_ERR_OVERLOADED), read nothing more from its keep-alive connection for this many ms: a client that retries at once, ignoring Retry-After, waits in its own socket (its request unread, not lost) instead of costing the overloaded instance the CPU it needs to catch up. 0 turns it off. Released at once when a drain starts.',
+    parse: intRange(0, 10000),
+    ...fixed(500),
+  }),
   shedSampleIntervalMs: setting({
     env: 'SHED_SAMPLE_INTERVAL_MS',
     doc: 'How often event-loop delay and utilization are sampled for shedding, in ms.',
@@ -517,6 +523,7 @@ export interface ServiceConfig {
     readonly eventLoopUtilization: number;
     readonly queueDepth: number;
     readonly sampleIntervalMs: number;
+    readonly holdMs: number;
   };
   readonly auth: {
     readonly mode: AuthMode;
@@ -709,6 +716,7 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     // By default only a full queue sheds, and it does so before the body is read.
     queueDepth: shedQueueDepth ?? inference.maxQueueDepth,
     sampleIntervalMs: get('shedSampleIntervalMs'),
+    holdMs: get('shedHoldMs'),
   };
   if (shedding.queueDepth > inference.maxQueueDepth) {
     // The batcher refuses past MAX_QUEUE_DEPTH first, so a deeper limit would never act.

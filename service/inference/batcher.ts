@@ -3,13 +3,18 @@
  * `session.run`).
  *
  * Contract:
- * - A run takes at most `maxBatchSize` texts, oldest first. A full batch starts at once. A
- *   partial batch waits while a run is in flight (texts arriving meanwhile join it) and goes as
- *   soon as that run ends. On an idle batcher the first text waits one event-loop turn, or up to
- *   `maxBatchDelayMs` for company when most recent runs ended with texts already waiting
- *   (saturation; below it, waiting would only add latency). onnxruntime-node's `run` is a synchronous
- *   native call, so runs never overlap on the CPU; `maxBatchSize` 1 makes every text its own
- *   run, started as soon as it arrives (batching off).
+ * - A run takes at most `maxBatchSize` texts, oldest first, and one run is in flight at a time:
+ *   texts that arrive during a run wait for it to end and then go together. On an idle batcher
+ *   the first text waits one event-loop turn, or up to `maxBatchDelayMs` for company when most
+ *   recent runs ended with texts already waiting (saturation; below it, waiting would only add
+ *   latency). `maxBatchSize` 1 makes every text its own run (batching off).
+ * - Why one run at a time: featurizing and onnxruntime-node's `run` are synchronous on the event
+ *   loop, and the runtime starts every run handed to it in the same turn back to back. Dispatching
+ *   all full batches at once made a backlog of N texts one turn of N texts' work, and their
+ *   replies one burst that the clients answered with N requests in the next turn: the loop moved
+ *   in lock-step turns of the whole backlog, and a liveness probe waited two such turns (52 ms p99
+ *   under 4x overload at 80 connections). One run per turn bounds a turn's work by
+ *   `maxBatchSize` texts, and costs no throughput, since runs never overlapped on the CPU anyway.
  * - At most `maxQueueDepth` texts are admitted and not yet scored (waiting, or in a run that has
  *   not finished). A request whose texts would not all fit is refused whole with
  *   `SVC_ERR_OVERLOADED`, before anything is queued, so a batch request is never half-scored.
@@ -20,6 +25,7 @@
  *
  * One batcher per loaded model, created by the composition root: no module-level state.
  */
+import { withoutStack } from '../../lib/errors.js';
 import { ServiceError } from '../errors.js';
 import type { Model } from '../model/model.js';
 
@@ -74,9 +80,12 @@ const RECENT_WEIGHT = 0.1;
 const SATURATED = 0.5;
 
 function clientClosed(): ServiceError {
-  return new ServiceError(
-    'SVC_ERR_CLIENT_CLOSED',
-    'the client disconnected before its text was scored; the text was dropped',
+  return withoutStack(
+    () =>
+      new ServiceError(
+        'SVC_ERR_CLIENT_CLOSED',
+        'the client disconnected before its text was scored; the text was dropped',
+      ),
   );
 }
 
@@ -132,9 +141,12 @@ export class MicroBatcher {
       this.#requestsRefused++;
       this.#observer.onRefused?.(texts.length);
       return Promise.reject(
-        new ServiceError(
-          'SVC_ERR_OVERLOADED',
-          `the inference queue holds ${depth} of at most ${maxQueueDepth} texts and cannot take ${texts.length} more; retry after Retry-After`,
+        withoutStack(
+          () =>
+            new ServiceError(
+              'SVC_ERR_OVERLOADED',
+              `the inference queue holds ${depth} of at most ${maxQueueDepth} texts and cannot take ${texts.length} more; retry after Retry-After`,
+            ),
         ),
       );
     }
@@ -171,13 +183,17 @@ export class MicroBatcher {
   }
 
   /**
-   * Full batches start at once, even beside a run in flight (they cannot grow; onnxruntime
-   * serializes the runs itself). A partial batch waits for the run in flight to end, or else for
-   * the delay timer.
+   * With a run in flight, texts wait for it to end (see the class contract). On an idle batcher a
+   * full batch starts at once; a partial one waits for the delay timer.
    */
   #schedule(): void {
-    while (this.#waiting >= this.#options.maxBatchSize) void this.#run();
-    if (this.#inFlight > 0 || this.#waiting === 0 || this.#timer !== null) return;
+    if (this.#inFlight > 0 || this.#waiting === 0) return;
+    if (this.#waiting >= this.#options.maxBatchSize) {
+      this.#cancelTimer();
+      void this.#run();
+      return;
+    }
+    if (this.#timer !== null) return;
     const fire = () => {
       this.#timer = null;
       void this.#run();
@@ -236,7 +252,8 @@ export class MicroBatcher {
     if (failed) this.#failedRuns++;
     this.#observer.onRun?.({ size: batch.length, durationMs, queueDepth: this.queueDepth, failed });
     // Texts that queued during the run have waited long enough: they go now. (The runtime's
-    // own turn before the native call is the only hop, so a busy batcher runs once per turn.)
+    // own turn before the native call is the only hop, so a busy batcher runs once per turn,
+    // with an I/O poll between runs.)
     if (this.#waiting > 0 && this.#inFlight === 0) {
       this.#cancelTimer();
       void this.#run();

@@ -24,6 +24,8 @@ interface SocketState {
   inFlight: number;
   endTimer: unknown;
   ended: boolean;
+  /** Set while reading is held back after a shed request (`holdBack`). */
+  holdTimer: unknown;
 }
 
 export interface ConnectionStats {
@@ -50,6 +52,17 @@ export interface ConnectionTracker {
   whenQuiet(): Promise<void>;
   /** Destroys every remaining socket; returns how many requests were still in flight. */
   destroyAll(): number;
+  /**
+   * Reads nothing more from `socket` for `ms`: the client's next request waits in its own socket,
+   * unread and unlost. For a connection whose request was just shed: a client that retries at
+   * once, ignoring `Retry-After`, would otherwise make an overloaded instance spend the CPU it
+   * needs to catch up on refusing it again (bench/overload at 512 connections). Ignored while
+   * draining; `markDraining` releases every held socket, so a request waiting in one is read
+   * and refused with the drain's 503 rather than lost when the idle socket is ended.
+   */
+  holdBack(socket: Socket, ms: number): void;
+  /** Sockets held back now. */
+  readonly heldBack: number;
 }
 
 export function trackConnections(server: Server, timers: Timers = realTimers): ConnectionTracker {
@@ -68,6 +81,15 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
       quietWaiters = [];
       for (const w of waiters) w();
     }
+  };
+
+  let heldBack = 0;
+  const release = (socket: Socket, st: SocketState): void => {
+    if (st.holdTimer === undefined) return;
+    timers.clearTimeout(st.holdTimer);
+    st.holdTimer = undefined;
+    heldBack--;
+    if (!socket.destroyed) socket.resume();
   };
 
   const cancelEnd = (st: SocketState): void => {
@@ -94,9 +116,15 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
   };
 
   server.on('connection', (socket: Socket) => {
-    const st: SocketState = { inFlight: 0, endTimer: undefined, ended: false };
+    const st: SocketState = {
+      inFlight: 0,
+      endTimer: undefined,
+      ended: false,
+      holdTimer: undefined,
+    };
     sockets.set(socket, st);
     socket.once('close', () => {
+      release(socket, st);
       cancelEnd(st);
       sockets.delete(socket);
       settle();
@@ -133,8 +161,30 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
       return inFlight;
     },
     stats: () => ({ finishedDuringDrain, inFlight, sockets: sockets.size }),
+    get heldBack() {
+      return heldBack;
+    },
+    holdBack(socket: Socket, ms: number) {
+      if (draining || ms <= 0) return;
+      // Paused on the next check phase, not now: when a response finishes before its request
+      // body was read (a request shed before its body), Node dumps the body, and the dump
+      // resumes the socket on a later tick. The check phase comes after those ticks and before
+      // the next I/O poll, so no request is read in between.
+      setImmediate(() => {
+        const st = sockets.get(socket);
+        if (draining || !st || st.holdTimer !== undefined || socket.destroyed) return;
+        socket.pause();
+        heldBack++;
+        st.holdTimer = timers.setTimeout(() => {
+          st.holdTimer = undefined;
+          heldBack--;
+          if (!socket.destroyed) socket.resume();
+        }, ms);
+      });
+    },
     markDraining() {
       draining = true;
+      for (const [socket, st] of sockets) release(socket, st);
       for (const res of unsentResponses) {
         if (!res.headersSent) res.setHeader('Connection', 'close');
       }
@@ -156,6 +206,7 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
     destroyAll() {
       const abandoned = inFlight;
       for (const [socket, st] of sockets) {
+        release(socket, st);
         cancelEnd(st);
         socket.destroy();
       }

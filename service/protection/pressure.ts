@@ -32,6 +32,8 @@ export interface ShedLimits {
   /** Texts; 0 = off. */
   readonly queueDepth: number;
   readonly sampleIntervalMs: number;
+  /** ms a shed request's connection is not read (ConnectionTracker.holdBack); 0 = off. */
+  readonly holdMs: number;
 }
 
 export type ShedReason = 'event_loop_delay' | 'event_loop_utilization' | 'queue_depth';

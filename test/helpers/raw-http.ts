@@ -78,16 +78,36 @@ export function rawExchange(
   payload: string | Buffer,
   timeoutMs = 5000,
 ): Promise<RawExchange> {
+  const socket = net.connect(port, '127.0.0.1');
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const onError = (e: Error) => reject(e);
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      resolve(exchangeOn(socket, payload, timeoutMs));
+    });
+  });
+}
+
+/**
+ * Writes `payload` on an open `socket` (a keep-alive connection from `rawExchange`) and reads
+ * one final response.
+ */
+export function exchangeOn(
+  socket: net.Socket,
+  payload: string | Buffer,
+  timeoutMs = 5000,
+): Promise<RawExchange> {
+  return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
-    let closed = false;
+    let closed = socket.destroyed;
     let settled = false;
     const finish = (response: RawResponse | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.off('data', onData);
+      socket.off('close', onClose);
       resolve({ response, socket, closed });
     };
     const tryParse = (ended: boolean) => {
@@ -102,18 +122,17 @@ export function rawExchange(
       buf = Buffer.concat([buf, chunk]);
       tryParse(false);
     };
+    const onClose = () => {
+      closed = true;
+      tryParse(true);
+    };
     const timer = setTimeout(() => finish(null), timeoutMs);
     socket.on('data', onData);
     // A reset after the server's answer is still an answer: keep what arrived.
     socket.on('error', () => undefined);
-    socket.once('close', () => {
-      closed = true;
-      tryParse(true);
-    });
-    socket.once('connect', () => socket.write(payload));
-    socket.once('error', (e) => {
-      if (!settled && buf.length === 0 && !closed) reject(e);
-    });
+    socket.once('close', onClose);
+    if (closed) onClose();
+    else socket.write(payload);
   });
 }
 

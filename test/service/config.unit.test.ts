@@ -411,6 +411,7 @@ test('config: shedding is on in production and staging (200 ms loop delay, a ful
       eventLoopUtilization: 0,
       queueDepth: 256,
       sampleIntervalMs: 100,
+      holdMs: 500,
     });
   }
   t.deepEqual(loadServiceConfig({}).config.shedding, {
@@ -418,6 +419,7 @@ test('config: shedding is on in production and staging (200 ms loop delay, a ful
     eventLoopUtilization: 0,
     queueDepth: 256,
     sampleIntervalMs: 100,
+    holdMs: 500,
   });
   const tuned = loadServiceConfig({
     MAX_QUEUE_DEPTH: '128',

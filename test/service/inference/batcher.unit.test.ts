@@ -101,16 +101,17 @@ test('batcher: a full queue refuses the whole request with SVC_ERR_OVERLOADED an
   t.is(batcher.stats().requestsRefused, 1);
 });
 
-test('batcher: full batches start at once, even behind a run in flight (recording wrapper)', async (t) => {
+test('batcher: one run at a time: full batches wait behind a run in flight, then go in order (recording wrapper)', async (t) => {
   const { recording, batcher } = await setup({ maxBatchSize: 4 });
   const release = recording.holdOn('busy');
   const busy = batcher.score(['busy']);
   await recording.started('busy');
   const rest = batcher.score(texts(10));
+  await new Promise((resolve) => setImmediate(resolve));
   t.deepEqual(
     recording.runs.map((r) => r.length),
-    [1, 4, 4],
-    'two full batches dispatched; the 2 left wait for the run in flight',
+    [1],
+    'ten texts (two full batches) wait while the first run is in flight',
   );
   release();
   await Promise.all([busy, rest]);
@@ -118,6 +119,7 @@ test('batcher: full batches start at once, even behind a run in flight (recordin
     recording.runs.map((r) => r.length),
     [1, 4, 4, 2],
   );
+  t.deepEqual(recording.texts.slice(1), texts(10), 'oldest first');
 });
 
 test('batcher: an aborted text leaves the queue at once and never reaches the model (recording wrapper)', async (t) => {

@@ -16,6 +16,8 @@ function recordingConnections(opts: { quietAfterMs: number | null; inFlight?: nu
     markDraining: () => calls.push('markDraining'),
     stopAccepting: () => calls.push('stopAccepting'),
     endIdleSockets: (ms) => calls.push(`endIdleSockets:${ms}`),
+    holdBack: () => calls.push('holdBack'),
+    heldBack: 0,
     whenQuiet: () =>
       new Promise<void>((resolve) => {
         calls.push('whenQuiet');

@@ -12,6 +12,7 @@ const LIMITS: ShedLimits = {
   eventLoopUtilization: 0.98,
   queueDepth: 50,
   sampleIntervalMs: 100,
+  holdMs: 0,
 };
 
 /** A clock, the loop's active time and the histogram's max, all moved by hand. */

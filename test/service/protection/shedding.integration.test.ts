@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import { parseSamples, sampleValue } from '../../helpers/prom-text.js';
+import { exchangeOn, rawExchange } from '../../helpers/raw-http.js';
 import { buildTestApp, fillQueue } from '../../helpers/test-app.js';
 
 const name = 'tiny-test-model';
@@ -117,6 +118,93 @@ test('shedding: by default only a full queue sheds, before the batcher would ref
     release();
     await Promise.all([busy, batch]);
   } finally {
+    await built.app.close();
+  }
+});
+
+const PREDICT = (text: string) => {
+  const body = JSON.stringify({ text });
+  return `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+};
+
+test('shedding: a shed request’s keep-alive connection is not read for SHED_HOLD_MS; its next request waits unlost while other connections are served', async (t) => {
+  const HOLD_MS = 400;
+  const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', SHED_HOLD_MS: String(HOLD_MS) });
+  const port = Number(new URL(await built.listen()).port);
+  const { release, busy, batch } = await fillQueue(built);
+  const shed = await rawExchange(port, PREDICT('one more'));
+  const shedAt = performance.now();
+  try {
+    t.is(shed.response?.status, 503);
+    t.is(JSON.parse(shed.response?.body ?? '{}').error.code, 'SVC_ERR_OVERLOADED');
+    await new Promise((r) => setTimeout(r, 20));
+    t.is(built.connections.heldBack, 1);
+    release();
+    await Promise.all([busy, batch]);
+
+    // The client retries at once on the same connection, ignoring Retry-After.
+    const retry = exchangeOn(shed.socket, PREDICT('retried at once'), 5000).then((x) => ({
+      ...x,
+      at: performance.now(),
+    }));
+    const other = await built.http({ method: 'POST', url: '/predict', payload: { text: 'other' } });
+    const otherAt = performance.now();
+    t.is(other.statusCode, 200, 'a new connection is served meanwhile');
+    const held = await retry;
+    t.is(held.response?.status, 200, 'the held request was read after the hold, not lost');
+    t.true(otherAt < held.at, 'the other connection was answered first');
+    t.true(
+      held.at - shedAt >= HOLD_MS - 50,
+      `answered ${Math.round(held.at - shedAt)} ms after the 503; expected at least the hold`,
+    );
+    t.is(built.connections.heldBack, 0);
+  } finally {
+    shed.socket.destroy();
+    await built.app.close();
+  }
+});
+
+test('shedding: SHED_HOLD_MS=0 reads the next request on a shed connection at once', async (t) => {
+  const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', SHED_HOLD_MS: '0' });
+  const port = Number(new URL(await built.listen()).port);
+  const { release, busy, batch } = await fillQueue(built);
+  const shed = await rawExchange(port, PREDICT('one more'));
+  try {
+    t.is(shed.response?.status, 503);
+    await new Promise((r) => setTimeout(r, 20));
+    t.is(built.connections.heldBack, 0);
+    const again = await exchangeOn(shed.socket, PREDICT('again'), 5000);
+    t.is(again.response?.status, 503, 'read and refused at once: the queue is still full');
+  } finally {
+    release();
+    await Promise.all([busy, batch]);
+    shed.socket.destroy();
+    await built.app.close();
+  }
+});
+
+test('shedding: a drain releases held connections at once, so a request waiting in one is refused with SVC_ERR_DRAINING, not lost', async (t) => {
+  const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', SHED_HOLD_MS: '10000' });
+  const port = Number(new URL(await built.listen()).port);
+  const { release, busy, batch } = await fillQueue(built);
+  const shed = await rawExchange(port, PREDICT('one more'));
+  try {
+    t.is(shed.response?.status, 503);
+    const waiting = exchangeOn(shed.socket, PREDICT('waiting in the socket'), 5000);
+    await new Promise((r) => setTimeout(r, 50));
+    t.is(built.connections.heldBack, 1);
+    built.lifecycle.beginDrain();
+    built.lifecycle.beginClosing();
+    built.connections.markDraining();
+    const refused = await waiting;
+    t.is(refused.response?.status, 503);
+    t.is(JSON.parse(refused.response?.body ?? '{}').error.code, 'SVC_ERR_DRAINING');
+    t.is(refused.response?.headers.connection, 'close');
+    t.is(built.connections.heldBack, 0);
+  } finally {
+    release();
+    await Promise.all([busy, batch]);
+    shed.socket.destroy();
     await built.app.close();
   }
 });
