@@ -4,8 +4,8 @@
  *   functions-framework --source=build/functions/index.js --target=healthSweep
  */
 import * as ff from '@google-cloud/functions-framework';
-import { healthSweep } from './health-sweep.js';
+import { createHealthSweep } from './health-sweep.js';
+
+export const healthSweep = createHealthSweep();
 
 ff.http('healthSweep', healthSweep);
-
-export { healthSweep };
