@@ -4,53 +4,20 @@
  * the `X-CloudScheduler-JobName` and `X-CloudScheduler-ScheduleTime` headers, so a retried
  * delivery of the same scheduled run is a duplicate; without them (a manual call) it is
  * `manual@<now>`.
+ *
+ * With SWEEP_AUDIENCE set, the request must carry the job's OIDC token (functions/oidc.ts):
+ * otherwise 401 `SWEEP_ERR_UNAUTHENTICATED`, before the store is touched. Without it, no token
+ * is checked; on Cloud Run that is logged once per instance as a warning
+ * (`sweep.auth_disabled`), because only Cloud Run IAM then stands between the internet and the
+ * sweep.
+ *
+ * Answers: 200 `{sweepId, duplicate, targets, findings}`; 401/503 and 500 `{error: {code, message}}`.
  */
-
-import { readFileSync } from 'node:fs';
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { openStore } from '../alerts/store/open.js';
-import type { TrendStore } from '../alerts/store/store.js';
-import { runSweep } from '../alerts/sweep/sweep.js';
-import { loadTargets, type SweepTarget } from '../alerts/sweep/targets.js';
-import { loadRules } from '../alerts/trends/load-rules.js';
-import type { RuleSpec } from '../alerts/trends/rule.js';
 import { RunwatchError } from '../lib/errors.js';
-import { createLogger, type Logger } from '../lib/logger.js';
-import { type FunctionsConfig, loadFunctionsConfig } from './config.js';
-
-interface SweepContext {
-  readonly config: FunctionsConfig;
-  readonly store: TrendStore;
-  readonly targets: SweepTarget[];
-  readonly rules: RuleSpec[];
-  readonly log: Logger;
-}
-
-/**
- * Built on the first request and reused: an instance opens its store, reads its targets and
- * rules once. (The Functions Framework gives no start-up hook; a failed build is retried on the
- * next request rather than cached.)
- */
-let context: Promise<SweepContext> | null = null;
-
-function sweepContext(): Promise<SweepContext> {
-  context ??= (async () => {
-    const config = loadFunctionsConfig();
-    const log = createLogger({ level: config.logLevel, base: { function: 'healthSweep' } });
-    const targetsText = config.sweepTargets?.trim() ? '' : readFileSync(config.targetsFile, 'utf8');
-    return {
-      config,
-      log,
-      targets: loadTargets(targetsText, config.targetsFile, config.sweepTargets),
-      rules: loadRules(config.rulesDir),
-      store: await openStore(config.storeUrl, { platform: config.platform }),
-    };
-  })().catch((e: unknown) => {
-    context = null;
-    throw e;
-  });
-  return context;
-}
+import { SWEEP_ERR_INTERNAL, SweepAuthError, SweepAuthUnavailableError } from './errors.js';
+import { createOidcVerifier, type OidcVerifier } from './oidc.js';
+import { createSweepRuntime, type SweepRuntimeOptions } from './sweep-runtime.js';
 
 /** `<job>@<scheduleTime>` and the sweep time, from Scheduler's headers or now. */
 export function sweepIdentity(
@@ -68,24 +35,64 @@ export function sweepIdentity(
   return { sweepId: `${job ?? 'manual'}@${new Date(ts).toISOString()}`, ts };
 }
 
-export async function healthSweep(req: Request, res: Response): Promise<void> {
-  try {
-    const ctx = await sweepContext();
-    const { sweepId, ts } = sweepIdentity(req.headers, Date.now());
-    const summary = await runSweep(
-      {
-        store: ctx.store,
-        targets: ctx.targets,
-        rules: ctx.rules,
-        log: ctx.log,
-        concurrency: ctx.config.sweepConcurrency,
-      },
-      { sweepId, ts },
-    );
-    res.status(200).json(summary);
-  } catch (e) {
-    const code = e instanceof RunwatchError ? e.code : 'SWEEP_ERR_INTERNAL';
-    const message = e instanceof Error ? e.message : String(e);
-    res.status(500).json({ error: { code, message } });
-  }
+export type HealthSweepHandler = ((req: Request, res: Response) => Promise<void>) & {
+  /** Closes the store and publisher this handler opened (tests). */
+  close(): Promise<void>;
+};
+
+export function createHealthSweep(options: SweepRuntimeOptions = {}): HealthSweepHandler {
+  const runtime = createSweepRuntime('healthSweep', options);
+  // Per handler (so per instance): the verifier keeps its certificate cache between requests.
+  let verifier: OidcVerifier | null | undefined;
+
+  const authenticate = async (req: Request): Promise<void> => {
+    const { config, log } = runtime.settings();
+    if (verifier === undefined) {
+      if (config.sweepAudience === undefined) {
+        verifier = null;
+        if (config.platform === 'cloud-run') {
+          log.warn(
+            { event: 'sweep.auth_disabled' },
+            'healthSweep runs on Cloud Run without SWEEP_AUDIENCE: no OIDC token is checked, so only Cloud Run IAM (--no-allow-unauthenticated) protects it; set SWEEP_AUDIENCE and SWEEP_INVOKER',
+          );
+        }
+      } else {
+        verifier = createOidcVerifier({
+          audience: config.sweepAudience,
+          invokers: config.sweepInvokers,
+          ...(options.certs === undefined ? {} : { certs: options.certs }),
+        });
+      }
+    }
+    if (verifier === null) return;
+    const authorization = req.headers.authorization;
+    await verifier(typeof authorization === 'string' ? authorization : undefined);
+  };
+
+  const handler = async (req: Request, res: Response): Promise<void> => {
+    try {
+      await authenticate(req);
+      const { sweepId, ts } = sweepIdentity(req.headers, runtime.now());
+      res.status(200).json(await runtime.sweep({ sweepId, ts }));
+    } catch (e) {
+      const code = e instanceof RunwatchError ? e.code : SWEEP_ERR_INTERNAL;
+      const message = e instanceof Error ? e.message : String(e);
+      const log = runtime.log();
+      if (e instanceof SweepAuthError) {
+        log.warn({ event: 'sweep.unauthenticated', code, reason: message }, message);
+        res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+        res.status(e.statusCode).json({ error: { code, message } });
+        return;
+      }
+      if (e instanceof SweepAuthUnavailableError) {
+        log.error({ event: 'sweep.auth_unavailable', code, error: message }, message);
+        res.set('Retry-After', '10');
+        res.status(e.statusCode).json({ error: { code, message } });
+        return;
+      }
+      log.error({ event: 'sweep.failed', code, error: message }, `sweep failed: ${message}`);
+      res.status(500).json({ error: { code, message } });
+    }
+  };
+  return Object.assign(handler, { close: () => runtime.close() });
 }

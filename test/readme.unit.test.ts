@@ -4,6 +4,7 @@ import { STORE_ERRORS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
+import { SWEEP_ERRORS } from '../functions/errors.js';
 import { EXIT_CONFIG } from '../lib/config-kit.js';
 import { CONFIG_END, CONFIG_START, renderConfigTable } from '../service/config-table.js';
 import { SERVICE_ERROR_SPECS } from '../service/errors.js';
@@ -23,6 +24,7 @@ test('readme: every error code of every catalogue appears in the errors table', 
     ...RULE_ERRORS,
     ...TARGET_ERRORS,
     ...SCRAPE_ERRORS,
+    ...SWEEP_ERRORS,
     ...Object.keys(STORE_ERRORS).map((code) => ({ code })),
   ]
     .map((e) => e.code)

@@ -5,7 +5,8 @@
  *
  * Per target: GET the liveness path (up, status, latency), GET the health path (its JSON status
  * and each check's value), and GET the metrics path (parsed Prometheus text, plus the
- * `X-Instance-Id` that answered). A failed step is recorded, never thrown.
+ * `X-Instance-Id` that answered). A failed step is recorded, never thrown; that includes
+ * `options.headers` (an IAM target's ID token), whose failure marks only that target down.
  */
 import { request } from 'undici';
 import { type Exposition, parsePrometheusText } from './prometheus-text.js';
@@ -96,7 +97,22 @@ export async function probeTarget(
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
   const now = options.now ?? (() => performance.now());
-  const headers = (await options.headers?.(target)) ?? {};
+  let headers: Record<string, string>;
+  try {
+    headers = (await options.headers?.(target)) ?? {};
+  } catch (e) {
+    // No credentials, no probe: the target counts as down, with the reason, and the sweep goes on.
+    return {
+      target: target.name,
+      up: false,
+      status: null,
+      latencyMs: 0,
+      error: `not probed: ${(e as Error).message ?? String(e)}`,
+      health: null,
+      metrics: null,
+      metricsError: null,
+    };
+  }
   const t0 = now();
   let live: Fetched | null = null;
   let error: string | null = null;

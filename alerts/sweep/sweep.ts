@@ -8,13 +8,20 @@
  * 3. record samples: `up`, `probe_latency_ms`, `health_status`, and the counter-derived ones
  *    from each instance's scrape against its previous snapshot (then saved);
  * 4. evaluate every rule over its window for every target it applies to; record the findings;
- * 5. store the summary under the sweep id (insert-if-absent: a concurrent duplicate loses and
- *    answers the winner's summary).
+ * 5. hand the stored findings to `publish`, if given (after they are stored, so a lost
+ *    publication loses nothing; before the summary, so a crash in between republishes on the
+ *    retry rather than never publishing);
+ * 6. store the summary under the sweep id (insert-if-absent: a concurrent duplicate loses and
+ *    answers the winner's summary);
+ * 7. prune one bounded batch of expired rows, if `prune` is given, so retention is enforced a
+ *    little at every sweep and never in one long delete. A failure there is logged
+ *    (`sweep.prune_failed`) and does not fail the sweep, which is already recorded.
  *
- * Log events: `sweep.probe` per target, `sweep.finding` per finding, `sweep.completed` (the
- * heartbeat that the sweeper's own absence check watches).
+ * Log events: `sweep.probe` per target, `sweep.finding` per finding, `sweep.pruned` when rows
+ * were pruned, `sweep.completed` (the heartbeat that the sweeper's own absence check watches).
  */
 import type { Logger } from '../../lib/logger.js';
+import { pruneExpired } from '../store/open.js';
 import type { CounterState, TrendStore } from '../store/store.js';
 import type { RuleSpec } from '../trends/rule.js';
 import { RULE_TYPES } from '../trends/rules/index.js';
@@ -32,6 +39,15 @@ export interface SweepDeps {
   readonly concurrency?: number;
   /** Probing; tests and the IAM variant wrap the real one. */
   readonly probe?: typeof probeAll;
+  /**
+   * Sends the sweep's findings on (e.g. to Pub/Sub). Called only for a sweep that ran, after its
+   * findings are stored. It must bound its own time; a rejection is logged and ignored.
+   */
+  readonly publish?: (findings: readonly Finding[], sweepId: string) => Promise<unknown>;
+  /** Retention: after the sweep, delete at most `limit` rows older than `retentionDays`. */
+  readonly prune?: { readonly retentionDays: number; readonly limit: number };
+  /** Wall clock for pruning, epoch ms; default `Date.now`. */
+  readonly now?: () => number;
 }
 
 export interface SweepSummary {
@@ -188,6 +204,16 @@ export async function runSweep(
     if (f.state === 'firing' && f.severity === 'critical') log.error(fields, f.annotations.summary);
     else log.warn(fields, f.annotations.summary);
   }
+  if (deps.publish !== undefined && findings.length > 0) {
+    try {
+      await deps.publish(findings, sweep.sweepId);
+    } catch (e) {
+      log.error(
+        { event: 'sweep.publish_failed', sweepId: sweep.sweepId, error: (e as Error).message },
+        `publishing the findings of ${sweep.sweepId} failed; they are stored`,
+      );
+    }
+  }
   const summary: SweepSummary = {
     sweepId: sweep.sweepId,
     duplicate: false,
@@ -211,6 +237,7 @@ export async function runSweep(
     ts: sweep.ts,
     summary: summary as unknown as Record<string, unknown>,
   });
+  const pruned = deps.prune === undefined ? 0 : await pruneBatch(deps, sweep);
   log.info(
     {
       event: 'sweep.completed',
@@ -219,9 +246,49 @@ export async function runSweep(
       down: probes.filter((p) => !p.up).length,
       findings: findings.length,
       samples: samples.length,
+      pruned,
       durationMs: Math.round(performance.now() - t0),
     },
     `sweep ${sweep.sweepId}: ${probes.length} target(s), ${findings.length} finding(s)`,
   );
   return inserted ? summary : { ...(record.summary as unknown as SweepSummary), duplicate: true };
+}
+
+/**
+ * One retention step. Its clock is the earlier of the wall clock and the sweep time, so a sweep
+ * stamped in the future (a wrong X-CloudScheduler-ScheduleTime) cannot prune recent data, and
+ * a replayed old sweep prunes only what was already expired then.
+ */
+async function pruneBatch(
+  deps: SweepDeps,
+  sweep: { readonly sweepId: string; readonly ts: number },
+): Promise<number> {
+  const prune = deps.prune as NonNullable<SweepDeps['prune']>;
+  const now = Math.min((deps.now ?? Date.now)(), sweep.ts);
+  try {
+    const pruned = await pruneExpired(deps.store, {
+      now,
+      retentionDays: prune.retentionDays,
+      limit: prune.limit,
+    });
+    if (pruned > 0) {
+      deps.log.info(
+        {
+          event: 'sweep.pruned',
+          sweepId: sweep.sweepId,
+          pruned,
+          limit: prune.limit,
+          retentionDays: prune.retentionDays,
+        },
+        `pruned ${pruned} row(s) older than ${prune.retentionDays} day(s)${pruned === prune.limit ? ' (more remain)' : ''}`,
+      );
+    }
+    return pruned;
+  } catch (e) {
+    deps.log.warn(
+      { event: 'sweep.prune_failed', sweepId: sweep.sweepId, error: (e as Error).message },
+      `pruning after ${sweep.sweepId} failed; the sweep is recorded`,
+    );
+    return 0;
+  }
 }

@@ -1,0 +1,136 @@
+/**
+ * Publishes a sweep's findings to a Pub/Sub topic with the real @google-cloud/pubsub client: one
+ * message per finding, JSON data, attributes `alertname`, `target`, `severity`, `state` and
+ * `sweepId` (for subscription filters and consumer dedupe: a retried sweep may publish again),
+ * no ordering key.
+ *
+ * Publishing is bounded: every call gets the gax call option `{timeout}`, which for Publish
+ * (a retrying method) caps the whole retry loop, not one attempt; and the wait is raced against
+ * a deadline of the same length, which also covers what happens before the RPC (client set-up,
+ * credentials). A message not confirmed by then is logged as failed (`sweep.publish_failed`).
+ * Nothing here throws: the findings are already stored, so publishing is best effort and never
+ * fails the sweep.
+ *
+ * `emulatorHost` (PUBSUB_EMULATOR_HOST) sends in plaintext to that host:port instead of Google.
+ */
+import { PubSub, type Topic } from '@google-cloud/pubsub';
+import type { Logger } from '../../lib/logger.js';
+import type { Finding } from '../trends/sample.js';
+
+export interface PubSubFindingsOptions {
+  /** A topic id, or its full name `projects/P/topics/T`. */
+  readonly topic: string;
+  /** Unset: the client library detects the project (metadata server, credentials). */
+  readonly projectId?: string | undefined;
+  readonly emulatorHost?: string | undefined;
+  /** The longest one `publish` call may take, ms. */
+  readonly timeoutMs: number;
+  readonly log: Logger;
+}
+
+export interface PublishOutcome {
+  readonly published: number;
+  readonly failed: number;
+  readonly durationMs: number;
+}
+
+export interface FindingsPublisher {
+  /** Publishes every finding; resolves within `timeoutMs` (plus scheduling), never rejects. */
+  publish(findings: readonly Finding[], sweepId: string): Promise<PublishOutcome>;
+  /** Closes the client's channels; pending publishes fail. */
+  close(): Promise<void>;
+}
+
+/** The message body: the finding as stored, with its sweep id. */
+export function findingMessage(finding: Finding, sweepId: string) {
+  return {
+    json: { sweepId, ...finding },
+    attributes: {
+      alertname: finding.alertname,
+      target: finding.target,
+      severity: finding.severity,
+      state: finding.state,
+      sweepId,
+    },
+  };
+}
+
+type Settled = { ok: true; messageId: string } | { ok: false; error: string };
+
+export function createPubSubFindingsPublisher(options: PubSubFindingsOptions): FindingsPublisher {
+  let client: PubSub | null = null;
+  let topic: Topic | null = null;
+  const topicOf = (): Topic => {
+    if (topic === null) {
+      client = new PubSub({
+        ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
+        ...(options.emulatorHost === undefined
+          ? {}
+          : { apiEndpoint: options.emulatorHost, emulatorMode: true }),
+      });
+      topic = client.topic(options.topic, {
+        gaxOpts: { timeout: options.timeoutMs },
+        // A sweep's findings go out together in one request as soon as they are queued.
+        batching: { maxMessages: 1000, maxMilliseconds: 0 },
+      });
+    }
+    return topic;
+  };
+
+  return {
+    async publish(findings, sweepId) {
+      const t0 = performance.now();
+      const deadline = AbortSignal.timeout(options.timeoutMs);
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        deadline.addEventListener('abort', () => resolve('timeout'), { once: true });
+      });
+      const results: (Settled | undefined)[] = new Array(findings.length);
+      const sends = findings.map(async (finding, i) => {
+        try {
+          const messageId = await topicOf().publishMessage(findingMessage(finding, sweepId));
+          results[i] = { ok: true, messageId };
+        } catch (e) {
+          results[i] = { ok: false, error: (e as Error).message ?? String(e) };
+        }
+      });
+      await Promise.race([Promise.all(sends), timedOut]);
+      const durationMs = Math.round(performance.now() - t0);
+      let published = 0;
+      for (const [i, finding] of findings.entries()) {
+        const result = results[i] ?? {
+          ok: false,
+          error: `no answer within ${options.timeoutMs} ms (SWEEP_PUBLISH_TIMEOUT_MS)`,
+        };
+        if (result.ok) {
+          published++;
+          continue;
+        }
+        options.log.error(
+          {
+            event: 'sweep.publish_failed',
+            sweepId,
+            topic: options.topic,
+            alertname: finding.alertname,
+            target: finding.target,
+            error: result.error,
+            durationMs,
+          },
+          `finding ${finding.alertname} for ${finding.target} not published to ${options.topic}: ${result.error}; it is stored`,
+        );
+      }
+      if (published > 0) {
+        options.log.info(
+          { event: 'sweep.published', sweepId, topic: options.topic, published, durationMs },
+          `${published} finding(s) published to ${options.topic}`,
+        );
+      }
+      return { published, failed: findings.length - published, durationMs };
+    },
+    async close() {
+      const c = client;
+      client = null;
+      topic = null;
+      await c?.close();
+    },
+  };
+}
