@@ -8,7 +8,7 @@
  * nothing. Silence is measured from the newer of the last sweep and the start of the watch, so a
  * watcher that just started gives the scheduler one full `maxSilenceMs` before it pages about a
  * store whose last sweep is old (a stack stopped overnight), and a store with no sweep at all is
- * absent once the watch itself is that old.
+ * absent once the watch itself is that old. Only a fresh sweep resolves a firing alert.
  */
 import type { Finding, Severity } from './sample.js';
 
@@ -35,21 +35,30 @@ export interface SweeperHeartbeatInput {
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 
 /**
- * Firing when no sweep was recorded for longer than `maxSilenceMs`; resolved when one was and
- * the previous check fired; null otherwise. Annotations: `observed` is the silence in seconds,
- * `threshold` the allowed silence in seconds.
+ * Starts firing when nothing was heard for longer than `maxSilenceMs` (no sweep, and the watch
+ * older than that); keeps firing until a sweep at most `maxSilenceMs` old is stored (a restarted
+ * watcher's grace never resolves an alert); then reports `resolved` once, then nothing.
+ * Annotations: `observed` is the age of the last sweep in seconds (since the watch began, when
+ * none is stored), `threshold` the allowed silence in seconds.
  */
 export function checkSweeperHeartbeat(input: SweeperHeartbeatInput): Finding | null {
   const { job, lastSweepTs, watchingSince, now, maxSilenceMs } = input;
-  const since = Math.max(lastSweepTs ?? Number.NEGATIVE_INFINITY, watchingSince);
-  const silenceMs = Math.max(0, now - since);
-  const firing = silenceMs > maxSilenceMs;
+  const ageMs = lastSweepTs === null ? null : Math.max(0, now - lastSweepTs);
+  const silenceMs = Math.max(0, now - Math.max(lastSweepTs ?? watchingSince, watchingSince));
+  const firing = input.wasFiring
+    ? ageMs === null || ageMs > maxSilenceMs
+    : silenceMs > maxSilenceMs;
   if (!firing && !input.wasFiring) return null;
   const severity = input.severity ?? 'critical';
-  const last = lastSweepTs === null ? 'never' : new Date(lastSweepTs).toISOString();
-  const summary = firing
-    ? `${job}: no health sweep recorded for ${seconds(silenceMs)} s (allowed ${seconds(maxSilenceMs)} s; last sweep ${last})`
-    : `${job}: health sweeps are recorded again (last sweep ${last})`;
+  const observedMs = ageMs ?? silenceMs;
+  const allowed = `allowed ${seconds(maxSilenceMs)} s`;
+  const last = lastSweepTs === null ? '' : new Date(lastSweepTs).toISOString();
+  let summary: string;
+  if (!firing) summary = `${job}: health sweeps are recorded again (last sweep ${last})`;
+  else if (lastSweepTs === null)
+    summary = `${job}: no health sweep recorded since the watch began ${seconds(silenceMs)} s ago (${allowed})`;
+  else
+    summary = `${job}: no health sweep recorded for ${seconds(observedMs)} s (${allowed}; last sweep ${last})`;
   return {
     alertname: SWEEPER_ABSENT,
     target: job,
@@ -59,7 +68,7 @@ export function checkSweeperHeartbeat(input: SweeperHeartbeatInput): Finding | n
     labels: { alertname: SWEEPER_ABSENT, target: job, severity },
     annotations: {
       summary,
-      observed: seconds(silenceMs),
+      observed: seconds(observedMs),
       threshold: seconds(maxSilenceMs),
       ...(input.runbookUrl === undefined ? {} : { runbook_url: input.runbookUrl }),
     },

@@ -58,6 +58,20 @@ const table = [
     want: 'firing',
   },
   {
+    name: 'firing before a restart, no fresh sweep since, keeps firing through the grace',
+    last: -86_400,
+    since: -10,
+    wasFiring: true,
+    want: 'firing',
+  },
+  {
+    name: 'firing with no sweep ever stored keeps firing through the grace',
+    last: null,
+    since: -10,
+    wasFiring: true,
+    want: 'firing',
+  },
+  {
     name: 'a sweep time in the future (clock skew) is quiet',
     last: 5,
     since: -600,
@@ -105,6 +119,22 @@ test('sweeper heartbeat: a firing finding carries the labels, the silence and th
       runbook_url: 'https://example.com/rb/sweeper-absent',
     },
   });
+});
+
+test('sweeper heartbeat: with no sweep stored, the silence counts from the start of the watch', (t) => {
+  const finding = checkSweeperHeartbeat({
+    job: 'local-health-sweep',
+    lastSweepTs: null,
+    watchingSince: T0 - 60 * S,
+    now: T0,
+    maxSilenceMs: MAX,
+    wasFiring: false,
+  });
+  t.is(finding?.annotations.observed, 60);
+  t.is(
+    finding?.annotations.summary,
+    'local-health-sweep: no health sweep recorded since the watch began 60 s ago (allowed 45 s)',
+  );
 });
 
 test('sweeper heartbeat: a resolved finding says sweeps are back and keeps the severity given', (t) => {
