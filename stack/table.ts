@@ -44,7 +44,7 @@ export function renderStackTable(info: StackInfo): string {
     ['store', info.store, info.storeFile ?? ''],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
+  const w1 = Math.max(...rows.filter((r) => r[2] !== '').map((r) => r[1].length));
   const lines = rows.map(([a, b, c]) =>
     `  ${a.padEnd(w0)}  ${c === '' ? b : `${b.padEnd(w1)}  ${c}`}`.trimEnd(),
   );

@@ -9,6 +9,7 @@ import { CONFIG_END, CONFIG_START, renderConfigTable } from '../service/config-t
 import { SERVICE_ERROR_SPECS } from '../service/errors.js';
 import { MODEL_ERRORS } from '../service/model/errors.js';
 import { EXIT } from '../service/start.js';
+import { STACK_ERRORS } from '../stack/errors.js';
 import { TRAINING_ERRORS } from '../training/errors.js';
 
 // Table cells may be padded for alignment; compare with runs of spaces folded.
@@ -23,6 +24,7 @@ test('readme: every error code of every catalogue appears in the errors table', 
     ...RULE_ERRORS,
     ...TARGET_ERRORS,
     ...SCRAPE_ERRORS,
+    ...STACK_ERRORS,
     ...Object.keys(STORE_ERRORS).map((code) => ({ code })),
   ]
     .map((e) => e.code)
@@ -50,4 +52,9 @@ test('readme: the exit-code table lists every exit code the service uses', (t) =
 test('readme: the quick start is exactly the two commands', (t) => {
   t.true(readme.includes('npm ci && npm start'));
   t.true(readme.includes('npm test'));
+});
+
+test("readme: the local stack's error rows state each code's exit code", (t) => {
+  for (const e of STACK_ERRORS)
+    t.true(readme.includes(`| \`${e.code}\` | exit ${e.statusCode} |`), e.code);
 });
