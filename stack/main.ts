@@ -6,6 +6,9 @@ import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config-kit.js';
 import { loadStackConfig } from './config.js';
 import { runStack } from './supervisor.js';
 
+// A closed pipe (`npm start | head`) must not crash the supervisor before it stops its children.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
 let config: ReturnType<typeof loadStackConfig>;
 try {
   config = loadStackConfig();
