@@ -3,7 +3,7 @@
  * fresh per round and pinned to core 0, loaded by autocannon pinned to core 1, in interleaved
  * rounds:
  *
- * - `batching-on`: the full service (`npm start`'s main.js), production preset, defaults
+ * - `batching-on`: the full service (`build/service/main.js`, the service `npm start` runs), production preset, defaults
  *   (MAX_BATCH_SIZE_INFER=32, MAX_BATCH_DELAY_MS=2), request logs on, rate limiting off;
  * - `batching-off`: the same with MAX_BATCH_SIZE_INFER=1 and MAX_BATCH_DELAY_MS=0;
  * - `bare-node-http`: the same model behind a bare node:http handler (bench/fixtures).

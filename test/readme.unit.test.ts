@@ -10,6 +10,7 @@ import { CONFIG_END, CONFIG_START, renderConfigTable } from '../service/config-t
 import { SERVICE_ERROR_SPECS } from '../service/errors.js';
 import { MODEL_ERRORS } from '../service/model/errors.js';
 import { EXIT } from '../service/start.js';
+import { STACK_ERRORS } from '../stack/errors.js';
 import { TRAINING_ERRORS } from '../training/errors.js';
 
 // Table cells may be padded for alignment; compare with runs of spaces folded.
@@ -25,6 +26,7 @@ test('readme: every error code of every catalogue appears in the errors table', 
     ...TARGET_ERRORS,
     ...SCRAPE_ERRORS,
     ...SWEEP_ERRORS,
+    ...STACK_ERRORS,
     ...Object.keys(STORE_ERRORS).map((code) => ({ code })),
   ]
     .map((e) => e.code)
@@ -52,4 +54,9 @@ test('readme: the exit-code table lists every exit code the service uses', (t) =
 test('readme: the quick start is exactly the two commands', (t) => {
   t.true(readme.includes('npm ci && npm start'));
   t.true(readme.includes('npm test'));
+});
+
+test("readme: the local stack's error rows state each code's exit code", (t) => {
+  for (const e of STACK_ERRORS)
+    t.true(readme.includes(`| \`${e.code}\` | exit ${e.statusCode} |`), e.code);
 });

@@ -206,6 +206,14 @@ export class PostgresStore implements TrendStore {
     return r === undefined ? null : { sweepId: r.sweep_id, ts: Number(r.ts), summary: r.summary };
   }
 
+  async latestSweep(): Promise<{ sweepId: string; ts: number } | null> {
+    const { rows } = await this.#pool.query(
+      'SELECT sweep_id, ts FROM sweeps ORDER BY ts DESC, sweep_id DESC LIMIT 1',
+    );
+    const r = rows[0] as { sweep_id: string; ts: string } | undefined;
+    return r === undefined ? null : { sweepId: r.sweep_id, ts: Number(r.ts) };
+  }
+
   async recordFindings(findings: readonly Finding[], sweepId: string): Promise<void> {
     if (findings.length === 0) return;
     await this.#pool.query(

@@ -198,6 +198,15 @@ export class SqliteStore implements TrendStore {
       : { sweepId: row.sweep_id, ts: row.ts, summary: JSON.parse(row.summary) };
   }
 
+  async latestSweep(): Promise<{ sweepId: string; ts: number } | null> {
+    const row = this.#db
+      .prepare<[], { sweep_id: string; ts: number }>(
+        'SELECT sweep_id, ts FROM sweeps ORDER BY ts DESC, sweep_id DESC LIMIT 1',
+      )
+      .get();
+    return row === undefined ? null : { sweepId: row.sweep_id, ts: row.ts };
+  }
+
   async recordFindings(findings: readonly Finding[], sweepId: string): Promise<void> {
     const insert = this.#db.prepare(
       `INSERT INTO findings (sweep_id, alertname, target, severity, state, ts, labels, annotations)

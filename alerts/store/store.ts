@@ -101,6 +101,11 @@ export interface TrendStore {
   /** Inserts unless a sweep with that id exists; a duplicate returns the stored record. */
   recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }>;
   getSweep(sweepId: string): Promise<SweepRecord | null>;
+  /**
+   * The newest sweep by its time (a Scheduler run's scheduled time), without its summary; null
+   * when none is stored. The sweeper's heartbeat check reads it.
+   */
+  latestSweep(): Promise<{ sweepId: string; ts: number } | null>;
   recordFindings(findings: readonly Finding[], sweepId: string): Promise<void>;
   /** Findings with `ts >= from`, of one target if given, ascending by time then insertion. */
   findings(q?: { readonly target?: string; readonly from?: number }): Promise<StoredFinding[]>;

@@ -54,7 +54,7 @@ export async function startChild(
   env: Record<string, string> = {},
   opts: {
     waitForReady?: boolean;
-    /** Run `service/main.js` (what `npm start` runs) with its default MODEL_PATH, not the fixture. */
+    /** Run `service/main.js` (what the container runs) with its default MODEL_PATH, not the fixture. */
     main?: boolean;
   } = {},
 ): Promise<ChildService> {

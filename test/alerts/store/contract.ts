@@ -195,6 +195,15 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
     t.is(await store.getSweep('health-sweep@never'), null);
   });
 
+  test(title('latestSweep gives the newest sweep by time, or null when none'), async (t) => {
+    const store = await factory.fresh();
+    t.is(await store.latestSweep(), null);
+    await store.recordSweep({ sweepId: 'job@b', ts: T0 + 2 * MIN, summary: {} });
+    await store.recordSweep({ sweepId: 'job@a', ts: T0, summary: {} });
+    await store.recordSweep({ sweepId: 'manual@c', ts: T0 + MIN, summary: { big: 'x' } });
+    t.deepEqual(await store.latestSweep(), { sweepId: 'job@b', ts: T0 + 2 * MIN });
+  });
+
   test(title('findings round-trip with their sweep, filtered by target and from'), async (t) => {
     const store = await factory.fresh();
     const a1 = finding(T0);

@@ -1,0 +1,76 @@
+/**
+ * The sweeper's own absence (a dead man's switch). The sweep cannot report that it stopped
+ * running, so this check runs elsewhere, on a clock of its own: the alert engine's tick when it
+ * lands, the local stack's supervisor until then (stack/heartbeat.ts).
+ *
+ * It is pure: given the newest stored sweep time, the time the watch began, now, the allowed
+ * silence and whether the alert was firing at the previous check, it says firing, resolved or
+ * nothing. Silence is measured from the newer of the last sweep and the start of the watch, so a
+ * watcher that just started gives the scheduler one full `maxSilenceMs` before it pages about a
+ * store whose last sweep is old (a stack stopped overnight), and a store with no sweep at all is
+ * absent once the watch itself is that old. Only a fresh sweep resolves a firing alert.
+ */
+import type { Finding, Severity } from './sample.js';
+
+export const SWEEPER_ABSENT = 'SweeperAbsent';
+
+export interface SweeperHeartbeatInput {
+  /** The sweep job watched (its Scheduler job name); the finding's `target`. */
+  readonly job: string;
+  /** The newest sweep time in the store (epoch ms), or null when there is none. */
+  readonly lastSweepTs: number | null;
+  /** When the watch began (epoch ms). */
+  readonly watchingSince: number;
+  /** Evaluation time (epoch ms). */
+  readonly now: number;
+  /** Longest allowed silence, in ms; firing when the silence is longer. */
+  readonly maxSilenceMs: number;
+  /** Whether the previous check fired; a quiet check after a firing one reports `resolved`. */
+  readonly wasFiring: boolean;
+  readonly severity?: Severity;
+  readonly runbookUrl?: string;
+}
+
+/** Whole seconds when exact, else one decimal: 45000 → 45, 1500 → 1.5. */
+const seconds = (ms: number): number => Math.round(ms / 100) / 10;
+
+/**
+ * Starts firing when nothing was heard for longer than `maxSilenceMs` (no sweep, and the watch
+ * older than that); keeps firing until a sweep at most `maxSilenceMs` old is stored (a restarted
+ * watcher's grace never resolves an alert); then reports `resolved` once, then nothing.
+ * Annotations: `observed` is the age of the last sweep in seconds (since the watch began, when
+ * none is stored), `threshold` the allowed silence in seconds.
+ */
+export function checkSweeperHeartbeat(input: SweeperHeartbeatInput): Finding | null {
+  const { job, lastSweepTs, watchingSince, now, maxSilenceMs } = input;
+  const ageMs = lastSweepTs === null ? null : Math.max(0, now - lastSweepTs);
+  const silenceMs = Math.max(0, now - Math.max(lastSweepTs ?? watchingSince, watchingSince));
+  const firing = input.wasFiring
+    ? ageMs === null || ageMs > maxSilenceMs
+    : silenceMs > maxSilenceMs;
+  if (!firing && !input.wasFiring) return null;
+  const severity = input.severity ?? 'critical';
+  const observedMs = ageMs ?? silenceMs;
+  const allowed = `allowed ${seconds(maxSilenceMs)} s`;
+  const last = lastSweepTs === null ? '' : new Date(lastSweepTs).toISOString();
+  let summary: string;
+  if (!firing) summary = `${job}: health sweeps are recorded again (last sweep ${last})`;
+  else if (lastSweepTs === null)
+    summary = `${job}: no health sweep recorded since the watch began ${seconds(silenceMs)} s ago (${allowed})`;
+  else
+    summary = `${job}: no health sweep recorded for ${seconds(observedMs)} s (${allowed}; last sweep ${last})`;
+  return {
+    alertname: SWEEPER_ABSENT,
+    target: job,
+    severity,
+    state: firing ? 'firing' : 'resolved',
+    ts: now,
+    labels: { alertname: SWEEPER_ABSENT, target: job, severity },
+    annotations: {
+      summary,
+      observed: seconds(observedMs),
+      threshold: seconds(maxSilenceMs),
+      ...(input.runbookUrl === undefined ? {} : { runbook_url: input.runbookUrl }),
+    },
+  };
+}

@@ -1,0 +1,416 @@
+/**
+ * The local stack (`npm start`): the service and healthSweep as child processes, a local Cloud
+ * Scheduler calling healthSweep, and the sweeper's heartbeat watch, under one supervisor.
+ *
+ * Start: check the ports (a taken one fails before anything starts), the sweep targets and the
+ * store (opened and migrated here, so the function's first sweep never races a migration), spawn
+ * both children, wait until the service is ready and the function listens, print the URL table,
+ * then start the scheduler (its first call is the current slot) and the heartbeat watch.
+ *
+ * Stop, on SIGINT, SIGTERM or SIGHUP: stop the scheduler and the watch; give the children 300 ms
+ * to show they got the signal themselves (a Ctrl-C in a terminal reaches the whole process group:
+ * a second signal would make the service give up its drain and exit 1), then SIGTERM the ones
+ * that did not; SIGKILL whatever still runs 12 s after the signal. Further signals while stopping
+ * are ignored (npm forwards the Ctrl-C the terminal already delivered, so two arrive at once); a
+ * second Ctrl-C still hard-stops the service, which receives it from the terminal directly.
+ *
+ * A child that exits on its own stops the stack: the other child is stopped the same way, and the
+ * supervisor exits with the child's code (1 if it had none).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { openStore, parseStoreUrl, redactUrl } from '../alerts/store/open.js';
+import { StoreError, type TrendStore } from '../alerts/store/store.js';
+import { loadTargets, TargetError } from '../alerts/sweep/targets.js';
+import { EXIT_CONFIG } from '../lib/config-kit.js';
+import { createLogger } from '../lib/logger.js';
+import { type ChildExit, spawnChild } from './child.js';
+import type { StackConfig } from './config.js';
+import { STACK_ERR_CHILD_EXITED, STACK_ERR_NOT_READY, STACK_EXIT, StackError } from './errors.js';
+import { createHeartbeatWatch, type HeartbeatWatch } from './heartbeat.js';
+import { createOutput } from './output.js';
+import { claimPorts } from './ports.js';
+import { createLocalScheduler, LOCAL_SWEEP_JOB, type LocalScheduler } from './scheduler.js';
+import { renderStackTable } from './table.js';
+
+/** How long the children get to come up (the service loads and warms its model). */
+export const READY_TIMEOUT_MS = 60_000;
+/** After a stop signal, how long children get to show they received it themselves. */
+export const SIGNAL_SETTLE_MS = 300;
+/** From the stop signal to SIGKILL for any child still running (the stack exits within 15 s). */
+export const STOP_KILL_AFTER_MS = 12_000;
+/** The service's DRAIN_TIMEOUT_MS unless set: Cloud Run's budget, inside the stop budget. */
+export const SERVICE_DRAIN_TIMEOUT_MS = 8_000;
+
+export interface ProcessLike {
+  readonly pid: number;
+  on(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(event: 'exit', listener: () => void): unknown;
+  once(event: 'exit', listener: () => void): unknown;
+}
+
+export interface StackOptions {
+  readonly config: StackConfig;
+  readonly proc: ProcessLike;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  /** Pretty, coloured log lines (stdout is a terminal). */
+  readonly isTTY: boolean;
+}
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const FUNCTIONS_SOURCE = fileURLToPath(new URL('../functions/index.js', import.meta.url));
+
+/**
+ * The Functions Framework's own entry script (what its `functions-framework` bin links to), run
+ * with node directly so signals reach it rather than a shell. It sits beside the package's main
+ * module, `build/src/index.js` (the package exports no `./package.json` to read the bin from).
+ */
+function functionsFrameworkMain(): string {
+  const main = join(
+    dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')),
+    'main.js',
+  );
+  if (!existsSync(main)) throw new Error(`the Functions Framework entry ${main} is missing`);
+  return main;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A local address to reach a server listening on `host`. */
+function reachable(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function describeExit(e: ChildExit): string {
+  if (e.error !== undefined) return `could not start (${e.error})`;
+  if (e.signal !== null) return `was killed by ${e.signal}`;
+  return `exited with code ${e.code}`;
+}
+
+type StopReason =
+  | { readonly kind: 'signal'; readonly signal: NodeJS.Signals }
+  | { readonly kind: 'failure'; readonly exitCode: number };
+
+/** Runs the stack until it stops; resolves with the exit code. */
+export async function runStack(opts: StackOptions): Promise<number> {
+  const { config } = opts;
+  const out = createOutput({ stdout: opts.stdout, stderr: opts.stderr, pretty: opts.isTTY });
+  const log = createLogger({
+    level: config.logLevel,
+    base: { component: 'stack' },
+    destination: { write: (s: string) => out.line('stack', s.replace(/\n$/, '')) },
+  });
+  /** A failure the user must act on: a log line, and the plain message on stderr. */
+  const fail = (code: string, message: string, fields: Record<string, unknown> = {}) => {
+    log.error({ event: 'stack.failed', code, ...fields }, message);
+    opts.stderr.write(`runwatch stack: ${message}\n`);
+  };
+
+  let stopReason: StopReason | null = null;
+  let resolveStop: (r: StopReason) => void = () => {};
+  const stopRequested = new Promise<StopReason>((r) => {
+    resolveStop = r;
+  });
+  const requestStop = (reason: StopReason) => {
+    if (stopReason !== null) {
+      if (reason.kind === 'signal')
+        log.info(
+          { event: 'stack.signal_ignored', signal: reason.signal },
+          `${reason.signal} while stopping: already stopping`,
+        );
+      return;
+    }
+    stopReason = reason;
+    resolveStop(reason);
+  };
+  let scheduler: LocalScheduler | null = null;
+  const onStopSignal = (signal: NodeJS.Signals) => requestStop({ kind: 'signal', signal });
+  const onPauseSignal = () => {
+    if (scheduler === null || stopReason !== null) return;
+    if (scheduler.paused) scheduler.resume();
+    else scheduler.pause();
+  };
+  for (const s of STOP_SIGNALS) opts.proc.on(s, onStopSignal);
+  opts.proc.on('SIGUSR2', onPauseSignal);
+  const removeSignalHandlers = () => {
+    for (const s of STOP_SIGNALS) opts.proc.off(s, onStopSignal);
+    opts.proc.off('SIGUSR2', onPauseSignal);
+  };
+
+  // 1. Preflight: nothing is started until every check passed.
+  let port: number;
+  let sweepPort: number;
+  try {
+    [port, sweepPort] = (await claimPorts([
+      { variable: 'PORT', port: config.port, host: config.host },
+      { variable: 'SWEEP_PORT', port: config.sweepPort, host: undefined },
+    ])) as [number, number];
+  } catch (e) {
+    if (!(e instanceof StackError)) throw e;
+    fail(e.code, e.message, { variable: e.field });
+    removeSignalHandlers();
+    return STACK_EXIT.PORT_IN_USE;
+  }
+  const serviceUrl = `http://${reachable(config.host)}:${port}`;
+  const sweepUrl = `http://127.0.0.1:${sweepPort}/`;
+  const sweepTargets = config.sweepTargets ?? JSON.stringify([{ name: 'local', url: serviceUrl }]);
+  let targets: { name: string; url: string }[];
+  let store: TrendStore;
+  const ffMain = functionsFrameworkMain();
+  try {
+    targets = loadTargets('', 'SWEEP_TARGETS', sweepTargets).map((t) => ({
+      name: t.name,
+      url: t.url,
+    }));
+    store = await openStore(config.storeUrl, { platform: config.platform });
+  } catch (e) {
+    if (!(e instanceof TargetError || e instanceof StoreError)) throw e;
+    const configProblem =
+      e instanceof TargetError ||
+      e.code === 'STORE_ERR_URL_INVALID' ||
+      e.code === 'STORE_ERR_REFUSED_ON_CLOUD_RUN';
+    fail(e.code, e.message);
+    removeSignalHandlers();
+    return configProblem ? EXIT_CONFIG : STACK_EXIT.FAILED;
+  }
+  const storeLocation = parseStoreUrl(config.storeUrl, { platform: config.platform });
+  if (stopReason !== null) {
+    await store.close();
+    removeSignalHandlers();
+    return STACK_EXIT.STOPPED;
+  }
+
+  // 2. The children.
+  const common: Record<string, string> = {
+    METADATA_SERVER_DETECTION: 'none',
+    GOOGLE_CLOUD_PROJECT: 'runwatch-local',
+  };
+  let serviceDraining = false;
+  const service = spawnChild({
+    name: 'service',
+    args: [config.serviceEntry],
+    env: {
+      ...common,
+      DRAIN_TIMEOUT_MS: String(SERVICE_DRAIN_TIMEOUT_MS),
+      ...config.env,
+      // The service logs JSON to the supervisor, which renders it and watches for drain.started.
+      LOG_PRETTY: config.env.LOG_PRETTY ?? 'false',
+      PORT: String(port),
+    },
+    onLine: (line, stream) => {
+      if (stream === 'out' && line.includes('"drain.started"')) serviceDraining = true;
+      out.line('service', line, stream);
+    },
+  });
+  const sweep = spawnChild({
+    name: 'healthSweep',
+    args: [ffMain, `--source=${FUNCTIONS_SOURCE}`, '--target=healthSweep', `--port=${sweepPort}`],
+    env: {
+      ...common,
+      ...config.env,
+      STORE_URL: config.storeUrl,
+      SWEEP_TARGETS: sweepTargets,
+    },
+    onLine: (line, stream) => out.line('sweep', line, stream),
+  });
+  const children = [service, sweep];
+  // Should the supervisor itself crash, its children must not outlive it.
+  const orphanGuard = () => {
+    for (const c of children) c.signal('SIGTERM');
+  };
+  opts.proc.once('exit', orphanGuard);
+  for (const c of children) {
+    log.info({ event: 'stack.child_started', child: c.name, pid: c.pid }, `${c.name} pid ${c.pid}`);
+    void c.exited.then(async (e) => {
+      if (stopReason !== null) return;
+      // A Ctrl-C reaches the children too; one may exit before our own handler has run.
+      await sleep(200);
+      if (stopReason !== null) return;
+      const message = `${c.name} (pid ${c.pid}) ${describeExit(e)} unexpectedly; stopping the stack`;
+      fail(STACK_ERR_CHILD_EXITED, message, { child: c.name, pid: c.pid, exit: e });
+      requestStop({
+        kind: 'failure',
+        exitCode: e.code !== null && e.code !== 0 ? e.code : STACK_EXIT.FAILED,
+      });
+    });
+  }
+
+  // 3. Ready: the service answers /health/ready, the function listens.
+  const ready = await Promise.race([
+    Promise.all([
+      until(
+        () => httpOk(`${serviceUrl}/health/ready`),
+        READY_TIMEOUT_MS,
+        () => stopReason,
+      ),
+      until(
+        () => tcpOpen(sweepPort),
+        READY_TIMEOUT_MS,
+        () => stopReason,
+      ),
+    ]).then((r) => r.every(Boolean)),
+    stopRequested.then(() => false),
+  ]);
+  let heartbeat: HeartbeatWatch | null = null;
+  if (stopReason === null && !ready) {
+    fail(
+      STACK_ERR_NOT_READY,
+      `the service (${serviceUrl}/health/ready) or healthSweep (port ${sweepPort}) was not ready within ${READY_TIMEOUT_MS / 1000} s; stopping the stack`,
+    );
+    requestStop({ kind: 'failure', exitCode: STACK_EXIT.FAILED });
+  }
+  if (stopReason === null) {
+    const pids = { stack: opts.proc.pid, service: service.pid ?? 0, sweep: sweep.pid ?? 0 };
+    out.raw(
+      renderStackTable({
+        serviceUrl,
+        sweepUrl,
+        pids,
+        job: LOCAL_SWEEP_JOB,
+        intervalMs: config.sweepIntervalMs,
+        maxSilenceMs: config.maxSilenceMs,
+        targets,
+        store: redactUrl(config.storeUrl),
+        storeFile: storeLocation.kind === 'sqlite' ? storeLocation.path : null,
+      }),
+    );
+    log.info(
+      {
+        event: 'stack.ready',
+        serviceUrl,
+        sweepUrl,
+        pids,
+        store: redactUrl(config.storeUrl),
+        intervalMs: config.sweepIntervalMs,
+        maxSilenceMs: config.maxSilenceMs,
+      },
+      'stack ready',
+    );
+    scheduler = createLocalScheduler({ url: sweepUrl, intervalMs: config.sweepIntervalMs, log });
+    scheduler.start();
+    heartbeat = createHeartbeatWatch({
+      store,
+      job: LOCAL_SWEEP_JOB,
+      everyMs: config.sweepIntervalMs,
+      maxSilenceMs: config.maxSilenceMs,
+      log,
+    });
+    await heartbeat.start().catch((e: unknown) => {
+      log.warn({ event: 'heartbeat.failed', err: e }, `heartbeat did not start: ${String(e)}`);
+    });
+  }
+
+  // 4. Stop.
+  const reason = await stopRequested;
+  const t0 = performance.now();
+  log.info(
+    { event: 'stack.stopping', reason: reason.kind === 'signal' ? reason.signal : 'failure' },
+    reason.kind === 'signal' ? `${reason.signal}: stopping the stack` : 'stopping the stack',
+  );
+  scheduler?.stop();
+  const stopWatch = heartbeat?.stop() ?? Promise.resolve();
+  if (reason.kind === 'signal') {
+    await until(
+      async () => (serviceDraining || service.exit() !== null) && sweep.exit() !== null,
+      SIGNAL_SETTLE_MS,
+      () => null,
+      20,
+    );
+  }
+  if (!serviceDraining && service.signal('SIGTERM')) {
+    log.info(
+      { event: 'stack.child_signalled', child: 'service', signal: 'SIGTERM' },
+      'service: SIGTERM (drain)',
+    );
+  }
+  if (sweep.signal('SIGTERM')) {
+    log.info(
+      { event: 'stack.child_signalled', child: 'healthSweep', signal: 'SIGTERM' },
+      'healthSweep: SIGTERM',
+    );
+  }
+  const killed: string[] = [];
+  const remaining = STOP_KILL_AFTER_MS - (performance.now() - t0);
+  const allExited = Promise.all(children.map((c) => c.exited));
+  if (
+    (await Promise.race([allExited.then(() => true), sleep(remaining).then(() => false)])) === false
+  ) {
+    for (const c of children) {
+      if (c.signal('SIGKILL')) {
+        killed.push(c.name);
+        log.error(
+          { event: 'stack.child_killed', child: c.name, pid: c.pid },
+          `${c.name} (pid ${c.pid}) still running ${STOP_KILL_AFTER_MS / 1000} s after the stop began: SIGKILL`,
+        );
+      }
+    }
+    await Promise.race([allExited, sleep(1000)]);
+  }
+  await Promise.race([stopWatch, sleep(1000)]);
+  await store.close().catch(() => {});
+  removeSignalHandlers();
+  opts.proc.off('exit', orphanGuard);
+  const exits = Object.fromEntries(children.map((c) => [c.name, c.exit()]));
+  // The service drained when it exits 0; the Functions Framework exits 0 on a signal.
+  const clean = killed.length === 0 && children.every((c) => c.exit()?.code === 0);
+  const exitCode =
+    reason.kind === 'failure' ? reason.exitCode : clean ? STACK_EXIT.STOPPED : STACK_EXIT.FAILED;
+  log.info(
+    {
+      event: 'stack.stopped',
+      exitCode,
+      exits,
+      killed,
+      durationMs: Math.round(performance.now() - t0),
+    },
+    `stack stopped in ${Math.round(performance.now() - t0)} ms (exit ${exitCode})`,
+  );
+  return exitCode;
+}
+
+/** Polls `check` every `everyMs` until true, `timeoutMs` passes (false) or `cancelled()`. */
+async function until(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  cancelled: () => unknown,
+  everyMs = 100,
+): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  while (cancelled() === null) {
+    if (await check()) return true;
+    if (performance.now() >= end) return false;
+    await sleep(everyMs);
+  }
+  return false;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.setTimeout(1000);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}

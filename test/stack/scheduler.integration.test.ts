@@ -1,0 +1,105 @@
+/**
+ * The local scheduler against a real HTTP server on port 0 that records each call, as healthSweep
+ * would receive it.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import test from 'ava';
+import { pino } from 'pino';
+import {
+  createLocalScheduler,
+  nextSlot,
+  schedulerHeaders,
+  scheduleTimeText,
+  slotAt,
+} from '../../stack/scheduler.js';
+
+const T0 = Date.UTC(2026, 10, 27, 13, 0);
+
+test('local scheduler: slots are multiples of the interval; a stalled process skips missed slots', (t) => {
+  t.is(slotAt(T0 + 14_999, 15_000), T0);
+  t.is(slotAt(T0 + 15_000, 15_000), T0 + 15_000);
+  t.is(nextSlot(T0, T0 + 3, 15_000), T0 + 15_000);
+  t.is(nextSlot(T0, T0 - 1, 15_000), T0 + 15_000, 'a timer firing early never repeats a slot');
+  t.is(nextSlot(T0, T0 + 40_000, 15_000), T0 + 45_000, 'two missed slots are skipped');
+});
+
+test('local scheduler: the headers are Cloud Scheduler’s, with the slot as the schedule time', (t) => {
+  t.deepEqual(schedulerHeaders('local-health-sweep', T0), {
+    'User-Agent': 'Google-Cloud-Scheduler',
+    'Content-Type': 'application/json',
+    'X-CloudScheduler': 'true',
+    'X-CloudScheduler-JobName': 'local-health-sweep',
+    'X-CloudScheduler-ScheduleTime': '2026-11-27T13:00:00Z',
+  });
+  t.is(scheduleTimeText(T0 + 250), '2026-11-27T13:00:00.250Z');
+});
+
+test('local scheduler: calls once per slot with Scheduler headers, skips slots while paused, and stops', async (t) => {
+  const calls: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      calls.push({ headers: req.headers, body });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ sweepId: 'x', duplicate: false, targets: [], findings: [] }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  let startedAt: number | undefined;
+  const now = () => {
+    const n = Date.now();
+    startedAt ??= n;
+    return n;
+  };
+  const scheduler = createLocalScheduler({
+    url,
+    intervalMs: 200,
+    log: pino({ level: 'silent' }),
+    now,
+  });
+  try {
+    scheduler.start();
+    await new Promise((r) => setTimeout(r, 700));
+    const running = calls.length;
+    t.true(running >= 3 && running <= 5, `${running} calls in 700 ms at 200 ms`);
+    const first = calls[0];
+    t.like(first?.headers, {
+      'x-cloudscheduler': 'true',
+      'x-cloudscheduler-jobname': 'local-health-sweep',
+      'user-agent': 'Google-Cloud-Scheduler',
+    });
+    t.is(first?.body, '{}');
+    // Calls do not wait for each other, so they may arrive out of order (the first fetch of a
+    // process is the slowest); a stalled process may skip a slot, never repeat one.
+    const times = calls
+      .map((c) => Date.parse(c.headers['x-cloudscheduler-scheduletime'] as string))
+      .sort((a, b) => a - b);
+    for (const [i, ts] of times.entries()) {
+      t.is(ts % 200, 0, 'on a slot');
+      if (i > 0) t.true(ts > (times[i - 1] as number), 'each slot called once');
+    }
+    t.is(times[0], slotAt(startedAt ?? 0, 200), 'the first call is the slot start() fell in');
+
+    scheduler.pause();
+    t.true(scheduler.paused);
+    await new Promise((r) => setTimeout(r, 100));
+    const paused = calls.length;
+    await new Promise((r) => setTimeout(r, 500));
+    t.is(calls.length, paused, 'no calls while paused');
+    scheduler.resume();
+    await new Promise((r) => setTimeout(r, 450));
+    t.true(calls.length > paused, 'calls again after resume');
+    scheduler.stop();
+    const stopped = calls.length;
+    await new Promise((r) => setTimeout(r, 450));
+    t.is(calls.length, stopped, 'no calls after stop');
+  } finally {
+    scheduler.stop();
+    server.close();
+  }
+});
