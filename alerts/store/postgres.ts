@@ -127,8 +127,9 @@ export class PostgresStore implements TrendStore {
   }
 
   async window(q: WindowQuery): Promise<Sample[]> {
+    // Only the columns the query does not fix; the samples_window index covers them.
     const base =
-      'SELECT target, metric, instance, ts, value FROM samples WHERE target = $1 AND metric = $2 AND ts >= $3 AND ts < $4';
+      'SELECT instance, ts, value FROM samples WHERE target = $1 AND metric = $2 AND ts >= $3 AND ts < $4';
     const { rows } =
       q.instance === undefined
         ? await this.#pool.query(`${base} ORDER BY ts, instance`, [
@@ -144,15 +145,13 @@ export class PostgresStore implements TrendStore {
             q.to,
             q.instance ?? NO_INSTANCE,
           ]);
-    return rows.map(
-      (r: { target: string; metric: string; instance: string; ts: string; value: number }) => ({
-        target: r.target,
-        metric: r.metric as MetricName,
-        instance: r.instance === NO_INSTANCE ? null : r.instance,
-        ts: Number(r.ts),
-        value: r.value,
-      }),
-    );
+    return rows.map((r: { instance: string; ts: string; value: number }) => ({
+      target: q.target,
+      metric: q.metric,
+      instance: r.instance === NO_INSTANCE ? null : r.instance,
+      ts: Number(r.ts),
+      value: r.value,
+    }));
   }
 
   async lastSeen(q: { target: string; metric?: MetricName }): Promise<number | null> {

@@ -138,7 +138,8 @@ async function samplesOf(store: TrendStore, probe: ProbeResult, ts: number): Pro
   return samples;
 }
 
-async function evaluate(
+/** Step 4: every rule over its window for every target it applies to (bench/trends.ts times it). */
+export async function evaluate(
   store: TrendStore,
   rules: readonly RuleSpec[],
   targets: readonly SweepTarget[],

@@ -29,7 +29,10 @@ export function summarize(values: readonly number[]): Summary {
 export type Metrics = Record<string, number>;
 
 export interface BenchResult {
+  /** The result file's name (bench/results/<bench>.json). */
   readonly bench: string;
+  /** The section heading in docs/benchmarks.md; default `bench`. */
+  readonly title?: string;
   readonly date: string;
   readonly node: string;
   readonly cpu: string;
@@ -123,7 +126,7 @@ export function renderBenchmarksDoc(): void {
     const r = JSON.parse(readFileSync(join(RESULTS_DIR, f), 'utf8')) as BenchResult;
     parts.push(
       '',
-      `## ${r.bench}`,
+      `## ${r.title ?? r.bench}`,
       '',
       `${r.date} · Node ${r.node} · ${r.cpu} · ${r.rounds} rounds`,
       '',

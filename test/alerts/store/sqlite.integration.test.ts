@@ -58,20 +58,23 @@ test('sqlite store: the file is in WAL mode with STRICT tables', async (t) => {
   t.true(strict.every((r) => r.strict === 1));
 });
 
-test('sqlite store: a window query uses the (target, metric, ts) index', async (t) => {
+test('sqlite store: window queries read the covering (target, metric, ts, instance, value) index alone, in order', async (t) => {
   const path = newPath();
   await open(path).migrate();
   const db = new Database(path, { readonly: true });
   t.teardown(() => db.close());
-  const plan = db
-    .prepare<[], { detail: string }>(
-      "EXPLAIN QUERY PLAN SELECT * FROM samples WHERE target = 'a' AND metric = 'up' AND ts >= 0 AND ts < 10 ORDER BY ts",
-    )
-    .all()
-    .map((r) => r.detail)
-    .join('\n');
-  t.regex(plan, /USING INDEX samples_target_metric_ts/);
-  t.notRegex(plan, /TEMP B-TREE/);
+  // The store's own window queries (sqlite.ts): every instance, and one instance.
+  const base =
+    "SELECT instance, ts, value FROM samples WHERE target = 'a' AND metric = 'up' AND ts >= 0 AND ts < 10";
+  for (const sql of [`${base} ORDER BY ts, instance`, `${base} AND instance = 'i' ORDER BY ts`]) {
+    const plan = db
+      .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all()
+      .map((r) => r.detail)
+      .join('\n');
+    t.regex(plan, /USING COVERING INDEX samples_window/, sql);
+    t.notRegex(plan, /TEMP B-TREE/, sql);
+  }
 });
 
 test('sqlite store: four threads migrating one new file at once apply each version exactly once', async (t) => {
@@ -89,12 +92,12 @@ test('sqlite store: four threads migrating one new file at once apply each versi
         }),
     ),
   );
-  t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2]);
+  t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2, 3]);
   t.deepEqual(
     results.map((r) => r.version),
-    [2, 2, 2, 2],
+    [3, 3, 3, 3],
   );
-  t.deepEqual(await open(path).appliedMigrations(), [1, 2]);
+  t.deepEqual(await open(path).appliedMigrations(), [1, 2, 3]);
 });
 
 test('sqlite store: a schema newer than this build is refused with STORE_ERR_MIGRATION', async (t) => {
@@ -107,10 +110,10 @@ test('sqlite store: a schema newer than this build is refused with STORE_ERR_MIG
   db.close();
   const e = await t.throwsAsync<StoreError>(open(path).migrate());
   t.is(e?.code, 'STORE_ERR_MIGRATION');
-  t.regex(e?.message ?? '', /schema is at version 99; expected at most 2/);
+  t.regex(e?.message ?? '', /schema is at version 99; expected at most 3/);
 });
 
-test('sqlite store: a version-1 database upgrades to version 2 and keeps its counter state, with no buckets', async (t) => {
+test('sqlite store: a version-1 database upgrades to the latest version and keeps its counter state, with no buckets', async (t) => {
   const path = newPath();
   const v1 = new Database(path);
   v1.exec(
@@ -123,7 +126,7 @@ test('sqlite store: a version-1 database upgrades to version 2 and keeps its cou
   ).run();
   v1.close();
   const store = open(path);
-  t.deepEqual(await store.migrate(), { applied: [2], version: 2 });
+  t.deepEqual(await store.migrate(), { applied: [2, 3], version: 3 });
   t.deepEqual(await store.getCounterState('svc', 'i-1'), {
     target: 'svc',
     instance: 'i-1',
@@ -132,4 +135,39 @@ test('sqlite store: a version-1 database upgrades to version 2 and keeps its cou
     errors: 1,
     buckets: [],
   });
+});
+
+test('sqlite store: a version-2 database upgrades to version 3, the window index replacing (target, metric, ts), and keeps its samples', async (t) => {
+  const path = newPath();
+  const v2 = new Database(path);
+  v2.exec(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+  );
+  for (const m of SQLITE_MIGRATIONS.slice(0, 2)) {
+    v2.exec(m.sql);
+    v2.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+  }
+  v2.prepare(
+    "INSERT INTO samples (target, metric, instance, ts, value) VALUES ('svc', 'requests_delta', 'i-1', 60000, 7), ('svc', 'up', '', 60000, 1)",
+  ).run();
+  v2.close();
+  const store = open(path);
+  t.deepEqual(await store.migrate(), { applied: [3], version: 3 });
+  t.deepEqual(
+    await store.window({ target: 'svc', metric: 'requests_delta', from: 0, to: 120000 }),
+    [{ target: 'svc', metric: 'requests_delta', instance: 'i-1', ts: 60000, value: 7 }],
+  );
+  t.deepEqual(
+    await store.window({ target: 'svc', metric: 'up', from: 0, to: 120000, instance: null }),
+    [{ target: 'svc', metric: 'up', instance: null, ts: 60000, value: 1 }],
+  );
+  const db = new Database(path, { readonly: true });
+  t.teardown(() => db.close());
+  const indexes = db
+    .prepare<[], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'samples' AND sql IS NOT NULL ORDER BY name",
+    )
+    .all()
+    .map((r) => r.name);
+  t.deepEqual(indexes, ['samples_target_ts', 'samples_ts', 'samples_window']);
 });

@@ -107,3 +107,36 @@ test('probe: concurrency bounds the targets in flight, and results keep target o
     slow.close();
   }
 });
+
+test('probe: a response whose body never ends fails at the request deadline, for liveness and for metrics', async (t) => {
+  // Headers at once, then a byte every 50 ms forever: neither headersTimeout nor bodyTimeout (an
+  // idle gap) fires, so only the deadline that covers reading the body can end it.
+  const trickle = (res: http.ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const timer = setInterval(() => res.write('#\n'), 50);
+    res.on('close', () => clearInterval(timer));
+  };
+  const liveTrickles = http.createServer((_req, res) => trickle(res));
+  const metricsTrickles = http.createServer((req, res) => {
+    if (req.url === '/metrics') return trickle(res);
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"healthy"}');
+  });
+  try {
+    const [live, metrics] = [await listen(liveTrickles), await listen(metricsTrickles)];
+    const t0 = performance.now();
+    const [a, b] = await probeAll(
+      [target('live-trickles', live), target('metrics-trickles', metrics)],
+      2,
+    );
+    const elapsed = performance.now() - t0;
+    t.like(a, { up: false, status: null, error: 'no answer within 300 ms' });
+    t.like(b, { up: true, metrics: null, metricsError: 'no answer within 300 ms' });
+    t.is(b?.health?.status, 'healthy');
+    t.true(elapsed < 300 * 1.2 + 200, `both end at their deadline (${Math.round(elapsed)} ms)`);
+  } finally {
+    liveTrickles.closeAllConnections();
+    metricsTrickles.closeAllConnections();
+    liveTrickles.close();
+    metricsTrickles.close();
+  }
+});
