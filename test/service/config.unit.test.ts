@@ -37,7 +37,7 @@ test('config: no variables gives the development preset on the local platform', 
   t.is(config.port, 8080);
   t.is(config.host, '0.0.0.0');
   t.is(config.modelPath, 'models/emotion-ekman');
-  t.deepEqual(config.inference, { maxBatchSize: 32, maxBatchDelayMs: 2, maxQueueDepth: 256 });
+  t.deepEqual(config.inference, { maxBatchSize: 16, maxBatchDelayMs: 2, maxQueueDepth: 256 });
   t.deepEqual(config.http.corsOrigins, ['http://localhost:*', 'http://127.0.0.1:*']);
   t.is(config.metricsPublic, true);
   t.deepEqual(warnings, []);
@@ -411,7 +411,7 @@ test('config: shedding is on in production and staging (200 ms loop delay, a ful
       eventLoopUtilization: 0,
       queueDepth: 256,
       sampleIntervalMs: 100,
-      holdMs: 500,
+      holdMs: 1000,
     });
   }
   t.deepEqual(loadServiceConfig({}).config.shedding, {
@@ -419,7 +419,7 @@ test('config: shedding is on in production and staging (200 ms loop delay, a ful
     eventLoopUtilization: 0,
     queueDepth: 256,
     sampleIntervalMs: 100,
-    holdMs: 500,
+    holdMs: 1000,
   });
   const tuned = loadServiceConfig({
     MAX_QUEUE_DEPTH: '128',

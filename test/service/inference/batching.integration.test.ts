@@ -87,6 +87,7 @@ test('batching: a full queue answers 503 SVC_ERR_OVERLOADED with Retry-After and
   const built = await buildTestApp({
     MAX_QUEUE_DEPTH: '100',
     MAX_BATCH_SIZE: '100',
+    MAX_BATCH_SIZE_INFER: '32',
     SHED_QUEUE_DEPTH: '0',
   });
   try {
@@ -141,7 +142,7 @@ test('model_status: reports the real model and batcher state with an admin key',
     warm_up_ms: 0.75,
   });
   t.like(body.batching, {
-    max_batch_size: 32,
+    max_batch_size: 16,
     max_batch_delay_ms: 2,
     max_queue_depth: 256,
     runs: recording.runs.length,

@@ -347,3 +347,26 @@ test('predict: concurrent calls each get their own rows', async (t) => {
     );
   }
 });
+
+test('onnx model: overlapping and successive runs each score their own texts (the reused id buffer is never shared by two runs in flight)', async (t) => {
+  const dir = await tempDir(t);
+  await writeTinyModelPackage(dir);
+  const model = await loadForTest(t, dir);
+  const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+  const a = ['I am so happy today', long, '🙂'];
+  const b = ['this is awful', 'why would you do that?!'];
+  // Scored alone first, on a fresh model: the same batches must score the same however they overlap.
+  const expectedA = await (await loadForTest(t, dir)).predict(a);
+  const expectedB = await (await loadForTest(t, dir)).predict(b);
+  const [gotA, gotB, gotA2] = await Promise.all([
+    model.predict(a),
+    model.predict(b),
+    model.predict(a),
+  ]);
+  t.deepEqual(gotA, expectedA);
+  t.deepEqual(gotB, expectedB);
+  t.deepEqual(gotA2, expectedA);
+  // A narrower batch after a wider one reads no stale ids from the reused buffer.
+  t.deepEqual(await model.predict(b), expectedB);
+  t.deepEqual(await model.predict(a), expectedA);
+});
