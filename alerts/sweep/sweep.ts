@@ -23,9 +23,17 @@
 import type { Logger } from '../../lib/logger.js';
 import { pruneExpired } from '../store/open.js';
 import type { CounterState, TrendStore } from '../store/store.js';
-import type { RuleSpec } from '../trends/rule.js';
+import { type ReadPlan, readPlan } from '../trends/read-plan.js';
+import type { RuleSpec, RuleType } from '../trends/rule.js';
 import { RULE_TYPES } from '../trends/rules/index.js';
-import { type Finding, HEALTH_STATUS_VALUE, type Sample } from '../trends/sample.js';
+import {
+  type Bucket,
+  type Finding,
+  HEALTH_STATUS_VALUE,
+  type MetricName,
+  type RollupMetric,
+  type Sample,
+} from '../trends/sample.js';
 import { type CounterSnapshot, counterSamples, snapshotsOf } from './derive.js';
 import { type ProbeResult, probeAll } from './probe.js';
 import type { SweepTarget } from './targets.js';
@@ -138,30 +146,83 @@ async function samplesOf(store: TrendStore, probe: ProbeResult, ts: number): Pro
   return samples;
 }
 
-/** Step 4: every rule over its window for every target it applies to (bench/trends.ts times it). */
+/**
+ * Step 4: every rule over its window for every target it applies to (bench/trends.ts times it).
+ * Per target, each rule's reads are planned (`readPlan`: raw windows, and hourly buckets for the
+ * older part of a burn-rate rule's long windows), then each metric is read once over the widest
+ * range any rule needs and each rule gets exactly its own part of it, so rules sharing a metric
+ * (the two burn-rate alerts) cost one query. Findings come in rule order, then target order.
+ */
 export async function evaluate(
   store: TrendStore,
   rules: readonly RuleSpec[],
   targets: readonly SweepTarget[],
   ts: number,
 ): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  for (const rule of rules) {
-    const type = RULE_TYPES[rule.type];
-    if (type === undefined) continue;
-    const from = ts - type.window(rule.params);
-    for (const target of targets) {
-      if (rule.targets !== undefined && !rule.targets.includes(target.name)) continue;
-      const samples: Sample[] = [];
-      for (const metric of type.metrics(rule.params)) {
-        samples.push(...(await store.window({ target: target.name, metric, from, to: ts + 1 })));
+  const byRule: Finding[][] = rules.map(() => []);
+  for (const target of targets) {
+    const plans: { index: number; rule: RuleSpec; type: RuleType<unknown>; plan: ReadPlan }[] = [];
+    rules.forEach((rule, index) => {
+      const type = RULE_TYPES[rule.type];
+      if (type === undefined) return;
+      if (rule.targets !== undefined && !rule.targets.includes(target.name)) return;
+      plans.push({ index, rule, type, plan: readPlan(type, rule.params, ts) });
+    });
+    const rawFrom = new Map<MetricName, number>();
+    const bucketRange = new Map<RollupMetric, { from: number; to: number }>();
+    for (const { plan } of plans) {
+      for (const r of plan.raw)
+        rawFrom.set(r.metric, Math.min(r.from, rawFrom.get(r.metric) ?? r.from));
+      for (const metric of plan.rollup?.metrics ?? []) {
+        const { from, to } = plan.rollup as NonNullable<ReadPlan['rollup']>;
+        const had = bucketRange.get(metric);
+        bucketRange.set(
+          metric,
+          had ? { from: Math.min(from, had.from), to: Math.max(to, had.to) } : { from, to },
+        );
       }
+    }
+    const raw = new Map<MetricName, Sample[]>();
+    for (const [metric, from] of rawFrom) {
+      raw.set(metric, await store.window({ target: target.name, metric, from, to: ts + 1 }));
+    }
+    const rolled = new Map<RollupMetric, Bucket[]>();
+    for (const [metric, range] of bucketRange) {
+      rolled.set(metric, await store.rollups({ target: target.name, metric, ...range }));
+    }
+    for (const { index, rule, type, plan } of plans) {
+      const samples: Sample[] = [];
+      for (const r of plan.raw) samples.push(...fromTime(raw.get(r.metric) ?? [], r.from));
       samples.sort((a, b) => a.ts - b.ts);
-      const finding = type.evaluate({ target: target.name, now: ts, samples, rule });
-      if (finding !== null) findings.push(finding);
+      const buckets: Bucket[] = [];
+      for (const metric of plan.rollup?.metrics ?? []) {
+        const { from, to } = plan.rollup as NonNullable<ReadPlan['rollup']>;
+        buckets.push(...(rolled.get(metric) ?? []).filter((b) => b.ts >= from && b.ts < to));
+      }
+      buckets.sort((a, b) => a.ts - b.ts);
+      const finding = type.evaluate({
+        target: target.name,
+        now: ts,
+        samples,
+        ...(plan.rollup === null ? {} : { buckets }),
+        rule,
+      });
+      if (finding !== null) byRule[index]?.push(finding);
     }
   }
-  return findings;
+  return byRule.flat();
+}
+
+/** The tail of `xs` (ascending by ts) with ts ≥ from, by binary search. */
+function fromTime<T extends { readonly ts: number }>(xs: readonly T[], from: number): readonly T[] {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((xs[mid] as T).ts < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? xs : xs.slice(lo);
 }
 
 export async function runSweep(
