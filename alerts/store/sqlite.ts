@@ -144,13 +144,18 @@ export class SqliteStore implements TrendStore {
             q.to,
             q.instance ?? NO_INSTANCE,
           );
-    return rows.map(([instance, ts, value]) => ({
-      target: q.target,
-      metric: q.metric,
-      instance: instance === NO_INSTANCE ? null : instance,
-      ts,
-      value,
-    }));
+    const out: Sample[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [instance, ts, value] = rows[i] as WindowRow;
+      out[i] = {
+        target: q.target,
+        metric: q.metric,
+        instance: instance === NO_INSTANCE ? null : instance,
+        ts,
+        value,
+      };
+    }
+    return out;
   }
 
   async rollups(q: RollupQuery): Promise<Bucket[]> {

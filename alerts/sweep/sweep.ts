@@ -23,7 +23,7 @@
 import type { Logger } from '../../lib/logger.js';
 import { pruneExpired } from '../store/open.js';
 import type { CounterState, TrendStore } from '../store/store.js';
-import { type ReadPlan, readPlan } from '../trends/read-plan.js';
+import { mergeRanges, type Range, type ReadPlan, readPlan } from '../trends/read-plan.js';
 import type { RuleSpec, RuleType } from '../trends/rule.js';
 import { RULE_TYPES } from '../trends/rules/index.js';
 import {
@@ -148,10 +148,10 @@ async function samplesOf(store: TrendStore, probe: ProbeResult, ts: number): Pro
 
 /**
  * Step 4: every rule over its window for every target it applies to (bench/trends.ts times it).
- * Per target, each rule's reads are planned (`readPlan`: raw windows, and hourly buckets for the
- * older part of a burn-rate rule's long windows), then each metric is read once over the widest
- * range any rule needs and each rule gets exactly its own part of it, so rules sharing a metric
- * (the two burn-rate alerts) cost one query. Findings come in rule order, then target order.
+ * Per target, each rule's reads are planned (`readPlan`: raw sample ranges, and for burn-rate
+ * rules hourly buckets where no exact window's edge can fall), then each metric's ranges over all
+ * rules are merged and read once, and each rule gets exactly its own ranges, so rules sharing a
+ * metric (the two burn-rate alerts) share its reads. Findings come in rule order, then target.
  */
 export async function evaluate(
   store: TrendStore,
@@ -168,43 +168,50 @@ export async function evaluate(
       if (rule.targets !== undefined && !rule.targets.includes(target.name)) return;
       plans.push({ index, rule, type, plan: readPlan(type, rule.params, ts) });
     });
-    const rawFrom = new Map<MetricName, number>();
-    const bucketRange = new Map<RollupMetric, { from: number; to: number }>();
+    const rawRanges = new Map<MetricName, Range[]>();
+    const bucketRanges = new Map<RollupMetric, Range[]>();
     for (const { plan } of plans) {
       for (const r of plan.raw)
-        rawFrom.set(r.metric, Math.min(r.from, rawFrom.get(r.metric) ?? r.from));
-      for (const metric of plan.rollup?.metrics ?? []) {
-        const { from, to } = plan.rollup as NonNullable<ReadPlan['rollup']>;
-        const had = bucketRange.get(metric);
-        bucketRange.set(
-          metric,
-          had ? { from: Math.min(from, had.from), to: Math.max(to, had.to) } : { from, to },
-        );
+        rawRanges.set(r.metric, [...(rawRanges.get(r.metric) ?? []), ...r.ranges]);
+      for (const b of plan.buckets) {
+        bucketRanges.set(b.metric, [...(bucketRanges.get(b.metric) ?? []), ...b.ranges]);
       }
     }
+    // Merged ranges are disjoint and ascending, so the concatenated results are too.
     const raw = new Map<MetricName, Sample[]>();
-    for (const [metric, from] of rawFrom) {
-      raw.set(metric, await store.window({ target: target.name, metric, from, to: ts + 1 }));
+    for (const [metric, ranges] of rawRanges) {
+      const got: Sample[] = [];
+      for (const r of mergeRanges(ranges)) {
+        const q = { target: target.name, metric, from: r.from + 1, to: r.to + 1 };
+        got.push(...(await store.window(q)));
+      }
+      raw.set(metric, got);
     }
     const rolled = new Map<RollupMetric, Bucket[]>();
-    for (const [metric, range] of bucketRange) {
-      rolled.set(metric, await store.rollups({ target: target.name, metric, ...range }));
+    for (const [metric, ranges] of bucketRanges) {
+      const got: Bucket[] = [];
+      for (const r of mergeRanges(ranges)) {
+        const q = { target: target.name, metric, from: r.from + 1, to: r.to + 1 };
+        got.push(...(await store.rollups(q)));
+      }
+      rolled.set(metric, got);
     }
     for (const { index, rule, type, plan } of plans) {
       const samples: Sample[] = [];
-      for (const r of plan.raw) samples.push(...fromTime(raw.get(r.metric) ?? [], r.from));
+      for (const r of plan.raw) {
+        for (const range of r.ranges) samples.push(...within(raw.get(r.metric) ?? [], range));
+      }
       samples.sort((a, b) => a.ts - b.ts);
       const buckets: Bucket[] = [];
-      for (const metric of plan.rollup?.metrics ?? []) {
-        const { from, to } = plan.rollup as NonNullable<ReadPlan['rollup']>;
-        buckets.push(...(rolled.get(metric) ?? []).filter((b) => b.ts >= from && b.ts < to));
+      for (const b of plan.buckets) {
+        for (const range of b.ranges) buckets.push(...within(rolled.get(b.metric) ?? [], range));
       }
       buckets.sort((a, b) => a.ts - b.ts);
       const finding = type.evaluate({
         target: target.name,
         now: ts,
         samples,
-        ...(plan.rollup === null ? {} : { buckets }),
+        ...(plan.buckets.length === 0 ? {} : { buckets }),
         rule,
       });
       if (finding !== null) byRule[index]?.push(finding);
@@ -213,16 +220,21 @@ export async function evaluate(
   return byRule.flat();
 }
 
-/** The tail of `xs` (ascending by ts) with ts ≥ from, by binary search. */
-function fromTime<T extends { readonly ts: number }>(xs: readonly T[], from: number): readonly T[] {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((xs[mid] as T).ts < from) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? xs : xs.slice(lo);
+/** The items of `xs` (ascending by ts) with range.from < ts ≤ range.to, by binary search. */
+function within<T extends { readonly ts: number }>(xs: readonly T[], range: Range): readonly T[] {
+  const firstAbove = (t: number) => {
+    let lo = 0;
+    let hi = xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((xs[mid] as T).ts <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const a = firstAbove(range.from);
+  const b = firstAbove(range.to);
+  return a === 0 && b === xs.length ? xs : xs.slice(a, b);
 }
 
 export async function runSweep(

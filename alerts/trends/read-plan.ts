@@ -1,40 +1,81 @@
 /**
- * What one rule reads from the store for one evaluation: the raw window of each metric and, for a
- * rule type with `rollup`, the hourly buckets that stand in for the older samples of its additive
- * metrics. Pure, so the sweep and the tests plan alike.
+ * What one rule reads from the store for one evaluation: ranges of raw samples per metric and,
+ * for a rule type with `rollup`, ranges of hourly buckets that stand in for the samples of its
+ * additive metrics elsewhere. Pure, so the sweep and the tests plan alike.
+ *
+ * Which hours are raw: every hour in which an edge of an exact window can fall, for any
+ * evaluation time t in [now − PREVIOUS_EVALUATION_SLACK_MS, now] (the previous evaluation is one
+ * sweep earlier): the new edge t, and each old edge t − w for w in `exactMs`. Every other hour of
+ * the window comes as its bucket. A window's sum is then raw samples near its edges plus whole
+ * buckets between them, exactly what the raw samples give, at any such t. Windows not in
+ * `exactMs` (the ticket pairs' 1d and 3d) may have their old edge inside a bucket, which the rule
+ * pro-rates. For the Sloth pairs this reads about 4 hours of raw deltas (the last 2–3 hours and
+ * the hour 6 h back) instead of 6 h 15 m (page) or 3 days (ticket).
  */
-import type { RuleType } from './rule.js';
+import { PREVIOUS_EVALUATION_SLACK_MS, type RuleType } from './rule.js';
 import { type MetricName, ROLLUP_SPAN_MS, type RollupMetric } from './sample.js';
 
-export interface ReadPlan {
-  /** Per metric, samples with `from <= ts <= now`. */
-  readonly raw: readonly { readonly metric: MetricName; readonly from: number }[];
-  /** Buckets of these metrics whose hour ends in [from, to); null: none. */
-  readonly rollup: {
-    readonly metrics: readonly RollupMetric[];
-    readonly from: number;
-    readonly to: number;
-  } | null;
+/** Times t with from < t ≤ to. */
+export interface Range {
+  readonly from: number;
+  readonly to: number;
 }
 
-/**
- * The window is `now − window(params)` to `now`. With a rollup, the split is an hour end
- * `split` ≤ now − rawMs: buckets ending in (start, split] (the first may begin before the window;
- * the rule pro-rates it), raw samples of the rollup metrics after `split`, so the two meet
- * without overlap or gap. Other metrics read their whole window raw.
- */
+export interface ReadPlan {
+  /** Per metric, the sample times to read raw: ascending, disjoint, none after now. */
+  readonly raw: readonly { readonly metric: MetricName; readonly ranges: readonly Range[] }[];
+  /** Per rollup metric, the hour ends whose buckets to read: ascending, disjoint. */
+  readonly buckets: readonly {
+    readonly metric: RollupMetric;
+    readonly ranges: readonly Range[];
+  }[];
+}
+
+const H = ROLLUP_SPAN_MS;
+const floorH = (t: number) => Math.floor(t / H) * H;
+const ceilH = (t: number) => Math.ceil(t / H) * H;
+
+/** Sorts and joins ranges that overlap or touch. */
+export function mergeRanges(ranges: readonly Range[]): Range[] {
+  const sorted = [...ranges].sort((a, b) => a.from - b.from);
+  const out: Range[] = [];
+  for (const r of sorted) {
+    const last = out.at(-1);
+    if (last !== undefined && r.from <= last.to) {
+      out[out.length - 1] = { from: last.from, to: Math.max(last.to, r.to) };
+    } else out.push(r);
+  }
+  return out;
+}
+
 export function readPlan<P>(type: RuleType<P>, params: P, now: number): ReadPlan {
   const start = now - type.window(params);
   const metrics = type.metrics(params);
+  // Integer times: ts ≥ start is ts > start − 1.
+  const whole: Range[] = [{ from: start - 1, to: now }];
   const rollup = type.rollup?.(params) ?? null;
-  const split =
-    rollup === null ? start : Math.floor((now - rollup.rawMs) / ROLLUP_SPAN_MS) * ROLLUP_SPAN_MS;
-  if (rollup === null || split <= start) {
-    return { raw: metrics.map((metric) => ({ metric, from: start })), rollup: null };
+  if (rollup === null) {
+    return { raw: metrics.map((metric) => ({ metric, ranges: whole })), buckets: [] };
+  }
+  const slack = PREVIOUS_EVALUATION_SLACK_MS;
+  // An edge anywhere in [lo, hi] can only cut the hours (e − H, e] with lo < e < hi + H: the raw
+  // range (floorH(lo), ceilH(hi)]. Hour-aligned, so every other hour is a whole bucket.
+  const zones = [[now - slack, now], ...rollup.exactMs.map((w) => [now - slack - w, now - w])];
+  const hours = mergeRanges(
+    zones.map(([lo, hi]) => ({ from: floorH(lo as number), to: ceilH(hi as number) })),
+  );
+  const raw = hours.map((r) => ({ from: r.from, to: Math.min(r.to, now) }));
+  // Buckets: the hours ending after the window's start that no raw range holds (the first may
+  // begin before the start; the rule pro-rates it). The newest raw range holds the current hour.
+  const gaps: Range[] = [];
+  let from = start;
+  for (const r of hours) {
+    if (r.from > from) gaps.push({ from, to: r.from });
+    from = Math.max(from, r.to);
   }
   const rolled: ReadonlySet<MetricName> = new Set(rollup.metrics);
   return {
-    raw: metrics.map((metric) => ({ metric, from: rolled.has(metric) ? split + 1 : start })),
-    rollup: { metrics: rollup.metrics, from: start + 1, to: split + 1 },
+    raw: metrics.map((metric) => ({ metric, ranges: rolled.has(metric) ? raw : whole })),
+    buckets: rollup.metrics.map((metric) => ({ metric, ranges: gaps })),
   };
 }

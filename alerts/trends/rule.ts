@@ -33,13 +33,13 @@ export interface EvalContext<P> {
   readonly prev?: number;
   /**
    * Samples of this target for every metric in `metrics(params)`, `ts` ascending, ts ≤ now. With
-   * `buckets`, the samples of a rolled-up metric start after the newest bucket's end: the two never
-   * cover the same time.
+   * `buckets`, a rolled-up metric's samples come only for some whole hours (and may begin up to
+   * an hour before the window): samples and buckets never cover the same time.
    */
   readonly samples: readonly Sample[];
   /**
-   * Only for a rule type with `rollup`: hourly sums of its rollup metrics for the older part of its
-   * window (ascending by end), instead of those samples. The first may reach back before the
+   * Only for a rule type with `rollup`: hourly sums of its rollup metrics (ascending by end) for
+   * the hours of its window that `samples` do not hold. The first may reach back before the
    * window; a rule pro-rates a bucket its window cuts. Absent or empty: every sample is raw.
    */
   readonly buckets?: readonly Bucket[];
@@ -50,11 +50,11 @@ export interface EvalContext<P> {
 export interface RollupSpec {
   readonly metrics: readonly RollupMetric[];
   /**
-   * Samples of `metrics` at least this old (before now − rawMs, rounded down to the hour) may come
-   * as hourly buckets; newer ones always come raw. Covers every window the rule needs exact,
-   * plus `PREVIOUS_EVALUATION_SLACK_MS` so the previous evaluation's are exact too.
+   * Window lengths whose sums must stay exact: the hours where their edges can fall (at `now` and
+   * down to `PREVIOUS_EVALUATION_SLACK_MS` earlier) come raw, the hours between as buckets
+   * (`readPlan`). Other windows may have their old edge inside a bucket.
    */
-  readonly rawMs: number;
+  readonly exactMs: readonly number[];
 }
 
 export interface RuleType<P> {

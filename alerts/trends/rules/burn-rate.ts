@@ -11,15 +11,15 @@
  * to another is the same alert. `observed` is the long-window burn rate, `threshold` the factor.
  * The window is the longest long window. O(window) per pair.
  *
- * Rollups: windows longer than `EXACT_WINDOW_MS` (the ticket pairs' 1d and 3d) read hourly sums
- * for their part older than the exact windows (`rollup`), as a Prometheus recording rule would;
- * every short window and every long window up to 6 h (the page pairs) stays raw and exact, at
- * `now` and at the previous evaluation (up to `PREVIOUS_EVALUATION_SLACK_MS` earlier). A bucket
- * entirely inside a window counts whole, so a window whose old edge falls on the hour is exact; a
- * bucket the old edge cuts counts pro rata to the overlap. Its true share lies between none and
- * all of it, so a sum errs by less than one hour's requests (errors) at the window's old edge:
- * at most 1h/W relative for steady traffic (4 % for 1d, 1.4 % for 3d), and none for a steady
- * error ratio.
+ * Rollups (`rollup`, store migration 4): the sums read hourly buckets wherever no window edge
+ * can fall, as a Prometheus recording rule would. Every short window and every long window up to
+ * `EXACT_WINDOW_MS` (all the page pairs' windows, the ticket pairs' 2h and 6h) stays exact, at
+ * `now` and at the previous evaluation (up to `PREVIOUS_EVALUATION_SLACK_MS` earlier): raw hours
+ * around their edges, whole buckets between. Longer windows (the ticket pairs' 1d and 3d) may
+ * have their old edge inside a bucket, which counts pro rata to the overlap. Its true share lies
+ * between none and all of it, so such a sum errs by less than that one hour's requests (errors):
+ * for traffic at a steady rate at most 1h/W relative (4 % for 1d, 1.4 % for 3d), and the ratio
+ * not at all while the error ratio is steady across that hour.
  */
 import {
   decide,
@@ -31,7 +31,7 @@ import {
 } from '../rule.js';
 import type { Bucket, Sample } from '../sample.js';
 
-/** Windows up to this length are always summed from raw samples (see `rollup`). */
+/** Long windows up to this length stay exact over rollups, like every short window (see `rollup`). */
 export const EXACT_WINDOW_MS = 6 * 3_600_000;
 
 export interface BurnPair {
@@ -128,17 +128,10 @@ export const burnRate: RuleType<BurnRateParams> = {
   window: (p) => Math.max(...p.pairs.map((x) => x.longMs)) + PREVIOUS_EVALUATION_SLACK_MS,
   metrics: () => ['requests_delta', 'errors_delta'],
   rollup(p) {
-    const windows = p.pairs.flatMap((x) => [x.shortMs, x.longMs]);
-    // Exact: every short window, and the long ones up to EXACT_WINDOW_MS.
-    const exact = Math.max(
-      ...p.pairs.map((x) => x.shortMs),
-      ...windows.filter((w) => w <= EXACT_WINDOW_MS),
+    const exactMs = p.pairs.flatMap((x) =>
+      x.longMs <= EXACT_WINDOW_MS ? [x.shortMs, x.longMs] : [x.shortMs],
     );
-    if (windows.every((w) => w <= exact)) return null;
-    return {
-      metrics: ['requests_delta', 'errors_delta'],
-      rawMs: exact + PREVIOUS_EVALUATION_SLACK_MS,
-    };
+    return { metrics: ['requests_delta', 'errors_delta'], exactMs: [...new Set(exactMs)] };
   },
   evaluate(ctx) {
     const buckets = ctx.buckets ?? [];

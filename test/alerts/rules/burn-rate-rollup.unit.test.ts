@@ -24,26 +24,47 @@ const SLOTH_TICKET = [
 const rule = (pairs: typeof SLOTH_PAGE, minRequests = 500) =>
   spec(burnRate, { objective: 0.995, min_requests: minRequests, pairs });
 
-test('burn rate rollup: the page rule reads raw samples only; the ticket rule raw for 6 h 15 m, buckets before', (t) => {
+test('burn rate rollup: raw hours where an exact window can have an edge (now, or down to 15 min earlier), hourly buckets between', (t) => {
   const page = rule(SLOTH_PAGE);
   const ticket = rule(SLOTH_TICKET);
-  t.is(burnRate.rollup?.(page.params), null);
+  t.deepEqual(burnRate.rollup?.(page.params), {
+    metrics: ['requests_delta', 'errors_delta'],
+    exactMs: [5 * MIN, HOUR, 30 * MIN, 6 * HOUR],
+  });
+  // The ticket pairs' 1d and 3d long windows are not exact.
   t.deepEqual(burnRate.rollup?.(ticket.params), {
     metrics: ['requests_delta', 'errors_delta'],
-    rawMs: 6 * HOUR + PREVIOUS_EVALUATION_SLACK_MS,
+    exactMs: [2 * HOUR, 6 * HOUR],
   });
-  const now = T0 + 5 * DAY + 20 * MIN;
+  const D5 = T0 + 5 * DAY;
+  const now = D5 + 20 * MIN;
+  const both = <R>(ranges: R) => [
+    { metric: 'requests_delta', ranges },
+    { metric: 'errors_delta', ranges },
+  ];
+  // Page: edges of 5m, 30m and 1h windows fall in the last two hours; of 6h, 6 h back.
+  t.deepEqual(readPlan(burnRate, page.params, now), {
+    raw: both([
+      { from: D5 - 6 * HOUR, to: D5 - 5 * HOUR },
+      { from: D5 - HOUR, to: now },
+    ]),
+    buckets: both([{ from: D5 - 5 * HOUR, to: D5 - HOUR }]),
+  });
+  // Ticket: edges of 2h and 6h windows; buckets from the start of the 3-day window (the first
+  // bucket reaching before it) to the raw hours.
   const start = now - 3 * DAY - PREVIOUS_EVALUATION_SLACK_MS;
-  // The split is the hour end at or before now − 6 h 15 m: 5 d − 6 h here.
-  const split = T0 + 5 * DAY - 6 * HOUR;
   t.deepEqual(readPlan(burnRate, ticket.params, now), {
-    raw: [
-      { metric: 'requests_delta', from: split + 1 },
-      { metric: 'errors_delta', from: split + 1 },
-    ],
-    rollup: { metrics: ['requests_delta', 'errors_delta'], from: start + 1, to: split + 1 },
+    raw: both([
+      { from: D5 - 6 * HOUR, to: D5 - 5 * HOUR },
+      { from: D5 - 2 * HOUR, to: D5 - HOUR },
+      { from: D5, to: now },
+    ]),
+    buckets: both([
+      { from: start, to: D5 - 6 * HOUR },
+      { from: D5 - 5 * HOUR, to: D5 - 2 * HOUR },
+      { from: D5 - HOUR, to: D5 },
+    ]),
   });
-  t.deepEqual(readPlan(burnRate, page.params, now).rollup, null);
 });
 
 /** Per-minute deltas on two instances with arbitrary integer values, `hours` hours from T0. */
@@ -162,4 +183,35 @@ test('burn rate rollup: sweep-like evaluation times (not on the hour, prev the l
     if (a !== null) decided++;
   }
   t.true(decided > 0);
+});
+
+test('burn rate rollup (property): the page rule over raw + buckets gives the same finding as over raw samples, at any minute with the previous evaluation up to 15 minutes earlier', (t) => {
+  const page = rule(SLOTH_PAGE, 100);
+  fc.assert(
+    fc.property(
+      arbitraryTraffic(9),
+      fc.integer({ min: 6 * 60 + 16, max: 9 * 60 }),
+      fc.integer({ min: 1, max: 15 }),
+      fc.integer({ min: 0, max: 9 * 60 }),
+      fc.integer({ min: 0, max: 120 }),
+      (traffic, nowMin, prevBack, burstAt, burstLen) => {
+        // An error burst (every request of instance i-a fails) so that the pairs do fire.
+        const samples = traffic.map((s) => {
+          const m = (s.ts - T0) / MIN;
+          const failing = s.metric === 'errors_delta' && m >= burstAt && m < burstAt + burstLen;
+          const requests = traffic.find(
+            (r) => r.ts === s.ts && r.metric === 'requests_delta' && r.instance === s.instance,
+          );
+          return failing ? { ...s, value: requests?.value ?? s.value } : s;
+        });
+        const now = T0 + nowMin * MIN;
+        const prev = now - prevBack * MIN;
+        t.deepEqual(
+          evaluateWithRollups(burnRate, page, samples, now, prev),
+          evaluateAt(burnRate, page, samples, now, prev),
+        );
+      },
+    ),
+    { numRuns: 60 },
+  );
 });

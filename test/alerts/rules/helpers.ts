@@ -124,20 +124,19 @@ export function evaluateWithRollups<P>(
   prev?: number,
 ): Finding | null {
   const plan = readPlan(type, rule.params, now);
-  const rawFrom = new Map(plan.raw.map((r) => [r.metric as string, r.from]));
-  const rollup = plan.rollup;
-  const rolled: ReadonlySet<string> = new Set(rollup?.metrics ?? []);
+  const inRanges = (ranges: readonly { from: number; to: number }[], ts: number) =>
+    ranges.some((r) => r.from < ts && ts <= r.to);
+  const rawRanges = new Map(plan.raw.map((r) => [r.metric as string, r.ranges]));
+  const bucketRanges = new Map(plan.buckets.map((b) => [b.metric as string, b.ranges]));
   const ctx: EvalContext<P> = {
     target: TARGET,
     now,
     rule,
-    samples: samples.filter((s) => s.ts <= now && s.ts >= (rawFrom.get(s.metric) ?? Infinity)),
-    ...(rollup === null
+    samples: samples.filter((s) => inRanges(rawRanges.get(s.metric) ?? [], s.ts)),
+    ...(plan.buckets.length === 0
       ? {}
       : {
-          buckets: rollUp(samples.filter((s) => rolled.has(s.metric))).filter(
-            (b) => b.ts >= rollup.from && b.ts < rollup.to,
-          ),
+          buckets: rollUp(samples).filter((b) => inRanges(bucketRanges.get(b.metric) ?? [], b.ts)),
         }),
     ...(prev === undefined ? {} : { prev }),
   };
