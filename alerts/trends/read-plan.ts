@@ -64,7 +64,10 @@ export function readPlan<P>(type: RuleType<P>, params: P, now: number): ReadPlan
   const hours = mergeRanges(
     zones.map(([lo, hi]) => ({ from: floorH(lo as number), to: ceilH(hi as number) })),
   );
-  const raw = hours.map((r) => ({ from: r.from, to: Math.min(r.to, now) }));
+  // Read from the window's start at most: no window of the rule reaches before it.
+  const raw = hours
+    .map((r) => ({ from: Math.max(r.from, start - 1), to: Math.min(r.to, now) }))
+    .filter((r) => r.from < r.to);
   // Buckets: the hours ending after the window's start that no raw range holds (the first may
   // begin before the start; the rule pro-rates it). The newest raw range holds the current hour.
   const gaps: Range[] = [];

@@ -33,8 +33,8 @@ export interface EvalContext<P> {
   readonly prev?: number;
   /**
    * Samples of this target for every metric in `metrics(params)`, `ts` ascending, ts ≤ now. With
-   * `buckets`, a rolled-up metric's samples come only for some whole hours (and may begin up to
-   * an hour before the window): samples and buckets never cover the same time.
+   * `buckets`, a rolled-up metric's samples come only for some hours (whole, except where the
+   * window starts or at now): samples and buckets never cover the same time.
    */
   readonly samples: readonly Sample[];
   /**

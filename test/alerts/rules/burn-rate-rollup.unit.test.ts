@@ -42,10 +42,11 @@ test('burn rate rollup: raw hours where an exact window can have an edge (now, o
     { metric: 'requests_delta', ranges },
     { metric: 'errors_delta', ranges },
   ];
-  // Page: edges of 5m, 30m and 1h windows fall in the last two hours; of 6h, 6 h back.
+  // Page: edges of 5m, 30m and 1h windows fall in the last two hours; of 6h, 6 h back (read from
+  // the start of the page rule's 6 h 15 m window: none of its windows reaches before).
   t.deepEqual(readPlan(burnRate, page.params, now), {
     raw: both([
-      { from: D5 - 6 * HOUR, to: D5 - 5 * HOUR },
+      { from: now - 6 * HOUR - PREVIOUS_EVALUATION_SLACK_MS - 1, to: D5 - 5 * HOUR },
       { from: D5 - HOUR, to: now },
     ]),
     buckets: both([{ from: D5 - 5 * HOUR, to: D5 - HOUR }]),
