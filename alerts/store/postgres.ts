@@ -3,7 +3,13 @@
  * BIGINT as a string, so times are converted with Number (epoch ms stay below 2^53).
  */
 import pg from 'pg';
-import type { Finding, MetricName, Sample } from '../trends/sample.js';
+import {
+  type Bucket,
+  type Finding,
+  type MetricName,
+  ROLLUP_SPAN_MS,
+  type Sample,
+} from '../trends/sample.js';
 import { LATEST_VERSION, POSTGRES_MIGRATIONS, pending } from './migrations.js';
 import {
   type CounterState,
@@ -11,6 +17,7 @@ import {
   checkSample,
   type MigrationResult,
   NO_INSTANCE,
+  type RollupQuery,
   type StoredFinding,
   StoreError,
   type SweepRecord,
@@ -27,7 +34,7 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const PRUNED_TABLES = ['samples', 'findings', 'sweeps', 'counter_state'] as const;
+const PRUNED_TABLES = ['samples', 'sample_rollups', 'findings', 'sweeps', 'counter_state'] as const;
 
 interface FindingRow {
   sweep_id: string;
@@ -111,10 +118,14 @@ export class PostgresStore implements TrendStore {
   async appendSamples(samples: readonly Sample[]): Promise<void> {
     samples.forEach(checkSample);
     if (samples.length === 0) return;
-    // One statement over arrays: atomic, and one round trip however many samples.
+    // One statement over arrays: atomic, and one round trip however many samples. Its triggers
+    // add the request and error deltas to the hourly rollups in the same transaction (migration
+    // 4). Key order, so that concurrent appends lock rows in one order.
     await this.#pool.query(
       `INSERT INTO samples (target, metric, instance, ts, value)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[])
+         AS u(target, metric, instance, ts, value)
+       ORDER BY target, metric, instance, ts
        ON CONFLICT (target, metric, instance, ts) DO UPDATE SET value = excluded.value`,
       [
         samples.map((s) => s.target),
@@ -151,6 +162,21 @@ export class PostgresStore implements TrendStore {
       instance: r.instance === NO_INSTANCE ? null : r.instance,
       ts: Number(r.ts),
       value: r.value,
+    }));
+  }
+
+  async rollups(q: RollupQuery): Promise<Bucket[]> {
+    const { rows } = await this.#pool.query(
+      'SELECT ts, value, n FROM sample_rollups WHERE target = $1 AND metric = $2 AND ts >= $3 AND ts < $4 ORDER BY ts',
+      [q.target, q.metric, q.from, q.to],
+    );
+    return rows.map((r: { ts: string; value: number; n: string }) => ({
+      target: q.target,
+      metric: q.metric,
+      ts: Number(r.ts),
+      spanMs: ROLLUP_SPAN_MS,
+      value: r.value,
+      count: Number(r.n),
     }));
   }
 

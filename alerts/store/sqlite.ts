@@ -3,7 +3,13 @@
  * block the writer. Calls are synchronous underneath; the interface is async for PostgreSQL.
  */
 import Database from 'better-sqlite3';
-import type { Finding, MetricName, Sample } from '../trends/sample.js';
+import {
+  type Bucket,
+  type Finding,
+  type MetricName,
+  ROLLUP_SPAN_MS,
+  type Sample,
+} from '../trends/sample.js';
 import { LATEST_VERSION, pending, SQLITE_MIGRATIONS } from './migrations.js';
 import {
   type CounterState,
@@ -11,6 +17,7 @@ import {
   checkSample,
   type MigrationResult,
   NO_INSTANCE,
+  type RollupQuery,
   type StoredFinding,
   StoreError,
   type SweepRecord,
@@ -36,7 +43,16 @@ interface FindingRow {
   annotations: string;
 }
 
-const PRUNED_TABLES = ['samples', 'findings', 'sweeps', 'counter_state'] as const;
+const PRUNED_TABLES = ['samples', 'sample_rollups', 'findings', 'sweeps', 'counter_state'] as const;
+
+/** Rows to delete by key: sample_rollups is WITHOUT ROWID, the others have a rowid. */
+const PRUNE_KEY: Record<(typeof PRUNED_TABLES)[number], string> = {
+  samples: 'rowid',
+  sample_rollups: '(target, metric, ts)',
+  findings: 'rowid',
+  sweeps: 'rowid',
+  counter_state: 'rowid',
+};
 
 /** A window row: instance ('' for none), ts, value. */
 type WindowRow = [string, number, number];
@@ -45,6 +61,7 @@ type WindowStatement = Database.Statement<unknown[], WindowRow>;
 export class SqliteStore implements TrendStore {
   readonly #db: Database.Database;
   readonly #windowStatements = new Map<'all' | 'one', WindowStatement>();
+  #rollupStatement: Database.Statement<unknown[], [number, number, number]> | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.#db = new Database(options.path);
@@ -102,6 +119,8 @@ export class SqliteStore implements TrendStore {
 
   async appendSamples(samples: readonly Sample[]): Promise<void> {
     samples.forEach(checkSample);
+    // The triggers of migration 4 add request and error deltas to the hourly rollups inside this
+    // same transaction.
     const insert = this.#db.prepare(
       `INSERT INTO samples (target, metric, instance, ts, value) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (target, metric, instance, ts) DO UPDATE SET value = excluded.value`,
@@ -125,13 +144,36 @@ export class SqliteStore implements TrendStore {
             q.to,
             q.instance ?? NO_INSTANCE,
           );
-    return rows.map(([instance, ts, value]) => ({
-      target: q.target,
-      metric: q.metric,
-      instance: instance === NO_INSTANCE ? null : instance,
-      ts,
-      value,
-    }));
+    const out: Sample[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const [instance, ts, value] = rows[i] as WindowRow;
+      out[i] = {
+        target: q.target,
+        metric: q.metric,
+        instance: instance === NO_INSTANCE ? null : instance,
+        ts,
+        value,
+      };
+    }
+    return out;
+  }
+
+  async rollups(q: RollupQuery): Promise<Bucket[]> {
+    this.#rollupStatement ??= this.#db
+      .prepare<unknown[], [number, number, number]>(
+        'SELECT ts, value, n FROM sample_rollups WHERE target = ? AND metric = ? AND ts >= ? AND ts < ? ORDER BY ts',
+      )
+      .raw(true);
+    return this.#rollupStatement
+      .all(q.target, q.metric, q.from, q.to)
+      .map(([ts, value, count]) => ({
+        target: q.target,
+        metric: q.metric,
+        ts,
+        spanMs: ROLLUP_SPAN_MS,
+        value,
+        count,
+      }));
   }
 
   /** The window query over every instance or one, prepared on first use (after migrate). */
@@ -273,9 +315,10 @@ export class SqliteStore implements TrendStore {
     let left = q.limit;
     for (const table of PRUNED_TABLES) {
       if (left <= 0) break;
+      const key = PRUNE_KEY[table];
       left -= this.#db
         .prepare(
-          `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ts < ? LIMIT ?)`,
+          `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${table} WHERE ts < ? LIMIT ?)`,
         )
         .run(q.before, left).changes;
     }

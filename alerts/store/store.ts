@@ -4,7 +4,14 @@
  * both). Times are epoch milliseconds throughout.
  */
 import { RunwatchError } from '../../lib/errors.js';
-import { type Finding, METRICS, type MetricName, type Sample } from '../trends/sample.js';
+import {
+  type Bucket,
+  type Finding,
+  METRICS,
+  type MetricName,
+  type RollupMetric,
+  type Sample,
+} from '../trends/sample.js';
 
 export const STORE_ERRORS = {
   STORE_ERR_URL_INVALID: {
@@ -56,6 +63,14 @@ export interface WindowQuery {
   readonly instance?: string | null;
 }
 
+/** Hourly rollup rows of one additive metric of one target with `from <= ts < to` (ts: hour end). */
+export interface RollupQuery {
+  readonly target: string;
+  readonly metric: RollupMetric;
+  readonly from: number;
+  readonly to: number;
+}
+
 /** The last scraped counter values of one service instance, for deltas and reset detection. */
 export interface CounterState {
   readonly target: string;
@@ -94,6 +109,12 @@ export interface TrendStore {
   /** Upserts by (target, metric, instance, ts): a retried append replaces, never duplicates. */
   appendSamples(samples: readonly Sample[]): Promise<void>;
   window(q: WindowQuery): Promise<Sample[]>;
+  /**
+   * The hourly sums of `requests_delta` or `errors_delta` (all instances) whose hour ends in
+   * [from, to), ascending. Kept by the database in the transaction of every append (migration 4);
+   * an hour's row holds the samples with ts in (end − 1 h, end].
+   */
+  rollups(q: RollupQuery): Promise<Bucket[]>;
   /** The newest sample time of the target (of one metric, if given), or null if never seen. */
   lastSeen(q: { readonly target: string; readonly metric?: MetricName }): Promise<number | null>;
   getCounterState(target: string, instance: string): Promise<CounterState | null>;
@@ -110,7 +131,8 @@ export interface TrendStore {
   /** Findings with `ts >= from`, of one target if given, ascending by time then insertion. */
   findings(q?: { readonly target?: string; readonly from?: number }): Promise<StoredFinding[]>;
   /**
-   * Deletes rows older than `before` (samples, findings, sweeps, then stale counter state), at most
+   * Deletes rows older than `before` (samples, hourly rollups whose hour ended before it,
+   * findings, sweeps, then stale counter state), at most
    * `limit` in all, and returns how many; call again until it returns less than `limit`.
    */
   prune(q: { readonly before: number; readonly limit: number }): Promise<number>;

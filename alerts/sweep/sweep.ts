@@ -23,9 +23,17 @@
 import type { Logger } from '../../lib/logger.js';
 import { pruneExpired } from '../store/open.js';
 import type { CounterState, TrendStore } from '../store/store.js';
-import type { RuleSpec } from '../trends/rule.js';
+import { mergeRanges, type Range, type ReadPlan, readPlan } from '../trends/read-plan.js';
+import type { RuleSpec, RuleType } from '../trends/rule.js';
 import { RULE_TYPES } from '../trends/rules/index.js';
-import { type Finding, HEALTH_STATUS_VALUE, type Sample } from '../trends/sample.js';
+import {
+  type Bucket,
+  type Finding,
+  HEALTH_STATUS_VALUE,
+  type MetricName,
+  type RollupMetric,
+  type Sample,
+} from '../trends/sample.js';
 import { type CounterSnapshot, counterSamples, snapshotsOf } from './derive.js';
 import { type ProbeResult, probeAll } from './probe.js';
 import type { SweepTarget } from './targets.js';
@@ -138,30 +146,95 @@ async function samplesOf(store: TrendStore, probe: ProbeResult, ts: number): Pro
   return samples;
 }
 
-/** Step 4: every rule over its window for every target it applies to (bench/trends.ts times it). */
+/**
+ * Step 4: every rule over its window for every target it applies to (bench/trends.ts times it).
+ * Per target, each rule's reads are planned (`readPlan`: raw sample ranges, and for burn-rate
+ * rules hourly buckets where no exact window's edge can fall), then each metric's ranges over all
+ * rules are merged and read once, and each rule gets exactly its own ranges, so rules sharing a
+ * metric (the two burn-rate alerts) share its reads. Findings come in rule order, then target.
+ */
 export async function evaluate(
   store: TrendStore,
   rules: readonly RuleSpec[],
   targets: readonly SweepTarget[],
   ts: number,
 ): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  for (const rule of rules) {
-    const type = RULE_TYPES[rule.type];
-    if (type === undefined) continue;
-    const from = ts - type.window(rule.params);
-    for (const target of targets) {
-      if (rule.targets !== undefined && !rule.targets.includes(target.name)) continue;
+  const byRule: Finding[][] = rules.map(() => []);
+  for (const target of targets) {
+    const plans: { index: number; rule: RuleSpec; type: RuleType<unknown>; plan: ReadPlan }[] = [];
+    rules.forEach((rule, index) => {
+      const type = RULE_TYPES[rule.type];
+      if (type === undefined) return;
+      if (rule.targets !== undefined && !rule.targets.includes(target.name)) return;
+      plans.push({ index, rule, type, plan: readPlan(type, rule.params, ts) });
+    });
+    const rawRanges = new Map<MetricName, Range[]>();
+    const bucketRanges = new Map<RollupMetric, Range[]>();
+    for (const { plan } of plans) {
+      for (const r of plan.raw)
+        rawRanges.set(r.metric, [...(rawRanges.get(r.metric) ?? []), ...r.ranges]);
+      for (const b of plan.buckets) {
+        bucketRanges.set(b.metric, [...(bucketRanges.get(b.metric) ?? []), ...b.ranges]);
+      }
+    }
+    // Merged ranges are disjoint and ascending, so the concatenated results are too.
+    const raw = new Map<MetricName, Sample[]>();
+    for (const [metric, ranges] of rawRanges) {
+      const got: Sample[] = [];
+      for (const r of mergeRanges(ranges)) {
+        const q = { target: target.name, metric, from: r.from + 1, to: r.to + 1 };
+        got.push(...(await store.window(q)));
+      }
+      raw.set(metric, got);
+    }
+    const rolled = new Map<RollupMetric, Bucket[]>();
+    for (const [metric, ranges] of bucketRanges) {
+      const got: Bucket[] = [];
+      for (const r of mergeRanges(ranges)) {
+        const q = { target: target.name, metric, from: r.from + 1, to: r.to + 1 };
+        got.push(...(await store.rollups(q)));
+      }
+      rolled.set(metric, got);
+    }
+    for (const { index, rule, type, plan } of plans) {
       const samples: Sample[] = [];
-      for (const metric of type.metrics(rule.params)) {
-        samples.push(...(await store.window({ target: target.name, metric, from, to: ts + 1 })));
+      for (const r of plan.raw) {
+        for (const range of r.ranges) samples.push(...within(raw.get(r.metric) ?? [], range));
       }
       samples.sort((a, b) => a.ts - b.ts);
-      const finding = type.evaluate({ target: target.name, now: ts, samples, rule });
-      if (finding !== null) findings.push(finding);
+      const buckets: Bucket[] = [];
+      for (const b of plan.buckets) {
+        for (const range of b.ranges) buckets.push(...within(rolled.get(b.metric) ?? [], range));
+      }
+      buckets.sort((a, b) => a.ts - b.ts);
+      const finding = type.evaluate({
+        target: target.name,
+        now: ts,
+        samples,
+        ...(plan.buckets.length === 0 ? {} : { buckets }),
+        rule,
+      });
+      if (finding !== null) byRule[index]?.push(finding);
     }
   }
-  return findings;
+  return byRule.flat();
+}
+
+/** The items of `xs` (ascending by ts) with range.from < ts ≤ range.to, by binary search. */
+function within<T extends { readonly ts: number }>(xs: readonly T[], range: Range): readonly T[] {
+  const firstAbove = (t: number) => {
+    let lo = 0;
+    let hi = xs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((xs[mid] as T).ts <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const a = firstAbove(range.from);
+  const b = firstAbove(range.to);
+  return a === 0 && b === xs.length ? xs : xs.slice(a, b);
 }
 
 export async function runSweep(

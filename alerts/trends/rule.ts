@@ -4,7 +4,7 @@
  * remembered between evaluations: `for`, `keep_firing_for` and resolution are recomputed from the
  * window itself, which is why each type states how much history it needs (`window`).
  */
-import type { Finding, MetricName, Sample, Severity } from './sample.js';
+import type { Bucket, Finding, MetricName, RollupMetric, Sample, Severity } from './sample.js';
 
 /** A loaded rule: the common fields of `alerts/rules/*.yaml`, plus the type's parsed params. */
 export interface RuleSpec<P = unknown> {
@@ -31,9 +31,30 @@ export interface EvalContext<P> {
    * `now` (sweeps write then evaluate, so that is the previous sweep).
    */
   readonly prev?: number;
-  /** Samples of this target for every metric in `metrics(params)`, `ts` ascending, ts ≤ now. */
+  /**
+   * Samples of this target for every metric in `metrics(params)`, `ts` ascending, ts ≤ now. With
+   * `buckets`, a rolled-up metric's samples come only for some hours (whole, except where the
+   * window starts or at now): samples and buckets never cover the same time.
+   */
   readonly samples: readonly Sample[];
+  /**
+   * Only for a rule type with `rollup`: hourly sums of its rollup metrics (ascending by end) for
+   * the hours of its window that `samples` do not hold. The first may reach back before the
+   * window; a rule pro-rates a bucket its window cuts. Absent or empty: every sample is raw.
+   */
+  readonly buckets?: readonly Bucket[];
   readonly rule: RuleSpec<P>;
+}
+
+/** What a rule type with additive metrics accepts as hourly sums (see `RuleType.rollup`). */
+export interface RollupSpec {
+  readonly metrics: readonly RollupMetric[];
+  /**
+   * Window lengths whose sums must stay exact: the hours where their edges can fall (at `now` and
+   * down to `PREVIOUS_EVALUATION_SLACK_MS` earlier) come raw, the hours between as buckets
+   * (`readPlan`). Other windows may have their old edge inside a bucket.
+   */
+  readonly exactMs: readonly number[];
 }
 
 export interface RuleType<P> {
@@ -45,7 +66,13 @@ export interface RuleType<P> {
   /** Milliseconds of history `evaluate` needs before `now`; the store returns no more. */
   window(params: P): number;
   metrics(params: P): readonly MetricName[];
-  /** A firing finding, a resolved one (firing at `prev`, not now), or null. O(samples). */
+  /**
+   * Optional, for sums of additive metrics over long windows (a Prometheus recording rule's job):
+   * the metrics whose older samples may come as hourly sums, or null when the params need none.
+   * Without it (or null) `evaluate` always gets raw samples for the whole window.
+   */
+  rollup?(params: P): RollupSpec | null;
+  /** A firing finding, a resolved one (firing at `prev`, not now), or null. O(samples + buckets). */
   evaluate(ctx: EvalContext<P>): Finding | null;
 }
 

@@ -31,6 +31,28 @@ export interface Sample {
   readonly value: number;
 }
 
+/**
+ * The additive metrics the store also keeps as hourly sums (store migration 4), and the span of
+ * one sum. Adding a metric here needs a new migration (the store's triggers name them).
+ */
+export const ROLLUP_METRICS = ['requests_delta', 'errors_delta'] as const;
+export type RollupMetric = (typeof ROLLUP_METRICS)[number];
+export const ROLLUP_SPAN_MS = 3_600_000;
+
+/**
+ * The sum (`value`) and number (`count`) of one additive metric's samples of one target, all
+ * instances together, with ts in (ts − spanMs, ts]: `ts` is the end of the span, inclusive, like
+ * the rules' own windows (t − W, t], so a window with edges on the hour is whole buckets.
+ */
+export interface Bucket {
+  readonly target: string;
+  readonly metric: RollupMetric;
+  readonly ts: number;
+  readonly spanMs: number;
+  readonly value: number;
+  readonly count: number;
+}
+
 export type Severity = 'critical' | 'warning' | 'info';
 
 /**

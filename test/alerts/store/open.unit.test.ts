@@ -120,7 +120,7 @@ test('openStore: a sqlite file store is created with its directory and migrated'
   const store = await openStore(DEFAULT_STORE_URL, { platform: 'local', cwd });
   t.teardown(() => store.close());
   t.true(existsSync(join(cwd, '.runwatch', 'runwatch.db')));
-  t.deepEqual(await store.appliedMigrations(), [1, 2, 3]);
+  t.deepEqual(await store.appliedMigrations(), [1, 2, 3, 4]);
 });
 
 test('pruneExpired: deletes rows older than the retention (default 30 days) before now', async (t) => {

@@ -1,5 +1,6 @@
 import test from 'ava';
 import pg from 'pg';
+import { POSTGRES_MIGRATIONS } from '../../../alerts/store/migrations.js';
 import { PostgresStore } from '../../../alerts/store/postgres.js';
 import type { TrendStore } from '../../../alerts/store/store.js';
 import { METRICS } from '../../../alerts/trends/sample.js';
@@ -42,6 +43,27 @@ if (fixture.unavailable !== null) {
       const schema = fixture.newSchema();
       return [open(schema), open(schema)];
     },
+    async atVersion3() {
+      const schema = fixture.newSchema();
+      const client = new pg.Client({ connectionString: fixture.url });
+      await client.connect();
+      try {
+        await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}`);
+        await client.query(
+          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+        );
+        for (const m of POSTGRES_MIGRATIONS.filter((m) => m.version <= 3)) {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+            m.version,
+            m.name,
+          ]);
+        }
+      } finally {
+        await client.end();
+      }
+      return open(schema);
+    },
   });
 
   test('postgres store: tables live in the given schema only', async (t) => {
@@ -56,7 +78,7 @@ if (fixture.unavailable !== null) {
     );
     t.deepEqual(
       rows.map((r: { table_name: string }) => r.table_name),
-      ['counter_state', 'findings', 'samples', 'schema_migrations', 'sweeps'],
+      ['counter_state', 'findings', 'sample_rollups', 'samples', 'schema_migrations', 'sweeps'],
     );
   });
 
@@ -64,8 +86,8 @@ if (fixture.unavailable !== null) {
     const schema = fixture.newSchema();
     const stores = [0, 1, 2, 3, 4].map(() => open(schema));
     const results = await Promise.all(stores.map((s) => s.migrate()));
-    t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2, 3]);
-    t.deepEqual(await stores[0]?.appliedMigrations(), [1, 2, 3]);
+    t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2, 3, 4]);
+    t.deepEqual(await stores[0]?.appliedMigrations(), [1, 2, 3, 4]);
   });
 
   test('postgres store: a schema newer than this build is refused with STORE_ERR_MIGRATION', async (t) => {
@@ -80,7 +102,7 @@ if (fixture.unavailable !== null) {
     );
     const e = await t.throwsAsync(store.migrate(), { instanceOf: Error });
     t.is((e as { code?: string } | undefined)?.code, 'STORE_ERR_MIGRATION');
-    t.regex(e?.message ?? '', /schema is at version 99; expected at most 3/);
+    t.regex(e?.message ?? '', /schema is at version 99; expected at most 4/);
   });
 
   test('postgres store: window queries are index-only scans of samples_window, in order, even with one target', async (t) => {

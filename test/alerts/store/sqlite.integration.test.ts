@@ -35,6 +35,19 @@ storeContract(test, 'sqlite', {
     const path = newPath();
     return [open(path), open(path)];
   },
+  async atVersion3() {
+    const path = newPath();
+    const db = new Database(path);
+    db.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+    );
+    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version <= 3)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    db.close();
+    return open(path);
+  },
 });
 
 test('sqlite store: the file is in WAL mode with STRICT tables', async (t) => {
@@ -51,6 +64,7 @@ test('sqlite store: the file is in WAL mode with STRICT tables', async (t) => {
   t.deepEqual(strict.map((r) => r.name).sort(), [
     'counter_state',
     'findings',
+    'sample_rollups',
     'samples',
     'schema_migrations',
     'sweeps',
@@ -92,12 +106,12 @@ test('sqlite store: four threads migrating one new file at once apply each versi
         }),
     ),
   );
-  t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2, 3]);
+  t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2, 3, 4]);
   t.deepEqual(
     results.map((r) => r.version),
-    [3, 3, 3, 3],
+    [4, 4, 4, 4],
   );
-  t.deepEqual(await open(path).appliedMigrations(), [1, 2, 3]);
+  t.deepEqual(await open(path).appliedMigrations(), [1, 2, 3, 4]);
 });
 
 test('sqlite store: a schema newer than this build is refused with STORE_ERR_MIGRATION', async (t) => {
@@ -110,7 +124,7 @@ test('sqlite store: a schema newer than this build is refused with STORE_ERR_MIG
   db.close();
   const e = await t.throwsAsync<StoreError>(open(path).migrate());
   t.is(e?.code, 'STORE_ERR_MIGRATION');
-  t.regex(e?.message ?? '', /schema is at version 99; expected at most 3/);
+  t.regex(e?.message ?? '', /schema is at version 99; expected at most 4/);
 });
 
 test('sqlite store: a version-1 database upgrades to the latest version and keeps its counter state, with no buckets', async (t) => {
@@ -126,7 +140,7 @@ test('sqlite store: a version-1 database upgrades to the latest version and keep
   ).run();
   v1.close();
   const store = open(path);
-  t.deepEqual(await store.migrate(), { applied: [2, 3], version: 3 });
+  t.deepEqual(await store.migrate(), { applied: [2, 3, 4], version: 4 });
   t.deepEqual(await store.getCounterState('svc', 'i-1'), {
     target: 'svc',
     instance: 'i-1',
@@ -137,7 +151,7 @@ test('sqlite store: a version-1 database upgrades to the latest version and keep
   });
 });
 
-test('sqlite store: a version-2 database upgrades to version 3, the window index replacing (target, metric, ts), and keeps its samples', async (t) => {
+test('sqlite store: a version-2 database upgrades to the latest version, the window index replacing (target, metric, ts), and keeps its samples', async (t) => {
   const path = newPath();
   const v2 = new Database(path);
   v2.exec(
@@ -152,7 +166,7 @@ test('sqlite store: a version-2 database upgrades to version 3, the window index
   ).run();
   v2.close();
   const store = open(path);
-  t.deepEqual(await store.migrate(), { applied: [3], version: 3 });
+  t.deepEqual(await store.migrate(), { applied: [3, 4], version: 4 });
   t.deepEqual(
     await store.window({ target: 'svc', metric: 'requests_delta', from: 0, to: 120000 }),
     [{ target: 'svc', metric: 'requests_delta', instance: 'i-1', ts: 60000, value: 7 }],
