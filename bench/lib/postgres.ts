@@ -4,8 +4,8 @@
  * dropped at the end. When the server does not answer, `unavailable` says why and the bench
  * reports SQLite only.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { scratchSchemas } from '../../test/helpers/postgres.js';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -24,51 +24,15 @@ export interface BenchPostgres {
   dropSchemas(): Promise<void>;
 }
 
-export function redactPassword(url: string): string {
-  return url.replace(/:[^:@/]*@/, ':[redacted]@');
-}
-
 export async function benchPostgres(url: string): Promise<BenchPostgres> {
-  const run = randomBytes(4).toString('hex');
-  const schemas: string[] = [];
-  let unavailable: string | null = null;
-  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await probe.connect();
-    await probe.query('SELECT 1');
-  } catch (e) {
-    unavailable = `PostgreSQL at ${redactPassword(url)} is unreachable (${e instanceof Error ? e.message : String(e)})`;
-  } finally {
-    await probe.end().catch(() => {});
-  }
-  const withClient = async <T>(schema: string | null, fn: (c: pg.Client) => Promise<T>) => {
-    const client = new pg.Client({
-      connectionString: url,
-      ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
-    });
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  };
+  const scratch = await scratchSchemas(url, 'runwatch_bench');
   return {
     url,
-    unavailable,
-    newSchema() {
-      const name = `runwatch_bench_${run}_${schemas.length}`;
-      schemas.push(name);
-      return name;
-    },
+    unavailable: scratch.unavailable,
+    newSchema: scratch.newSchema,
     query(schema, sql, params = []) {
-      return withClient(schema, (c) => c.query(sql, params));
+      return scratch.withClient(schema, (c) => c.query(sql, params));
     },
-    async dropSchemas() {
-      if (unavailable !== null || schemas.length === 0) return;
-      await withClient(null, async (c) => {
-        for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-      });
-    },
+    dropSchemas: scratch.dropSchemas,
   };
 }

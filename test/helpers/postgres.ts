@@ -19,7 +19,11 @@ export interface PostgresFixture {
   dropSchemas(): Promise<void>;
 }
 
-export async function postgresFixture(url = DATABASE_URL): Promise<PostgresFixture> {
+/**
+ * Throw-away schemas on the server at `url`, named `<prefix>_<run>_<n>`: what the tests and the
+ * benches (bench/lib/postgres.ts) share. `unavailable` is null when the server answers, else why.
+ */
+export async function scratchSchemas(url: string, prefix: string) {
   const run = randomBytes(4).toString('hex');
   const schemas: string[] = [];
   let unavailable: string | null = null;
@@ -28,27 +32,50 @@ export async function postgresFixture(url = DATABASE_URL): Promise<PostgresFixtu
     await probe.connect();
     await probe.query('SELECT 1');
   } catch (e) {
-    unavailable = `PostgreSQL at ${url.replace(/:[^:@/]*@/, ':[redacted]@')} is unreachable (${e instanceof Error ? e.message : String(e)}); set DATABASE_URL or start the server`;
+    unavailable = `PostgreSQL at ${url.replace(/:[^:@/]*@/, ':[redacted]@')} is unreachable (${e instanceof Error ? e.message : String(e)})`;
   } finally {
     await probe.end().catch(() => {});
   }
+  /** A client with `search_path` set to `schema` (or the default), ended after `fn`. */
+  const withClient = async <T>(schema: string | null, fn: (c: pg.Client) => Promise<T>) => {
+    const client = new pg.Client({
+      connectionString: url,
+      ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
+    });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
   return {
     url,
     unavailable,
-    newSchema() {
-      const name = `runwatch_test_${run}_${schemas.length}`;
+    withClient,
+    newSchema(): string {
+      const name = `${prefix}_${run}_${schemas.length}`;
       schemas.push(name);
       return name;
     },
-    async dropSchemas() {
+    async dropSchemas(): Promise<void> {
       if (unavailable !== null || schemas.length === 0) return;
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-      } finally {
-        await client.end();
-      }
+      await withClient(null, async (c) => {
+        for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+      });
     },
+  };
+}
+
+export async function postgresFixture(url = DATABASE_URL): Promise<PostgresFixture> {
+  const scratch = await scratchSchemas(url, 'runwatch_test');
+  return {
+    url,
+    unavailable:
+      scratch.unavailable === null
+        ? null
+        : `${scratch.unavailable}; set DATABASE_URL or start the server`,
+    newSchema: scratch.newSchema,
+    dropSchemas: scratch.dropSchemas,
   };
 }
