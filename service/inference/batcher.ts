@@ -18,7 +18,7 @@
  * - At most `maxQueueDepth` texts are admitted and not yet scored (waiting, or in a run that has
  *   not finished). A request whose texts would not all fit is refused whole with
  *   `SVC_ERR_OVERLOADED`, before anything is queued, so a batch request is never half-scored.
- * - A text whose `AbortSignal` fires before its run starts leaves the queue at once and never
+ * - A text whose signal (`CancelSignal`) fires before its run starts leaves the queue at once and never
  *   reaches the model; its promise rejects with `SVC_ERR_CLIENT_CLOSED`. Once in a run, a text is
  *   scored (the run cannot be cut short) and the result is discarded by the caller.
  * - A failed run rejects every text in it with the model's error; the next run is unaffected.
@@ -28,6 +28,16 @@
 import { withoutStack } from '../../lib/errors.js';
 import { ServiceError } from '../errors.js';
 import type { Model } from '../model/model.js';
+
+/**
+ * What the batcher needs of a cancellation signal: an `AbortSignal` is one, and so is the
+ * request-scoped `clientClosedSignal` (routes/client-signal.ts), which is cheaper per request.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
 
 export interface BatcherOptions {
   /** Most texts per run; 1 scores every text alone (batching off). */
@@ -132,7 +142,7 @@ export class MicroBatcher {
    * cannot take them all, with `SVC_ERR_CLIENT_CLOSED` when `signal` fires first, or with the
    * model's error.
    */
-  score(texts: readonly string[], signal?: AbortSignal): Promise<number[][]> {
+  score(texts: readonly string[], signal?: CancelSignal): Promise<number[][]> {
     if (texts.length === 0) return Promise.resolve([]);
     if (signal?.aborted) return Promise.reject(clientClosed());
     const { maxQueueDepth } = this.#options;
@@ -156,7 +166,7 @@ export class MicroBatcher {
   }
 
   /** Queues one request's texts; one abort listener drops whichever of them still wait. */
-  #enqueue(texts: readonly string[], signal: AbortSignal | undefined): Promise<number[][]> {
+  #enqueue(texts: readonly string[], signal: CancelSignal | undefined): Promise<number[][]> {
     const items = texts.map(
       (text) =>
         new Promise<number[]>((resolve, reject) => {
