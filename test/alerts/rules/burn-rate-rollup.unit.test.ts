@@ -9,18 +9,20 @@ import { readPlan } from '../../../alerts/trends/read-plan.js';
 import { PREVIOUS_EVALUATION_SLACK_MS } from '../../../alerts/trends/rule.js';
 import { burnRate, errorTotals } from '../../../alerts/trends/rules/burn-rate.js';
 import type { Sample } from '../../../alerts/trends/sample.js';
-import { evaluateAt, evaluateWithRollups, MIN, rollUp, spec, T0, TARGET } from './helpers.js';
+import {
+  evaluateAt,
+  evaluateWithRollups,
+  MIN,
+  rollUp,
+  SLOTH_PAGE,
+  SLOTH_TICKET,
+  spec,
+  T0,
+  TARGET,
+} from './helpers.js';
 
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const SLOTH_PAGE = [
-  { factor: 14.4, short: '5m', long: '1h' },
-  { factor: 6, short: '30m', long: '6h' },
-];
-const SLOTH_TICKET = [
-  { factor: 3, short: '2h', long: '1d' },
-  { factor: 1, short: '6h', long: '3d' },
-];
 const rule = (pairs: typeof SLOTH_PAGE, minRequests = 500) =>
   spec(burnRate, { objective: 0.995, min_requests: minRequests, pairs });
 

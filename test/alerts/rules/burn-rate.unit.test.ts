@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { burnRate, SLOTH_30D } from '../../../alerts/trends/rules/burn-rate.js';
 import type { Sample } from '../../../alerts/trends/sample.js';
-import { evaluateAt, MIN, spec, T0, TARGET } from './helpers.js';
+import { evaluateAt, MIN, SLOTH_PAGE, SLOTH_TICKET, spec, T0, TARGET } from './helpers.js';
 
 /**
  * Counter deltas, one scrape a minute per instance from T0: `good` minutes of clean traffic, then
@@ -32,15 +32,6 @@ const sloRule = (
   pairs: readonly { factor: number; short: string; long: string }[],
   minRequests = 100,
 ) => spec(burnRate, { objective: 0.995, min_requests: minRequests, pairs });
-
-const SLOTH_PAGE = [
-  { factor: 14.4, short: '5m', long: '1h' },
-  { factor: 6, short: '30m', long: '6h' },
-];
-const SLOTH_TICKET = [
-  { factor: 3, short: '2h', long: '1d' },
-  { factor: 1, short: '6h', long: '3d' },
-];
 
 /** Minutes of 100 % errors until the first firing evaluation (one evaluation a minute). */
 function minutesToFire(rule: ReturnType<typeof sloRule>, good: number, maxBad: number): number {

@@ -15,6 +15,16 @@ export const MIN = 60_000;
 export const T0 = Date.UTC(2026, 0, 1);
 export const TARGET = 'emotion';
 
+/** Sloth's 30-day pairs as the YAML spells them: the page rule and the ticket rule. */
+export const SLOTH_PAGE = [
+  { factor: 14.4, short: '5m', long: '1h' },
+  { factor: 6, short: '30m', long: '6h' },
+];
+export const SLOTH_TICKET = [
+  { factor: 3, short: '2h', long: '1d' },
+  { factor: 1, short: '6h', long: '3d' },
+];
+
 /** One sample a minute from T0, values in order. */
 export function series(metric: MetricName, values: readonly number[], step = MIN): Sample[] {
   return values.map((value, i) => ({
