@@ -24,22 +24,6 @@ export class RunwatchError extends Error {
   }
 }
 
-/**
- * Builds an error without capturing a stack. For refusals by design (shedding, rate limits,
- * draining), which an overloaded instance raises thousands of times a second: their code and
- * message say everything, and the stack no one reads cost 6 % of the CPU of an instance shedding
- * at 4x its capacity (bench/overload, CPU profile). Not for faults: those keep their stacks.
- */
-export function withoutStack<E extends Error>(make: () => E): E {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return make();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
 /** One entry of an error catalogue, as listed in the README. */
 export interface ErrorSpec {
   readonly code: string;

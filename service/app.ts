@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { withoutStack } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { traceFields } from '../lib/trace.js';
 import type { ServiceConfig } from './config.js';
@@ -176,9 +175,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
     if (lifecycle.phase === 'closing' && request.routeOptions.config.probe !== true) {
       lifecycle.noteRefused();
       request.refusedForDrain = true;
-      throw withoutStack(
-        () =>
-          new ServiceError('SVC_ERR_DRAINING', 'this instance is shutting down; retry the request'),
+      throw new ServiceError(
+        'SVC_ERR_DRAINING',
+        'this instance is shutting down; retry the request',
       );
     }
     // Before the body is read: refusing must cost less than the work it refuses.
@@ -186,9 +185,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       const pressure = deps.pressure.pressure();
       if (pressure !== null) {
         metrics.shed.inc({ reason: pressure.reason });
-        throw withoutStack(
-          () => new ServiceError('SVC_ERR_OVERLOADED', describePressure(pressure)),
-        );
+        throw new ServiceError('SVC_ERR_OVERLOADED', describePressure(pressure));
       }
     }
   });

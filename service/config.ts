@@ -709,12 +709,11 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     );
   }
 
-  const shedQueueDepth = problems.read(rawEnv, 'SHED_QUEUE_DEPTH', S.shedQueueDepth.parse);
   const shedding = {
     eventLoopDelayMs: get('shedEventLoopDelayMs'),
     eventLoopUtilization: get('shedEventLoopUtilization'),
     // By default only a full queue sheds, and it does so before the body is read.
-    queueDepth: shedQueueDepth ?? inference.maxQueueDepth,
+    queueDepth: get('shedQueueDepth') ?? inference.maxQueueDepth,
     sampleIntervalMs: get('shedSampleIntervalMs'),
     holdMs: get('shedHoldMs'),
   };

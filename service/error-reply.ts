@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RunwatchError } from '../lib/errors.js';
-import { ServiceError } from './errors.js';
+import { isRefusal, ServiceError } from './errors.js';
 import { RETRY_AFTER_S } from './lifecycle/state.js';
 
 export type ErrorSender = (
@@ -23,15 +23,12 @@ export function errorHandler(send: ErrorSender, limits: ErrorContext = {}) {
       ...limits,
       contentType: request.headers['content-type'],
     });
-    if (mapped.statusCode >= 500 && !EXPECTED_5XX.has(mapped.code)) {
+    if (mapped.statusCode >= 500 && !isRefusal(mapped.code)) {
       request.log.error({ event: 'http.error', err: error, code: mapped.code }, mapped.message);
     }
     return send(request, reply, mapped);
   };
 }
-
-/** 5xx answers that are the service working as designed, not failing. */
-const EXPECTED_5XX = new Set(['SVC_ERR_DRAINING', 'SVC_ERR_MODEL_NOT_READY', 'SVC_ERR_OVERLOADED']);
 
 /** What messages quote about the limits the framework enforced. */
 export interface ErrorContext {

@@ -165,13 +165,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
         m,
         config.inference,
         { loadedAt: new Date(), loadMs, warmUpMs },
-        {
-          onRun: (run) => {
-            metrics.inferenceDuration.observe(run.durationMs / 1000);
-            metrics.inferenceBatchSize.observe(run.size);
-          },
-          onRefused: () => metrics.shed.inc({ reason: 'queue_full' }),
-        },
+        metrics.batcherObserver(),
       );
     } catch (e) {
       if (isModelPackageError(e)) {

@@ -25,7 +25,6 @@
  *
  * One batcher per loaded model, created by the composition root: no module-level state.
  */
-import { withoutStack } from '../../lib/errors.js';
 import { ServiceError } from '../errors.js';
 import type { Model } from '../model/model.js';
 
@@ -90,12 +89,9 @@ const RECENT_WEIGHT = 0.1;
 const SATURATED = 0.5;
 
 function clientClosed(): ServiceError {
-  return withoutStack(
-    () =>
-      new ServiceError(
-        'SVC_ERR_CLIENT_CLOSED',
-        'the client disconnected before its text was scored; the text was dropped',
-      ),
+  return new ServiceError(
+    'SVC_ERR_CLIENT_CLOSED',
+    'the client disconnected before its text was scored; the text was dropped',
   );
 }
 
@@ -151,12 +147,9 @@ export class MicroBatcher {
       this.#requestsRefused++;
       this.#observer.onRefused?.(texts.length);
       return Promise.reject(
-        withoutStack(
-          () =>
-            new ServiceError(
-              'SVC_ERR_OVERLOADED',
-              `the inference queue holds ${depth} of at most ${maxQueueDepth} texts and cannot take ${texts.length} more; retry after Retry-After`,
-            ),
+        new ServiceError(
+          'SVC_ERR_OVERLOADED',
+          `the inference queue holds ${depth} of at most ${maxQueueDepth} texts and cannot take ${texts.length} more; retry after Retry-After`,
         ),
       );
     }

@@ -175,11 +175,7 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
         if (draining || !st || st.holdTimer !== undefined || socket.destroyed) return;
         socket.pause();
         heldBack++;
-        st.holdTimer = timers.setTimeout(() => {
-          st.holdTimer = undefined;
-          heldBack--;
-          if (!socket.destroyed) socket.resume();
-        }, ms);
+        st.holdTimer = timers.setTimeout(() => release(socket, st), ms);
       });
     },
     markDraining() {

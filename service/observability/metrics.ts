@@ -12,8 +12,10 @@
  * Gauges that mirror state (queue depth, in flight, model loaded, health, drain) are read at
  * scrape time through `collect`, so no request path has to keep them up to date.
  */
+
 import { randomBytes } from 'node:crypto';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { codePointLength } from '../../lib/text.js';
 import type { BatcherObserver } from '../inference/batcher.js';
 
 export interface MetricsSources {
@@ -192,9 +194,7 @@ export class ServiceMetrics {
       for (let k = 1; k < row.length; k++) if ((row[k] ?? 0) > (row[top] ?? 0)) top = k;
       this.predictions.inc({ label: labels[top] ?? 'unknown' });
       this.topScore.observe(row[top] ?? 0);
-      let codePoints = 0;
-      for (const _ of texts[i] ?? '') codePoints++;
-      this.inputLength.observe(codePoints);
+      this.inputLength.observe(codePointLength(texts[i] ?? ''));
     }
   }
 

@@ -15,7 +15,6 @@
 import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
-import { withoutStack } from '../../lib/errors.js';
 import { keyIdOf } from '../auth/admin-key.js';
 import type { ServiceConfig } from '../config.js';
 import { ServiceError } from '../errors.js';
@@ -93,12 +92,9 @@ export function registerRateLimit(
     enableDraftSpec: true,
     keyGenerator: (request) => clientIdentity(config, request),
     errorResponseBuilder: (_request, context) =>
-      withoutStack(
-        () =>
-          new ServiceError(
-            'SVC_ERR_RATE_LIMITED',
-            `this client used its ${context.max} requests per minute; retry in ${context.after}`,
-          ),
+      new ServiceError(
+        'SVC_ERR_RATE_LIMITED',
+        `this client used its ${context.max} requests per minute; retry in ${context.after}`,
       ),
     onExceeded: () => metrics.rateLimited.inc(),
   });

@@ -3,9 +3,11 @@
  * ate apostrophes), over-long text is rejected rather than truncated, one bad batch item no longer
  * fails the whole batch, and the body's request_id is the X-Request-Id header's.
  */
+
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { describeValue } from '../../lib/errors.js';
+import { codePointLength } from '../../lib/text.js';
 import type { AppDeps, InferenceRouteConfig } from '../app.js';
 import { inferenceAuth } from '../auth/inference-auth.js';
 import { ServiceError } from '../errors.js';
@@ -61,9 +63,7 @@ export function checkText(value: unknown, field: string, maxLength: number): Ser
       { field },
     );
   }
-  // Code points, not UTF-16 units: an emoji counts once.
-  let codePoints = 0;
-  for (const _ of value) codePoints++;
+  const codePoints = codePointLength(value);
   if (codePoints > maxLength) {
     return new ServiceError(
       'SVC_ERR_INPUT_INVALID',

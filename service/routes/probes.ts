@@ -19,6 +19,7 @@ import {
   SERVICE_IS_READY,
   SERVICE_IS_STARTING,
 } from '../lifecycle/state.js';
+import { assess } from '../protection/pressure.js';
 
 const probe = { config: { probe: true } } as const;
 
@@ -105,7 +106,7 @@ export function registerProbeRoutes(
 /** Load shedding's measures and verdict, for /health's admin details. */
 function sheddingDetails(deps: Pick<AppDeps, 'pressure'>) {
   const m = deps.pressure.measures();
-  const p = deps.pressure.pressure();
+  const p = deps.pressure.enabled ? assess(deps.pressure.limits, m) : null;
   return {
     overloaded: p === null ? null : { reason: p.reason, value: p.value, limit: p.limit },
     event_loop_delay_ms: Math.round(m.eventLoopDelayMs * 10) / 10,
