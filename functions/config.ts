@@ -3,7 +3,11 @@
  * runs alone with only `STORE_URL` (and `SWEEP_TARGETS`); everything else has a default.
  */
 
-import { DEFAULT_RETENTION_DAYS, DEFAULT_STORE_URL } from '../alerts/store/open.js';
+import {
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_STORE_URL,
+  MAX_RETENTION_DAYS,
+} from '../alerts/store/open.js';
 import {
   ConfigError,
   Expected,
@@ -93,7 +97,8 @@ export function loadFunctionsConfig(env: Env = process.env): FunctionsConfig {
   const config: FunctionsConfig = {
     storeUrl: problems.read(env, 'STORE_URL', nonEmptyString, true) ?? DEFAULT_STORE_URL,
     retentionDays:
-      problems.read(env, 'STORE_RETENTION_DAYS', intRange(1, 3650)) ?? DEFAULT_RETENTION_DAYS,
+      problems.read(env, 'STORE_RETENTION_DAYS', intRange(1, MAX_RETENTION_DAYS)) ??
+      DEFAULT_RETENTION_DAYS,
     platform: env.K_SERVICE ? 'cloud-run' : 'local',
     targetsFile: problems.read(env, 'SWEEP_TARGETS_FILE', nonEmptyString) ?? 'alerts/targets.yaml',
     sweepTargets: env.SWEEP_TARGETS,

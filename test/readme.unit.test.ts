@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { STORE_ERRORS } from '../alerts/store/store.js';
+import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
@@ -27,7 +27,7 @@ test('readme: every error code of every catalogue appears in the errors table', 
     ...SCRAPE_ERRORS,
     ...SWEEP_ERRORS,
     ...STACK_ERRORS,
-    ...Object.keys(STORE_ERRORS).map((code) => ({ code })),
+    ...STORE_ERROR_SPECS,
   ]
     .map((e) => e.code)
     .concat('CFG_ERR_INVALID');

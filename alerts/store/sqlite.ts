@@ -60,8 +60,11 @@ type WindowStatement = Database.Statement<unknown[], WindowRow>;
 
 export class SqliteStore implements TrendStore {
   readonly #db: Database.Database;
-  readonly #windowStatements = new Map<'all' | 'one', WindowStatement>();
-  #rollupStatement: Database.Statement<unknown[], [number, number, number]> | undefined;
+  /**
+   * Statements by SQL text, prepared on first use (after migrate) and kept: better-sqlite3
+   * compiles on every `prepare`, and a sweep runs most of these once per target or instance.
+   */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(options: SqliteStoreOptions) {
     this.#db = new Database(options.path);
@@ -121,7 +124,7 @@ export class SqliteStore implements TrendStore {
     samples.forEach(checkSample);
     // The triggers of migration 4 add request and error deltas to the hourly rollups inside this
     // same transaction.
-    const insert = this.#db.prepare(
+    const insert = this.#stmt(
       `INSERT INTO samples (target, metric, instance, ts, value) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (target, metric, instance, ts) DO UPDATE SET value = excluded.value`,
     );
@@ -159,12 +162,10 @@ export class SqliteStore implements TrendStore {
   }
 
   async rollups(q: RollupQuery): Promise<Bucket[]> {
-    this.#rollupStatement ??= this.#db
-      .prepare<unknown[], [number, number, number]>(
-        'SELECT ts, value, n FROM sample_rollups WHERE target = ? AND metric = ? AND ts >= ? AND ts < ? ORDER BY ts',
-      )
-      .raw(true);
-    return this.#rollupStatement
+    return this.#stmt<[number, number, number]>(
+      'SELECT ts, value, n FROM sample_rollups WHERE target = ? AND metric = ? AND ts >= ? AND ts < ? ORDER BY ts',
+    )
+      .raw(true)
       .all(q.target, q.metric, q.from, q.to)
       .map(([ts, value, count]) => ({
         target: q.target,
@@ -176,66 +177,58 @@ export class SqliteStore implements TrendStore {
       }));
   }
 
-  /** The window query over every instance or one, prepared on first use (after migrate). */
+  /** The window query over every instance or one, returning rows as arrays. */
   #windowStatement(instances: 'all' | 'one'): WindowStatement {
-    let statement = this.#windowStatements.get(instances);
+    const base =
+      'SELECT instance, ts, value FROM samples WHERE target = ? AND metric = ? AND ts >= ? AND ts < ?';
+    return this.#stmt<WindowRow>(
+      instances === 'all'
+        ? `${base} ORDER BY ts, instance`
+        : `${base} AND instance = ? ORDER BY ts`,
+    ).raw(true);
+  }
+
+  #stmt<R = unknown>(sql: string): Database.Statement<unknown[], R> {
+    let statement = this.#statements.get(sql);
     if (statement === undefined) {
-      const base =
-        'SELECT instance, ts, value FROM samples WHERE target = ? AND metric = ? AND ts >= ? AND ts < ?';
-      statement = this.#db
-        .prepare<unknown[], WindowRow>(
-          instances === 'all'
-            ? `${base} ORDER BY ts, instance`
-            : `${base} AND instance = ? ORDER BY ts`,
-        )
-        .raw(true);
-      this.#windowStatements.set(instances, statement);
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
     }
-    return statement;
+    return statement as Database.Statement<unknown[], R>;
   }
 
   async lastSeen(q: { target: string; metric?: MetricName }): Promise<number | null> {
     const row =
       q.metric === undefined
-        ? this.#db
-            .prepare<unknown[], { ts: number | null }>(
-              'SELECT MAX(ts) AS ts FROM samples WHERE target = ?',
-            )
-            .get(q.target)
-        : this.#db
-            .prepare<unknown[], { ts: number | null }>(
-              'SELECT MAX(ts) AS ts FROM samples WHERE target = ? AND metric = ?',
-            )
-            .get(q.target, q.metric);
+        ? this.#stmt<{ ts: number | null }>(
+            'SELECT MAX(ts) AS ts FROM samples WHERE target = ?',
+          ).get(q.target)
+        : this.#stmt<{ ts: number | null }>(
+            'SELECT MAX(ts) AS ts FROM samples WHERE target = ? AND metric = ?',
+          ).get(q.target, q.metric);
     return row?.ts ?? null;
   }
 
   async getCounterState(target: string, instance: string): Promise<CounterState | null> {
-    const row = this.#db
-      .prepare<unknown[], Omit<CounterState, 'buckets'> & { buckets: string }>(
-        'SELECT target, instance, ts, requests, errors, buckets FROM counter_state WHERE target = ? AND instance = ?',
-      )
-      .get(target, instance);
+    const row = this.#stmt<Omit<CounterState, 'buckets'> & { buckets: string }>(
+      'SELECT target, instance, ts, requests, errors, buckets FROM counter_state WHERE target = ? AND instance = ?',
+    ).get(target, instance);
     return row === undefined
       ? null
       : { ...row, buckets: JSON.parse(row.buckets) as CounterState['buckets'] };
   }
 
   async setCounterState(s: CounterState): Promise<void> {
-    this.#db
-      .prepare(
-        `INSERT INTO counter_state (target, instance, ts, requests, errors, buckets) VALUES (?, ?, ?, ?, ?, ?)
+    this.#stmt(
+      `INSERT INTO counter_state (target, instance, ts, requests, errors, buckets) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (target, instance) DO UPDATE SET ts = excluded.ts, requests = excluded.requests, errors = excluded.errors, buckets = excluded.buckets`,
-      )
-      .run(s.target, s.instance, s.ts, s.requests, s.errors, JSON.stringify(s.buckets));
+    ).run(s.target, s.instance, s.ts, s.requests, s.errors, JSON.stringify(s.buckets));
   }
 
   async recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }> {
-    const info = this.#db
-      .prepare(
-        'INSERT INTO sweeps (sweep_id, ts, summary) VALUES (?, ?, ?) ON CONFLICT (sweep_id) DO NOTHING',
-      )
-      .run(record.sweepId, record.ts, JSON.stringify(record.summary));
+    const info = this.#stmt(
+      'INSERT INTO sweeps (sweep_id, ts, summary) VALUES (?, ?, ?) ON CONFLICT (sweep_id) DO NOTHING',
+    ).run(record.sweepId, record.ts, JSON.stringify(record.summary));
     if (info.changes === 1) return { inserted: true, record };
     const existing = await this.getSweep(record.sweepId);
     if (existing === null) throw new Error(`sweep ${record.sweepId} vanished after a conflict`);
@@ -243,27 +236,23 @@ export class SqliteStore implements TrendStore {
   }
 
   async getSweep(sweepId: string): Promise<SweepRecord | null> {
-    const row = this.#db
-      .prepare<unknown[], { sweep_id: string; ts: number; summary: string }>(
-        'SELECT sweep_id, ts, summary FROM sweeps WHERE sweep_id = ?',
-      )
-      .get(sweepId);
+    const row = this.#stmt<{ sweep_id: string; ts: number; summary: string }>(
+      'SELECT sweep_id, ts, summary FROM sweeps WHERE sweep_id = ?',
+    ).get(sweepId);
     return row === undefined
       ? null
       : { sweepId: row.sweep_id, ts: row.ts, summary: JSON.parse(row.summary) };
   }
 
   async latestSweep(): Promise<{ sweepId: string; ts: number } | null> {
-    const row = this.#db
-      .prepare<[], { sweep_id: string; ts: number }>(
-        'SELECT sweep_id, ts FROM sweeps ORDER BY ts DESC, sweep_id DESC LIMIT 1',
-      )
-      .get();
+    const row = this.#stmt<{ sweep_id: string; ts: number }>(
+      'SELECT sweep_id, ts FROM sweeps ORDER BY ts DESC, sweep_id DESC LIMIT 1',
+    ).get();
     return row === undefined ? null : { sweepId: row.sweep_id, ts: row.ts };
   }
 
   async recordFindings(findings: readonly Finding[], sweepId: string): Promise<void> {
-    const insert = this.#db.prepare(
+    const insert = this.#stmt(
       `INSERT INTO findings (sweep_id, alertname, target, severity, state, ts, labels, annotations)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -295,8 +284,7 @@ export class SqliteStore implements TrendStore {
     }
     const sql = `SELECT sweep_id, alertname, target, severity, state, ts, labels, annotations FROM findings
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ts, id`;
-    return this.#db
-      .prepare<unknown[], FindingRow>(sql)
+    return this.#stmt<FindingRow>(sql)
       .all(...params)
       .map((r) => ({
         sweepId: r.sweep_id,
@@ -316,11 +304,9 @@ export class SqliteStore implements TrendStore {
     for (const table of PRUNED_TABLES) {
       if (left <= 0) break;
       const key = PRUNE_KEY[table];
-      left -= this.#db
-        .prepare(
-          `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${table} WHERE ts < ? LIMIT ?)`,
-        )
-        .run(q.before, left).changes;
+      left -= this.#stmt(
+        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${table} WHERE ts < ? LIMIT ?)`,
+      ).run(q.before, left).changes;
     }
     return q.limit - left;
   }

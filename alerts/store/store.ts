@@ -3,7 +3,7 @@
  * interface with a SQLite and a PostgreSQL implementation (one contract test suite runs against
  * both). Times are epoch milliseconds throughout.
  */
-import { RunwatchError } from '../../lib/errors.js';
+import { type ErrorSpec, RunwatchError } from '../../lib/errors.js';
 import {
   type Bucket,
   type Finding,
@@ -40,6 +40,10 @@ export const STORE_ERRORS = {
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
 export type StoreErrorCode = keyof typeof STORE_ERRORS;
+
+export const STORE_ERROR_SPECS: readonly ErrorSpec[] = Object.entries(STORE_ERRORS).map(
+  ([code, s]) => ({ code, statusCode: s.status, meaning: s.meaning }),
+);
 
 export class StoreError extends RunwatchError {
   declare readonly code: StoreErrorCode;

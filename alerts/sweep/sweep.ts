@@ -160,22 +160,27 @@ export async function evaluate(
   ts: number,
 ): Promise<Finding[]> {
   const byRule: Finding[][] = rules.map(() => []);
+  // A plan depends on the rule and the time, not on the target: made once per sweep.
+  const allPlans: { index: number; rule: RuleSpec; type: RuleType<unknown>; plan: ReadPlan }[] = [];
+  rules.forEach((rule, index) => {
+    const type = RULE_TYPES[rule.type];
+    if (type !== undefined)
+      allPlans.push({ index, rule, type, plan: readPlan(type, rule.params, ts) });
+  });
+  const push = <K>(into: Map<K, Range[]>, key: K, ranges: readonly Range[]) => {
+    const list = into.get(key);
+    if (list === undefined) into.set(key, [...ranges]);
+    else list.push(...ranges);
+  };
   for (const target of targets) {
-    const plans: { index: number; rule: RuleSpec; type: RuleType<unknown>; plan: ReadPlan }[] = [];
-    rules.forEach((rule, index) => {
-      const type = RULE_TYPES[rule.type];
-      if (type === undefined) return;
-      if (rule.targets !== undefined && !rule.targets.includes(target.name)) return;
-      plans.push({ index, rule, type, plan: readPlan(type, rule.params, ts) });
-    });
+    const plans = allPlans.filter(
+      ({ rule }) => rule.targets === undefined || rule.targets.includes(target.name),
+    );
     const rawRanges = new Map<MetricName, Range[]>();
     const bucketRanges = new Map<RollupMetric, Range[]>();
     for (const { plan } of plans) {
-      for (const r of plan.raw)
-        rawRanges.set(r.metric, [...(rawRanges.get(r.metric) ?? []), ...r.ranges]);
-      for (const b of plan.buckets) {
-        bucketRanges.set(b.metric, [...(bucketRanges.get(b.metric) ?? []), ...b.ranges]);
-      }
+      for (const r of plan.raw) push(rawRanges, r.metric, r.ranges);
+      for (const b of plan.buckets) push(bucketRanges, b.metric, b.ranges);
     }
     // Merged ranges are disjoint and ascending, so the concatenated results are too.
     const raw = new Map<MetricName, Sample[]>();

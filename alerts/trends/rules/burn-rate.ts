@@ -29,7 +29,7 @@ import {
   PREVIOUS_EVALUATION_SLACK_MS,
   type RuleType,
 } from '../rule.js';
-import type { Bucket, Sample } from '../sample.js';
+import { type Bucket, ROLLUP_METRICS, type Sample } from '../sample.js';
 
 /** Long windows up to this length stay exact over rollups, like every short window (see `rollup`). */
 export const EXACT_WINDOW_MS = 6 * 3_600_000;
@@ -126,12 +126,12 @@ export const burnRate: RuleType<BurnRateParams> = {
     };
   },
   window: (p) => Math.max(...p.pairs.map((x) => x.longMs)) + PREVIOUS_EVALUATION_SLACK_MS,
-  metrics: () => ['requests_delta', 'errors_delta'],
+  metrics: () => ROLLUP_METRICS,
   rollup(p) {
     const exactMs = p.pairs.flatMap((x) =>
       x.longMs <= EXACT_WINDOW_MS ? [x.shortMs, x.longMs] : [x.shortMs],
     );
-    return { metrics: ['requests_delta', 'errors_delta'], exactMs: [...new Set(exactMs)] };
+    return { metrics: ROLLUP_METRICS, exactMs: [...new Set(exactMs)] };
   },
   evaluate(ctx) {
     const buckets = ctx.buckets ?? [];
