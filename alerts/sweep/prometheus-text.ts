@@ -61,10 +61,15 @@ function fail(lineNo: number, line: string, expected: string): ScrapeError {
   );
 }
 
+/**
+ * Case-insensitive special values, as Prometheus itself reads them (Go's ParseFloat): prom-client
+ * writes NaN as `Nan` (e.g. `nodejs_eventloop_lag_mean_seconds` before its first sample).
+ */
 function parseValue(text: string): number | undefined {
-  if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (text === 'NaN') return Number.NaN;
+  const lower = text.toLowerCase();
+  if (lower === '+inf' || lower === 'inf') return Number.POSITIVE_INFINITY;
+  if (lower === '-inf') return Number.NEGATIVE_INFINITY;
+  if (lower === 'nan') return Number.NaN;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
   return Number(text);
 }

@@ -138,3 +138,20 @@ test('prometheus text: whatever prom-client writes parses back to the same value
   );
   t.pass();
 });
+
+test('prometheus text: special values are read case-insensitively, as Prometheus does (prom-client writes NaN as Nan)', (t) => {
+  const { samples } = parsePrometheusText(
+    [
+      'nodejs_eventloop_lag_mean_seconds{instance="r"} Nan',
+      'a nan',
+      'b +inf',
+      'c -INF',
+      'd Inf',
+    ].join('\n'),
+  );
+  t.true(Number.isNaN(samples[0]?.value));
+  t.true(Number.isNaN(samples[1]?.value));
+  t.is(samples[2]?.value, Number.POSITIVE_INFINITY);
+  t.is(samples[3]?.value, Number.NEGATIVE_INFINITY);
+  t.is(samples[4]?.value, Number.POSITIVE_INFINITY);
+});
