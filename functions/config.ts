@@ -8,14 +8,7 @@ import {
   DEFAULT_STORE_URL,
   MAX_RETENTION_DAYS,
 } from '../alerts/store/open.js';
-import {
-  ConfigError,
-  Expected,
-  intRange,
-  nonEmptyString,
-  type Parser,
-  ProblemList,
-} from '../lib/config-kit.js';
+import { Expected, intRange, nonEmptyString, type Parser, ProblemList } from '../lib/config-kit.js';
 
 export interface FunctionsConfig {
   readonly storeUrl: string;
@@ -119,5 +112,3 @@ export function loadFunctionsConfig(env: Env = process.env): FunctionsConfig {
   problems.throwIfAny();
   return config;
 }
-
-export { ConfigError };

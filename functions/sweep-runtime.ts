@@ -19,7 +19,6 @@ import { probeAll } from '../alerts/sweep/probe.js';
 import { runSweep, type SweepDeps, type SweepSummary } from '../alerts/sweep/sweep.js';
 import { loadTargets, type SweepTarget } from '../alerts/sweep/targets.js';
 import { loadRules } from '../alerts/trends/load-rules.js';
-import type { RuleSpec } from '../alerts/trends/rule.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { type FunctionsConfig, loadFunctionsConfig } from './config.js';
 import type { CertsProvider } from './oidc.js';
@@ -43,14 +42,13 @@ export interface SweepSettings {
 }
 
 interface SweepContext {
+  /** What every sweep of this instance runs with: built once, with the store. */
+  readonly deps: SweepDeps;
   readonly store: TrendStore;
-  readonly targets: SweepTarget[];
-  readonly rules: RuleSpec[];
   readonly publisher: FindingsPublisher | null;
 }
 
 export interface SweepRuntime {
-  readonly options: SweepRuntimeOptions;
   /** Configuration and logger; throws `ConfigError` (again on every call) while invalid. */
   settings(): SweepSettings;
   /** A logger that works even when the configuration does not, for reporting that. */
@@ -100,7 +98,30 @@ export function createSweepRuntime(
               timeoutMs: config.publishTimeoutMs,
               log,
             });
-      return { store, targets, rules, publisher };
+      // One token source per runtime: it keeps one ID-token client (and its cached token) per
+      // audience, and creates nothing until a target with `iam: true` is probed.
+      const idTokens = options.idTokens ?? googleIdTokens();
+      const deps: SweepDeps = {
+        store,
+        targets,
+        rules,
+        log,
+        concurrency: config.sweepConcurrency,
+        now,
+        ...(targets.some((t) => t.iam)
+          ? {
+              probe: (all: readonly SweepTarget[], concurrency: number) =>
+                probeAll(all, concurrency, { headers: iamHeaders(idTokens) }),
+            }
+          : {}),
+        ...(publisher === null
+          ? {}
+          : { publish: (findings, sweepId) => publisher.publish(findings, sweepId) }),
+        ...(config.pruneBatch > 0
+          ? { prune: { retentionDays: config.retentionDays, limit: config.pruneBatch } }
+          : {}),
+      };
+      return { deps, store, publisher };
     })().catch((e: unknown) => {
       context = null;
       throw e;
@@ -108,14 +129,9 @@ export function createSweepRuntime(
     return context;
   };
 
-  // One token source per runtime: it keeps one ID-token client (and its cached token) per audience.
-  let idTokens: IdTokenSource | null = null;
-
   return {
-    options,
     settings: loadSettings,
     log() {
-      if (settings !== null) return settings.log;
       try {
         return loadSettings().log;
       } catch {
@@ -126,34 +142,7 @@ export function createSweepRuntime(
     },
     now,
     async sweep(sweep) {
-      const { config, log } = loadSettings();
-      const ctx = await loadContext();
-      const deps: SweepDeps = {
-        store: ctx.store,
-        targets: ctx.targets,
-        rules: ctx.rules,
-        log,
-        concurrency: config.sweepConcurrency,
-        now,
-        ...(ctx.targets.some((t) => t.iam)
-          ? {
-              probe: (targets: readonly SweepTarget[], concurrency: number) => {
-                idTokens ??= options.idTokens ?? googleIdTokens();
-                return probeAll(targets, concurrency, { headers: iamHeaders(idTokens) });
-              },
-            }
-          : {}),
-        ...(ctx.publisher === null
-          ? {}
-          : {
-              publish: (findings, sweepId) =>
-                (ctx.publisher as FindingsPublisher).publish(findings, sweepId),
-            }),
-        ...(config.pruneBatch > 0
-          ? { prune: { retentionDays: config.retentionDays, limit: config.pruneBatch } }
-          : {}),
-      };
-      return runSweep(deps, sweep);
+      return runSweep((await loadContext()).deps, sweep);
     },
     async close() {
       const pending = context;

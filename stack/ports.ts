@@ -7,7 +7,7 @@
  * the stack stops with STACK_ERR_CHILD_EXITED.)
  */
 import net from 'node:net';
-import { STACK_ERR_PORT_IN_USE, StackError } from './errors.js';
+import { STACK_ERR_PORT_IN_USE, STACK_EXIT, StackError } from './errors.js';
 
 export interface PortRequest {
   /** The variable that set it, for the message. */
@@ -50,7 +50,7 @@ export async function claimPorts(requests: readonly PortRequest[]): Promise<numb
               : `cannot be bound (${code ?? String(e)})`;
         throw new StackError(
           STACK_ERR_PORT_IN_USE,
-          69,
+          STACK_EXIT.PORT_IN_USE,
           `${r.variable}=${r.port}: port ${r.port}${r.host ? ` on ${r.host}` : ''} ${why}. Stop what listens there, or choose another port, e.g. ${r.variable}=${r.port === 0 ? 18080 : r.port + 10} npm start (0 picks a free port).`,
           { field: r.variable, cause: e },
         );

@@ -1,28 +1,13 @@
 /**
- * Reads samples out of Prometheus text exposition, for assertions: `name{a="x",b="y"} value`.
- * Enough for our own output (no escapes beyond \" and \\, no timestamps); the health sweep uses a
- * real parser for targets it does not control.
+ * Samples of a Prometheus text exposition, for assertions, through the health sweep's own parser
+ * (alerts/sweep/prometheus-text.ts).
  */
-export interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
+import { type PromSample, parsePrometheusText } from '../../alerts/sweep/prometheus-text.js';
 
-const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+export type Sample = PromSample;
 
 export function parseSamples(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = LINE.exec(line);
-    if (!m) throw new Error(`not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1] as string] = l[2] as string;
-    samples.push({ name: m[1] as string, labels, value: Number(m[3]) });
-  }
-  return samples;
+  return [...parsePrometheusText(text).samples];
 }
 
 /** The value of the one sample with this name whose labels include `labels`, or undefined. */
