@@ -255,7 +255,7 @@ const S = {
     env: 'MAX_BATCH_SIZE_INFER',
     doc: 'Most texts scored in one session.run; texts queued together share a run. 1 turns micro-batching off.',
     parse: intRange(1, 1024),
-    ...fixed(16),
+    ...fixed(8),
   }),
   maxBatchDelayMs: setting({
     env: 'MAX_BATCH_DELAY_MS',
@@ -338,7 +338,7 @@ const S = {
   }),
   shedHoldMs: setting({
     env: 'SHED_HOLD_MS',
-    doc: 'After shedding a request (503 SVC_ERR_OVERLOADED, Retry-After: 1), read nothing more from its keep-alive connection for this many ms (by default the Retry-After it was sent): a client that retries at once, ignoring Retry-After, waits in its own socket (its request unread, not lost) instead of costing the overloaded instance the CPU it needs to catch up. 0 turns it off. Released at once when a drain starts.',
+    doc: 'After shedding a request (503 SVC_ERR_OVERLOADED, Retry-After: 1), read nothing more from its keep-alive connection for between half this many ms and this many (drawn per connection, so connections shed in one burst come back spread out; by default up to the Retry-After it was sent): a client that retries at once, ignoring Retry-After, waits in its own socket (its request unread, not lost) instead of costing the overloaded instance the CPU it needs to catch up. 0 turns it off. Released at once when a drain starts.',
     parse: intRange(0, 10000),
     ...fixed(1000),
   }),

@@ -53,19 +53,27 @@ export interface ConnectionTracker {
   /** Destroys every remaining socket; returns how many requests were still in flight. */
   destroyAll(): number;
   /**
-   * Reads nothing more from `socket` for `ms`: the client's next request waits in its own socket,
-   * unread and unlost. For a connection whose request was just shed: a client that retries at
-   * once, ignoring `Retry-After`, would otherwise make an overloaded instance spend the CPU it
-   * needs to catch up on refusing it again (bench/overload at 512 connections). Ignored while
-   * draining; `markDraining` releases every held socket, so a request waiting in one is read
-   * and refused with the drain's 503 rather than lost when the idle socket is ended.
+   * Reads nothing more from `socket` for between `ms`/2 and `ms` (uniformly drawn): the client's
+   * next request waits in its own socket, unread and unlost. For a connection whose request was
+   * just shed: a client that retries at once, ignoring `Retry-After`, would otherwise make an
+   * overloaded instance spend the CPU it needs to catch up on refusing it again (bench/overload
+   * at 512 connections). Drawn, not fixed: connections shed in one burst (a connection storm)
+   * released in the same millisecond came back as one burst a turn long, every `ms`, and a
+   * liveness probe that met it waited 0.1–0.9 s. Ignored while draining; `markDraining`
+   * releases every held socket, so a request waiting in one is read and refused with the
+   * drain's 503 rather than lost when the idle socket is ended.
    */
   holdBack(socket: Socket, ms: number): void;
   /** Sockets held back now. */
   readonly heldBack: number;
 }
 
-export function trackConnections(server: Server, timers: Timers = realTimers): ConnectionTracker {
+/** `random` draws each hold's length (see `holdBack`); injectable for tests. */
+export function trackConnections(
+  server: Server,
+  timers: Timers = realTimers,
+  random: () => number = Math.random,
+): ConnectionTracker {
   const sockets = new Map<Socket, SocketState>();
   const unsentResponses = new Set<ServerResponse>();
   let inFlight = 0;
@@ -175,7 +183,7 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
         if (draining || !st || st.holdTimer !== undefined || socket.destroyed) return;
         socket.pause();
         heldBack++;
-        st.holdTimer = timers.setTimeout(() => release(socket, st), ms);
+        st.holdTimer = timers.setTimeout(() => release(socket, st), ms * (0.5 + 0.5 * random()));
       });
     },
     markDraining() {

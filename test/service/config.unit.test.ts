@@ -37,7 +37,7 @@ test('config: no variables gives the development preset on the local platform', 
   t.is(config.port, 8080);
   t.is(config.host, '0.0.0.0');
   t.is(config.modelPath, 'models/emotion-ekman');
-  t.deepEqual(config.inference, { maxBatchSize: 16, maxBatchDelayMs: 2, maxQueueDepth: 256 });
+  t.deepEqual(config.inference, { maxBatchSize: 8, maxBatchDelayMs: 2, maxQueueDepth: 256 });
   t.deepEqual(config.http.corsOrigins, ['http://localhost:*', 'http://127.0.0.1:*']);
   t.is(config.metricsPublic, true);
   t.deepEqual(warnings, []);

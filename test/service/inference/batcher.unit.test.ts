@@ -122,7 +122,7 @@ test('batcher: one run at a time: full batches wait behind a run in flight, then
   t.deepEqual(recording.texts.slice(1), texts(10), 'oldest first');
 });
 
-test('batcher: an aborted text leaves the queue at once and never reaches the model (recording wrapper)', async (t) => {
+test('batcher: an aborted text is dropped when its run is assembled and never reaches the model (recording wrapper)', async (t) => {
   const { recording, batcher } = await setup();
   const release = recording.holdOn('busy');
   const busy = batcher.score(['busy']);
@@ -130,15 +130,17 @@ test('batcher: an aborted text leaves the queue at once and never reaches the mo
   const controller = new AbortController();
   const kept = batcher.score(['kept']);
   const dropped = batcher.score(['dropped', 'dropped too'], controller.signal);
-  t.is(batcher.queueDepth, 4);
+  const after = batcher.score(['after']);
+  t.is(batcher.queueDepth, 5);
   controller.abort();
-  t.is(batcher.queueDepth, 2, 'the running text and the kept one');
+  t.is(batcher.queueDepth, 5, 'read when the run is assembled, not listened to');
+  release();
   const err = await t.throwsAsync(dropped, { instanceOf: ServiceError });
   t.is(err?.code, 'SVC_ERR_CLIENT_CLOSED');
-  release();
-  await Promise.all([busy, kept]);
-  t.deepEqual(recording.runs, [['busy'], ['kept']]);
+  await Promise.all([busy, kept, after]);
+  t.deepEqual(recording.runs, [['busy'], ['kept', 'after']]);
   t.is(batcher.stats().textsDropped, 2);
+  t.is(batcher.queueDepth, 0);
 });
 
 test('batcher: an already aborted signal is refused without queueing', async (t) => {

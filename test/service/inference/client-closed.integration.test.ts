@@ -1,6 +1,7 @@
 /**
- * A client that disconnects while its text waits for a run: the text leaves the queue and never
- * reaches the model, over real sockets (the RecordingModel wrapper holds a run on cue).
+ * A client that disconnects while its text waits for a run: the text is dropped when its run is
+ * assembled and never reaches the model, over real sockets (the RecordingModel wrapper holds a
+ * run on cue).
  */
 import net from 'node:net';
 import test from 'ava';
@@ -12,7 +13,7 @@ const predict = (text: string) => {
 };
 
 for (const route of ['/predict', '/predict_batch', '/v2/models/tiny-test-model/infer'] as const) {
-  test(`client closed: a text queued by ${route} is dropped when its client disconnects, and never scored`, async (t) => {
+  test(`client closed: a text queued by ${route} is dropped when its client has disconnected, and never scored`, async (t) => {
     const built = await buildTestApp();
     try {
       const port = Number(new URL(await built.listen()).port);
@@ -39,13 +40,19 @@ for (const route of ['/predict', '/predict_batch', '/v2/models/tiny-test-model/i
       const queued = route === '/predict_batch' ? 3 : 2;
       while (built.served.batcher.queueDepth < queued) await new Promise((r) => setTimeout(r, 2));
 
+      t.is(built.connections.inFlight, 2);
       socket.destroy();
+      // The server sees the connection close: its response is no longer in flight.
+      while (built.connections.inFlight > 1) await new Promise((r) => setTimeout(r, 2));
+      t.is(built.served.batcher.queueDepth, queued, 'a gone client’s texts wait in place');
+      t.is(built.served.batcher.stats().textsDropped, 0);
+      release();
+      t.is((await busy).statusCode, 200);
+      // The run after the held one is assembled without them.
       while (built.served.batcher.stats().textsDropped < queued - 1) {
         await new Promise((r) => setTimeout(r, 2));
       }
-      t.is(built.served.batcher.queueDepth, 1, 'only the text in the held run is left');
-      release();
-      t.is((await busy).statusCode, 200);
+      t.is(built.served.batcher.queueDepth, 0);
       const after = await built.http({
         method: 'POST',
         url: '/predict',

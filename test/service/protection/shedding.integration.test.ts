@@ -127,7 +127,7 @@ const PREDICT = (text: string) => {
   return `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 };
 
-test('shedding: a shed request’s keep-alive connection is not read for SHED_HOLD_MS; its next request waits unlost while other connections are served', async (t) => {
+test('shedding: a shed request’s keep-alive connection is not read for SHED_HOLD_MS/2 to SHED_HOLD_MS; its next request waits unlost while other connections are served', async (t) => {
   const HOLD_MS = 400;
   const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', SHED_HOLD_MS: String(HOLD_MS) });
   const port = Number(new URL(await built.listen()).port);
@@ -154,12 +154,49 @@ test('shedding: a shed request’s keep-alive connection is not read for SHED_HO
     t.is(held.response?.status, 200, 'the held request was read after the hold, not lost');
     t.true(otherAt < held.at, 'the other connection was answered first');
     t.true(
-      held.at - shedAt >= HOLD_MS - 50,
-      `answered ${Math.round(held.at - shedAt)} ms after the 503; expected at least the hold`,
+      held.at - shedAt >= HOLD_MS / 2 - 20,
+      `answered ${Math.round(held.at - shedAt)} ms after the 503; expected at least half the hold`,
     );
     t.is(built.connections.heldBack, 0);
   } finally {
     shed.socket.destroy();
+    await built.app.close();
+  }
+});
+
+test('shedding: connections shed in one burst are released spread over SHED_HOLD_MS/2 to SHED_HOLD_MS, not in one wave', async (t) => {
+  const HOLD_MS = 600;
+  const N = 12;
+  const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', SHED_HOLD_MS: String(HOLD_MS) });
+  const port = Number(new URL(await built.listen()).port);
+  const { release, busy, batch } = await fillQueue(built);
+  const sheds = await Promise.all(
+    Array.from({ length: N }, (_, i) =>
+      rawExchange(port, PREDICT(`burst ${i}`)).then((x) => ({ ...x, at: performance.now() })),
+    ),
+  );
+  try {
+    t.true(sheds.every((x) => x.response?.status === 503));
+    release();
+    await Promise.all([busy, batch]);
+    // Every client retries at once on its own connection; each waits out its own hold.
+    const answeredMs = await Promise.all(
+      sheds.map((x, i) =>
+        exchangeOn(x.socket, PREDICT(`retry ${i}`), 5000).then((r) => {
+          t.is(r.response?.status, 200, 'read after its hold, not lost');
+          return performance.now() - x.at;
+        }),
+      ),
+    );
+    const first = Math.min(...answeredMs);
+    const last = Math.max(...answeredMs);
+    t.log(`answered ${Math.round(first)}–${Math.round(last)} ms after their 503s`);
+    t.true(first >= HOLD_MS / 2 - 20, `first answered after ${Math.round(first)} ms`);
+    t.true(last <= HOLD_MS + 300, `last answered after ${Math.round(last)} ms`);
+    // Twelve uniform draws over 300 ms span under 100 ms with probability ~1e-4.
+    t.true(last - first >= 100, `released within ${Math.round(last - first)} ms of each other`);
+  } finally {
+    for (const x of sheds) x.socket.destroy();
     await built.app.close();
   }
 });
