@@ -18,6 +18,7 @@ import { type ConnectionTracker, trackConnections } from './lifecycle/connection
 import type { HealthMonitor } from './lifecycle/health.js';
 import { type Lifecycle, SERVICE_IS_DRAINING } from './lifecycle/state.js';
 import { ServiceMetrics } from './observability/metrics.js';
+import { ShedLogSampler } from './observability/shed-log.js';
 import { describePressure, type PressureMonitor } from './protection/pressure.js';
 import { type RateLimiting, registerRateLimit } from './protection/rate-limit.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -51,6 +52,8 @@ export interface BuiltApp {
   readonly connections: ConnectionTracker;
   readonly metrics: ServiceMetrics;
   readonly rateLimiting: RateLimiting;
+  /** Sampled request logs of shed requests; flushed by the drain before the logs. */
+  readonly shedLog: ShedLogSampler;
   /** Every route declared, as fastify saw it (HEAD twins of GET routes included). */
   readonly routes: readonly RouteEntry[];
 }
@@ -82,6 +85,8 @@ declare module 'fastify' {
     refusedForDrain: boolean;
     /** Shed (503 SVC_ERR_OVERLOADED): its connection is held back after the reply. */
     shed: boolean;
+    /** Why it was shed: the pressure reason, or queue_full for the batcher's own refusal. */
+    shedReason: string | null;
   }
 }
 
@@ -153,6 +158,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.decorateRequest('inputSummary', null);
   app.decorateRequest('refusedForDrain', false);
   app.decorateRequest('shed', false);
+  app.decorateRequest('shedReason', null);
   app.decorateRequest('clientKeyId', null);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -185,6 +191,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       const pressure = deps.pressure.pressure();
       if (pressure !== null) {
         metrics.shed.inc({ reason: pressure.reason });
+        request.shedReason = pressure.reason;
         throw new ServiceError('SVC_ERR_OVERLOADED', describePressure(pressure));
       }
     }
@@ -201,6 +208,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
     if ((error as { code?: unknown }).code === 'SVC_ERR_OVERLOADED') request.shed = true;
   });
 
+  const shedLog = new ShedLogSampler(deps.log);
+  app.addHook('onClose', async () => shedLog.flush());
+
   app.addHook('onResponse', async (request, reply) => {
     if (request.shed) connections.holdBack(request.raw.socket, config.shedding.holdMs);
     const probe = request.routeOptions.config.probe === true;
@@ -214,6 +224,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
       if (lifecycle.phase !== 'serving' && !request.refusedForDrain) metrics.drained.inc();
     }
+    if (request.shed && !shedLog.note(request.shedReason ?? 'queue_full')) return;
     const fields = {
       event: 'http.request',
       httpRequest: {
@@ -266,5 +277,5 @@ export function buildApp(deps: AppDeps): BuiltApp {
     void scope.register(inferenceProtocolRoutes(deps, metrics, inferenceRoute), { prefix: '/v2' });
     done();
   });
-  return { app, connections, metrics, rateLimiting: limiting, routes };
+  return { app, connections, metrics, rateLimiting: limiting, routes, shedLog };
 }

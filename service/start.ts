@@ -99,7 +99,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
   });
   const pressure = createPressureMonitor(config.shedding, () => served?.batcher.queueDepth ?? null);
   const faults = config.faultInjection ? new FaultInjector() : undefined;
-  const { app, connections, metrics, rateLimiting } = buildApp({
+  const { app, connections, metrics, rateLimiting, shedLog } = buildApp({
     ...(faults ? { faults } : {}),
     config,
     log,
@@ -121,6 +121,7 @@ export async function startService(options: StartOptions): Promise<RunningServic
         await rateLimiting.redis?.quit();
       },
     },
+    { name: 'shed-log', run: () => shedLog.flush() },
     { name: 'logs', run: () => log.flush() },
   ];
   const drainer = createDrainer({

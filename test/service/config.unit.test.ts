@@ -404,12 +404,12 @@ for (const b of bad) {
   });
 }
 
-test('config: shedding is on in production and staging (200 ms loop delay, a full queue; utilization off) and off in development but for a full queue', (t) => {
+test('config: shedding is on in production and staging (200 ms loop delay, 64 queued texts; utilization off) and off in development but for the queue', (t) => {
   for (const environment of ['production', 'staging']) {
     t.deepEqual(loadServiceConfig({ ENVIRONMENT: environment, AUTH_MODE: 'iam' }).config.shedding, {
       eventLoopDelayMs: 200,
       eventLoopUtilization: 0,
-      queueDepth: 256,
+      queueDepth: 64,
       sampleIntervalMs: 100,
       holdMs: 1000,
     });
@@ -417,7 +417,7 @@ test('config: shedding is on in production and staging (200 ms loop delay, a ful
   t.deepEqual(loadServiceConfig({}).config.shedding, {
     eventLoopDelayMs: 0,
     eventLoopUtilization: 0,
-    queueDepth: 256,
+    queueDepth: 64,
     sampleIntervalMs: 100,
     holdMs: 1000,
   });
@@ -431,10 +431,11 @@ test('config: shedding is on in production and staging (200 ms loop delay, a ful
     { queueDepth: 0, eventLoopDelayMs: 1000 },
     '0 is off; the unhealthy delay is allowed',
   );
+  t.is(loadServiceConfig({ MAX_QUEUE_DEPTH: '128' }).config.shedding.queueDepth, 64);
   t.is(
-    loadServiceConfig({ MAX_QUEUE_DEPTH: '128' }).config.shedding.queueDepth,
-    128,
-    'follows MAX_QUEUE_DEPTH',
+    loadServiceConfig({ MAX_BATCH_SIZE: '10', MAX_QUEUE_DEPTH: '32' }).config.shedding.queueDepth,
+    32,
+    'capped at MAX_QUEUE_DEPTH',
   );
 });
 

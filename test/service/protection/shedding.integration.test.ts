@@ -103,10 +103,56 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
   }
 });
 
-test('shedding: by default only a full queue sheds, before the batcher would refuse it', async (t) => {
+test('shedding: of a burst of shed requests one is logged in full and the rest in one http.shed_summary line; all are counted', async (t) => {
+  const built = await buildTestApp({
+    MAX_QUEUE_DEPTH: '100',
+    SHED_QUEUE_DEPTH: '50',
+    SHED_HOLD_MS: '0',
+    ADMIN_API_KEYS: ADMIN,
+  });
+  const { release, busy, batch } = await fillQueue(built);
+  let closed = false;
+  try {
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        built.http({ method: 'POST', url: '/predict', payload: { text: `shed ${i}` } }),
+      ),
+    );
+    t.deepEqual(
+      replies.map((r) => r.statusCode),
+      [503, 503, 503, 503, 503],
+    );
+    const samples = parseSamples(
+      (await built.http({ url: '/metrics', headers: { 'x-api-key': ADMIN } })).body,
+    );
+    t.is(sampleValue(samples, 'requests_shed_total', { reason: 'queue_depth' }), 5);
+    release();
+    await Promise.all([busy, batch]);
+    await built.app.close();
+    closed = true;
+    const shedLines = built.sink.lines.filter(
+      (l) => l.event === 'http.request' && (l.httpRequest as { status: number }).status === 503,
+    );
+    t.is(shedLines.length, 1, 'one shed request logged in full');
+    const ids = replies.map((r) => r.headers['x-request-id']);
+    t.true(ids.includes(shedLines[0]?.request_id as string), 'with its request id');
+    const summaries = built.sink.lines.filter((l) => l.event === 'http.shed_summary');
+    t.deepEqual(
+      summaries.map((l) => [l.shed, l.byReason]),
+      [[4, { queue_depth: 4 }]],
+    );
+  } finally {
+    if (!closed) {
+      release();
+      await built.app.close();
+    }
+  }
+});
+
+test('shedding: by default 64 queued texts shed, before the batcher would refuse (capped at MAX_QUEUE_DEPTH)', async (t) => {
   const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100' });
   try {
-    t.is(built.config.shedding.queueDepth, 100);
+    t.is(built.config.shedding.queueDepth, 64);
     const { release, busy, batch } = await fillQueue(built);
     const shed = await built.http({
       method: 'POST',
@@ -114,7 +160,7 @@ test('shedding: by default only a full queue sheds, before the batcher would ref
       payload: { text: 'one more' },
     });
     t.is(shed.statusCode, 503);
-    t.regex(shed.json().error.message, /expected fewer than 100 \(SHED_QUEUE_DEPTH\)/);
+    t.regex(shed.json().error.message, /expected fewer than 64 \(SHED_QUEUE_DEPTH\)/);
     release();
     await Promise.all([busy, batch]);
   } finally {
