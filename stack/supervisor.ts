@@ -98,6 +98,18 @@ type StopReason =
   | { readonly kind: 'signal'; readonly signal: NodeJS.Signals }
   | { readonly kind: 'failure'; readonly exitCode: number };
 
+/**
+ * Whether a child stopped as a stop on a signal asks: it exited 0 (the service after its drain,
+ * the Functions Framework on a signal), or it died of SIGINT or SIGTERM before it had a handler
+ * for them. A Ctrl-C reaches the whole process group, so a child still starting (the Functions
+ * Framework installs its handlers only once it serves) is killed by it; that is the stop the user
+ * asked for, not a failure. SIGKILL, another signal or a non-zero code is a failure.
+ */
+export function stoppedAsAsked(exit: ChildExit | null): boolean {
+  if (exit === null || exit.error !== undefined) return false;
+  return exit.code === 0 || exit.signal === 'SIGINT' || exit.signal === 'SIGTERM';
+}
+
 /** Runs the stack until it stops; resolves with the exit code. */
 export async function runStack(opts: StackOptions): Promise<number> {
   const { config } = opts;
@@ -358,8 +370,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
   removeSignalHandlers();
   opts.proc.off('exit', orphanGuard);
   const exits = Object.fromEntries(children.map((c) => [c.name, c.exit()]));
-  // The service drained when it exits 0; the Functions Framework exits 0 on a signal.
-  const clean = killed.length === 0 && children.every((c) => c.exit()?.code === 0);
+  const clean = killed.length === 0 && children.every((c) => stoppedAsAsked(c.exit()));
   const exitCode =
     reason.kind === 'failure' ? reason.exitCode : clean ? STACK_EXIT.STOPPED : STACK_EXIT.FAILED;
   log.info(

@@ -53,3 +53,28 @@ test('local stack: Ctrl-C (SIGINT to the process group, twice to the supervisor 
     await stopStack(stack);
   }
 });
+
+test('local stack: Ctrl-C while healthSweep is still starting (before it has a signal handler) stops every process and exits 0', async (t) => {
+  const stack = startStack(
+    { STORE_URL: tempStoreUrl().url, MODEL_PATH: await tinyModelDir() },
+    { detached: true },
+  );
+  try {
+    const started = await stack.waitFor(
+      'stack',
+      'stack.child_started',
+      30_000,
+      (e) => e.child === 'healthSweep',
+    );
+    process.kill(-stack.pid, 'SIGINT');
+    const exit = await stack.exited;
+    const stopped = stack.events('stack', 'stack.stopped')[0] as {
+      exits: Record<string, { code: number | null; signal: string | null }>;
+    };
+    t.log(`healthSweep exit: ${JSON.stringify(stopped?.exits.healthSweep)}`);
+    t.is(exit.code, 0, stack.stderr());
+    t.false(alive(started.pid as number), 'healthSweep pid gone');
+  } finally {
+    await stopStack(stack);
+  }
+});
