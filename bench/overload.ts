@@ -438,14 +438,11 @@ const liveMet = (v: Variant, c: number) =>
   med(v, `@${c} live p99 ms`) <= 25 && probesOver(v, c) === 0;
 const liveDetail = (v: Variant, c: number) =>
   `median of rounds ${med(v, `@${c} live p99 ms`)} ms (p50 ${med(v, `@${c} live p50 ms`)} ms; worst round ${extreme(v, `@${c} live p99 ms`, 'max')} ms; ${probesOver(v, c)} of ${total(v, `@${c} live probes`) + probesOver(v, c)} probes failed or took over 1 s)`;
-const goodputDetail = (v: Variant, c: number) =>
-  `median ${(med(v, `@${c} goodput % of paired capacity`) / 100).toFixed(2)}× of the paired capacity (${med(v, `@${c} 200/s (steady)`)} 200/s vs ${med(v, `@${c} paired capacity req/s`)} req/s; rounds ${runs(
-    v,
-  )
-    .map((m) => ((m[`@${c} goodput % of paired capacity`] ?? 0) / 100).toFixed(2))
-    .join(
-      ', ',
-    )}×); against the reference capacity (${referenceCapacity} req/s): ${(med(v, `@${c} goodput % of reference`) / 100).toFixed(2)}×`;
+const goodputDetail = (v: Variant, c: number) => {
+  const key = `@${c} goodput % of paired capacity`;
+  const perRound = runs(v).map((m) => ((m[key] ?? 0) / 100).toFixed(2));
+  return `median ${(med(v, key) / 100).toFixed(2)}× of the paired capacity (${med(v, `@${c} 200/s (steady)`)} 200/s vs ${med(v, `@${c} paired capacity req/s`)} req/s; rounds ${perRound.join(', ')}×); against the reference capacity (${referenceCapacity} req/s): ${(med(v, `@${c} goodput % of reference`) / 100).toFixed(2)}×`;
+};
 const fullShed = shedReplies(FULL_V);
 const stackAtSaturation = ratio(
   med(FULL_V, `c${COMPARE_AT} 200/s`),

@@ -83,9 +83,11 @@ declare module 'fastify' {
     inputSummary: { length: number; sha256: string }[] | null;
     /** Refused because the instance was closing (not a drained request). */
     refusedForDrain: boolean;
-    /** Shed (503 SVC_ERR_OVERLOADED): its connection is held back after the reply. */
-    shed: boolean;
-    /** Why it was shed: the pressure reason, or queue_full for the batcher's own refusal. */
+    /**
+     * Why it was shed (503 SVC_ERR_OVERLOADED), null if it was not: the pressure reason, or
+     * queue_full for the batcher's own refusal. A shed request's connection is held back after
+     * the reply, and its request line is sampled (observability/shed-log.ts).
+     */
     shedReason: string | null;
   }
 }
@@ -157,7 +159,6 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   app.decorateRequest('inputSummary', null);
   app.decorateRequest('refusedForDrain', false);
-  app.decorateRequest('shed', false);
   app.decorateRequest('shedReason', null);
   app.decorateRequest('clientKeyId', null);
 
@@ -205,14 +206,17 @@ export function buildApp(deps: AppDeps): BuiltApp {
   });
 
   app.addHook('onError', async (request, _reply, error) => {
-    if ((error as { code?: unknown }).code === 'SVC_ERR_OVERLOADED') request.shed = true;
+    if ((error as { code?: unknown }).code === 'SVC_ERR_OVERLOADED') {
+      request.shedReason ??= 'queue_full';
+    }
   });
 
   const shedLog = new ShedLogSampler(deps.log);
   app.addHook('onClose', async () => shedLog.flush());
 
   app.addHook('onResponse', async (request, reply) => {
-    if (request.shed) connections.holdBack(request.raw.socket, config.shedding.holdMs);
+    const shedReason = request.shedReason;
+    if (shedReason !== null) connections.holdBack(request.raw.socket, config.shedding.holdMs);
     const probe = request.routeOptions.config.probe === true;
     if (!probe && config.metricsEnabled) {
       const labels = {
@@ -224,7 +228,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
       if (lifecycle.phase !== 'serving' && !request.refusedForDrain) metrics.drained.inc();
     }
-    if (request.shed && !shedLog.note(request.shedReason ?? 'queue_full')) return;
+    if (shedReason !== null && !shedLog.note(shedReason)) return;
     const fields = {
       event: 'http.request',
       httpRequest: {

@@ -33,8 +33,6 @@ import { SecretKeys } from '../lib/secrets.js';
  */
 const ORIGIN = /^(https?):\/\/([a-z0-9.-]+|\[[0-9a-f:]+\])(:(\d{1,5}|\*))?$/;
 
-/** SHED_QUEUE_DEPTH when unset (capped at MAX_QUEUE_DEPTH). */
-const DEFAULT_SHED_QUEUE_DEPTH = 64;
 export function parseOrigins(raw: string): string[] {
   const entries = raw
     .split(',')
@@ -571,6 +569,9 @@ export function detectPlatform(env: Env): Platform {
   if (env.KUBERNETES_SERVICE_HOST) return 'kubernetes';
   return 'local';
 }
+
+/** SHED_QUEUE_DEPTH when unset (capped at MAX_QUEUE_DEPTH). */
+const DEFAULT_SHED_QUEUE_DEPTH = 64;
 
 /**
  * Loads and validates the service configuration from `env`. Throws `ConfigError` listing every

@@ -68,12 +68,7 @@ export interface ConnectionTracker {
   readonly heldBack: number;
 }
 
-/** `random` draws each hold's length (see `holdBack`); injectable for tests. */
-export function trackConnections(
-  server: Server,
-  timers: Timers = realTimers,
-  random: () => number = Math.random,
-): ConnectionTracker {
+export function trackConnections(server: Server, timers: Timers = realTimers): ConnectionTracker {
   const sockets = new Map<Socket, SocketState>();
   const unsentResponses = new Set<ServerResponse>();
   let inFlight = 0;
@@ -183,7 +178,10 @@ export function trackConnections(
         if (draining || !st || st.holdTimer !== undefined || socket.destroyed) return;
         socket.pause();
         heldBack++;
-        st.holdTimer = timers.setTimeout(() => release(socket, st), ms * (0.5 + 0.5 * random()));
+        st.holdTimer = timers.setTimeout(
+          () => release(socket, st),
+          ms * (0.5 + 0.5 * Math.random()),
+        );
       });
     },
     markDraining() {
