@@ -56,3 +56,8 @@ export class SweepEventError extends RunwatchError {
     super(SWEEP_ERR_EVENT_INVALID, 204, message, { field });
   }
 }
+
+/** The stable code to log or answer for `e`: its own when it is ours, else SWEEP_ERR_INTERNAL. */
+export function sweepErrorCode(e: unknown): string {
+  return e instanceof RunwatchError ? e.code : SWEEP_ERR_INTERNAL;
+}

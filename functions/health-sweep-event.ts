@@ -15,8 +15,7 @@
  * Run IAM checks its token before the framework sees the request.
  */
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { RunwatchError } from '../lib/errors.js';
-import { SWEEP_ERR_INTERNAL, SweepEventError } from './errors.js';
+import { SweepEventError, sweepErrorCode } from './errors.js';
 import { parseSweepEvent } from './sweep-event.js';
 import { createSweepRuntime, type SweepRuntimeOptions } from './sweep-runtime.js';
 
@@ -48,7 +47,7 @@ export function createHealthSweepEvent(options: SweepRuntimeOptions = {}): Healt
         );
         return;
       }
-      const code = e instanceof RunwatchError ? e.code : SWEEP_ERR_INTERNAL;
+      const code = sweepErrorCode(e);
       log.error(
         { event: 'sweep.failed', code, error: message, ceId: event.id ?? null },
         `sweep failed, the event will be retried: ${message}`,

@@ -14,8 +14,7 @@
  * Answers: 200 `{sweepId, duplicate, targets, findings}`; 401/503 and 500 `{error: {code, message}}`.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { RunwatchError } from '../lib/errors.js';
-import { SWEEP_ERR_INTERNAL, SweepAuthError, SweepAuthUnavailableError } from './errors.js';
+import { SweepAuthError, SweepAuthUnavailableError, sweepErrorCode } from './errors.js';
 import { createOidcVerifier, type OidcVerifier } from './oidc.js';
 import { createSweepRuntime, type SweepRuntimeOptions } from './sweep-runtime.js';
 
@@ -75,7 +74,7 @@ export function createHealthSweep(options: SweepRuntimeOptions = {}): HealthSwee
       const { sweepId, ts } = sweepIdentity(req.headers, runtime.now());
       res.status(200).json(await runtime.sweep({ sweepId, ts }));
     } catch (e) {
-      const code = e instanceof RunwatchError ? e.code : SWEEP_ERR_INTERNAL;
+      const code = sweepErrorCode(e);
       const message = e instanceof Error ? e.message : String(e);
       const log = runtime.log();
       if (e instanceof SweepAuthError) {

@@ -6,6 +6,10 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 
+/** pino's levels, as LOG_LEVEL accepts them (service and local stack alike). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 const SEVERITY: Readonly<Record<string, string>> = {
   trace: 'DEBUG',
   debug: 'DEBUG',

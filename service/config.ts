@@ -25,6 +25,7 @@ import {
   type Setting,
   setting,
 } from '../lib/config-kit.js';
+import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
 import { SecretKeys } from '../lib/secrets.js';
 
 /**
@@ -68,8 +69,6 @@ export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 export const PLATFORMS = ['cloud-run', 'kubernetes', 'local'] as const;
 export type Platform = (typeof PLATFORMS)[number];
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * How long the platform waits between SIGTERM and SIGKILL, less a margin for exit itself. The

@@ -18,6 +18,7 @@ import {
   type Parser,
   ProblemList,
 } from '../lib/config-kit.js';
+import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_SWEEP_PORT = 8081;
@@ -26,8 +27,6 @@ export const DEFAULT_SWEEP_INTERVAL_MS = 15_000;
 export const DEFAULT_MAX_SILENCE_INTERVALS = 3;
 export const MIN_SWEEP_INTERVAL_MS = 100;
 export const MAX_SWEEP_INTERVAL_MS = 3_600_000;
-
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 export interface StackConfig {
   /** The service's port (PORT); 0 picks a free one before anything starts. */
@@ -44,7 +43,7 @@ export interface StackConfig {
   /** SWEEP_TARGETS as given; undefined sweeps the local service. */
   readonly sweepTargets: string | undefined;
   readonly platform: 'cloud-run' | 'local';
-  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly logLevel: LogLevel;
   /** The service's entry script (STACK_SERVICE_ENTRY, a test seam), absolute. */
   readonly serviceEntry: string;
   /** The environment the children inherit; the supervisor adds its own variables on top. */

@@ -8,26 +8,6 @@ export const STACK_ERR_PORT_IN_USE = 'STACK_ERR_PORT_IN_USE';
 export const STACK_ERR_CHILD_EXITED = 'STACK_ERR_CHILD_EXITED';
 export const STACK_ERR_NOT_READY = 'STACK_ERR_NOT_READY';
 
-export const STACK_ERRORS: readonly ErrorSpec[] = [
-  {
-    code: STACK_ERR_PORT_IN_USE,
-    statusCode: 69,
-    meaning:
-      'PORT or SWEEP_PORT is already taken; nothing was started. The message names the variable and the port.',
-  },
-  {
-    code: STACK_ERR_CHILD_EXITED,
-    statusCode: 1,
-    meaning:
-      'The service or healthSweep exited on its own; the stack stops the other and exits with that child’s code (1 if it had none).',
-  },
-  {
-    code: STACK_ERR_NOT_READY,
-    statusCode: 1,
-    meaning: 'The service or healthSweep did not become ready within 60 s; the stack stops both.',
-  },
-];
-
 /** The supervisor's exit codes. A child that exits on its own passes its own code through. */
 export const STACK_EXIT = {
   /** Stopped on a signal; every child exited cleanly within the stop budget. */
@@ -37,5 +17,25 @@ export const STACK_EXIT = {
   /** EX_UNAVAILABLE: PORT or SWEEP_PORT is taken. */
   PORT_IN_USE: 69,
 } as const;
+
+export const STACK_ERRORS: readonly ErrorSpec[] = [
+  {
+    code: STACK_ERR_PORT_IN_USE,
+    statusCode: STACK_EXIT.PORT_IN_USE,
+    meaning:
+      'PORT or SWEEP_PORT is already taken; nothing was started. The message names the variable and the port.',
+  },
+  {
+    code: STACK_ERR_CHILD_EXITED,
+    statusCode: STACK_EXIT.FAILED,
+    meaning:
+      'The service or healthSweep exited on its own; the stack stops the other and exits with that child’s code (1 if it had none).',
+  },
+  {
+    code: STACK_ERR_NOT_READY,
+    statusCode: STACK_EXIT.FAILED,
+    meaning: 'The service or healthSweep did not become ready within 60 s; the stack stops both.',
+  },
+];
 
 export class StackError extends RunwatchError {}

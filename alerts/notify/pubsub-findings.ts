@@ -42,7 +42,7 @@ export interface FindingsPublisher {
 }
 
 /** The message body: the finding as stored, with its sweep id. */
-export function findingMessage(finding: Finding, sweepId: string) {
+function findingMessage(finding: Finding, sweepId: string) {
   return {
     json: { sweepId, ...finding },
     attributes: {

@@ -45,14 +45,21 @@ interface FindingRow {
 
 const PRUNED_TABLES = ['samples', 'sample_rollups', 'findings', 'sweeps', 'counter_state'] as const;
 
-/** Rows to delete by key: sample_rollups is WITHOUT ROWID, the others have a rowid. */
+/** Rows to delete by key columns: sample_rollups is WITHOUT ROWID, the others have a rowid. */
 const PRUNE_KEY: Record<(typeof PRUNED_TABLES)[number], string> = {
   samples: 'rowid',
-  sample_rollups: '(target, metric, ts)',
+  sample_rollups: 'target, metric, ts',
   findings: 'rowid',
   sweeps: 'rowid',
   counter_state: 'rowid',
 };
+
+const WINDOW_SQL =
+  'SELECT instance, ts, value FROM samples WHERE target = ? AND metric = ? AND ts >= ? AND ts < ?';
+const WINDOW_SQL_BY_INSTANCE = {
+  all: `${WINDOW_SQL} ORDER BY ts, instance`,
+  one: `${WINDOW_SQL} AND instance = ? ORDER BY ts`,
+} as const;
 
 /** A window row: instance ('' for none), ts, value. */
 type WindowRow = [string, number, number];
@@ -179,13 +186,7 @@ export class SqliteStore implements TrendStore {
 
   /** The window query over every instance or one, returning rows as arrays. */
   #windowStatement(instances: 'all' | 'one'): WindowStatement {
-    const base =
-      'SELECT instance, ts, value FROM samples WHERE target = ? AND metric = ? AND ts >= ? AND ts < ?';
-    return this.#stmt<WindowRow>(
-      instances === 'all'
-        ? `${base} ORDER BY ts, instance`
-        : `${base} AND instance = ? ORDER BY ts`,
-    ).raw(true);
+    return this.#stmt<WindowRow>(WINDOW_SQL_BY_INSTANCE[instances]).raw(true);
   }
 
   #stmt<R = unknown>(sql: string): Database.Statement<unknown[], R> {
@@ -305,7 +306,7 @@ export class SqliteStore implements TrendStore {
       if (left <= 0) break;
       const key = PRUNE_KEY[table];
       left -= this.#stmt(
-        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key.replace(/[()]/g, '')} FROM ${table} WHERE ts < ? LIMIT ?)`,
+        `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE ts < ? LIMIT ?)`,
       ).run(q.before, left).changes;
     }
     return q.limit - left;

@@ -316,7 +316,7 @@ export async function runSweep(
     ts: sweep.ts,
     summary: summary as unknown as Record<string, unknown>,
   });
-  const pruned = deps.prune === undefined ? 0 : await pruneBatch(deps, sweep);
+  const pruned = deps.prune === undefined ? 0 : await pruneBatch(deps, deps.prune, sweep);
   log.info(
     {
       event: 'sweep.completed',
@@ -340,9 +340,9 @@ export async function runSweep(
  */
 async function pruneBatch(
   deps: SweepDeps,
+  prune: NonNullable<SweepDeps['prune']>,
   sweep: { readonly sweepId: string; readonly ts: number },
 ): Promise<number> {
-  const prune = deps.prune as NonNullable<SweepDeps['prune']>;
   const now = Math.min((deps.now ?? Date.now)(), sweep.ts);
   try {
     const pruned = await pruneExpired(deps.store, {
