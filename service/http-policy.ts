@@ -60,9 +60,11 @@ export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig):
   void app.register(cors, corsRegistered);
   // @fastify/cors still sends the allow-methods, allow-headers, expose and max-age headers to an
   // origin it refused; a refused origin should learn nothing, so they go too.
-  app.addHook('onSend', async (_request, reply) => {
-    if (reply.hasHeader('access-control-allow-origin')) return;
-    for (const name of CORS_RESPONSE_HEADERS) reply.removeHeader(name);
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (!reply.hasHeader('access-control-allow-origin')) {
+      for (const name of CORS_RESPONSE_HEADERS) reply.removeHeader(name);
+    }
+    done(null, payload);
   });
   return { cors: corsRegistered, helmet: helmetOptions, securityHeaders };
 }

@@ -21,8 +21,17 @@ declare module 'fastify' {
  */
 export function inferenceAuth(config: ServiceConfig) {
   const { mode, apiKeys } = config.auth;
-  return async <P>(request: FastifyRequest, _reply: unknown, payload: P): Promise<P> => {
-    if (mode !== 'api-key') return payload;
+  // A callback hook, not an async one: no promise per request on the hot path.
+  return <P>(
+    request: FastifyRequest,
+    _reply: unknown,
+    payload: P,
+    done: (error: Error | null, payload: P) => void,
+  ): void => {
+    if (mode !== 'api-key') {
+      done(null, payload);
+      return;
+    }
     // The rate limiter, when on, has already matched a valid key and kept its id.
     const id =
       request.clientKeyId ??
@@ -32,6 +41,6 @@ export function inferenceAuth(config: ServiceConfig) {
       });
     request.clientKeyId = id;
     request.log = request.log.child({ apiKeyId: id });
-    return payload;
+    done(null, payload);
   };
 }

@@ -253,8 +253,14 @@ class OnnxModel implements Model {
   readonly #session: ort.InferenceSession;
   readonly #featurizer: Featurizer;
   readonly #onnxPath: string;
-  /** Runs not yet settled; `close` waits for them so the session is never released mid-run. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /**
+   * Runs not yet settled, and who waits for none to be: `close` waits, so the session is never
+   * released mid-run. A count, not a Set of runs: a long-lived Set with an add and a delete per
+   * run keeps every run it held when it last grew alive until the next full GC (see
+   * lifecycle/connections.ts on hash-table churn).
+   */
+  #running = 0;
+  #idleWaiters: (() => void)[] = [];
   #closing: Promise<void> | undefined;
 
   constructor(spec: ModelPackageSpec, session: ort.InferenceSession, onnxPath: string) {
@@ -276,13 +282,17 @@ class OnnxModel implements Model {
       );
     }
     if (texts.length === 0) return [];
-    // Registered before the first await, so a close() issued right after this call waits for it.
-    const run = this.#score(texts);
-    this.#inFlight.add(run);
+    // Counted before the first await, so a close() issued right after this call waits for it.
+    this.#running++;
     try {
-      return await run;
+      return await this.#score(texts);
     } finally {
-      this.#inFlight.delete(run);
+      this.#running--;
+      if (this.#running === 0 && this.#idleWaiters.length > 0) {
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
     }
   }
 
@@ -341,7 +351,7 @@ class OnnxModel implements Model {
   }
 
   async #release(): Promise<void> {
-    await Promise.allSettled(this.#inFlight);
+    if (this.#running > 0) await new Promise<void>((wake) => this.#idleWaiters.push(wake));
     await this.#session.release();
   }
 }

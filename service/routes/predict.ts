@@ -4,7 +4,7 @@
  * fails the whole batch, and the body's request_id is the X-Request-Id header's.
  */
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { describeValue } from '../../lib/errors.js';
 import { codePointLength } from '../../lib/text.js';
@@ -78,7 +78,7 @@ export function checkText(value: unknown, field: string, maxLength: number): Ser
 export function summarizeInputs(texts: readonly unknown[]): { length: number; sha256: string }[] {
   return texts.map((t) =>
     typeof t === 'string'
-      ? { length: t.length, sha256: createHash('sha256').update(t).digest('hex').slice(0, 16) }
+      ? { length: t.length, sha256: hash('sha256', t, 'hex').slice(0, 16) }
       : { length: -1, sha256: '' },
   );
 }
