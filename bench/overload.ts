@@ -409,8 +409,9 @@ const result = await interleave(
  */
 async function stackPairs(): Promise<{ ratios: number[]; full: number[]; bare: number[] }> {
   const full = await startServer('full-stack');
-  const bare = await startServer('bare-stack');
+  let bare: ServerProcess | undefined;
   try {
+    bare = await startServer('bare-stack');
     for (const server of [full, bare]) await closedLoop(server.port, COMPARE_AT, STACK_WARM_S);
     const out = { ratios: [] as number[], full: [] as number[], bare: [] as number[] };
     for (let i = 0; i < STACK_PAIRS; i++) {
@@ -433,7 +434,7 @@ async function stackPairs(): Promise<{ ratios: number[]; full: number[]; bare: n
     }
     return out;
   } finally {
-    await Promise.all([stopServer(full), stopServer(bare)]);
+    await Promise.all([full, bare].flatMap((server) => (server ? [stopServer(server)] : [])));
   }
 }
 /** Method, reading guide and the mechanisms behind the figures, printed under the table. */
@@ -448,7 +449,7 @@ const NOTES = [
   'Where a probe’s time goes (profiled on this load with --cpu-prof, sampling heap profiles and --trace-gc-nvp): a probe on a fresh connection waits at least two event-loop turns (accept, then read). The batcher used to start every full batch at once, so a backlog of 80 texts was one ~12 ms turn whose replies came back as 80 requests in the next (lock-step turns; p99 52 ms at 80 connections); now one run of MAX_BATCH_SIZE_INFER texts goes per turn with an I/O poll between runs, and a turn is that many requests’ work: 8 texts a run (was 16) halves it, p50 ~10 → ~5 ms on this machine.',
   'The rest of the tail was garbage collection, and most of that was one retention: the client-closed signal registered a listener per request (a close listener on the response, an abort listener in the batcher). With it, every scavenge promoted ~1.4 MB (79 % of what had survived the one before: request, response and header strings) and took 7–9 ms, and old space grew 17 → 72 MB between mark-compacts of 9–11 ms plus incremental steps up to 24 ms. The batcher now reads the signal when it assembles a run (the socket’s destroyed flag): ~45 KB promoted per scavenge, scavenges of ~2 ms at 80 connections, no mark-compact during a pass. Bisected by switching parts of the built service off under the same load (logging, metrics, rate limit, CORS, hooks, the connection tracker did not matter; the signal alone did). Larger semi-spaces (32, 64 MB) made each scavenge 3× longer for half as many and are not used.',
   'A second retention, found this session by bisection (--trace-gc over a dozen 3 s closed-loop windows on one server, then sampling heap profiles of what outlived a scavenge): the connection tracker kept every unsent response in one long-lived Set, added and deleted per request. Such a Set moves to a fresh hash table whenever its table fills with deleted entries, and the old table links to the new one; once the first full GC had promoted a table, each later table and the responses it held (their header strings were 45 % of the surviving bytes) outlived the scavenges that should have freed them. So about 12 s into a server’s life, at its first mark-compact, scavenges went from ~1.5 ms to 6–7 ms for good and throughput fell ~15 %: every fresh-server figure before that and every overload pass after it measured a different server. The tracker now keeps a socket’s unsent responses in an array on that socket’s state (and the model counts its runs instead of keeping a Set of them): scavenges stay at ~1.4 ms after every mark-compact, and a 512-connection closed loop serves 0.77–0.86× of a 64-connection one on the same server (0.61–0.87× before).',
-  'At 512 connections a shed connection is held unread for SHED_HOLD_MS/2 to SHED_HOLD_MS (drawn per connection; Retry-After is 1 s): before any hold, ~1,750 503s a second kept turns ~100 ms long, and 19 of 151 probes failed (over 1 s); with a fixed 1 s hold, ~250 503s a second and 2 of 1388 probes over 1 s, but the ~256 connections shed in the opening connection storm came back in the same millisecond every second as one turn of 0.1–0.9 s (the slowest probes of a pass sat ~1 s in); drawn holds spread them over half a second.',
+  'At 512 connections a shed connection is held unread for SHED_HOLD_MS/2 to SHED_HOLD_MS (drawn per connection; Retry-After is the longest hold): before any hold, ~1,750 503s a second kept turns ~100 ms long, and 19 of 151 probes failed (over 1 s); with a fixed 1 s hold, ~250 503s a second and 2 of 1388 probes over 1 s, but the ~256 connections shed in the opening connection storm came back in the same millisecond every second as one turn of 0.1–0.9 s (the slowest probes of a pass sat ~1 s in); drawn holds spread them over half a second. With the GC fix in, a hold of 1–2 s (SHED_HOLD_MS=2000, Retry-After 2) against 0.5–1 s halved the refusals at 512 connections (~330 against ~600 a second; a refusal costs about as much as a scored request’s HTTP work) and served a median 0.94× of the paired capacity against 0.84× (three alternating passes each on two live servers); it is the default now.',
 ];
 
 const FULL_V: Variant = 'full-stack';
@@ -511,7 +512,7 @@ const file = writeResult({
     liveness: `forked prober on core 1, GET /health/live every ${PROBE_INTERVAL_MS} ms on a fresh connection, 1 s timeout`,
     requests: `POST /predict, ${BODIES.length} bodies of 1–60 words, cycled, Origin: ${ORIGIN}`,
     'service env':
-      'ENVIRONMENT=production (shedding: SHED_EVENT_LOOP_DELAY_MS=200, utilization off, SHED_QUEUE_DEPTH=64, MAX_QUEUE_DEPTH=256), AUTH_MODE=iam, LOG_LEVEL=info, logs to a file',
+      'ENVIRONMENT=production (shedding: SHED_EVENT_LOOP_DELAY_MS=200, utilization off, SHED_QUEUE_DEPTH=64, MAX_QUEUE_DEPTH=256, SHED_HOLD_MS=2000), AUTH_MODE=iam, LOG_LEVEL=info, logs to a file',
     'full-stack': `METRICS_ENABLED=true, CORS_ORIGINS=${ORIGIN}, RATE_LIMIT_PER_MINUTE=1000000 (the maximum the config accepts)`,
     'bare-stack': 'METRICS_ENABLED=false, CORS_ORIGINS= (off), RATE_LIMIT_PER_MINUTE=0',
     'server core': 0,

@@ -131,7 +131,7 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
     }, quietMs);
   };
 
-  server.on('connection', (socket: Socket) => {
+  const track = (socket: Socket): SocketState => {
     const st: SocketState = {
       inFlight: 0,
       responses: [],
@@ -146,6 +146,11 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
       sockets.delete(socket);
       settle();
     });
+    return st;
+  };
+
+  server.on('connection', (socket: Socket) => {
+    const st = track(socket);
     // A connection that slipped in just before the listener closed is idle too.
     if (quietMs !== null) scheduleEnd(socket, st);
   });
@@ -153,23 +158,20 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
   // Prepended so the count and the Connection header are in place before any handler runs.
   server.prependListener('request', (req, res) => {
     const socket = req.socket;
-    const st = sockets.get(socket);
+    // A socket handed to the server without a 'connection' event is tracked from its first request.
+    const st = sockets.get(socket) ?? track(socket);
     inFlight++;
-    if (st) {
-      st.inFlight++;
-      cancelEnd(st);
-    }
+    st.inFlight++;
+    cancelEnd(st);
     if (draining) res.setHeader('Connection', 'close');
-    else st?.responses.push(res);
+    else st.responses.push(res);
     res.once('close', () => {
       inFlight--;
       if (draining && res.writableFinished) finishedDuringDrain++;
-      if (st) {
-        const i = st.responses.indexOf(res);
-        if (i !== -1) st.responses.splice(i, 1);
-        st.inFlight--;
-        if (st.inFlight === 0) scheduleEnd(socket, st);
-      }
+      const i = st.responses.indexOf(res);
+      if (i !== -1) st.responses.splice(i, 1);
+      st.inFlight--;
+      if (st.inFlight === 0) scheduleEnd(socket, st);
       settle();
     });
   });

@@ -65,6 +65,8 @@ export function createLifecycle(now: () => number = Date.now): Lifecycle {
 /**
  * `Retry-After` seconds: a draining instance's clients should retry at once (another instance
  * answers); a starting one needs a few seconds for the model; an overloaded one has a queue that
- * empties in milliseconds, but a second keeps retrying clients from re-filling it at once.
+ * empties in milliseconds, but two seconds keep retrying clients from re-filling it at once, and
+ * match the longest hold of a shed connection (SHED_HOLD_MS), so a client that honours it finds
+ * its connection read again.
  */
-export const RETRY_AFTER_S = { draining: 1, starting: 5, overloaded: 1 } as const;
+export const RETRY_AFTER_S = { draining: 1, starting: 5, overloaded: 2 } as const;

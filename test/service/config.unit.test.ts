@@ -411,7 +411,7 @@ test('config: shedding is on in production and staging (200 ms loop delay, 64 qu
       eventLoopUtilization: 0,
       queueDepth: 64,
       sampleIntervalMs: 100,
-      holdMs: 1000,
+      holdMs: 2000,
     });
   }
   t.deepEqual(loadServiceConfig({}).config.shedding, {
@@ -419,7 +419,7 @@ test('config: shedding is on in production and staging (200 ms loop delay, 64 qu
     eventLoopUtilization: 0,
     queueDepth: 64,
     sampleIntervalMs: 100,
-    holdMs: 1000,
+    holdMs: 2000,
   });
   const tuned = loadServiceConfig({
     MAX_QUEUE_DEPTH: '128',

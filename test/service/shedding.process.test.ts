@@ -79,7 +79,7 @@ test('shedding: a request after a 1.5 s loop block gets 503 SVC_ERR_OVERLOADED w
     t.is(answers.length, 3);
     const [predict, live, ready] = answers as [Answer, Answer, Answer];
     t.is(predict.status, 503);
-    t.is(predict.retryAfter, '1');
+    t.is(predict.retryAfter, '2');
     const error = (predict.body as { error: { code: string; message: string } }).error;
     t.is(error.code, 'SVC_ERR_OVERLOADED');
     const m =
@@ -93,7 +93,7 @@ test('shedding: a request after a 1.5 s loop block gets 503 SVC_ERR_OVERLOADED w
     t.like(live.body, { status: 'SERVICE_IS_ALIVE' });
 
     t.is(ready.status, 503, '/health/ready fails while overloaded');
-    t.is(ready.retryAfter, '1');
+    t.is(ready.retryAfter, '2');
     t.deepEqual(ready.body, { status: 'SERVICE_IS_OVERLOADED', reason: 'overloaded' });
 
     const recoveredMs = await readyBecomes(built, 200, 10_000);

@@ -98,7 +98,7 @@ test('batching: a full queue answers 503 SVC_ERR_OVERLOADED with Retry-After and
       payload: { text: 'one more' },
     });
     t.is(shed.statusCode, 503);
-    t.is(shed.headers['retry-after'], '1');
+    t.is(shed.headers['retry-after'], '2');
     t.is(shed.json().error.code, 'SVC_ERR_OVERLOADED');
     t.regex(shed.json().error.message, /holds 100 of at most 100 texts/);
     release();

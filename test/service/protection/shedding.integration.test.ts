@@ -28,7 +28,7 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
       payload: { text: 'one more' },
     });
     t.is(shed.statusCode, 503);
-    t.is(shed.headers['retry-after'], '1');
+    t.is(shed.headers['retry-after'], '2');
     t.is(shed.json().error.code, 'SVC_ERR_OVERLOADED');
     t.is(
       shed.json().error.message,
@@ -46,13 +46,13 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
       payload: { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['x'] }] },
     });
     t.is(infer.statusCode, 503);
-    t.is(infer.headers['retry-after'], '1');
+    t.is(infer.headers['retry-after'], '2');
     t.like(infer.json(), { code: 'SVC_ERR_OVERLOADED' }, 'in the protocol body shape');
     t.regex(infer.json().error, /inference queue holds 100 texts/);
 
     const ready = await built.http({ url: '/health/ready' });
     t.is(ready.statusCode, 503);
-    t.is(ready.headers['retry-after'], '1');
+    t.is(ready.headers['retry-after'], '2');
     t.deepEqual(ready.json(), { status: 'SERVICE_IS_OVERLOADED', reason: 'overloaded' });
     const v2Ready = await built.http({ url: '/v2/health/ready' });
     t.is(v2Ready.statusCode, 503);
