@@ -92,8 +92,14 @@ test('headers: security headers for a JSON API, and no Server or X-Powered-By he
     t.is(res.status, 200);
     t.is(res.headers.get('content-security-policy'), "default-src 'none';frame-ancestors 'none'");
     t.is(res.headers.get('x-content-type-options'), 'nosniff');
-    t.is(res.headers.get('x-frame-options'), 'SAMEORIGIN');
+    t.is(res.headers.get('x-frame-options'), 'DENY');
     t.regex(res.headers.get('strict-transport-security') ?? '', /max-age=31536000/);
+    t.is(res.headers.get('cache-control'), 'no-store');
+    t.is(res.headers.get('referrer-policy'), 'no-referrer');
+    t.is(res.headers.get('cross-origin-resource-policy'), 'cross-origin');
+    for (const name of ['x-dns-prefetch-control', 'x-download-options', 'x-xss-protection']) {
+      t.is(res.headers.get(name), null, `${name} governs HTML documents, not a JSON API`);
+    }
     t.is(res.headers.get('server'), null);
     t.is(res.headers.get('x-powered-by'), null);
   } finally {
