@@ -22,7 +22,8 @@
  *    the unsaturated maximum every overload is scaled to and judged against, is measured once
  *    before the rounds: full stack, utilization limit off, best of c=32 and c=64.
  * 2. (full-stack variants) 4× overload, one pass per `--connections` count (512, then 80):
- *    autocannon with `overallRate` = 4 × reference capacity for `--overload-duration` s.
+ *    autocannon with `overallRate` = 4 × the paired capacity measured just before the pass (below),
+ *    for `--overload-duration` s.
  *    512 is the brief's "enough connections" to offer 4×; 80 is production's CONCURRENCY, the
  *    most requests Cloud Run sends one instance at once, so on Cloud Run a 4× overload reaches an
  *    instance as 80 busy connections and the rest queues (or is refused) in front of it. Every
@@ -286,7 +287,9 @@ async function overload(server: ServerProcess, connections: number): Promise<Met
   prober.send({ cmd: 'start', port: server.port, intervalMs: PROBE_INTERVAL_MS, core: 1 });
 
   const tally = newTally();
-  const rate = Math.round(FACTOR * capacity);
+  // 4× the capacity this server just showed, not the reference: a reference measured in a slow
+  // minute (this machine's speed drifts by a factor of 1.5–2) offered one run 2.8× instead of 4×.
+  const rate = Math.round(FACTOR * capBefore);
   const serverCpu0 = procCpuSeconds(server.child.pid);
   const tcp0 = tcpCounters();
   const clientCpu0 = process.cpuUsage();
@@ -376,8 +379,9 @@ async function measure(variant: Variant, concurrency: readonly number[]): Promis
 }
 
 /**
- * The unsaturated maximum every overload pass is scaled to and judged against: the full stack with
- * the utilization limit off, closed loop at c=32 and c=64, on its own server before the rounds.
+ * A reference for the unsaturated maximum, reported beside the paired capacity that each pass is
+ * scaled to and judged against: the full stack with the utilization limit off, closed loop at
+ * c=32 and c=64, on its own server before the rounds.
  * With the limit on, closed-loop capacity measures the limit's cycling (see NOTES), and 4× that
  * would be no overload at all.
  */
@@ -439,7 +443,7 @@ async function stackPairs(): Promise<{ ratios: number[]; full: number[]; bare: n
 }
 /** Method, reading guide and the mechanisms behind the figures, printed under the table. */
 const NOTES = [
-  'Ratios compare medians of interleaved rounds within this one run; each round starts a fresh server per variant; every overload pass offers 4× the reference capacity (setup). Metrics prefixed @512 and @80 are the two overload passes (512 connections, then Cloud Run’s CONCURRENCY of 80), run one after the other on the same server.',
+  'Ratios compare medians of interleaved rounds within this one run; each round starts a fresh server per variant; every overload pass offers 4× the capacity the same server showed just before it (setup). Metrics prefixed @512 and @80 are the two overload passes (512 connections, then Cloud Run’s CONCURRENCY of 80), run one after the other on the same server.',
   'Rate limiting: RATE_LIMIT_PER_MINUTE=1000000 (the config maximum) in full-stack runs the check without refusing anything, and 0 in bare-stack turns it off; on a build without the rate limiter the setting is unused and the variants differ by metrics and CORS only.',
   'autocannon keeps one request in flight per connection and its rate limit is a per-connection quota per second, so the load is open-loop only while the server answers fast: answered req/s is what the connections got answered, beside target req/s. client CPU % shows whether the load generator ran short of CPU (it did not when well under 100 %).',
   'Liveness probes open a new connection each, like Cloud Run’s; the prober runs in its own process on core 1 beside autocannon, and its timer lateness p99 bounds how much of a probe’s latency was the prober waiting for CPU. A probe over 1 s (Cloud Run’s default probe timeout) counts as failed and is left out of the percentiles. connections accepted and listen queue drops are the loopback TCP counters over the pass.',
@@ -504,10 +508,10 @@ const file = writeResult({
   rounds: ROUNDS,
   setup: {
     model: MODEL_PATH,
-    'reference capacity': `${referenceCapacity} req/s: full stack, best 200/s of closed-loop c=32 and c=64 on its own server before the rounds; every overload pass offers ${FACTOR}× this`,
+    'reference capacity': `${referenceCapacity} req/s: full stack, best 200/s of closed-loop c=32 and c=64 on its own server before the rounds; goodput is also reported against it`,
     'paired capacity': `per pass, the mean 200/s of closed-loop c=${COMPARE_AT} on the same server just before and just after the pass (${DURATION_S} s each after a ${WARMUP_S} s warm-up); goodput is judged against it`,
     capacity: `per variant and round, best 200s/s of closed-loop c=${CAPACITY_CONCURRENCY.join(', ')} (${DURATION_S} s each after a ${WARMUP_S} s warm-up)`,
-    overload: `${FACTOR} × reference capacity (autocannon overallRate) over ${CONNECTIONS.join(' and then ')} connections (one pass each, metrics prefixed @connections) for ${OVERLOAD_S} s, full-stack variants only; goodput = 200s/s over the last ${OVERLOAD_S - SETTLE_S} s ÷ paired capacity`,
+    overload: `${FACTOR} × the closed-loop capacity measured on the same server just before the pass (autocannon overallRate) over ${CONNECTIONS.join(' and then ')} connections (one pass each, metrics prefixed @connections) for ${OVERLOAD_S} s, full-stack variants only; goodput = 200s/s over the last ${OVERLOAD_S - SETTLE_S} s ÷ paired capacity`,
     'stack comparison': `full against bare stack: both servers live, each warmed with ${STACK_WARM_S} s of closed loop c=${COMPARE_AT}, then ${STACK_PAIRS} pairs of c=${COMPARE_AT} windows (${DURATION_S} s each after a ${WARMUP_S} s warm-up), order alternating; the verdict is the median pair ratio (lower median)`,
     liveness: `forked prober on core 1, GET /health/live every ${PROBE_INTERVAL_MS} ms on a fresh connection, 1 s timeout`,
     requests: `POST /predict, ${BODIES.length} bodies of 1–60 words, cycled, Origin: ${ORIGIN}`,
