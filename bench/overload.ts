@@ -270,7 +270,6 @@ async function serverCounts(
 
 /** One overload pass over `connections` connections; metric names are prefixed `@<connections>`. */
 async function overload(server: ServerProcess, connections: number): Promise<Metrics> {
-  const capacity = referenceCapacity;
   // Paired capacity: the same server's closed loop just before and just after the pass. This
   // machine's speed drifts by a third within a minute, so a capacity measured minutes earlier
   // (the reference) can flatter or sink a goodput ratio on its own.
@@ -322,7 +321,7 @@ async function overload(server: ServerProcess, connections: number): Promise<Met
     'target req/s': rate,
     'answered req/s': Math.round(answered / wall),
     '200/s (steady)': Math.round(okPerS),
-    'goodput % of reference': round1((100 * okPerS) / capacity),
+    'goodput % of reference': round1((100 * okPerS) / referenceCapacity),
     'paired capacity req/s': Math.round(paired),
     'goodput % of paired capacity': round1((100 * okPerS) / paired),
     '503 count': tally.shed,

@@ -226,11 +226,12 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.addHook('onClose', async () => shedLog.flush());
 
   app.addHook('onResponse', (request, reply, done) => {
-    logResponse(request, reply);
+    afterResponse(request, reply);
     done();
   });
 
-  function logResponse(request: FastifyRequest, reply: FastifyReply): void {
+  /** Holds a shed connection back, records the request's metrics and writes (or samples) its log line. */
+  function afterResponse(request: FastifyRequest, reply: FastifyReply): void {
     const shedReason = request.shedReason;
     if (shedReason !== null) connections.holdBack(request.raw.socket, config.shedding.holdMs);
     const probe = request.routeOptions.config.probe === true;

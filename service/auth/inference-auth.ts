@@ -21,17 +21,15 @@ declare module 'fastify' {
  */
 export function inferenceAuth(config: ServiceConfig) {
   const { mode, apiKeys } = config.auth;
-  // A callback hook, not an async one: no promise per request on the hot path.
-  return <P>(
+  // Route options to spread: no hook at all unless there is something to check, and a callback
+  // hook, not an async one, when there is (no promise per request on the hot path).
+  if (mode !== 'api-key') return {};
+  const preParsing = <P>(
     request: FastifyRequest,
     _reply: unknown,
     payload: P,
     done: (error: Error | null, payload: P) => void,
   ): void => {
-    if (mode !== 'api-key') {
-      done(null, payload);
-      return;
-    }
     // The rate limiter, when on, has already matched a valid key and kept its id.
     const id =
       request.clientKeyId ??
@@ -43,4 +41,5 @@ export function inferenceAuth(config: ServiceConfig) {
     request.log = request.log.child({ apiKeyId: id });
     done(null, payload);
   };
+  return { preParsing };
 }

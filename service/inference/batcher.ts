@@ -105,7 +105,6 @@ export class MicroBatcher {
   readonly #observer: BatcherObserver;
   /** FIFO of texts waiting for a run. */
   #queue: Pending[] = [];
-  #waiting = 0;
   /** Runs started and not yet settled, and the texts in them. */
   #inFlight = 0;
   #inFlightTexts = 0;
@@ -134,7 +133,7 @@ export class MicroBatcher {
 
   /** Texts admitted and not yet scored: waiting for a run, or in one. */
   get queueDepth(): number {
-    return this.#waiting + this.#inFlightTexts;
+    return this.#queue.length + this.#inFlightTexts;
   }
 
   /**
@@ -164,7 +163,6 @@ export class MicroBatcher {
 
   /** Queues one request's texts, each with the request's signal, read when its run is assembled. */
   #enqueue(texts: readonly string[], signal: CancelSignal | undefined): Promise<number[][]> {
-    this.#waiting += texts.length;
     return Promise.all(
       texts.map(
         (text) =>
@@ -180,8 +178,8 @@ export class MicroBatcher {
    * full batch starts at once; a partial one waits for the delay timer.
    */
   #schedule(): void {
-    if (this.#inFlight > 0 || this.#waiting === 0) return;
-    if (this.#waiting >= this.#options.maxBatchSize) {
+    if (this.#inFlight > 0 || this.#queue.length === 0) return;
+    if (this.#queue.length >= this.#options.maxBatchSize) {
       this.#cancelTimer();
       void this.#run();
       return;
@@ -214,7 +212,6 @@ export class MicroBatcher {
     let i = 0;
     for (; i < this.#queue.length && batch.length < this.#options.maxBatchSize; i++) {
       const p = this.#queue[i] as Pending;
-      this.#waiting--;
       if (p.signal?.aborted) {
         this.#textsDropped++;
         p.reject(clientClosed());
@@ -229,7 +226,7 @@ export class MicroBatcher {
   async #run(): Promise<void> {
     const batch = this.#take();
     if (batch.length === 0) return;
-    if (this.#waiting === 0) this.#cancelTimer();
+    if (this.#queue.length === 0) this.#cancelTimer();
     this.#inFlight++;
     this.#inFlightTexts += batch.length;
     const t0 = performance.now();
@@ -247,13 +244,13 @@ export class MicroBatcher {
     this.#runs++;
     this.#textsScored += batch.length;
     this.#runMsTotal += durationMs;
-    this.#backlog += RECENT_WEIGHT * ((this.#waiting > 0 ? 1 : 0) - this.#backlog);
+    this.#backlog += RECENT_WEIGHT * ((this.#queue.length > 0 ? 1 : 0) - this.#backlog);
     if (failed) this.#failedRuns++;
     this.#observer.onRun?.({ size: batch.length, durationMs, queueDepth: this.queueDepth, failed });
     // Texts that queued during the run have waited long enough: they go now. (The runtime's
     // own turn before the native call is the only hop, so a busy batcher runs once per turn,
     // with an I/O poll between runs.)
-    if (this.#waiting > 0 && this.#inFlight === 0) {
+    if (this.#queue.length > 0 && this.#inFlight === 0) {
       this.#cancelTimer();
       void this.#run();
     }

@@ -260,7 +260,8 @@ class OnnxModel implements Model {
    * lifecycle/connections.ts on hash-table churn).
    */
   #running = 0;
-  #idleWaiters: (() => void)[] = [];
+  /** Set by `close` (which runs its release once) while it waits for the last run. */
+  #onIdle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(spec: ModelPackageSpec, session: ort.InferenceSession, onnxPath: string) {
@@ -288,11 +289,7 @@ class OnnxModel implements Model {
       return await this.#score(texts);
     } finally {
       this.#running--;
-      if (this.#running === 0 && this.#idleWaiters.length > 0) {
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const wake of waiters) wake();
-      }
+      if (this.#running === 0) this.#onIdle?.();
     }
   }
 
@@ -351,7 +348,11 @@ class OnnxModel implements Model {
   }
 
   async #release(): Promise<void> {
-    if (this.#running > 0) await new Promise<void>((wake) => this.#idleWaiters.push(wake));
+    if (this.#running > 0) {
+      await new Promise<void>((wake) => {
+        this.#onIdle = wake;
+      });
+    }
     await this.#session.release();
   }
 }

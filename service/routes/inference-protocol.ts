@@ -157,7 +157,7 @@ export function inferenceProtocolRoutes(
 
       v2.post<{ Params: ModelParams; Body: unknown }>(
         `${base}/infer`,
-        { preParsing: auth, config: routeConfig },
+        { ...auth, config: routeConfig },
         async (request, reply) => {
           const { model, batcher } = resolve(request.params);
           const signature: TextTensorSignature = {

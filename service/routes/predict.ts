@@ -90,7 +90,7 @@ export function registerPredictRoutes(
   routeConfig: InferenceRouteConfig,
 ): void {
   const { maxInputLength, maxBatchSize } = deps.config.input;
-  const preParsing = inferenceAuth(deps.config);
+  const auth = inferenceAuth(deps.config);
 
   const requireServed = (request: FastifyRequest): ServedModel => {
     const served = deps.getServed();
@@ -107,7 +107,7 @@ export function registerPredictRoutes(
   app.post<{ Body: { text: unknown } }>(
     '/predict',
     {
-      preParsing,
+      ...auth,
       config: routeConfig,
       schema: {
         body: { type: 'object', required: ['text'], properties: { text: {} } },
@@ -134,7 +134,7 @@ export function registerPredictRoutes(
   app.post<{ Body: { texts: unknown[] } }>(
     '/predict_batch',
     {
-      preParsing,
+      ...auth,
       config: routeConfig,
       schema: {
         body: {
