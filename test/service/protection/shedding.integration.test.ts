@@ -291,3 +291,55 @@ test('shedding: a drain releases held connections at once, so a request waiting 
     await built.app.close();
   }
 });
+
+test('shedding: shed and drain 503s to an allowed origin carry CORS and the security headers, so a browser app can read their Retry-After', async (t) => {
+  const origin = 'https://app.example.com';
+  const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', CORS_ORIGINS: origin });
+  try {
+    const ok = await built.http({ url: '/emotions', headers: { origin } });
+    const { release, busy, batch } = await fillQueue(built);
+    const refusals = [];
+    try {
+      for (const url of ['/predict', `/v2/models/${name}/infer`]) {
+        refusals.push({
+          what: `shed ${url}`,
+          res: await built.http({ method: 'POST', url, headers: { origin }, payload: {} }),
+        });
+      }
+    } finally {
+      release();
+      await Promise.all([busy, batch]);
+    }
+    built.lifecycle.beginDrain();
+    built.lifecycle.beginClosing();
+    refusals.push({
+      what: 'drain /predict',
+      res: await built.http({
+        method: 'POST',
+        url: '/predict',
+        headers: { origin },
+        payload: { text: 'x' },
+      }),
+    });
+    for (const { what, res } of refusals) {
+      t.is(res.statusCode, 503, what);
+      t.is(res.headers['retry-after'] === undefined, false, `${what}: Retry-After`);
+      t.is(res.headers['access-control-allow-origin'], origin, `${what}: ACAO`);
+      t.regex(
+        String(res.headers['access-control-expose-headers']),
+        /retry-after/,
+        `${what}: exposed`,
+      );
+      for (const h of [
+        'content-security-policy',
+        'x-content-type-options',
+        'strict-transport-security',
+        'cache-control',
+      ]) {
+        t.is(res.headers[h], ok.headers[h], `${what}: ${h} as on a 200`);
+      }
+    }
+  } finally {
+    await built.app.close();
+  }
+});
