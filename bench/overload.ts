@@ -87,8 +87,14 @@ const DURATION_S = Number(values.duration);
 const WARMUP_S = Number(values.warmup);
 const OVERLOAD_S = Number(values['overload-duration']);
 const SETTLE_S = Number(values.settle);
+if (!Number.isInteger(SETTLE_S) || !Number.isInteger(OVERLOAD_S) || OVERLOAD_S <= SETTLE_S) {
+  // Goodput is counted in whole seconds of a pass, after the settle.
+  throw new Error(
+    `--settle ${values.settle} and --overload-duration ${values['overload-duration']}: expected whole seconds, the duration longer than the settle`,
+  );
+}
 /** The opening seconds after the settle, also reported on their own (see NOTES). */
-const OPENING_S = 3;
+const OPENING_S = Math.min(3, OVERLOAD_S - SETTLE_S);
 const FACTOR = Number(values.factor);
 const CONNECTIONS = values.connections.split(',').map(Number);
 const PROBE_INTERVAL_MS = Number(values['probe-interval']);
@@ -317,13 +323,13 @@ async function overload(server: ServerProcess, connections: number): Promise<Met
   const shedBy = (reason: string): number => (after.shed[reason] ?? 0) - (before.shed[reason] ?? 0);
 
   // 200s per second over whole seconds [from, to) of the pass.
-  const okRate = (from: number, to: number): number => {
+  const okRate = (fromS: number, toS: number): number => {
     let n = 0;
-    for (let s = from; s < to; s++) n += tally.okBySecond[s] ?? 0;
-    return n / (to - from);
+    for (let s = fromS; s < toS; s++) n += tally.okBySecond[s] ?? 0;
+    return n / (toS - fromS);
   };
   const okPerS = okRate(SETTLE_S, OVERLOAD_S);
-  const opening = okRate(SETTLE_S, Math.min(OVERLOAD_S, SETTLE_S + OPENING_S));
+  const opening = okRate(SETTLE_S, SETTLE_S + OPENING_S);
   process.stdout.write(
     `  @${connections} 200s by second: ${Array.from({ length: OVERLOAD_S }, (_, s) => tally.okBySecond[s] ?? 0).join(' ')}\n`,
   );
