@@ -255,6 +255,12 @@ async function closedLoop(port: number, connections: number, seconds: number) {
   };
 }
 
+/** A measured closed-loop window: `WARMUP_S` s of warm-up, then `DURATION_S` s counted. */
+async function warmClosedLoop(port: number, connections: number) {
+  await closedLoop(port, connections, WARMUP_S);
+  return closedLoop(port, connections, DURATION_S);
+}
+
 interface ProbeReport {
   readonly latenciesMs: number[];
   readonly failures: { timeout: number; status: number; error: number };
@@ -283,8 +289,7 @@ async function overload(server: ServerProcess, connections: number): Promise<Met
   // machine's speed drifts by a third within a minute, so a capacity measured minutes earlier
   // (the reference) can flatter or sink a goodput ratio on its own.
   const pairedCapacity = async () => {
-    await closedLoop(server.port, COMPARE_AT, WARMUP_S);
-    return (await closedLoop(server.port, COMPARE_AT, DURATION_S)).okPerS;
+    return (await warmClosedLoop(server.port, COMPARE_AT)).okPerS;
   };
   const capBefore = await pairedCapacity();
   const before = await serverCounts(server.port);
@@ -378,8 +383,7 @@ async function measure(variant: Variant, concurrency: readonly number[]): Promis
   try {
     let capacity = 0;
     for (const conc of concurrency) {
-      await closedLoop(server.port, conc, WARMUP_S);
-      const r = await closedLoop(server.port, conc, DURATION_S);
+      const r = await warmClosedLoop(server.port, conc);
       // 503s are allowed (shedding may refuse part of a closed loop) and counted; others are not.
       if (r.failed > 0) throw new Error(`${variant} at c=${conc}: ${r.failed} failed requests`);
       m[`c${conc} 200/s`] = Math.round(r.okPerS);
@@ -441,8 +445,7 @@ async function stackPairs(): Promise<{ ratios: number[]; full: number[]; bare: n
       const order = i % 2 === 0 ? [full, bare] : [bare, full];
       const okPerS = new Map<ServerProcess, number>();
       for (const server of order) {
-        await closedLoop(server.port, COMPARE_AT, WARMUP_S);
-        const r = await closedLoop(server.port, COMPARE_AT, DURATION_S);
+        const r = await warmClosedLoop(server.port, COMPARE_AT);
         if (r.failed > 0) throw new Error(`stack pairs: ${r.failed} failed requests`);
         okPerS.set(server, r.okPerS);
       }

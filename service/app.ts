@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   LogController,
+  type onRequestHookHandler,
 } from 'fastify';
 import type { Logger } from '../lib/logger.js';
 import { traceFields } from '../lib/trace.js';
@@ -207,12 +208,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   // allowed origin, the CORS headers a browser needs to let the app read it and its Retry-After.
   // A preflight is answered by CORS before this, also while draining: it changes nothing, and the
   // request it clears is refused here.
-  app.after(() => app.addHook('onRequest', refuseWhenClosingOrOverloaded));
-  function refuseWhenClosingOrOverloaded(
-    request: FastifyRequest,
-    _reply: FastifyReply,
-    done: (err?: Error) => void,
-  ): void {
+  const refuseWhenClosingOrOverloaded: onRequestHookHandler = (request, _reply, done) => {
     if (lifecycle.phase === 'closing' && request.routeOptions.config.probe !== true) {
       lifecycle.noteRefused();
       request.refusedForDrain = true;
@@ -232,7 +228,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
       }
     }
     done();
-  }
+  };
+  app.after(() => app.addHook('onRequest', refuseWhenClosingOrOverloaded));
 
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-request-duration', (reply.elapsedTime / 1000).toFixed(4));
