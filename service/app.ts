@@ -15,6 +15,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from '../lib/logger.js';
 import { traceFields } from '../lib/trace.js';
+import { clientErrorHandler } from './client-error.js';
 import type { ServiceConfig } from './config.js';
 import { errorHandler, sendError } from './error-reply.js';
 import { ServiceError } from './errors.js';
@@ -133,6 +134,14 @@ export function buildApp(deps: AppDeps): BuiltApp {
     // idle sockets or answer 503 on its own.
     forceCloseConnections: false,
     return503OnClosing: false,
+    // What Node's parser refuses (malformed HTTP, huge headers, slow requests) in our shape.
+    clientErrorHandler: clientErrorHandler({
+      instanceId: deps.instanceId,
+      headersTimeoutMs: config.http.headersTimeoutMs,
+      requestTimeoutMs: config.http.requestTimeoutMs,
+      securityHeaders: () => httpPolicy.securityHeaders,
+      log: () => app.log,
+    }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Long enough for any model name a client may try; a longer one is still answered in our shape.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },

@@ -12,6 +12,20 @@ export const SERVICE_ERRORS = {
   SVC_ERR_BODY_INVALID_JSON: { status: 400, meaning: 'The body is not valid JSON.' },
   SVC_ERR_BODY_TOO_LARGE: { status: 413, meaning: 'The body is larger than the server accepts.' },
   SVC_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The body is not application/json.' },
+  SVC_ERR_MALFORMED_HTTP: {
+    status: 400,
+    meaning:
+      'The request is not valid HTTP/1.1 (request line, header syntax, Content-Length or chunking); the connection is closed.',
+  },
+  SVC_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    meaning: 'The request headers exceed 16 KiB in all; the connection is closed.',
+  },
+  SVC_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    meaning:
+      'The headers did not arrive within `HEADERS_TIMEOUT_MS`, or the whole request within `REQUEST_TIMEOUT_MS`; the connection is closed.',
+  },
   SVC_ERR_NOT_FOUND: { status: 404, meaning: 'No such route.' },
   SVC_ERR_MODEL_NOT_FOUND: {
     status: 404,

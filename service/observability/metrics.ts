@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { codePointLength } from '../../lib/text.js';
 import type { BatcherObserver } from '../inference/batcher.js';
+import type { ShedReason } from '../protection/pressure.js';
 
 export interface MetricsSources {
   /** Texts admitted and not yet scored, or null before the model is served. */
@@ -28,6 +29,14 @@ export interface MetricsSources {
   readonly healthStatus: () => string;
   readonly draining: () => boolean;
 }
+
+/** requests_shed_total's reasons: the pressure monitor's measures, and the batcher's full queue. */
+export const SHED_REASONS = [
+  'event_loop_delay',
+  'event_loop_utilization',
+  'queue_depth',
+  'queue_full',
+] as const satisfies readonly (ShedReason | 'queue_full')[];
 
 export const HEALTH_STATES = ['healthy', 'degraded', 'unhealthy', 'draining'] as const;
 
@@ -169,6 +178,9 @@ export class ServiceMetrics {
       labelNames: ['reason'],
       registers,
     });
+    // Every reason is exposed from the start, at 0, so rate() and increase() see the first
+    // refusal rather than a series appearing out of nothing.
+    for (const reason of SHED_REASONS) this.shed.inc({ reason }, 0);
     this.rateLimited = new Counter({
       name: 'rate_limited_total',
       help: 'Requests refused with 429.',

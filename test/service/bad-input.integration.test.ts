@@ -542,43 +542,55 @@ const cases: Case[] = [
 
   // --- huge headers, lying Content-Length, bad chunking, invalid request lines (Node answers) --
   {
-    name: 'a 20 KiB header is 431 from Node (no catalogue body) and the socket is closed',
+    name: 'a 20 KiB header is 431 SVC_ERR_HEADERS_TOO_LARGE and the socket is closed',
     send: (apps) =>
       raw(apps, `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
     status: 431,
-    body: 'none',
+    body: 'ours',
+    code: 'SVC_ERR_HEADERS_TOO_LARGE',
+    field: '(headers)',
+    message: /expected at most 16384 bytes/,
     connection: 'closed',
   },
   {
-    name: '300 headers of 100 bytes (over 16 KiB in all) are 431 from Node and the socket is closed',
+    name: '300 headers of 100 bytes (over 16 KiB in all) are 431 SVC_ERR_HEADERS_TOO_LARGE and the socket is closed',
     send: (apps) =>
       raw(
         apps,
         `GET /health/live HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 300 }, (_, i) => `X-H${i}: ${'v'.repeat(90)}\r\n`).join('')}\r\n`,
       ),
     status: 431,
-    body: 'none',
+    body: 'ours',
+    code: 'SVC_ERR_HEADERS_TOO_LARGE',
+    field: '(headers)',
+    message: /expected at most 16384 bytes/,
     connection: 'closed',
   },
   {
-    name: 'headers never finished within HEADERS_TIMEOUT_MS are 408 from Node and the socket is closed',
+    name: 'headers never finished within HEADERS_TIMEOUT_MS are 408 SVC_ERR_REQUEST_TIMEOUT and the socket is closed',
     send: (apps) => raw(apps, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: applic'),
     status: 408,
-    body: 'none',
+    body: 'ours',
+    code: 'SVC_ERR_REQUEST_TIMEOUT',
+    message: /HEADERS_TIMEOUT_MS \(1000 ms\)/,
     connection: 'closed',
   },
   {
-    name: 'a Content-Length shorter than the body is 400 (the leftover bytes are no request) and the socket is closed',
+    name: 'a Content-Length shorter than the body is 400 SVC_ERR_MALFORMED_HTTP (the leftover bytes are no request) and the socket is closed',
     send: rawPredict(['Content-Length: 5'], '{"text":"hello"}'),
     status: 400,
-    body: 'none',
+    body: 'ours',
+    code: 'SVC_ERR_MALFORMED_HTTP',
+    message: /not valid HTTP\/1\.1 \(HPE_/,
     connection: 'closed',
   },
   {
-    name: 'a Content-Length longer than the body sent is 408 after REQUEST_TIMEOUT_MS and the socket is closed',
+    name: 'a Content-Length longer than the body sent is 408 SVC_ERR_REQUEST_TIMEOUT after REQUEST_TIMEOUT_MS and the socket is closed',
     send: rawPredict(['Content-Length: 100'], '{"text":"hello"}'),
     status: 408,
-    body: 'none',
+    body: 'ours',
+    code: 'SVC_ERR_REQUEST_TIMEOUT',
+    message: /REQUEST_TIMEOUT_MS \(1000 ms\)/,
     connection: 'closed',
   },
   ...(
@@ -593,10 +605,12 @@ const cases: Case[] = [
     ] as const
   ).map(
     ([what, headers]): Case => ({
-      name: `${what} is 400 from Node's parser and the socket is closed`,
+      name: `${what} is 400 SVC_ERR_MALFORMED_HTTP and the socket is closed`,
       send: rawPredict([...headers], '{"text":"hello"}'),
       status: 400,
-      body: 'none',
+      body: 'ours',
+      code: 'SVC_ERR_MALFORMED_HTTP',
+      message: /not valid HTTP\/1\.1 \(HPE_/,
       connection: 'closed',
     }),
   ),
@@ -608,25 +622,31 @@ const cases: Case[] = [
     ] as const
   ).map(
     ([what, body]): Case => ({
-      name: `${what} is 400 from Node's parser and the socket is closed`,
+      name: `${what} is 400 SVC_ERR_MALFORMED_HTTP and the socket is closed`,
       send: rawPredict(['Transfer-Encoding: chunked'], body),
       status: 400,
-      body: 'none',
+      body: 'ours',
+      code: 'SVC_ERR_MALFORMED_HTTP',
+      message: /not valid HTTP\/1\.1 \(HPE_/,
       connection: 'closed',
     }),
   ),
   {
-    name: 'a chunked body that never ends is 408 after REQUEST_TIMEOUT_MS and the socket is closed',
+    name: 'a chunked body that never ends is 408 SVC_ERR_REQUEST_TIMEOUT after REQUEST_TIMEOUT_MS and the socket is closed',
     send: rawPredict(['Transfer-Encoding: chunked'], '10\r\n{"text":"hello"}\r\n'),
     status: 408,
-    body: 'none',
+    body: 'ours',
+    code: 'SVC_ERR_REQUEST_TIMEOUT',
+    message: /REQUEST_TIMEOUT_MS \(1000 ms\)/,
     connection: 'closed',
   },
   {
-    name: 'Transfer-Encoding: gzip without chunked (no length to read) is 400 from Node and the socket is closed',
+    name: 'Transfer-Encoding: gzip without chunked (no length to read) is 400 SVC_ERR_MALFORMED_HTTP and the socket is closed',
     send: rawPredict(['Transfer-Encoding: gzip'], '{"text":"hello"}'),
     status: 400,
-    body: 'none',
+    body: 'ours',
+    code: 'SVC_ERR_MALFORMED_HTTP',
+    message: /not valid HTTP\/1\.1 \(HPE_/,
     connection: 'closed',
   },
   ...(
@@ -634,7 +654,6 @@ const cases: Case[] = [
       ['a request line that is not HTTP', 'GARBAGE\r\n\r\n'],
       ['an unknown method', 'FROB /predict HTTP/1.1\r\nHost: x\r\n\r\n'],
       ['HTTP version 3.0 on HTTP/1 framing', 'GET /health/live HTTP/3.0\r\nHost: x\r\n\r\n'],
-      ['HTTP/1.1 without Host', 'GET /health/live HTTP/1.1\r\n\r\n'],
       [
         'a control character in a header value',
         'GET /health/live HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n',
@@ -646,13 +665,23 @@ const cases: Case[] = [
     ] as const
   ).map(
     ([what, payload]): Case => ({
-      name: `${what} is 400 from Node's parser and the socket is closed`,
+      name: `${what} is 400 SVC_ERR_MALFORMED_HTTP and the socket is closed`,
       send: (apps) => raw(apps, payload),
       status: 400,
-      body: 'none',
+      body: 'ours',
+      code: 'SVC_ERR_MALFORMED_HTTP',
+      message: /not valid HTTP\/1\.1 \(HPE_/,
       connection: 'closed',
     }),
   ),
+  {
+    // Node answers this itself and reports it to no handler.
+    name: 'HTTP/1.1 without Host is 400 from Node (no catalogue body) and the socket is closed',
+    send: (apps) => raw(apps, 'GET /health/live HTTP/1.1\r\n\r\n'),
+    status: 400,
+    body: 'none',
+    connection: 'closed',
+  },
   {
     name: 'an unknown Expect header is 417 from Node and the socket serves a next request',
     send: rawPredict(['Expect: teapot', 'Content-Length: 16'], '{"text":"hello"}'),

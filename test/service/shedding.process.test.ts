@@ -4,13 +4,13 @@
  * during the block. Shedding must catch the block on the first request after it, and must never
  * touch liveness.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import type { Answer } from '../fixtures/pressure-client.js';
 import { parseSamples, sampleValue } from '../helpers/prom-text.js';
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
@@ -42,20 +42,17 @@ function blockLoop(ms: number, flag: string, capMs: number): number {
   return elapsed;
 }
 
-test('shedding: a request after a 1.5 s loop block gets 503 SVC_ERR_OVERLOADED with Retry-After; /health/live stays 200 and /health/ready recovers', async (t) => {
-  const built = await buildTestApp({
-    SHED_EVENT_LOOP_DELAY_MS: '200',
-    SHED_EVENT_LOOP_UTILIZATION: '0.98',
-    SHED_SAMPLE_INTERVAL_MS: '50',
+/**
+ * Blocks this process's loop for BLOCK_MS while a forked child sends POST /predict, GET
+ * /health/live and GET /health/ready; their answers, once the loop is free again.
+ */
+async function answersDuringBlock(t: ExecutionContext, built: TestApp): Promise<Answer[]> {
+  const base = await built.listen();
+  const flag = join(await mkdtemp(join(tmpdir(), 'runwatch-shed-')), 'sent');
+  const spawned = fork(CLIENT, [base, flag, String(CLIENT_DELAY_MS)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  let child: ChildProcess | null = null;
   try {
-    const base = await built.listen();
-    const flag = join(await mkdtemp(join(tmpdir(), 'runwatch-shed-')), 'sent');
-    const spawned = fork(CLIENT, [base, flag, String(CLIENT_DELAY_MS)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    child = spawned;
     const messages: unknown[] = [];
     const answered = new Promise<{ answers: Answer[] }>((resolve, reject) => {
       spawned.on('message', (m) => {
@@ -74,9 +71,22 @@ test('shedding: a request after a 1.5 s loop block gets 503 SVC_ERR_OVERLOADED w
     );
     const blockedMs = blockLoop(BLOCK_MS, flag, 15_000);
     t.true(existsSync(flag), `the client's requests were sent during the ${blockedMs} ms block`);
-
     const { answers } = await answered;
     t.is(answers.length, 3);
+    return answers;
+  } finally {
+    spawned.kill();
+  }
+}
+
+test('shedding: a request after a 1.5 s loop block gets 503 SVC_ERR_OVERLOADED with Retry-After; /health/live stays 200 and /health/ready recovers', async (t) => {
+  const built = await buildTestApp({
+    SHED_EVENT_LOOP_DELAY_MS: '200',
+    SHED_EVENT_LOOP_UTILIZATION: '0.98',
+    SHED_SAMPLE_INTERVAL_MS: '50',
+  });
+  try {
+    const answers = await answersDuringBlock(t, built);
     const [predict, live, ready] = answers as [Answer, Answer, Answer];
     t.is(predict.status, 503);
     t.is(predict.retryAfter, '2');
@@ -110,7 +120,35 @@ test('shedding: a request after a 1.5 s loop block gets 503 SVC_ERR_OVERLOADED w
       'shedding is not logged as a server error',
     );
   } finally {
-    child?.kill();
+    await built.app.close();
+  }
+});
+
+test('shedding: with the delay limit off, a loop busy over SHED_EVENT_LOOP_UTILIZATION sheds predict with 503 naming utilization; /health/live stays 200', async (t) => {
+  const built = await buildTestApp({
+    SHED_EVENT_LOOP_DELAY_MS: '0',
+    SHED_EVENT_LOOP_UTILIZATION: '0.5',
+    SHED_SAMPLE_INTERVAL_MS: '50',
+  });
+  try {
+    const [predict, live, ready] = (await answersDuringBlock(t, built)) as [Answer, Answer, Answer];
+    t.is(predict.status, 503);
+    t.is(predict.retryAfter, '2');
+    const error = (predict.body as { error: { code: string; message: string } }).error;
+    t.is(error.code, 'SVC_ERR_OVERLOADED');
+    const m =
+      /^event-loop utilization over the last 1 s is ([\d.]+); expected at most 0\.5 \(SHED_EVENT_LOOP_UTILIZATION\)/.exec(
+        error.message,
+      );
+    t.truthy(m, error.message);
+    t.true(Number(m?.[1]) > 0.9, `the utilization reported covers the block: ${error.message}`);
+    t.is(live.status, 200, '/health/live is never shed');
+    t.is(ready.status, 503, '/health/ready fails while overloaded');
+    t.not(await readyBecomes(built, 200, 10_000), null, '/health/ready recovers');
+    const samples = parseSamples((await built.app.inject({ url: '/metrics' })).body);
+    t.is(sampleValue(samples, 'requests_shed_total', { reason: 'event_loop_utilization' }), 1);
+    t.is(sampleValue(samples, 'requests_shed_total', { reason: 'event_loop_delay' }), 0);
+  } finally {
     await built.app.close();
   }
 });

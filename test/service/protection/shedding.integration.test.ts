@@ -93,7 +93,7 @@ test('shedding: at SHED_QUEUE_DEPTH queued texts inference gets 503 SVC_ERR_OVER
       (await built.http({ url: '/metrics', headers: { 'x-api-key': ADMIN } })).body,
     );
     t.is(sampleValue(samples, 'requests_shed_total', { reason: 'queue_depth' }), 3);
-    t.is(sampleValue(samples, 'requests_shed_total', { reason: 'queue_full' }), undefined);
+    t.is(sampleValue(samples, 'requests_shed_total', { reason: 'queue_full' }), 0);
     t.false(
       built.sink.lines.some((l) => l.event === 'http.error'),
       'shedding is not logged as a server error',
