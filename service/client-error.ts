@@ -62,7 +62,10 @@ export function clientErrorHandler(context: ClientErrorContext) {
         { event: 'http.client_error', code: error.code, status: error.statusCode, cause: err.code },
         error.message,
       );
-    if (socket.writable) {
+    // As Node's own handler does: never write into a response already under way on this socket
+    // (`_httpMessage` is the response Node is writing on it; internal, but what Node reads).
+    const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && current?.headersSent !== true) {
       const body = JSON.stringify({
         error: {
           code: error.code,
