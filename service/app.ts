@@ -148,7 +148,10 @@ export function buildApp(deps: AppDeps): BuiltApp {
     // The router's own refusals (a malformed percent-escape in the path) come before every hook;
     // answer them in the catalogue's shape, with the headers our hooks would have set.
     frameworkErrors: (error, request, reply) => {
-      reply.header('x-request-id', request.id).header('x-instance-id', deps.instanceId);
+      reply
+        .headers(httpPolicy.securityHeaders)
+        .header('x-request-id', request.id)
+        .header('x-instance-id', deps.instanceId);
       const path = request.url.split('?')[0];
       void sendError(
         request,
@@ -197,6 +200,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
       (request.headers.origin === undefined ||
         request.headers['access-control-request-method'] === undefined)
     ) {
+      // Answered before the HTTP policy's hook, which would have set these.
+      reply.headers(httpPolicy.securityHeaders);
       done(
         new ServiceError(
           'SVC_ERR_NOT_FOUND',

@@ -35,6 +35,13 @@ export function clientError(
         'SVC_ERR_REQUEST_TIMEOUT',
         `the request did not arrive in time; expected its headers within HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs} ms) and all of it within REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs} ms)`,
       );
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      // Node's own handler answers this one 413: chunk extensions over its limit (16 KiB).
+      return new ServiceError(
+        'SVC_ERR_BODY_TOO_LARGE',
+        'the chunk extensions of the body are larger than the server accepts; expected at most 16 KiB',
+        { field: '(body)' },
+      );
     case 'HPE_HEADER_OVERFLOW':
       return new ServiceError(
         'SVC_ERR_HEADERS_TOO_LARGE',
@@ -56,12 +63,16 @@ export function clientErrorHandler(context: ClientErrorContext) {
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || socket.destroyed) return;
     const error = clientError(err, context);
     const requestId = randomUUID();
-    context
-      .log()
-      .info(
-        { event: 'http.client_error', code: error.code, status: error.statusCode, cause: err.code },
-        error.message,
-      );
+    context.log().info(
+      {
+        event: 'http.client_error',
+        request_id: requestId,
+        code: error.code,
+        status: error.statusCode,
+        cause: err.code,
+      },
+      error.message,
+    );
     // As Node's own handler does: never write into a response already under way on this socket
     // (`_httpMessage` is the response Node is writing on it; internal, but what Node reads).
     const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;

@@ -414,8 +414,17 @@ const S = {
   }),
   revision: setting({
     env: 'K_REVISION',
-    doc: 'Set by Cloud Run: the revision name, reported in /health and logs.',
-    parse: nonEmptyString,
+    doc: 'Set by Cloud Run: the revision name, reported in /health and logs, and the first part of the X-Instance-Id header and the metrics instance label.',
+    // It goes into a response header on every request: a character Node refuses there would
+    // fail every request instead of the start.
+    parse: (raw) => {
+      if (!/^[A-Za-z0-9._-]{1,100}$/.test(raw)) {
+        throw new Expected(
+          'a revision name: 1 to 100 letters, digits, dots, hyphens or underscores',
+        );
+      }
+      return raw;
+    },
     preset: () => null,
     defaultDoc: '(platform)',
   }),

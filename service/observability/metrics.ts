@@ -31,12 +31,13 @@ export interface MetricsSources {
 }
 
 /** requests_shed_total's reasons: the pressure monitor's measures, and the batcher's full queue. */
-export const SHED_REASONS = [
-  'event_loop_delay',
-  'event_loop_utilization',
-  'queue_depth',
-  'queue_full',
-] as const satisfies readonly (ShedReason | 'queue_full')[];
+const SHED_REASON_SET: Readonly<Record<ShedReason | 'queue_full', true>> = {
+  event_loop_delay: true,
+  event_loop_utilization: true,
+  queue_depth: true,
+  queue_full: true,
+};
+export const SHED_REASONS = Object.keys(SHED_REASON_SET) as (ShedReason | 'queue_full')[];
 
 export const HEALTH_STATES = ['healthy', 'degraded', 'unhealthy', 'draining'] as const;
 

@@ -9,11 +9,12 @@
  * still answers `/health/live` and a valid `/predict`: nothing crashed it.
  *
  * Requests Node's HTTP parser refuses (huge headers, lying or doubled Content-Length, broken
- * chunking, invalid request lines, slow headers or bodies) never reach a route: fastify's
- * client-error handler answers 400/431/408 with its generic body
- * (`{"error": "Bad Request", "message": "Client Error", "statusCode": 400}`), Node itself a bare
- * 400 for a missing Host and 417 for an unknown Expect; none carries a catalogue code. Those
- * cases assert the status and that the socket is closed, or still serves a next request.
+ * chunking, invalid request lines, slow headers or bodies) never reach a route: the service's
+ * client-error handler (service/client-error.ts) answers them in our shape too (400
+ * SVC_ERR_MALFORMED_HTTP, 431 SVC_ERR_HEADERS_TOO_LARGE, 408 SVC_ERR_REQUEST_TIMEOUT, 413 for
+ * oversized chunk extensions) and closes the socket. Node itself answers two with no body, a
+ * bare 400 for a missing Host and 417 for an unknown Expect; those cases assert the status and
+ * that the socket is closed, or still serves a next request.
  *
  * The router's own refusals (a bad percent-escape), over-long path parameters and OPTIONS
  * requests that are not CORS preflights are answered in our shape, with a catalogue code and
@@ -641,6 +642,19 @@ const cases: Case[] = [
     connection: 'closed',
   },
   {
+    name: 'a chunk extension over 16 KiB is 413 SVC_ERR_BODY_TOO_LARGE and the socket is closed',
+    send: rawPredict(
+      ['Transfer-Encoding: chunked'],
+      `10;ext=${'a'.repeat(20_000)}\r\n{"text":"hello"}\r\n0\r\n\r\n`,
+    ),
+    status: 413,
+    body: 'ours',
+    code: 'SVC_ERR_BODY_TOO_LARGE',
+    field: '(body)',
+    message: /chunk extensions/,
+    connection: 'closed',
+  },
+  {
     name: 'Transfer-Encoding: gzip without chunked (no length to read) is 400 SVC_ERR_MALFORMED_HTTP and the socket is closed',
     send: rawPredict(['Transfer-Encoding: gzip'], '{"text":"hello"}'),
     status: 400,
@@ -1112,6 +1126,14 @@ async function runCase(t: ExecutionContext<Apps>, c: Case): Promise<void> {
       t.is(e.field, c.field);
       if (c.message) t.regex(String(message), c.message);
       else if (c.field) t.true(String(message).includes(`"${c.field}"`), String(message));
+      // Every error answer, the client-error handler's raw ones included, carries these.
+      t.truthy(a.headers['x-instance-id'], 'X-Instance-Id');
+      t.is(a.headers['cache-control'], 'no-store');
+      t.regex(String(a.headers['content-security-policy']), /default-src 'none'/);
+      t.is(a.headers['x-content-type-options'], 'nosniff');
+    }
+    if (c.connection === 'closed' && c.body === 'ours' && a.headers.connection !== undefined) {
+      t.is(a.headers.connection, 'close', 'an answer before a close says so');
     }
     c.check?.(t, body, a);
 

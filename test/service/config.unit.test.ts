@@ -586,3 +586,12 @@ test('config: TRUST_PROXY_HOPS is 1 on Cloud Run and 0 elsewhere', (t) => {
     0,
   );
 });
+
+test('config: a K_REVISION that could not go into a response header is refused, naming the variable', (t) => {
+  for (const revision of ['runwatch-00042\r\nx-injected: 1', 'rev with spaces', 'r'.repeat(101)]) {
+    const problems = problemsOf({ K_REVISION: revision });
+    t.is(problems.length, 1, revision);
+    t.regex(problems[0] ?? '', /K_REVISION.*expected a revision name/);
+  }
+  t.deepEqual(problemsOf({ K_REVISION: 'runwatch-00042-abc' }), []);
+});

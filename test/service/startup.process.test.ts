@@ -93,13 +93,22 @@ test('startup: the production preset refuses AUTH_MODE=none: exit 78 with a conf
       MODEL_PATH: await tinyModelDir(),
       LOG_PRETTY: 'false',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    new Promise<number | null>((resolve) => child.once('exit', resolve)),
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('still running after 15 s'), 15_000);
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+    child.kill('SIGKILL');
+  });
   const lines = out
     .split('\n')
     .filter((l) => l.trim() !== '')
