@@ -2,10 +2,13 @@
  * DelayedModel: a decorator over a real model, for drain and probe tests only. It adds latency
  * (never a sleep route in production code) and can misbehave on cue:
  *  - a text starting `delay=<ms>;` takes that long;
+ *  - a text containing `__fail__` makes its run fail, after any delay, as the runtime would
+ *    (MDL_ERR_INFERENCE_FAILED);
  *  - `__uncaught__` throws from a timer (an uncaughtException);
  *  - `__unhandled__` leaves a rejected promise unhandled;
  *  - `closeBehavior` makes close() throw or hang.
  */
+import { MDL_ERR_INFERENCE_FAILED, modelError } from '../../service/model/errors.js';
 import type { Model } from '../../service/model/model.js';
 
 export interface DelayOptions {
@@ -53,6 +56,9 @@ export class DelayedModel implements Model {
       }
     }
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (texts.some((t) => t.includes('__fail__'))) {
+      throw modelError(MDL_ERR_INFERENCE_FAILED, 'test: the run failed on cue');
+    }
     return this.#inner.predict(texts);
   }
 
