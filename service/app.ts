@@ -4,13 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { RateLimitOptions } from '@fastify/rate-limit';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
   LogController,
+  type onRequestAsyncHookHandler,
   type onRequestHookHandler,
 } from 'fastify';
 import type { Logger } from '../lib/logger.js';
@@ -71,10 +71,13 @@ export interface RouteEntry {
   readonly url: string;
 }
 
-/** Route `config` of the inference routes: shedding on, and the rate limit when there is one. */
-export interface InferenceRouteConfig {
-  readonly shed: true;
-  readonly rateLimit?: RateLimitOptions;
+/**
+ * Route options every inference route carries: shedding on (`config.shed`), and the rate-limit
+ * hook when there is a limit (one hook, so all inference routes share a client's bucket).
+ */
+export interface InferenceRouteOptions {
+  readonly config: { readonly shed: true };
+  readonly onRequest?: onRequestAsyncHookHandler[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -318,11 +321,16 @@ export function buildApp(deps: AppDeps): BuiltApp {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
   registerOpenApi(app, deps.serviceVersion);
-  // Shed under pressure and rate-limited per client: what every inference route carries.
-  const inferenceRoute: InferenceRouteConfig = { shed: true, ...(limiting.routeConfig ?? {}) };
+
   // Every route is declared inside one plugin, which loads after @fastify/rate-limit and
   // @fastify/swagger: both find routes through an onRoute hook, which must exist first.
   void app.register((scope, _options, done) => {
+    // Shed under pressure and rate-limited per client: what every inference route carries.
+    const limitHook = limiting.hook(scope);
+    const inferenceRoute: InferenceRouteOptions = {
+      config: { shed: true },
+      ...(limitHook ? { onRequest: [limitHook] } : {}),
+    };
     registerProbeRoutes(scope, deps, connections);
     registerInfoRoutes(scope, deps);
     registerPredictRoutes(scope, deps, metrics, inferenceRoute);

@@ -7,13 +7,18 @@
  *   with `trustProxy: TRUST_PROXY_HOPS` (counted from the right; the left-most entry is whatever
  *   the client wrote).
  * - It runs at `onRequest`, before the body is read and before authentication.
+ * - One bucket per client covers every inference route: /predict, /predict_batch and the Open
+ *   Inference Protocol's infer routes draw on the same allowance (the seed counted each endpoint
+ *   apart, so a client got the limit once per endpoint). Route-level `config.rateLimit` would
+ *   give each route a store of its own (the plugin's `store.child` per route, in memory and in
+ *   Redis), so the routes share one handler from `fastify.rateLimit()`, on the plugin's store.
  * - Buckets live in memory per instance, or in Redis (`RATE_LIMIT_REDIS_URL`) shared by all
  *   instances. A Redis outage lets requests through (logged) rather than failing them all.
  * - A refusal is 429 `SVC_ERR_RATE_LIMITED` with `Retry-After` and the draft-standard
  *   `RateLimit-Limit/Remaining/Reset` headers, which successful responses carry too.
  */
-import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { Redis } from 'ioredis';
 import { keyIdOf } from '../auth/admin-key.js';
 import type { ServiceConfig } from '../config.js';
@@ -23,8 +28,13 @@ import type { ServiceMetrics } from '../observability/metrics.js';
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 export interface RateLimiting {
-  /** Route-level options for an inference route, or undefined when rate limiting is off. */
-  readonly routeConfig: { rateLimit: RateLimitOptions } | undefined;
+  /** The limit the plugin enforces, or undefined when rate limiting is off. */
+  readonly options: { readonly max: number; readonly timeWindow: number } | undefined;
+  /**
+   * The onRequest hook every inference route carries, once the plugin has loaded (it is built
+   * from the plugin's decorator); undefined when rate limiting is off.
+   */
+  readonly hook: (app: FastifyInstance) => onRequestAsyncHookHandler | undefined;
   /** `memory` or the Redis host (never its password), for /security_status. */
   readonly store: string;
   readonly redis: Redis | null;
@@ -52,7 +62,10 @@ export function registerRateLimit(
   metrics: ServiceMetrics,
 ): RateLimiting {
   const { perMinute, redisUrl, namespace } = config.rateLimit;
-  if (perMinute === 0) return { routeConfig: undefined, store: 'off', redis: null };
+  if (perMinute === 0) {
+    return { options: undefined, hook: () => undefined, store: 'off', redis: null };
+  }
+  const options = { max: perMinute, timeWindow: RATE_LIMIT_WINDOW_MS };
   const redis = redisUrl
     ? new Redis(redisUrl, {
         // Fail fast: a request must not wait for a Redis that is down.
@@ -86,6 +99,7 @@ export function registerRateLimit(
   });
   void app.register(rateLimit, {
     global: false,
+    ...options,
     hook: 'onRequest',
     ...(redis ? { redis, nameSpace: namespace } : {}),
     skipOnError: true,
@@ -98,8 +112,15 @@ export function registerRateLimit(
       ),
     onExceeded: () => metrics.rateLimited.inc(),
   });
+  // One handler for every route (built on first use, in a scope where the plugin has loaded):
+  // `rateLimit()` without options runs on the plugin's own store and limit.
+  let shared: onRequestAsyncHookHandler | undefined;
   return {
-    routeConfig: { rateLimit: { max: perMinute, timeWindow: RATE_LIMIT_WINDOW_MS } },
+    options,
+    hook: (scope) => {
+      shared ??= scope.rateLimit() as onRequestAsyncHookHandler;
+      return shared;
+    },
     store: redisUrl ? redisStoreName(redisUrl) : 'memory',
     redis,
   };

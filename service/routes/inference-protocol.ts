@@ -16,7 +16,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunwatchError } from '../../lib/errors.js';
-import type { AppDeps, InferenceRouteConfig } from '../app.js';
+import type { AppDeps, InferenceRouteOptions } from '../app.js';
 import { inferenceAuth } from '../auth/inference-auth.js';
 import { errorHandler, prepareErrorReply } from '../error-reply.js';
 import { ServiceError } from '../errors.js';
@@ -68,7 +68,7 @@ function metadata(model: Model) {
 export function inferenceProtocolRoutes(
   deps: AppDeps,
   metrics: ServiceMetrics,
-  routeConfig: InferenceRouteConfig,
+  inferenceRoute: InferenceRouteOptions,
 ): FastifyPluginAsync {
   const { maxInputLength, maxBatchSize } = deps.config.input;
   const probe = { config: { probe: true } } as const;
@@ -157,7 +157,7 @@ export function inferenceProtocolRoutes(
 
       v2.post<{ Params: ModelParams; Body: unknown }>(
         `${base}/infer`,
-        { ...auth, config: routeConfig },
+        { ...auth, ...inferenceRoute },
         async (request, reply) => {
           const { model, batcher } = resolve(request.params);
           const signature: TextTensorSignature = {

@@ -8,7 +8,7 @@ import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { describeValue } from '../../lib/errors.js';
 import { codePointLength } from '../../lib/text.js';
-import type { AppDeps, InferenceRouteConfig } from '../app.js';
+import type { AppDeps, InferenceRouteOptions } from '../app.js';
 import { inferenceAuth } from '../auth/inference-auth.js';
 import { ServiceError } from '../errors.js';
 import type { ServedModel } from '../inference/served-model.js';
@@ -87,7 +87,7 @@ export function registerPredictRoutes(
   app: FastifyInstance,
   deps: AppDeps,
   metrics: ServiceMetrics,
-  routeConfig: InferenceRouteConfig,
+  inferenceRoute: InferenceRouteOptions,
 ): void {
   const { maxInputLength, maxBatchSize } = deps.config.input;
   const auth = inferenceAuth(deps.config);
@@ -108,7 +108,7 @@ export function registerPredictRoutes(
     '/predict',
     {
       ...auth,
-      config: routeConfig,
+      ...inferenceRoute,
       schema: {
         body: { type: 'object', required: ['text'], properties: { text: {} } },
       },
@@ -135,7 +135,7 @@ export function registerPredictRoutes(
     '/predict_batch',
     {
       ...auth,
-      config: routeConfig,
+      ...inferenceRoute,
       schema: {
         body: {
           type: 'object',

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { requireAdminKey } from '../auth/admin-key.js';
 import type { HttpPolicy } from '../http-policy.js';
-import { RATE_LIMIT_WINDOW_MS, type RateLimiting } from '../protection/rate-limit.js';
+import type { RateLimiting } from '../protection/rate-limit.js';
 
 function originsOf(origin: unknown): string[] {
   if (origin === false || origin === undefined) return [];
@@ -30,8 +30,8 @@ export function registerSecurityStatusRoute(
     { preHandler: requireAdminKey(config.auth.adminApiKeys) },
     async () => {
       const server = app.server;
-      const rate = limiting.routeConfig?.rateLimit;
-      const perMinute = typeof rate?.max === 'number' ? rate.max : 0;
+      const rate = limiting.options;
+      const perMinute = rate?.max ?? 0;
       const shared = limiting.store.startsWith('redis');
       return {
         auth: {
@@ -42,7 +42,7 @@ export function registerSecurityStatusRoute(
         rate_limit: {
           enabled: rate !== undefined,
           per_minute: perMinute,
-          window_ms: rate === undefined ? 0 : RATE_LIMIT_WINDOW_MS,
+          window_ms: rate?.timeWindow ?? 0,
           store: limiting.store,
           scope: shared ? 'all instances' : 'per instance',
           effective_per_client_per_minute: shared

@@ -91,6 +91,14 @@ for (const c of configs) {
       t.is(report.timeouts_ms.headers, Number(c.env.HEADERS_TIMEOUT_MS ?? 10000));
       t.is(report.rate_limit.enabled, c.env.RATE_LIMIT_PER_MINUTE !== undefined);
       t.is(report.rate_limit.store, c.env.RATE_LIMIT_PER_MINUTE ? 'memory' : 'off');
+      if (report.rate_limit.enabled) {
+        // The two bodies above were this client's first predicts of the minute.
+        const statuses: number[] = [];
+        for (let i = 2; i < report.rate_limit.per_minute; i++)
+          statuses.push((await send(40)).status);
+        t.false(statuses.includes(429), `all ${report.rate_limit.per_minute} reported are allowed`);
+        t.is((await send(40)).status, 429, 'one more is 429');
+      }
       t.deepEqual(report.shedding, { ...built.config.shedding });
     } finally {
       await built.app.close();

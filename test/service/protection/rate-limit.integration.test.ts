@@ -70,6 +70,44 @@ test('rate limit: past RATE_LIMIT_PER_MINUTE a client gets 429 SVC_ERR_RATE_LIMI
   }
 });
 
+test('rate limit: one bucket per client covers /predict, /predict_batch and the OIP infer routes (the seed counted each endpoint apart)', async (t) => {
+  const built = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '4' });
+  try {
+    const from = { remoteAddress: '127.0.0.9' };
+    const oip = {
+      inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], data: ['hello'] }],
+    };
+    const calls = [
+      { method: 'POST' as const, url: '/predict', payload: { text: 'hello' } },
+      { method: 'POST' as const, url: '/predict_batch', payload: { texts: ['hello'] } },
+      { method: 'POST' as const, url: '/v2/models/tiny-test-model/infer', payload: oip },
+      {
+        method: 'POST' as const,
+        url: '/v2/models/tiny-test-model/versions/0.0.1/infer',
+        payload: oip,
+      },
+    ];
+    const answers = [];
+    for (const call of calls) answers.push(await built.http({ ...call, ...from }));
+    t.deepEqual(
+      answers.map((r) => [r.statusCode, r.headers['ratelimit-remaining']]),
+      [
+        [200, '3'],
+        [200, '2'],
+        [200, '1'],
+        [200, '0'],
+      ],
+      'each route draws on the same allowance',
+    );
+    for (const call of calls) {
+      const res = await built.http({ ...call, ...from });
+      t.is(res.statusCode, 429, `${call.url} refuses once the shared bucket is empty`);
+    }
+  } finally {
+    await built.app.close();
+  }
+});
+
 test('rate limit: two valid keys from one address get separate buckets', async (t) => {
   const built = await buildTestApp({
     RATE_LIMIT_PER_MINUTE: '2',
