@@ -17,9 +17,11 @@
  * - A refusal is 429 `SVC_ERR_RATE_LIMITED` with `Retry-After` and the draft-standard
  *   `RateLimit-Limit/Remaining/Reset` headers, which successful responses carry too.
  */
+import { isIPv6 } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { Redis } from 'ioredis';
+import ipaddr from 'ipaddr.js';
 import { keyIdOf } from '../auth/admin-key.js';
 import type { ServiceConfig } from '../config.js';
 import { ServiceError } from '../errors.js';
@@ -46,9 +48,25 @@ export interface RateLimiting {
  */
 export function clientIdentity(config: ServiceConfig, request: FastifyRequest): string {
   const id = keyIdOf(config.auth.apiKeys, request);
-  if (id === null) return `ip:${request.ip}`;
+  if (id === null) return `ip:${addressBucket(request.ip)}`;
   request.clientKeyId = id;
   return `key:${id}`;
+}
+
+/**
+ * The bucket of a client address: an IPv4 address as it is; an IPv6 address by its /64, the
+ * block one subscriber or host is usually given, so cycling through addresses in it mints no
+ * fresh allowance (the plugin's default key does the same; a custom key must do it itself); an
+ * IPv4-mapped IPv6 address as its IPv4 address.
+ */
+export function addressBucket(ip: string): string {
+  if (!isIPv6(ip)) return ip;
+  const address = ipaddr.IPv6.parse(ip);
+  if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
+  return `${address.parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(':')}::/64`;
 }
 
 function redisStoreName(url: string): string {

@@ -168,6 +168,31 @@ test('rate limit: a forged left-most X-Forwarded-For does not change the bucket 
   }
 });
 
+test('rate limit: IPv6 clients are bucketed by /64, so cycling addresses within one prefix mints no allowance (TRUST_PROXY_HOPS=1)', async (t) => {
+  const built = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY_HOPS: '1' });
+  try {
+    t.deepEqual(
+      [
+        (await predict(built, { xff: '2001:db8:1:2::1' })).statusCode,
+        (await predict(built, { xff: '2001:db8:1:2:aaaa:bbbb:cccc:dddd' })).statusCode,
+        (await predict(built, { xff: '2001:0db8:0001:0002:ffff::9' })).statusCode,
+      ],
+      [200, 200, 429],
+      'three addresses in 2001:db8:1:2::/64 share one bucket',
+    );
+    t.deepEqual(
+      await statuses(built, 1, { xff: '2001:db8:1:3::1' }),
+      [200],
+      'the next /64 is another client',
+    );
+    // An IPv4 client seen through an IPv4-mapped IPv6 address is that IPv4 client.
+    t.deepEqual(await statuses(built, 2, { xff: '198.51.100.40' }), [200, 200]);
+    t.deepEqual(await statuses(built, 1, { xff: '::ffff:198.51.100.40' }), [429]);
+  } finally {
+    await built.app.close();
+  }
+});
+
 test('rate limit: with TRUST_PROXY_HOPS=2 (external load balancer) the client is second from the right', async (t) => {
   const built = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1', TRUST_PROXY_HOPS: '2' });
   try {
