@@ -127,6 +127,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
     serverFactory: (handler) =>
       http.createServer(
         {
+          // fastify sets its own keepAliveTimeout only on a server it creates, not on this one.
+          keepAliveTimeout: config.http.keepAliveTimeoutMs,
           headersTimeout: config.http.headersTimeoutMs,
           requestTimeout: config.http.requestTimeoutMs,
           connectionsCheckingInterval: config.http.connectionsCheckIntervalMs,

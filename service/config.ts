@@ -339,7 +339,7 @@ const S = {
   }),
   shedHoldMs: setting({
     env: 'SHED_HOLD_MS',
-    doc: 'After shedding a request (503 SVC_ERR_OVERLOADED, Retry-After: 2), read nothing more from its keep-alive connection for between half this many ms and this many (drawn per connection, so connections shed in one burst come back spread out; by default up to the Retry-After it was sent): a client that retries at once, ignoring Retry-After, waits in its own socket (its request unread, not lost) instead of costing the overloaded instance the CPU it needs to catch up. 0 turns it off. Released at once when a drain starts. At 4x over 512 connections, 2000 halved the refusals of 1000 (~330 against ~600 a second) and served a median 0.94x of capacity against 0.84x.',
+    doc: 'After shedding a request (503 SVC_ERR_OVERLOADED, Retry-After: 2), read nothing more from its keep-alive connection for between half this many ms and this many (drawn per connection, so connections shed in one burst come back spread out; by default up to the Retry-After it was sent): a client that retries at once, ignoring Retry-After, waits in its own socket (its request unread, not lost) instead of costing the overloaded instance the CPU it needs to catch up. 0 turns it off. Must be below KEEP_ALIVE_TIMEOUT_MS, or Node would close a held connection as idle, its request unread. Released at once when a drain starts. At 4x over 512 connections, 2000 halved the refusals of 1000 (~330 against ~600 a second) and served a median 0.94x of capacity against 0.84x.',
     parse: intRange(0, 10000),
     ...fixed(RETRY_AFTER_S.overloaded * 1000),
   }),
@@ -731,6 +731,15 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     sampleIntervalMs: get('shedSampleIntervalMs'),
     holdMs: get('shedHoldMs'),
   };
+  if (shedding.holdMs > 0 && shedding.holdMs >= http.keepAliveTimeoutMs) {
+    // A held connection is not read, so nothing resets Node's keep-alive timer on it: past
+    // KEEP_ALIVE_TIMEOUT_MS Node destroys the socket, and the unread request with it.
+    problems.add(
+      'SHED_HOLD_MS',
+      String(shedding.holdMs),
+      `below KEEP_ALIVE_TIMEOUT_MS (${http.keepAliveTimeoutMs}): Node closes a connection idle that long, and a held one's unread request would be lost; or 0 (off)`,
+    );
+  }
   if (shedding.queueDepth > inference.maxQueueDepth) {
     // The batcher refuses past MAX_QUEUE_DEPTH first, so a deeper limit would never act.
     problems.add(
@@ -799,15 +808,16 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
       'api-key or iam in production (none lets anyone call the model)',
     );
   }
+  // An empty API_KEYS (a secret that was not injected, say) counts as none: refused at start,
+  // not found out as a 401 on every request. A source that failed is reported already.
   if (
     authMode === 'api-key' &&
     apiKeys.size === 0 &&
-    rawEnv.API_KEYS === undefined &&
-    rawEnv.API_KEYS_FILE === undefined
+    !problems.problems.some((p) => p.variable === 'API_KEYS' || p.variable === 'API_KEYS_FILE')
   ) {
     problems.add(
       'API_KEYS',
-      undefined,
+      rawEnv.API_KEYS === undefined ? undefined : '[redacted]',
       `at least one key, because AUTH_MODE is api-key${rawEnv.AUTH_MODE === undefined ? ` (the ${ctx.environment} default)` : ''}; or set AUTH_MODE=iam on Cloud Run`,
     );
   }

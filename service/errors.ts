@@ -33,7 +33,8 @@ export const SERVICE_ERRORS = {
   },
   SVC_ERR_UNAUTHENTICATED: {
     status: 401,
-    meaning: 'An admin route without an `X-API-Key` header, or with a key not in `ADMIN_API_KEYS`.',
+    meaning:
+      'An admin route without an `X-API-Key` header or with a key not in `ADMIN_API_KEYS`; under `AUTH_MODE=api-key`, an inference route without a key in `API_KEYS`.',
   },
   SVC_ERR_RATE_LIMITED: {
     status: 429,

@@ -28,6 +28,7 @@ import { ServiceError } from '../errors.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
+export const RATE_LIMIT_CLIENTS_PER_INSTANCE = 100_000;
 
 export interface RateLimiting {
   /** The limit the plugin enforces, or undefined when rate limiting is off. */
@@ -121,6 +122,10 @@ export function registerRateLimit(
     hook: 'onRequest',
     ...(redis ? { redis, nameSpace: namespace } : {}),
     skipOnError: true,
+    // Buckets held per instance (memory store): past this many clients in a window the least
+    // recently seen are forgotten and start again from zero. The plugin's default of 5,000 is
+    // within reach of one busy public instance; 100,000 entries cost ~20 MB at most.
+    cache: RATE_LIMIT_CLIENTS_PER_INSTANCE,
     enableDraftSpec: true,
     keyGenerator: (request) => clientIdentity(config, request),
     errorResponseBuilder: (_request, context) =>

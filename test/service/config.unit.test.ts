@@ -595,3 +595,19 @@ test('config: a K_REVISION that could not go into a response header is refused, 
   }
   t.deepEqual(problemsOf({ K_REVISION: 'runwatch-00042-abc' }), []);
 });
+
+test('config: SHED_HOLD_MS at or over KEEP_ALIVE_TIMEOUT_MS is refused: Node would close a held connection as idle, its request unread', (t) => {
+  const problems = problemsOf({ SHED_HOLD_MS: '6000', KEEP_ALIVE_TIMEOUT_MS: '6000' });
+  t.is(problems.length, 1);
+  t.regex(problems[0] ?? '', /SHED_HOLD_MS.*below KEEP_ALIVE_TIMEOUT_MS \(6000\)/);
+  t.deepEqual(problemsOf({ SHED_HOLD_MS: '6000', KEEP_ALIVE_TIMEOUT_MS: '6500' }), []);
+  t.deepEqual(problemsOf({ SHED_HOLD_MS: '0', KEEP_ALIVE_TIMEOUT_MS: '1000' }), []);
+});
+
+test('config: AUTH_MODE=api-key with an empty API_KEYS is refused at start, the value redacted', (t) => {
+  for (const keys of ['', ' , ,']) {
+    const problems = problemsOf({ AUTH_MODE: 'api-key', API_KEYS: keys });
+    t.is(problems.length, 1, JSON.stringify(keys));
+    t.regex(problems[0] ?? '', /API_KEYS.*at least one key/);
+  }
+});

@@ -25,6 +25,7 @@ const configs = [
       API_KEYS: 'client-key-0123456789abcdef',
       HEADERS_TIMEOUT_MS: '4000',
       REQUEST_TIMEOUT_MS: '9000',
+      KEEP_ALIVE_TIMEOUT_MS: '7000',
     },
   },
 ];
@@ -54,7 +55,7 @@ for (const c of configs) {
         auth: { mode: string; api_keys: { ids: string[] } };
         cors: { origins: string[] };
         body_limit_bytes: number;
-        timeouts_ms: { headers: number; request: number };
+        timeouts_ms: { headers: number; request: number; keep_alive: number };
         rate_limit: { per_minute: number; store: string; enabled: boolean };
         shedding: Record<string, number>;
       };
@@ -89,6 +90,7 @@ for (const c of configs) {
       t.is(report.timeouts_ms.headers, built.app.server.headersTimeout);
       t.is(report.timeouts_ms.request, built.app.server.requestTimeout);
       t.is(report.timeouts_ms.headers, Number(c.env.HEADERS_TIMEOUT_MS ?? 10000));
+      t.is(report.timeouts_ms.keep_alive, Number(c.env.KEEP_ALIVE_TIMEOUT_MS ?? 5000));
       t.is(report.rate_limit.enabled, c.env.RATE_LIMIT_PER_MINUTE !== undefined);
       t.is(report.rate_limit.store, c.env.RATE_LIMIT_PER_MINUTE ? 'memory' : 'off');
       if (report.rate_limit.enabled) {

@@ -192,6 +192,32 @@ test('timeouts: a client that never finishes its headers is cut off after HEADER
   t.regex(received, /^HTTP\/1\.1 408/);
 });
 
+test('timeouts: an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS, not Node’s 5 s default', async (t) => {
+  // A shed connection's hold must stay below the keep-alive timeout (the config says so).
+  const built = await buildTestApp({ KEEP_ALIVE_TIMEOUT_MS: '1500', SHED_HOLD_MS: '1000' });
+  try {
+    const url = new URL(await built.listen());
+    const socket = net.connect(Number(url.port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let received = '';
+    const answered = new Promise<number>((resolve) => {
+      socket.on('data', (d: Buffer) => {
+        received += d.toString();
+        if (received.includes('\r\n\r\n')) resolve(performance.now());
+      });
+    });
+    socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    const t0 = await answered;
+    await new Promise((resolve) => socket.once('close', resolve));
+    const idleMs = performance.now() - t0;
+    t.regex(received, /^HTTP\/1\.1 200/);
+    t.regex(received, /keep-alive: timeout=1/i, 'the client is told the timeout');
+    t.true(idleMs >= 1400 && idleMs < 3500, `closed after ${Math.round(idleMs)} ms idle`);
+  } finally {
+    await built.app.close();
+  }
+});
+
 test('timeouts: a client that stalls mid-body is cut off after REQUEST_TIMEOUT_MS', async (t) => {
   const { ms, received } = await stallWith(
     { HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '1500' },

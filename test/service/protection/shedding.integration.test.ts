@@ -267,7 +267,11 @@ test('shedding: SHED_HOLD_MS=0 reads the next request on a shed connection at on
 });
 
 test('shedding: a drain releases held connections at once, so a request waiting in one is refused with SVC_ERR_DRAINING, not lost', async (t) => {
-  const built = await buildTestApp({ MAX_QUEUE_DEPTH: '100', SHED_HOLD_MS: '10000' });
+  const built = await buildTestApp({
+    MAX_QUEUE_DEPTH: '100',
+    SHED_HOLD_MS: '10000',
+    KEEP_ALIVE_TIMEOUT_MS: '15000',
+  });
   const port = Number(new URL(await built.listen()).port);
   const { release, busy, batch } = await fillQueue(built);
   const shed = await rawExchange(port, PREDICT('one more'));
