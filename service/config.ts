@@ -339,7 +339,7 @@ const S = {
   }),
   shedHoldMs: setting({
     env: 'SHED_HOLD_MS',
-    doc: 'After shedding a request (503 SVC_ERR_OVERLOADED, Retry-After: 2), read nothing more from its keep-alive connection for between half this many ms and this many (drawn per connection, so connections shed in one burst come back spread out; by default up to the Retry-After it was sent): a client that retries at once, ignoring Retry-After, waits in its own socket (its request unread, not lost) instead of costing the overloaded instance the CPU it needs to catch up. 0 turns it off. Must be below KEEP_ALIVE_TIMEOUT_MS, or Node would close a held connection as idle, its request unread. Released at once when a drain starts. At 4x over 512 connections, 2000 halved the refusals of 1000 (~330 against ~600 a second) and served a median 0.94x of capacity against 0.84x.',
+    doc: 'After shedding a request (503 SVC_ERR_OVERLOADED, Retry-After: 2), read nothing more from its keep-alive connection for between half this many ms and this many (drawn per connection, so connections shed in one burst come back spread out; by default up to the Retry-After it was sent): a client that retries at once, ignoring Retry-After, waits in its own socket (its request unread, not lost) instead of costing the overloaded instance the CPU it needs to catch up. 0 turns it off. At most KEEP_ALIVE_TIMEOUT_MS less 1000, or Node could close a held connection as idle, its request unread. Released at once when a drain starts. At 4x over 512 connections, 2000 halved the refusals of 1000 (~330 against ~600 a second) and served a median 0.94x of capacity against 0.84x.',
     parse: intRange(0, 10000),
     ...fixed(RETRY_AFTER_S.overloaded * 1000),
   }),
@@ -457,6 +457,9 @@ const ENVIRONMENT_SETTING = setting({
  * Seed variables that no platform reads. Setting one is not an error (old deploy scripts still
  * pass them) but logs a warning that names what replaced it.
  */
+/** How much shorter than the keep-alive timeout a shed connection's hold must be. */
+const SHED_HOLD_MARGIN_MS = 1000;
+
 export const RETIRED_VARIABLES: Readonly<Record<string, string>> = {
   TARGET_CPU_UTILIZATION:
     'Cloud Run scales on CONCURRENCY and CPU by itself; tune CONCURRENCY and MAX_INSTANCES',
@@ -731,13 +734,14 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
     sampleIntervalMs: get('shedSampleIntervalMs'),
     holdMs: get('shedHoldMs'),
   };
-  if (shedding.holdMs > 0 && shedding.holdMs >= http.keepAliveTimeoutMs) {
+  if (shedding.holdMs > 0 && shedding.holdMs > http.keepAliveTimeoutMs - SHED_HOLD_MARGIN_MS) {
     // A held connection is not read, so nothing resets Node's keep-alive timer on it: past
-    // KEEP_ALIVE_TIMEOUT_MS Node destroys the socket, and the unread request with it.
+    // KEEP_ALIVE_TIMEOUT_MS Node destroys the socket, and the unread request with it. The margin
+    // covers a loop that is late to read the socket once the hold ends (it is shedding).
     problems.add(
       'SHED_HOLD_MS',
       String(shedding.holdMs),
-      `below KEEP_ALIVE_TIMEOUT_MS (${http.keepAliveTimeoutMs}): Node closes a connection idle that long, and a held one's unread request would be lost; or 0 (off)`,
+      `at most KEEP_ALIVE_TIMEOUT_MS (${http.keepAliveTimeoutMs}) less ${SHED_HOLD_MARGIN_MS} ms: Node closes a connection idle that long, and a held one's unread request would be lost; or 0 (off)`,
     );
   }
   if (shedding.queueDepth > inference.maxQueueDepth) {

@@ -62,7 +62,11 @@ export function clientIdentity(config: ServiceConfig, request: FastifyRequest): 
  */
 export function addressBucket(ip: string): string {
   if (!isIPv6(ip)) return ip;
-  const address = ipaddr.IPv6.parse(ip);
+  // A zone id (`fe80::1%eth0.100`) names an interface, not a host; ipaddr.js accepts fewer zone
+  // spellings than Node does, and a throw here would fail the request, so drop it first.
+  const bare = ip.replace(/%.*$/, '');
+  if (!ipaddr.IPv6.isValid(bare)) return ip;
+  const address = ipaddr.IPv6.parse(bare);
   if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
   return `${address.parts
     .slice(0, 4)
