@@ -15,6 +15,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from '../lib/logger.js';
 import { traceFields } from '../lib/trace.js';
+import { inferenceAuth } from './auth/inference-auth.js';
 import { clientErrorHandler } from './client-error.js';
 import type { ServiceConfig } from './config.js';
 import { errorHandler, sendError } from './error-reply.js';
@@ -72,13 +73,15 @@ export interface RouteEntry {
 }
 
 /**
- * Route options every inference route carries: shedding on (`config.shed`), and the rate-limit
- * hook when there is a limit (one hook, so all inference routes share a client's bucket).
+ * Route options every inference route carries, in one object so no two sources of hooks can
+ * overwrite each other: shedding on (`config.shed`), the API-key check under AUTH_MODE=api-key
+ * (`preParsing`), and the rate-limit hook when there is a limit (one hook, so all inference
+ * routes share a client's bucket).
  */
-export interface InferenceRouteOptions {
+export type InferenceRouteOptions = ReturnType<typeof inferenceAuth> & {
   readonly config: { readonly shed: true };
   readonly onRequest?: onRequestAsyncHookHandler[];
-}
+};
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -331,6 +334,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     const limitHook = limiting.hook(scope);
     const inferenceRoute: InferenceRouteOptions = {
       config: { shed: true },
+      ...inferenceAuth(config),
       ...(limitHook ? { onRequest: [limitHook] } : {}),
     };
     registerProbeRoutes(scope, deps, connections);

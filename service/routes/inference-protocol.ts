@@ -17,7 +17,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunwatchError } from '../../lib/errors.js';
 import type { AppDeps, InferenceRouteOptions } from '../app.js';
-import { inferenceAuth } from '../auth/inference-auth.js';
 import { errorHandler, prepareErrorReply } from '../error-reply.js';
 import { ServiceError } from '../errors.js';
 import type { ServedModel } from '../inference/served-model.js';
@@ -72,7 +71,6 @@ export function inferenceProtocolRoutes(
 ): FastifyPluginAsync {
   const { maxInputLength, maxBatchSize } = deps.config.input;
   const probe = { config: { probe: true } } as const;
-  const auth = inferenceAuth(deps.config);
 
   /** The served model `params` name, or the right error: 503 while loading, 404 if unknown. */
   const resolve = (params: ModelParams): ServedModel => {
@@ -157,7 +155,7 @@ export function inferenceProtocolRoutes(
 
       v2.post<{ Params: ModelParams; Body: unknown }>(
         `${base}/infer`,
-        { ...auth, ...inferenceRoute },
+        inferenceRoute,
         async (request, reply) => {
           const { model, batcher } = resolve(request.params);
           const signature: TextTensorSignature = {

@@ -9,7 +9,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { describeValue } from '../../lib/errors.js';
 import { codePointLength } from '../../lib/text.js';
 import type { AppDeps, InferenceRouteOptions } from '../app.js';
-import { inferenceAuth } from '../auth/inference-auth.js';
 import { ServiceError } from '../errors.js';
 import type { ServedModel } from '../inference/served-model.js';
 import type { Model } from '../model/model.js';
@@ -90,7 +89,6 @@ export function registerPredictRoutes(
   inferenceRoute: InferenceRouteOptions,
 ): void {
   const { maxInputLength, maxBatchSize } = deps.config.input;
-  const auth = inferenceAuth(deps.config);
 
   const requireServed = (request: FastifyRequest): ServedModel => {
     const served = deps.getServed();
@@ -107,7 +105,6 @@ export function registerPredictRoutes(
   app.post<{ Body: { text: unknown } }>(
     '/predict',
     {
-      ...auth,
       ...inferenceRoute,
       schema: {
         body: { type: 'object', required: ['text'], properties: { text: {} } },
@@ -134,7 +131,6 @@ export function registerPredictRoutes(
   app.post<{ Body: { texts: unknown[] } }>(
     '/predict_batch',
     {
-      ...auth,
       ...inferenceRoute,
       schema: {
         body: {
