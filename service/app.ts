@@ -21,7 +21,7 @@ import type { ServiceConfig } from './config.js';
 import { errorHandler, sendError } from './error-reply.js';
 import { ServiceError } from './errors.js';
 import type { FaultInjector } from './faults/fault-injector.js';
-import { registerHttpPolicy } from './http-policy.js';
+import { httpPolicyFor, registerHttpPolicy } from './http-policy.js';
 import type { ServedModel } from './inference/served-model.js';
 import { type ConnectionTracker, trackConnections } from './lifecycle/connections.js';
 import type { HealthMonitor } from './lifecycle/health.js';
@@ -108,6 +108,7 @@ declare module 'fastify' {
 
 export function buildApp(deps: AppDeps): BuiltApp {
   const { config, lifecycle } = deps;
+  const httpPolicy = httpPolicyFor(config);
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     // Request lines are ours (onResponse below), shaped for Cloud Logging.
@@ -147,8 +148,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
       instanceId: deps.instanceId,
       headersTimeoutMs: config.http.headersTimeoutMs,
       requestTimeoutMs: config.http.requestTimeoutMs,
-      securityHeaders: () => httpPolicy.securityHeaders,
-      log: () => app.log,
+      securityHeaders: httpPolicy.securityHeaders,
+      log: deps.log as FastifyBaseLogger,
     }),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Long enough for any model name a client may try; a longer one is still answered in our shape.
@@ -199,6 +200,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.addHook('onRequest', (request, reply, done) => {
     const trace = traceFields(request.headers, config.project);
     if (Object.keys(trace).length > 0) request.log = request.log.child(trace);
+    reply.headers(httpPolicy.securityHeaders);
     reply.header('x-request-id', request.id);
     reply.header('x-instance-id', deps.instanceId);
     // Only CORS preflights (Origin + Access-Control-Request-Method) have an OPTIONS answer;
@@ -208,8 +210,6 @@ export function buildApp(deps: AppDeps): BuiltApp {
       (request.headers.origin === undefined ||
         request.headers['access-control-request-method'] === undefined)
     ) {
-      // Answered before the HTTP policy's hook, which would have set these.
-      reply.headers(httpPolicy.securityHeaders);
       done(
         new ServiceError(
           'SVC_ERR_NOT_FOUND',
@@ -223,7 +223,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   // After our first onRequest hook, so a non-preflight OPTIONS is ours to answer, not a malformed
   // preflight for CORS to refuse.
-  const httpPolicy = registerHttpPolicy(app, config);
+  registerHttpPolicy(app, httpPolicy);
 
   // Drain and overload refusals run after the HTTP policy's hooks, CORS included (a plugin, so
   // its hook exists only once it has loaded): a 503 then carries the security headers and, for an

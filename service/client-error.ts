@@ -13,15 +13,16 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
+import { errorBody } from './error-reply.js';
 import { ServiceError } from './errors.js';
 
 export interface ClientErrorContext {
   readonly instanceId: string;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
-  /** Set on every answer; read per call, so the HTTP policy may fill it in after construction. */
-  readonly securityHeaders: () => Readonly<Record<string, string>>;
-  readonly log: () => FastifyBaseLogger;
+  /** Set on every answer. */
+  readonly securityHeaders: Readonly<Record<string, string>>;
+  readonly log: FastifyBaseLogger;
 }
 
 /** The catalogue error for a parser or timeout error raised on a client's socket. */
@@ -63,7 +64,7 @@ export function clientErrorHandler(context: ClientErrorContext) {
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || socket.destroyed) return;
     const error = clientError(err, context);
     const requestId = randomUUID();
-    context.log().info(
+    context.log.info(
       {
         event: 'http.client_error',
         request_id: requestId,
@@ -77,16 +78,9 @@ export function clientErrorHandler(context: ClientErrorContext) {
     // (`_httpMessage` is the response Node is writing on it; internal, but what Node reads).
     const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (socket.writable && current?.headersSent !== true) {
-      const body = JSON.stringify({
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error.field === undefined ? {} : { field: error.field }),
-          request_id: requestId,
-        },
-      });
+      const body = JSON.stringify(errorBody(error, requestId));
       const headers = {
-        ...context.securityHeaders(),
+        ...context.securityHeaders,
         'content-type': 'application/json; charset=utf-8',
         'content-length': String(Buffer.byteLength(body)),
         connection: 'close',

@@ -127,17 +127,22 @@ const RETRY_AFTER_BY_CODE: Readonly<Record<string, number>> = {
 };
 
 /** The service's error body: `{"error": {code, message, field?, request_id}}`. */
+export function errorBody(error: RunwatchError, requestId: string) {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.field === undefined ? {} : { field: error.field }),
+      request_id: requestId,
+    },
+  };
+}
+
+/** Sends `error` in the service's error body. */
 export function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
   error: RunwatchError,
 ): FastifyReply {
-  return prepareErrorReply(reply, error).send({
-    error: {
-      code: error.code,
-      message: error.message,
-      ...(error.field === undefined ? {} : { field: error.field }),
-      request_id: request.id,
-    },
-  });
+  return prepareErrorReply(reply, error).send(errorBody(error, request.id));
 }

@@ -39,7 +39,12 @@ export interface HttpPolicy {
   readonly securityHeaders: Readonly<Record<string, string>>;
 }
 
-export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig): HttpPolicy {
+/**
+ * The policy for `config`, computed once. The app sets `securityHeaders` on every response in its
+ * first onRequest hook, so refusals from any later hook carry them too; answers that bypass the
+ * hooks (router errors, Node's parser errors) set them themselves.
+ */
+export function httpPolicyFor(config: ServiceConfig): HttpPolicy {
   const helmetOptions: HelmetOptions = {
     // A JSON API renders nothing: forbid every fetch and all framing.
     contentSecurityPolicy: {
@@ -61,14 +66,17 @@ export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig):
     xPermittedCrossDomainPolicies: false,
     xXssProtection: false,
   };
-  const corsRegistered = corsOptions(config);
-  // Predictions echo the caller's text: no shared or browser cache may keep them.
-  const securityHeaders = { ...computeHelmetHeaders(helmetOptions), 'cache-control': 'no-store' };
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(securityHeaders);
-    done();
-  });
-  void app.register(cors, corsRegistered);
+  return {
+    cors: corsOptions(config),
+    helmet: helmetOptions,
+    // Predictions echo the caller's text: no shared or browser cache may keep them.
+    securityHeaders: { ...computeHelmetHeaders(helmetOptions), 'cache-control': 'no-store' },
+  };
+}
+
+/** Registers CORS with the policy's options, and strips what CORS leaves for a refused origin. */
+export function registerHttpPolicy(app: FastifyInstance, policy: HttpPolicy): void {
+  void app.register(cors, policy.cors);
   // @fastify/cors still sends the allow-methods, allow-headers, expose and max-age headers to an
   // origin it refused; a refused origin should learn nothing, so they go too.
   app.addHook('onSend', (_request, reply, payload, done) => {
@@ -77,7 +85,6 @@ export function registerHttpPolicy(app: FastifyInstance, config: ServiceConfig):
     }
     done(null, payload);
   });
-  return { cors: corsRegistered, helmet: helmetOptions, securityHeaders };
 }
 
 const CORS_RESPONSE_HEADERS = [

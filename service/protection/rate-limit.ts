@@ -34,8 +34,9 @@ export interface RateLimiting {
   /** The limit the plugin enforces, or undefined when rate limiting is off. */
   readonly options: { readonly max: number; readonly timeWindow: number } | undefined;
   /**
-   * The onRequest hook every inference route carries, once the plugin has loaded (it is built
-   * from the plugin's decorator); undefined when rate limiting is off.
+   * Builds the onRequest hook for the inference routes, in a scope where the plugin has loaded
+   * (it comes from the plugin's decorator); undefined when rate limiting is off. Build it once
+   * and give every inference route that one hook: they then share a client's bucket.
    */
   readonly hook: (app: FastifyInstance) => onRequestAsyncHookHandler | undefined;
   /** `memory` or the Redis host (never its password), for /security_status. */
@@ -64,9 +65,12 @@ export function addressBucket(ip: string): string {
   if (!isIPv6(ip)) return ip;
   // A zone id (`fe80::1%eth0.100`) names an interface, not a host; ipaddr.js accepts fewer zone
   // spellings than Node does, and a throw here would fail the request, so drop it first.
-  const bare = ip.replace(/%.*$/, '');
-  if (!ipaddr.IPv6.isValid(bare)) return ip;
-  const address = ipaddr.IPv6.parse(bare);
+  let address: ipaddr.IPv6;
+  try {
+    address = ipaddr.IPv6.parse(ip.replace(/%.*$/, ''));
+  } catch {
+    return ip;
+  }
   if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
   return `${address.parts
     .slice(0, 4)
@@ -139,15 +143,10 @@ export function registerRateLimit(
       ),
     onExceeded: () => metrics.rateLimited.inc(),
   });
-  // One handler for every route (built on first use, in a scope where the plugin has loaded):
-  // `rateLimit()` without options runs on the plugin's own store and limit.
-  let shared: onRequestAsyncHookHandler | undefined;
   return {
     options,
-    hook: (scope) => {
-      shared ??= scope.rateLimit() as onRequestAsyncHookHandler;
-      return shared;
-    },
+    // `rateLimit()` without options runs on the plugin's own store and limit.
+    hook: (scope) => scope.rateLimit() as onRequestAsyncHookHandler,
     store: redisUrl ? redisStoreName(redisUrl) : 'memory',
     redis,
   };

@@ -15,8 +15,8 @@ function handler() {
   return clientErrorHandler({
     instanceId: 'test-rev-00000001',
     ...LIMITS,
-    securityHeaders: () => ({ 'cache-control': 'no-store' }),
-    log: () => pino({ level: 'silent' }),
+    securityHeaders: { 'cache-control': 'no-store' },
+    log: pino({ level: 'silent' }),
   });
 }
 
