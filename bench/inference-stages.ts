@@ -11,9 +11,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { createFeaturizer } from '../service/model/featurizer.js';
+import { createFeaturizer } from '../lib/model-package/featurizer.js';
+import { parseModelSpecText } from '../lib/model-package/package.js';
 import { loadModelPackage } from '../service/model/onnx-model.js';
-import { parseModelSpecText } from '../service/model/package.js';
 import { interleave, type Metrics, pinSelf, writeResult } from './lib/harness.js';
 
 const { values } = parseArgs({

@@ -15,9 +15,9 @@
  * Run IAM checks its token before the framework sees the request.
  */
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { SweepEventError, sweepErrorCode } from './errors.js';
-import { parseSweepEvent } from './sweep-event.js';
-import { createSweepRuntime, type SweepRuntimeOptions } from './sweep-runtime.js';
+import { SweepEventError, sweepErrorCode } from './shared/errors.js';
+import { parseSweepEvent } from './shared/sweep-event.js';
+import { createSweepRuntime, type SweepRuntimeOptions } from './shared/sweep-runtime.js';
 
 export type HealthSweepEventHandler = ((event: CloudEvent<unknown>) => Promise<void>) & {
   close(): Promise<void>;

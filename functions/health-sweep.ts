@@ -14,9 +14,9 @@
  * Answers: 200 `{sweepId, duplicate, targets, findings}`; 401/503 and 500 `{error: {code, message}}`.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { SweepAuthError, SweepAuthUnavailableError, sweepErrorCode } from './errors.js';
-import { createOidcVerifier, type OidcVerifier } from './oidc.js';
-import { createSweepRuntime, type SweepRuntimeOptions } from './sweep-runtime.js';
+import { SweepAuthError, SweepAuthUnavailableError, sweepErrorCode } from './shared/errors.js';
+import { createOidcVerifier, type OidcVerifier } from './shared/oidc.js';
+import { createSweepRuntime, type SweepRuntimeOptions } from './shared/sweep-runtime.js';
 
 /** `<job>@<scheduleTime>` and the sweep time, from Scheduler's headers or now. */
 export function sweepIdentity(

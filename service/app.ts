@@ -16,12 +16,12 @@ import Fastify, {
 import type { Logger } from '../lib/logger.js';
 import { traceFields } from '../lib/trace.js';
 import { inferenceAuth } from './auth/inference-auth.js';
-import { clientErrorHandler } from './client-error.js';
-import type { ServiceConfig } from './config.js';
-import { errorHandler, sendError } from './error-reply.js';
+import type { ServiceConfig } from './config/index.js';
 import { ServiceError } from './errors.js';
 import type { FaultInjector } from './faults/fault-injector.js';
-import { httpPolicyFor, registerHttpPolicy } from './http-policy.js';
+import { clientErrorHandler } from './http/client-error.js';
+import { errorHandler, sendError } from './http/error-reply.js';
+import { httpPolicyFor, registerHttpPolicy } from './http/policy.js';
 import type { ServedModel } from './inference/served-model.js';
 import { type ConnectionTracker, trackConnections } from './lifecycle/connections.js';
 import type { HealthMonitor } from './lifecycle/health.js';

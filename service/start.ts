@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config-kit.js';
 import { createLogger, type Logger } from '../lib/logger.js';
+import { isModelPackageError } from '../lib/model-package/errors.js';
 import { buildApp } from './app.js';
-import { loadServiceConfig, type ServiceConfig } from './config.js';
+import { loadServiceConfig, type ServiceConfig } from './config/index.js';
 import { FaultInjector } from './faults/fault-injector.js';
 import { type ServedModel, serveModel } from './inference/served-model.js';
 import { createDefaultChecks } from './lifecycle/checks/index.js';
@@ -21,7 +22,6 @@ import {
 } from './lifecycle/drain.js';
 import { createHealthMonitor } from './lifecycle/health.js';
 import { createLifecycle, type Lifecycle } from './lifecycle/state.js';
-import { isModelPackageError } from './model/errors.js';
 import type { Model } from './model/model.js';
 import { loadModelPackage } from './model/onnx-model.js';
 import { newInstanceId } from './observability/metrics.js';

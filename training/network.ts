@@ -1,5 +1,5 @@
-import { createFeaturizer } from '../service/model/featurizer.js';
-import type { FeaturizerSpec } from '../service/model/package.js';
+import { createFeaturizer } from '../lib/model-package/featurizer.js';
+import type { FeaturizerSpec } from '../lib/model-package/package.js';
 
 /**
  * The classifier is an ensemble: the mean of the scores of one or more members, each trained from

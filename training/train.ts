@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RunwatchError } from '../lib/errors.js';
-import { createFeaturizer } from '../service/model/featurizer.js';
+import { createFeaturizer } from '../lib/model-package/featurizer.js';
 import {
   FEATURIZER_LIMITS,
   type FeaturizerSpec,
   MODEL_JSON_FILE,
   MODEL_ONNX_FILE,
   type ModelPackageSpec,
-} from '../service/model/package.js';
+} from '../lib/model-package/package.js';
 import { type Example, readDataset } from './data.js';
 import { TRN_ERR_USAGE, trainingError } from './errors.js';
 import { encodeNetwork } from './export-onnx.js';

@@ -25,7 +25,7 @@ import { pruneExpired } from '../store/open.js';
 import type { CounterState, TrendStore } from '../store/store.js';
 import { mergeRanges, type Range, type ReadPlan, readPlan } from '../trends/read-plan.js';
 import type { RuleSpec, RuleType } from '../trends/rule.js';
-import { RULE_TYPES } from '../trends/rules/index.js';
+import { RULE_TYPES } from '../trends/rule-types/index.js';
 import {
   type Bucket,
   type Finding,

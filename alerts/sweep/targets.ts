@@ -1,5 +1,5 @@
 /**
- * The services a health sweep probes: `alerts/targets.yaml` (`{ targets: [...] }`), or, when set,
+ * The services a health sweep probes: `alerts/definitions/targets.yaml` (`{ targets: [...] }`), or, when set,
  * `SWEEP_TARGETS` (a JSON array of `{name, url}`, every other field defaulted), which replaces
  * the file. Both are schema-validated with ajv; the first problem is thrown as
  * `TARGET_ERR_INVALID`, naming the source, the target, the field (JSON path), the value and what
@@ -19,7 +19,7 @@ export const TARGET_ERRORS: readonly ErrorSpec[] = [
     code: TARGET_ERR_INVALID,
     statusCode: 400,
     meaning:
-      'A sweep target in `alerts/targets.yaml` or `SWEEP_TARGETS` fails its schema or repeats a name; the message names the source, target, field, value and expectation.',
+      'A sweep target in `alerts/definitions/targets.yaml` or `SWEEP_TARGETS` fails its schema or repeats a name; the message names the source, target, field, value and expectation.',
   },
 ];
 

@@ -15,7 +15,7 @@ export const RULE_ERRORS: readonly ErrorSpec[] = [
     code: RULE_ERR_INVALID,
     statusCode: 400,
     meaning:
-      'A rule in `alerts/rules/*.yaml` fails its schema or repeats an alertname; the message names the file, rule, field, value and expectation.',
+      'A rule in `alerts/definitions/trend-rules/*.yaml` fails its schema or repeats an alertname; the message names the file, rule, field, value and expectation.',
   },
   {
     code: RULE_ERR_UNREADABLE,

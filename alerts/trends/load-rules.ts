@@ -1,5 +1,5 @@
 /**
- * Loads `alerts/rules/*.yaml`. Each file is `{ rules: [ ... ] }`; a rule is the common fields
+ * Loads `alerts/definitions/trend-rules/*.yaml`. Each file is `{ rules: [ ... ] }`; a rule is the common fields
  * (`alertname`, `type`, `severity`, `targets`, `summary`, `runbook_url`) plus its type's own
  * fields, flat. Validation is ajv in two steps: the common schema (which also fixes `type`), then
  * the common schema merged with the type's schema, with no other property allowed. The first
@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { describeValue } from '../../lib/errors.js';
 import { RULE_ERR_INVALID, RULE_ERR_UNREADABLE, RuleError } from './errors.js';
 import type { RuleSpec } from './rule.js';
-import { RULE_TYPES } from './rules/index.js';
+import { RULE_TYPES } from './rule-types/index.js';
 
 const COMMON_PROPERTIES = {
   alertname: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },

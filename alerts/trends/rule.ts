@@ -6,7 +6,7 @@
  */
 import type { Bucket, Finding, MetricName, RollupMetric, Sample, Severity } from './sample.js';
 
-/** A loaded rule: the common fields of `alerts/rules/*.yaml`, plus the type's parsed params. */
+/** A loaded rule: the common fields of `alerts/definitions/trend-rules/*.yaml`, plus the type's parsed params. */
 export interface RuleSpec<P = unknown> {
   readonly alertname: string;
   readonly type: string;

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ServiceConfig } from '../config.js';
+import type { ServiceConfig } from '../config/index.js';
 import { verifyKey } from './admin-key.js';
 
 declare module 'fastify' {

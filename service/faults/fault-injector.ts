@@ -4,7 +4,7 @@
  * route can be registered, and a `Model` decorator that reads it: with the switch at `fail`,
  * predictions (and so the health check's canary) fail while the process stays up.
  */
-import { MDL_ERR_INFERENCE_FAILED, modelError } from '../model/errors.js';
+import { MDL_ERR_INFERENCE_FAILED, modelError } from '../../lib/model-package/errors.js';
 import type { Model } from '../model/model.js';
 
 export const MODEL_FAULTS = ['ok', 'fail'] as const;

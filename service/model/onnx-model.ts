@@ -9,15 +9,19 @@ import {
   MDL_ERR_PACKAGE_MISSING,
   ModelError,
   modelError,
-} from './errors.js';
-import { createFeaturizer, type FeaturizedBatch, type Featurizer } from './featurizer.js';
-import type { Model } from './model.js';
+} from '../../lib/model-package/errors.js';
+import {
+  createFeaturizer,
+  type FeaturizedBatch,
+  type Featurizer,
+} from '../../lib/model-package/featurizer.js';
 import {
   MODEL_JSON_FILE,
   MODEL_ONNX_FILE,
   type ModelPackageSpec,
   parseModelSpecText,
-} from './package.js';
+} from '../../lib/model-package/package.js';
+import type { Model } from './model.js';
 
 /**
  * One session per process, single-threaded: Cloud Run scales by instances, and a model this small

@@ -23,7 +23,7 @@ import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 
 import { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
 import { keyIdOf } from '../auth/admin-key.js';
-import type { ServiceConfig } from '../config.js';
+import type { ServiceConfig } from '../config/index.js';
 import { ServiceError } from '../errors.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
 

@@ -17,13 +17,13 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunwatchError } from '../../lib/errors.js';
 import type { AppDeps, InferenceRouteOptions } from '../app.js';
-import { errorHandler, prepareErrorReply } from '../error-reply.js';
 import { ServiceError } from '../errors.js';
+import { errorHandler, prepareErrorReply } from '../http/error-reply.js';
+import { clientClosedSignal } from '../inference/client-signal.js';
+import { parseInferRequest, type TextTensorSignature } from '../inference/oip-request.js';
 import type { ServedModel } from '../inference/served-model.js';
 import type { Model } from '../model/model.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
-import { clientClosedSignal } from './client-signal.js';
-import { parseInferRequest, type TextTensorSignature } from './oip-request.js';
 import { summarizeInputs, toPrediction } from './predict.js';
 import { notReadyReason } from './probes.js';
 

@@ -10,10 +10,10 @@ import { describeValue } from '../../lib/errors.js';
 import { codePointLength } from '../../lib/text.js';
 import type { AppDeps, InferenceRouteOptions } from '../app.js';
 import { ServiceError } from '../errors.js';
+import { clientClosedSignal } from '../inference/client-signal.js';
 import type { ServedModel } from '../inference/served-model.js';
 import type { Model } from '../model/model.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
-import { clientClosedSignal } from './client-signal.js';
 
 export interface Prediction {
   readonly emotion: string;

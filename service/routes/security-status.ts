@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { requireAdminKey } from '../auth/admin-key.js';
-import type { HttpPolicy } from '../http-policy.js';
+import type { HttpPolicy } from '../http/policy.js';
 import type { RateLimiting } from '../protection/rate-limit.js';
 
 function originsOf(origin: unknown): string[] {

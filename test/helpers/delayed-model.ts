@@ -8,7 +8,7 @@
  *  - `__unhandled__` leaves a rejected promise unhandled;
  *  - `closeBehavior` makes close() throw or hang.
  */
-import { MDL_ERR_INFERENCE_FAILED, modelError } from '../../service/model/errors.js';
+import { MDL_ERR_INFERENCE_FAILED, modelError } from '../../lib/model-package/errors.js';
 import type { Model } from '../../service/model/model.js';
 
 export interface DelayOptions {

@@ -4,7 +4,7 @@
  * sent. Runs execute one after another, as onnxruntime's do. It can hold a run (and so every run
  * behind it) until released, and fail a run, on cue by text. Test-only; never in production code.
  */
-import { MDL_ERR_INFERENCE_FAILED, modelError } from '../../service/model/errors.js';
+import { MDL_ERR_INFERENCE_FAILED, modelError } from '../../lib/model-package/errors.js';
 import type { Model } from '../../service/model/model.js';
 
 export class RecordingModel implements Model {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Agent, request } from 'undici';
 import { buildApp, type RouteEntry } from '../../service/app.js';
-import { loadServiceConfig, type ServiceConfig } from '../../service/config.js';
+import { loadServiceConfig, type ServiceConfig } from '../../service/config/index.js';
 import { type ServedModel, serveModel } from '../../service/inference/served-model.js';
 import type { ConnectionTracker } from '../../service/lifecycle/connections.js';
 import { createHealthMonitor } from '../../service/lifecycle/health.js';

@@ -1,13 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { createFeaturizer } from '../../service/model/featurizer.js';
+import { createFeaturizer } from '../../lib/model-package/featurizer.js';
 import {
   type FeaturizerSpec,
   MODEL_JSON_FILE,
   MODEL_ONNX_FILE,
   type ModelPackageSpec,
-} from '../../service/model/package.js';
+} from '../../lib/model-package/package.js';
 import { floatTensor, int64Tensor, tensorValueInfo } from '../../training/export-onnx.js';
 import { mulberry32 } from '../../training/prng.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import anyTest, { type TestFn } from 'ava';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../service/app.js';
-import { loadServiceConfig } from '../../service/config.js';
+import { loadServiceConfig } from '../../service/config/index.js';
 import { serveModel } from '../../service/inference/served-model.js';
 import { createHealthMonitor } from '../../service/lifecycle/health.js';
 import { createLifecycle, type Lifecycle } from '../../service/lifecycle/state.js';

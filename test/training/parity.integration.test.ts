@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
+import { parseModelSpecText } from '../../lib/model-package/package.js';
 import { loadModelPackage } from '../../service/model/onnx-model.js';
-import { parseModelSpecText } from '../../service/model/package.js';
 import { referenceScores } from '../../training/network.js';
 import { readNetwork } from '../../training/read-onnx.js';
 

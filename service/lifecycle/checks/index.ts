@@ -1,4 +1,4 @@
-import type { ServiceConfig } from '../../config.js';
+import type { ServiceConfig } from '../../config/index.js';
 import type { Model } from '../../model/model.js';
 import type { Check } from './check.js';
 import { createCpuCheck } from './cpu.js';

@@ -46,7 +46,7 @@ test('sweep: samples per target and instance, a dead target fires InferDown afte
     const deps = {
       store,
       targets: [target('emotion', serviceUrl), target('dead', deadUrl)],
-      rules: loadRules('alerts/rules'),
+      rules: loadRules('alerts/definitions/trend-rules'),
       log: sink.log,
     };
     const summaries = [];

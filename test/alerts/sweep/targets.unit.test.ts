@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { loadTargets, TARGET_DEFAULTS, TargetError } from '../../../alerts/sweep/targets.js';
 
-const FILE = 'alerts/targets.yaml';
+const FILE = 'alerts/definitions/targets.yaml';
 
-test('targets: the committed alerts/targets.yaml loads, with every field', (t) => {
+test('targets: the committed alerts/definitions/targets.yaml loads, with every field', (t) => {
   const targets = loadTargets(readFileSync(FILE, 'utf8'), FILE);
   t.deepEqual(targets, [
     {
@@ -42,7 +42,7 @@ const bad: { name: string; file?: string; env?: string; message: RegExp; field: 
     name: 'a target without a url',
     file: 'targets:\n  - name: x\n',
     message:
-      /alerts\/targets.yaml: target 0 \(x\): field \/targets\/0 is an object; expected a field "url"/,
+      /alerts\/definitions\/targets\.yaml: target 0 \(x\): field \/targets\/0 is an object; expected a field "url"/,
     field: '/targets/0',
   },
   {
@@ -72,7 +72,7 @@ const bad: { name: string; file?: string; env?: string; message: RegExp; field: 
   {
     name: 'invalid YAML',
     file: 'targets: [\n',
-    message: /alerts\/targets.yaml is not valid YAML/,
+    message: /alerts\/definitions\/targets\.yaml is not valid YAML/,
     field: '/',
   },
   {

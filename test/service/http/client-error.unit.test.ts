@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import test from 'ava';
 import pino from 'pino';
-import { clientError, clientErrorHandler } from '../../../service/client-error.js';
+import { clientError, clientErrorHandler } from '../../../service/http/client-error.js';
 
 const LIMITS = { headersTimeoutMs: 1000, requestTimeoutMs: 2000 };
 

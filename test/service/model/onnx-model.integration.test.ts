@@ -9,8 +9,8 @@ import {
   MDL_ERR_PACKAGE_CORRUPT,
   MDL_ERR_PACKAGE_MISSING,
   ModelError,
-} from '../../../service/model/errors.js';
-import { featureId } from '../../../service/model/featurizer.js';
+} from '../../../lib/model-package/errors.js';
+import { featureId } from '../../../lib/model-package/featurizer.js';
 import type { Model } from '../../../service/model/model.js';
 import { loadModelPackage } from '../../../service/model/onnx-model.js';
 import {

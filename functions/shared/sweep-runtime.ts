@@ -1,0 +1,156 @@
+/**
+ * What both sweep functions share: the configuration, the logger, and the per-instance
+ * context (store, targets, rules, publisher, ID tokens) that one `runSweep` needs. Built lazily
+ * on first use and kept in the closure of the function that owns it (the Functions Framework
+ * gives no start-up hook); a failed build is retried on the next call rather than cached.
+ *
+ * Two stages, so a request can be refused (bad token, poison event) before the store is
+ * touched: `settings()` is the configuration and logger only; `sweep()` opens the rest.
+ */
+import { readFileSync } from 'node:fs';
+import { openStore } from '../../alerts/store/open.js';
+import type { TrendStore } from '../../alerts/store/store.js';
+import { googleIdTokens, type IdTokenSource, iamHeaders } from '../../alerts/sweep/id-tokens.js';
+import { probeAll } from '../../alerts/sweep/probe.js';
+import {
+  createPubSubFindingsPublisher,
+  type FindingsPublisher,
+} from '../../alerts/sweep/publish-findings.js';
+import { runSweep, type SweepDeps, type SweepSummary } from '../../alerts/sweep/sweep.js';
+import { loadTargets, type SweepTarget } from '../../alerts/sweep/targets.js';
+import { loadRules } from '../../alerts/trends/load-rules.js';
+import { createLogger, type Logger } from '../../lib/logger.js';
+import { type FunctionsConfig, loadFunctionsConfig } from './config.js';
+import type { CertsProvider } from './oidc.js';
+
+export interface SweepRuntimeOptions {
+  /** The environment to configure from; default `process.env` (read in config.ts). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Default: a Cloud Logging JSON logger at LOG_LEVEL. */
+  readonly log?: Logger;
+  /** Google's ID-token certificates for healthSweep's OIDC check; default fetched from Google. */
+  readonly certs?: CertsProvider;
+  /** ID tokens for `iam: true` targets; default `GoogleAuth.getIdTokenClient`. */
+  readonly idTokens?: IdTokenSource;
+  /** Wall clock, epoch ms; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+export interface SweepSettings {
+  readonly config: FunctionsConfig;
+  readonly log: Logger;
+}
+
+interface SweepContext {
+  /** What every sweep of this instance runs with: built once, with the store. */
+  readonly deps: SweepDeps;
+  readonly store: TrendStore;
+  readonly publisher: FindingsPublisher | null;
+}
+
+export interface SweepRuntime {
+  /** Configuration and logger; throws `ConfigError` (again on every call) while invalid. */
+  settings(): SweepSettings;
+  /** A logger that works even when the configuration does not, for reporting that. */
+  log(): Logger;
+  now(): number;
+  /** One sweep through `runSweep`, opening the store etc. on first use. */
+  sweep(sweep: { readonly sweepId: string; readonly ts: number }): Promise<SweepSummary>;
+  /** Closes the store and the publisher (tests; instances just stop). */
+  close(): Promise<void>;
+}
+
+export function createSweepRuntime(
+  functionName: string,
+  options: SweepRuntimeOptions = {},
+): SweepRuntime {
+  let settings: SweepSettings | null = null;
+  let fallbackLog: Logger | null = null;
+  let context: Promise<SweepContext> | null = null;
+  const now = options.now ?? Date.now;
+
+  const loadSettings = (): SweepSettings => {
+    if (settings === null) {
+      const config = loadFunctionsConfig(options.env);
+      const log =
+        options.log ?? createLogger({ level: config.logLevel, base: { function: functionName } });
+      settings = { config, log };
+    }
+    return settings;
+  };
+
+  const loadContext = (): Promise<SweepContext> => {
+    context ??= (async () => {
+      const { config, log } = loadSettings();
+      const targetsText = config.sweepTargets?.trim()
+        ? ''
+        : readFileSync(config.targetsFile, 'utf8');
+      const targets = loadTargets(targetsText, config.targetsFile, config.sweepTargets);
+      const rules = loadRules(config.rulesDir);
+      const store = await openStore(config.storeUrl, { platform: config.platform });
+      const publisher =
+        config.findingsTopic === undefined
+          ? null
+          : createPubSubFindingsPublisher({
+              topic: config.findingsTopic,
+              projectId: config.projectId,
+              emulatorHost: config.pubsubEmulatorHost,
+              timeoutMs: config.publishTimeoutMs,
+              log,
+            });
+      // One token source per runtime: it keeps one ID-token client (and its cached token) per
+      // audience, and creates nothing until a target with `iam: true` is probed.
+      const idTokens = options.idTokens ?? googleIdTokens();
+      const deps: SweepDeps = {
+        store,
+        targets,
+        rules,
+        log,
+        concurrency: config.sweepConcurrency,
+        now,
+        ...(targets.some((t) => t.iam)
+          ? {
+              probe: (all: readonly SweepTarget[], concurrency: number) =>
+                probeAll(all, concurrency, { headers: iamHeaders(idTokens) }),
+            }
+          : {}),
+        ...(publisher === null
+          ? {}
+          : { publish: (findings, sweepId) => publisher.publish(findings, sweepId) }),
+        ...(config.pruneBatch > 0
+          ? { prune: { retentionDays: config.retentionDays, limit: config.pruneBatch } }
+          : {}),
+      };
+      return { deps, store, publisher };
+    })().catch((e: unknown) => {
+      context = null;
+      throw e;
+    });
+    return context;
+  };
+
+  return {
+    settings: loadSettings,
+    log() {
+      try {
+        return loadSettings().log;
+      } catch {
+        fallbackLog ??=
+          options.log ?? createLogger({ level: 'info', base: { function: functionName } });
+        return fallbackLog;
+      }
+    },
+    now,
+    async sweep(sweep) {
+      return runSweep((await loadContext()).deps, sweep);
+    },
+    async close() {
+      const pending = context;
+      context = null;
+      if (pending === null) return;
+      const ctx = await pending.catch(() => null);
+      await ctx?.publisher?.close();
+      await ctx?.store.close();
+    },
+  };
+}
