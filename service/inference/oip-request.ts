@@ -5,7 +5,7 @@
  */
 import { describeValue } from '../../lib/errors.js';
 import { ServiceError } from '../errors.js';
-import { checkText } from '../routes/predict.js';
+import { checkText } from './text-input.js';
 
 export interface TextTensorSignature {
   /** The one input's name, e.g. `text`. */

@@ -3,8 +3,8 @@
  * loaded, how long loading and warm-up took, and what the batcher has done since.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
 import { requireAdminKey } from '../auth/admin-key.js';
+import type { AppDeps } from '../deps.js';
 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 

@@ -3,8 +3,8 @@
  * Registered only when fault injection is enabled (development with ENABLE_FAULT_INJECTION).
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
 import { requireAdminKey } from '../auth/admin-key.js';
+import type { AppDeps } from '../deps.js';
 import { type FaultInjector, MODEL_FAULTS, type ModelFault } from '../faults/fault-injector.js';
 
 export function registerFaultRoutes(

@@ -16,16 +16,17 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunwatchError } from '../../lib/errors.js';
-import type { AppDeps, InferenceRouteOptions } from '../app.js';
+import type { AppDeps, InferenceRouteOptions } from '../deps.js';
 import { ServiceError } from '../errors.js';
 import { errorHandler, prepareErrorReply } from '../http/error-reply.js';
 import { clientClosedSignal } from '../inference/client-signal.js';
 import { parseInferRequest, type TextTensorSignature } from '../inference/oip-request.js';
+import { toPrediction } from '../inference/prediction.js';
 import type { ServedModel } from '../inference/served-model.js';
+import { summarizeInputs } from '../inference/text-input.js';
+import { notReadyReason } from '../lifecycle/readiness.js';
 import type { Model } from '../model/model.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
-import { summarizeInputs, toPrediction } from './predict.js';
-import { notReadyReason } from './probes.js';
 
 export const OIP_EXTENSIONS = ['model_list'] as const;
 export const OIP_INPUT = 'text';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { ServiceError } from '../errors.js';
 
 export function registerInfoRoutes(app: FastifyInstance, deps: AppDeps): void {

@@ -4,8 +4,8 @@
  * logged at debug. Unless `METRICS_PUBLIC`, it needs an admin key (production and staging).
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
 import { requireAdminKey } from '../auth/admin-key.js';
+import type { AppDeps } from '../deps.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
 
 export function registerMetricsRoute(

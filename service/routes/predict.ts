@@ -4,83 +4,14 @@
  * fails the whole batch, and the body's request_id is the X-Request-Id header's.
  */
 
-import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { describeValue } from '../../lib/errors.js';
-import { codePointLength } from '../../lib/text.js';
-import type { AppDeps, InferenceRouteOptions } from '../app.js';
+import type { AppDeps, InferenceRouteOptions } from '../deps.js';
 import { ServiceError } from '../errors.js';
 import { clientClosedSignal } from '../inference/client-signal.js';
+import { toPrediction } from '../inference/prediction.js';
 import type { ServedModel } from '../inference/served-model.js';
-import type { Model } from '../model/model.js';
+import { checkText, summarizeInputs } from '../inference/text-input.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
-
-export interface Prediction {
-  readonly emotion: string;
-  readonly confidence: number;
-  readonly emotions: readonly { emotion: string; confidence: number }[];
-  readonly predicted: readonly string[];
-}
-
-/** Labels sorted by score; `predicted` holds those over their threshold, or the top one. */
-export function toPrediction(model: Model, scores: readonly number[]): Prediction {
-  const emotions = model.labels
-    .map((emotion, i) => ({ emotion, confidence: scores[i] ?? 0 }))
-    .sort((a, b) => b.confidence - a.confidence);
-  const top = emotions[0] ?? { emotion: '', confidence: 0 };
-  const predicted = emotions
-    .filter((e) => e.confidence >= (model.thresholds[model.labels.indexOf(e.emotion)] ?? 0.5))
-    .map((e) => e.emotion);
-  return {
-    emotion: top.emotion,
-    confidence: top.confidence,
-    emotions,
-    predicted: predicted.length > 0 ? predicted : [top.emotion],
-  };
-}
-
-/** Validates one text; the message names the field and never echoes the text (privacy). */
-export function checkText(value: unknown, field: string, maxLength: number): ServiceError | null {
-  if (typeof value !== 'string') {
-    return new ServiceError(
-      'SVC_ERR_INPUT_INVALID',
-      `field "${field}" is ${value === null ? 'null' : typeof value === 'object' ? describeValue(value) : `a ${typeof value}`}; expected a string`,
-      { field },
-    );
-  }
-  if (value.length === 0) {
-    return new ServiceError(
-      'SVC_ERR_INPUT_INVALID',
-      `field "${field}" is empty; expected non-empty text`,
-      { field },
-    );
-  }
-  if (value.trim() === '') {
-    return new ServiceError(
-      'SVC_ERR_INPUT_INVALID',
-      `field "${field}" is whitespace only; expected text with at least one non-space character`,
-      { field },
-    );
-  }
-  const codePoints = codePointLength(value);
-  if (codePoints > maxLength) {
-    return new ServiceError(
-      'SVC_ERR_INPUT_INVALID',
-      `field "${field}" has ${codePoints} code points; expected at most ${maxLength} (text is never truncated)`,
-      { field },
-    );
-  }
-  return null;
-}
-
-/** Length and short hash of each text, for the request log: never the text itself. */
-export function summarizeInputs(texts: readonly unknown[]): { length: number; sha256: string }[] {
-  return texts.map((t) =>
-    typeof t === 'string'
-      ? { length: t.length, sha256: hash('sha256', t, 'hex').slice(0, 16) }
-      : { length: -1, sha256: '' },
-  );
-}
 
 export function registerPredictRoutes(
   app: FastifyInstance,

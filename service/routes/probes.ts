@@ -10,9 +10,10 @@
  * | /health | healthy or degraded | unhealthy or draining |
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
 import { keyIdOf } from '../auth/admin-key.js';
+import type { AppDeps } from '../deps.js';
 import type { ConnectionTracker } from '../lifecycle/connections.js';
+import { type NotReadyReason, notReadyReason } from '../lifecycle/readiness.js';
 import {
   RETRY_AFTER_S,
   SERVICE_IS_DRAINING,
@@ -22,22 +23,6 @@ import {
 import { assess } from '../protection/pressure.js';
 
 const probe = { config: { probe: true } } as const;
-
-export type NotReadyReason = 'starting' | 'draining' | 'unhealthy' | 'overloaded';
-
-/**
- * Why the instance should not take traffic, or null when it should. Overloaded means inference
- * requests are being shed: readiness sends new traffic elsewhere, liveness stays up.
- */
-export function notReadyReason(
-  deps: Pick<AppDeps, 'lifecycle' | 'health' | 'pressure'>,
-): NotReadyReason | null {
-  const state = deps.lifecycle.state;
-  if (state === SERVICE_IS_DRAINING) return 'draining';
-  if (state !== SERVICE_IS_READY) return 'starting';
-  if (deps.health.snapshot().status === 'unhealthy') return 'unhealthy';
-  return deps.pressure.pressure() === null ? null : 'overloaded';
-}
 
 const RETRY_AFTER_BY_REASON: Readonly<Record<NotReadyReason, number>> = {
   starting: RETRY_AFTER_S.starting,

@@ -7,8 +7,8 @@
  * Secrets appear only as key ids.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
 import { requireAdminKey } from '../auth/admin-key.js';
+import type { AppDeps } from '../deps.js';
 import type { HttpPolicy } from '../http/policy.js';
 import type { RateLimiting } from '../protection/rate-limit.js';
 
