@@ -10,9 +10,6 @@ import { StoreError, type TrendStore } from './store.js';
 
 /** The embedded default: a file under the working directory. */
 export const DEFAULT_STORE_URL = 'sqlite:.runwatch/runwatch.db';
-export const DEFAULT_RETENTION_DAYS = 30;
-export const MAX_RETENTION_DAYS = 3650;
-const DAY_MS = 86_400_000;
 
 const EXPECTED_URL =
   'sqlite:<path> (relative to the working directory), sqlite::memory:, or postgres://user:password@host:port/database (Cloud SQL: postgres://user:password@/database?host=/cloudsql/PROJECT:REGION:INSTANCE)';
@@ -89,18 +86,6 @@ export function parseStoreUrl(url: string, options: OpenStoreOptions): StoreLoca
   throw invalid(url, EXPECTED_URL);
 }
 
-/** Checks a retention in days (STORE_RETENTION_DAYS); returns it. */
-export function checkRetentionDays(days: number): number {
-  if (!Number.isSafeInteger(days) || days < 1 || days > MAX_RETENTION_DAYS) {
-    throw new StoreError(
-      'STORE_ERR_RETENTION_INVALID',
-      `STORE_RETENTION_DAYS=${JSON.stringify(days)}: expected an integer from 1 to ${MAX_RETENTION_DAYS}`,
-      { field: 'STORE_RETENTION_DAYS' },
-    );
-  }
-  return days;
-}
-
 /** Opens the store at `url` and applies pending migrations before returning it. */
 export async function openStore(url: string, options: OpenStoreOptions): Promise<TrendStore> {
   const location = parseStoreUrl(url, options);
@@ -121,16 +106,4 @@ export async function openStore(url: string, options: OpenStoreOptions): Promise
     throw e;
   }
   return store;
-}
-
-/**
- * One incremental retention step: deletes at most `limit` rows older than `retentionDays` before
- * `now`. Returns the rows deleted; fewer than `limit` means nothing older is left.
- */
-export function pruneExpired(
-  store: TrendStore,
-  q: { readonly now: number; readonly retentionDays: number; readonly limit: number },
-): Promise<number> {
-  const days = checkRetentionDays(q.retentionDays);
-  return store.prune({ before: q.now - days * DAY_MS, limit: q.limit });
 }

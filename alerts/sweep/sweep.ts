@@ -21,21 +21,13 @@
  * were pruned, `sweep.completed` (the heartbeat that the sweeper's own absence check watches).
  */
 import type { Logger } from '../../lib/logger.js';
-import { pruneExpired } from '../store/open.js';
-import type { CounterState, TrendStore } from '../store/store.js';
-import { mergeRanges, type Range, type ReadPlan, readPlan } from '../trends/read-plan.js';
-import type { RuleSpec, RuleType } from '../trends/rule.js';
-import { RULE_TYPES } from '../trends/rule-types/index.js';
-import {
-  type Bucket,
-  type Finding,
-  HEALTH_STATUS_VALUE,
-  type MetricName,
-  type RollupMetric,
-  type Sample,
-} from '../trends/sample.js';
-import { type CounterSnapshot, counterSamples, snapshotsOf } from './derive.js';
-import { type ProbeResult, probeAll } from './probe.js';
+import { pruneExpired } from '../store/retention.js';
+import type { TrendStore } from '../store/store.js';
+import { evaluate } from '../trends/evaluate.js';
+import type { RuleSpec } from '../trends/rule.js';
+import type { Finding, Sample } from '../trends/sample.js';
+import { probeAll } from './probe.js';
+import { samplesOf } from './samples.js';
 import type { SweepTarget } from './targets.js';
 
 export interface SweepDeps {
@@ -75,171 +67,6 @@ export interface SweepSummary {
     readonly state: string;
     readonly summary: string;
   }[];
-}
-
-/** /health verdicts as `health_status` values; a target that does not answer is `down`. */
-function healthValue(probe: ProbeResult): number {
-  if (!probe.up) return HEALTH_STATUS_VALUE.down;
-  switch (probe.health?.status) {
-    case 'healthy':
-      return HEALTH_STATUS_VALUE.healthy;
-    case 'unhealthy':
-      return HEALTH_STATUS_VALUE.unhealthy;
-    default:
-      // degraded, draining (an instance leaving), or a /health that said nothing usable
-      return HEALTH_STATUS_VALUE.degraded;
-  }
-}
-
-function snapshotFromState(state: CounterState): CounterSnapshot {
-  return {
-    ts: state.ts,
-    requests: state.requests,
-    errors: state.errors,
-    buckets: new Map(
-      state.buckets.map(([le, n]) => [le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), n]),
-    ),
-  };
-}
-
-function stateFromSnapshot(target: string, instance: string, s: CounterSnapshot): CounterState {
-  return {
-    target,
-    instance,
-    ts: s.ts,
-    requests: s.requests,
-    errors: s.errors,
-    buckets: [...s.buckets].map(([le, n]) => [
-      le === Number.POSITIVE_INFINITY ? '+Inf' : String(le),
-      n,
-    ]),
-  };
-}
-
-async function samplesOf(store: TrendStore, probe: ProbeResult, ts: number): Promise<Sample[]> {
-  const target = probe.target;
-  const samples: Sample[] = [
-    { target, metric: 'up', instance: null, ts, value: probe.up ? 1 : 0 },
-    { target, metric: 'health_status', instance: null, ts, value: healthValue(probe) },
-  ];
-  if (probe.up) {
-    samples.push({
-      target,
-      metric: 'probe_latency_ms',
-      instance: null,
-      ts,
-      value: probe.latencyMs,
-    });
-  }
-  if (probe.metrics !== null) {
-    const current = snapshotsOf(probe.metrics.exposition, ts);
-    const previous = new Map<string, CounterSnapshot>();
-    for (const instance of current.keys()) {
-      const state = await store.getCounterState(target, instance);
-      if (state !== null) previous.set(instance, snapshotFromState(state));
-    }
-    samples.push(...counterSamples(target, ts, previous, current));
-    for (const [instance, snapshot] of current) {
-      await store.setCounterState(stateFromSnapshot(target, instance, snapshot));
-    }
-  }
-  return samples;
-}
-
-/**
- * Step 4: every rule over its window for every target it applies to (bench/trends.ts times it).
- * Per target, each rule's reads are planned (`readPlan`: raw sample ranges, and for burn-rate
- * rules hourly buckets where no exact window's edge can fall), then each metric's ranges over all
- * rules are merged and read once, and each rule gets exactly its own ranges, so rules sharing a
- * metric (the two burn-rate alerts) share its reads. Findings come in rule order, then target.
- */
-export async function evaluate(
-  store: TrendStore,
-  rules: readonly RuleSpec[],
-  targets: readonly SweepTarget[],
-  ts: number,
-): Promise<Finding[]> {
-  const byRule: Finding[][] = rules.map(() => []);
-  // A plan depends on the rule and the time, not on the target: made once per sweep.
-  const allPlans: { index: number; rule: RuleSpec; type: RuleType<unknown>; plan: ReadPlan }[] = [];
-  rules.forEach((rule, index) => {
-    const type = RULE_TYPES[rule.type];
-    if (type !== undefined)
-      allPlans.push({ index, rule, type, plan: readPlan(type, rule.params, ts) });
-  });
-  const push = <K>(into: Map<K, Range[]>, key: K, ranges: readonly Range[]) => {
-    const list = into.get(key);
-    if (list === undefined) into.set(key, [...ranges]);
-    else list.push(...ranges);
-  };
-  for (const target of targets) {
-    const plans = allPlans.filter(
-      ({ rule }) => rule.targets === undefined || rule.targets.includes(target.name),
-    );
-    const rawRanges = new Map<MetricName, Range[]>();
-    const bucketRanges = new Map<RollupMetric, Range[]>();
-    for (const { plan } of plans) {
-      for (const r of plan.raw) push(rawRanges, r.metric, r.ranges);
-      for (const b of plan.buckets) push(bucketRanges, b.metric, b.ranges);
-    }
-    // Merged ranges are disjoint and ascending, so the concatenated results are too.
-    const raw = new Map<MetricName, Sample[]>();
-    for (const [metric, ranges] of rawRanges) {
-      const got: Sample[] = [];
-      for (const r of mergeRanges(ranges)) {
-        const q = { target: target.name, metric, from: r.from + 1, to: r.to + 1 };
-        got.push(...(await store.window(q)));
-      }
-      raw.set(metric, got);
-    }
-    const rolled = new Map<RollupMetric, Bucket[]>();
-    for (const [metric, ranges] of bucketRanges) {
-      const got: Bucket[] = [];
-      for (const r of mergeRanges(ranges)) {
-        const q = { target: target.name, metric, from: r.from + 1, to: r.to + 1 };
-        got.push(...(await store.rollups(q)));
-      }
-      rolled.set(metric, got);
-    }
-    for (const { index, rule, type, plan } of plans) {
-      const samples: Sample[] = [];
-      for (const r of plan.raw) {
-        for (const range of r.ranges) samples.push(...within(raw.get(r.metric) ?? [], range));
-      }
-      samples.sort((a, b) => a.ts - b.ts);
-      const buckets: Bucket[] = [];
-      for (const b of plan.buckets) {
-        for (const range of b.ranges) buckets.push(...within(rolled.get(b.metric) ?? [], range));
-      }
-      buckets.sort((a, b) => a.ts - b.ts);
-      const finding = type.evaluate({
-        target: target.name,
-        now: ts,
-        samples,
-        ...(plan.buckets.length === 0 ? {} : { buckets }),
-        rule,
-      });
-      if (finding !== null) byRule[index]?.push(finding);
-    }
-  }
-  return byRule.flat();
-}
-
-/** The items of `xs` (ascending by ts) with range.from < ts ≤ range.to, by binary search. */
-function within<T extends { readonly ts: number }>(xs: readonly T[], range: Range): readonly T[] {
-  const firstAbove = (t: number) => {
-    let lo = 0;
-    let hi = xs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((xs[mid] as T).ts <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  const a = firstAbove(range.from);
-  const b = firstAbove(range.to);
-  return a === 0 && b === xs.length ? xs : xs.slice(a, b);
 }
 
 export async function runSweep(

@@ -3,11 +3,8 @@
  * runs alone with only `STORE_URL` (and `SWEEP_TARGETS`); everything else has a default.
  */
 
-import {
-  DEFAULT_RETENTION_DAYS,
-  DEFAULT_STORE_URL,
-  MAX_RETENTION_DAYS,
-} from '../../alerts/store/open.js';
+import { DEFAULT_STORE_URL } from '../../alerts/store/open.js';
+import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS } from '../../alerts/store/retention.js';
 import {
   Expected,
   intRange,

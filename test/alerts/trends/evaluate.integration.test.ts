@@ -6,8 +6,8 @@
 import test from 'ava';
 import { openStore } from '../../../alerts/store/open.js';
 import type { TrendStore } from '../../../alerts/store/store.js';
-import { evaluate } from '../../../alerts/sweep/sweep.js';
 import { type SweepTarget, TARGET_DEFAULTS } from '../../../alerts/sweep/targets.js';
+import { evaluate } from '../../../alerts/trends/evaluate.js';
 import { loadRules } from '../../../alerts/trends/load-rules.js';
 import { RULE_TYPES } from '../../../alerts/trends/rule-types/index.js';
 import type { Finding, Sample } from '../../../alerts/trends/sample.js';
