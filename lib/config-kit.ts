@@ -6,7 +6,7 @@
  * env string into a typed value or a problem, because convict's own validation stops at one joined
  * message and coerces "abc" to NaN before we can quote it.
  */
-import { RunwatchError } from './errors.js';
+import { type ErrorSpec, RunwatchError } from './errors.js';
 
 /** Exit code for an invalid configuration (EX_CONFIG from sysexits.h). */
 export const EXIT_CONFIG = 78;
@@ -172,3 +172,13 @@ export function byPlatform<T>(
     defaultDoc: `${String(cloudRun)} / ${String(kubernetes)} / ${String(local)} (Cloud Run / Kubernetes / elsewhere)`,
   };
 }
+
+/** The configuration's error catalogue: one code, whatever the deployable. */
+export const CONFIG_ERRORS: readonly ErrorSpec[] = [
+  {
+    code: 'CFG_ERR_INVALID',
+    statusCode: 500,
+    surface: `exit ${EXIT_CONFIG}`,
+    meaning: 'The configuration is invalid; each problem is logged on its own line.',
+  },
+];

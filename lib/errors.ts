@@ -1,8 +1,8 @@
 /**
  * Base class for every error runwatch raises on purpose. The `code` is stable (clients and log
  * metrics match on it), `statusCode` is what an HTTP edge answers, and `cause` keeps the original
- * error for logs. Catalogues live one per area (`service/errors.ts`, `service/model/errors.ts`, ...)
- * and the README's error table is checked against them by a test.
+ * error for logs. Catalogues live one per area (`service/errors.ts`, `lib/model-package/errors.ts`, ...)
+ * and docs/errors.md is generated from them.
  */
 export class RunwatchError extends Error {
   readonly code: string;
@@ -24,11 +24,17 @@ export class RunwatchError extends Error {
   }
 }
 
-/** One entry of an error catalogue, as listed in the README. */
+/** One entry of an error catalogue, as listed in docs/errors.md (generated from the catalogues). */
 export interface ErrorSpec {
   readonly code: string;
   readonly statusCode: number;
   readonly meaning: string;
+  /**
+   * How the error reaches its caller when that is not an HTTP answer with `statusCode`: an exit
+   * code (`exit 66`), a refusal at start-up (`start`) or while loading definitions (`load`), a
+   * per-target result of a sweep (`sweep`), or an acknowledged Pub/Sub event (`ack`).
+   */
+  readonly surface?: string;
 }
 
 /** Quotes a value for an error message without echoing large or private input. */

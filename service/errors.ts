@@ -1,6 +1,6 @@
 /**
  * The service's error catalogue. Every error a client can see has a stable code from this list;
- * the README's error table is checked against it (and against the model and config catalogues).
+ * docs/errors.md is generated from it (and from the other catalogues).
  */
 import { type ErrorSpec, RunwatchError } from '../lib/errors.js';
 

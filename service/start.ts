@@ -27,7 +27,7 @@ import { loadModelPackage } from './model/onnx-model.js';
 import { newInstanceId } from './observability/metrics.js';
 import { createPressureMonitor } from './protection/pressure.js';
 
-/** Exit codes, as documented in the README. */
+/** Exit codes, as documented in docs/errors.md. */
 export const EXIT = {
   DRAINED: 0,
   FORCED: 1,

@@ -1,6 +1,6 @@
 /**
  * Errors of the local stack (`npm start`). They never reach an HTTP edge: each ends the
- * supervisor with the exit code in `EXIT` (README, "Local stack").
+ * supervisor with the exit code in `EXIT` (docs/local-stack.md).
  */
 import { type ErrorSpec, RunwatchError } from '../lib/errors.js';
 
@@ -22,18 +22,21 @@ export const STACK_ERRORS: readonly ErrorSpec[] = [
   {
     code: STACK_ERR_PORT_IN_USE,
     statusCode: STACK_EXIT.PORT_IN_USE,
+    surface: `exit ${STACK_EXIT.PORT_IN_USE}`,
     meaning:
       'PORT or SWEEP_PORT is already taken; nothing was started. The message names the variable and the port.',
   },
   {
     code: STACK_ERR_CHILD_EXITED,
     statusCode: STACK_EXIT.FAILED,
+    surface: `exit ${STACK_EXIT.FAILED}`,
     meaning:
       'The service or healthSweep exited on its own; the stack stops the other and exits with that child’s code (1 if it had none).',
   },
   {
     code: STACK_ERR_NOT_READY,
     statusCode: STACK_EXIT.FAILED,
+    surface: `exit ${STACK_EXIT.FAILED}`,
     meaning: 'The service or healthSweep did not become ready within 60 s; the stack stops both.',
   },
 ];

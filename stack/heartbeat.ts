@@ -14,7 +14,7 @@ import type { Logger } from '../lib/logger.js';
  * SweeperAbsent's runbook, relative to the repository root: the repository has no published URL
  * yet, and a made-up one would be worse than a path that resolves in any checkout.
  */
-export const SWEEPER_ABSENT_RUNBOOK = 'alerts/README.md#sweeper-heartbeat';
+export const SWEEPER_ABSENT_RUNBOOK = 'docs/alerts.md#sweeper-heartbeat';
 
 export interface HeartbeatWatch {
   start(): Promise<void>;

@@ -1,65 +1,115 @@
-import { readFileSync } from 'node:fs';
+/**
+ * The docs are kept honest by the code they describe: generated tables equal what the code
+ * renders now, every catalogue code and exit code is documented, every relative link and anchor
+ * resolves, and the README stays an entry page with the two-command quick start.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
-import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
-import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
-import { RULE_ERRORS } from '../alerts/trends/errors.js';
-import { SWEEP_ERRORS } from '../functions/shared/errors.js';
 import { EXIT_CONFIG } from '../lib/config-kit.js';
-import { MODEL_ERRORS } from '../lib/model-package/errors.js';
 import { CONFIG_END, CONFIG_START, renderConfigTable } from '../service/config/docs.js';
-import { SERVICE_ERROR_SPECS } from '../service/errors.js';
 import { EXIT } from '../service/start.js';
-import { STACK_ERRORS } from '../stack/errors.js';
-import { TRAINING_ERRORS } from '../training/errors.js';
+import { SWEEPER_ABSENT_RUNBOOK } from '../stack/heartbeat.js';
+import {
+  answerOf,
+  CATALOGUES,
+  ERRORS_END,
+  ERRORS_START,
+  renderErrorTables,
+} from '../tools/errors-doc.js';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 // Table cells may be padded for alignment; compare with runs of spaces folded.
 const fold = (text: string): string => text.replace(/[ \t]+/g, ' ');
-const readme = fold(readFileSync(new URL('../../README.md', import.meta.url), 'utf8'));
-const configuration = fold(
-  readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8'),
-);
+const DOCS = readdirSync(join(ROOT, 'docs'))
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => `docs/${f}`);
 
-test('readme: every error code of every catalogue appears in the errors table', (t) => {
-  const codes = [
-    ...SERVICE_ERROR_SPECS,
-    ...MODEL_ERRORS,
-    ...TRAINING_ERRORS,
-    ...RULE_ERRORS,
-    ...TARGET_ERRORS,
-    ...SCRAPE_ERRORS,
-    ...SWEEP_ERRORS,
-    ...STACK_ERRORS,
-    ...STORE_ERROR_SPECS,
-  ]
-    .map((e) => e.code)
-    .concat('CFG_ERR_INVALID');
-  const missing = codes.filter((c) => !readme.includes(`| \`${c}\` |`));
-  t.deepEqual(missing, []);
-});
+function between(text: string, start: string, end: string): string {
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  return a < 0 || b < a ? '' : text.slice(a + start.length, b).trim();
+}
 
-test("readme: the service error rows state each code's HTTP status", (t) => {
-  for (const e of SERVICE_ERROR_SPECS)
-    t.true(readme.includes(`| \`${e.code}\` | ${e.statusCode} |`), e.code);
-});
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens. */
+function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const m of markdown.matchAll(/^#{1,6} (.+)$/gm)) {
+    const slug = (m[1] ?? '')
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-');
+    anchors.add(slug);
+  }
+  return anchors;
+}
 
 test('docs: the configuration table matches the schema docs (npm run docs:config regenerates it)', (t) => {
-  const start = configuration.indexOf(CONFIG_START) + CONFIG_START.length;
-  const end = configuration.indexOf(CONFIG_END);
-  t.is(configuration.slice(start, end).trim(), fold(renderConfigTable()));
+  const doc = fold(read('docs/configuration.md'));
+  t.is(between(doc, CONFIG_START, CONFIG_END), fold(renderConfigTable()));
 });
 
-test('readme: the exit-code table lists every exit code the service uses', (t) => {
+test('docs: the error tables match the catalogues (npm run docs:errors regenerates them)', (t) => {
+  const doc = read('docs/errors.md');
+  t.is(between(doc, ERRORS_START, ERRORS_END), renderErrorTables());
+});
+
+test('docs: every catalogue code appears once with its answer, and CFG_ERR_INVALID says exit 78', (t) => {
+  const doc = fold(read('docs/errors.md'));
+  const codes = CATALOGUES.flatMap((c) => c.specs);
+  t.is(new Set(codes.map((s) => s.code)).size, codes.length, 'no code in two catalogues');
+  for (const spec of codes) {
+    t.true(doc.includes(`| \`${spec.code}\` | ${answerOf(spec)} |`), spec.code);
+  }
+  t.true(doc.includes(`| \`CFG_ERR_INVALID\` | exit ${EXIT_CONFIG} |`));
+});
+
+test('docs: the exit-code table lists every exit code the service uses', (t) => {
   t.is(EXIT.CONFIG, EXIT_CONFIG);
-  for (const code of Object.values(EXIT)) t.regex(readme, new RegExp(`\\n\\| ${code} \\| `));
+  const doc = read('docs/errors.md');
+  for (const code of Object.values(EXIT)) t.regex(doc, new RegExp(`\\n\\| ${code} +\\| `));
 });
 
 test('readme: the quick start is exactly the two commands', (t) => {
-  t.true(readme.includes('npm ci && npm start'));
-  t.true(readme.includes('npm test'));
+  const readme = read('README.md');
+  const start = readme.indexOf('## Quick start');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(start))?.[1] ?? '';
+  const commands = block
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter((l) => l !== '');
+  t.deepEqual(commands, ['npm ci && npm start', 'npm test']);
 });
 
-test("readme: the local stack's error rows state each code's exit code", (t) => {
-  for (const e of STACK_ERRORS)
-    t.true(readme.includes(`| \`${e.code}\` | exit ${e.statusCode} |`), e.code);
+test('readme: an entry page of at most 12 KB', (t) => {
+  const size = Buffer.byteLength(read('README.md'));
+  t.true(size <= 12 * 1024, `README.md is ${size} bytes`);
+});
+
+test('docs: every relative link in the README and docs/ names a file that exists, and its anchor a heading', (t) => {
+  const broken: string[] = [];
+  for (const file of ['README.md', ...DOCS]) {
+    for (const m of read(file).matchAll(/\]\(([^)\s]+)\)/g)) {
+      const link = m[1] ?? '';
+      if (/^[a-z]+:/.test(link)) continue;
+      const [path = '', anchor] = link.split('#');
+      const target = path === '' ? file : join(dirname(file), path);
+      if (!existsSync(join(ROOT, target))) {
+        broken.push(`${file}: ${link} (no ${target})`);
+        continue;
+      }
+      if (anchor !== undefined && target.endsWith('.md') && !anchorsOf(read(target)).has(anchor)) {
+        broken.push(`${file}: ${link} (no heading #${anchor} in ${target})`);
+      }
+    }
+  }
+  t.deepEqual(broken, []);
+});
+
+test("docs: SweeperAbsent's runbook_url names a heading that exists", (t) => {
+  const [file = '', anchor = ''] = SWEEPER_ABSENT_RUNBOOK.split('#');
+  t.true(anchorsOf(read(file)).has(anchor), SWEEPER_ABSENT_RUNBOOK);
 });

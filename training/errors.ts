@@ -17,21 +17,25 @@ export const TRAINING_ERRORS: readonly ErrorSpec[] = [
   {
     code: TRN_ERR_DATA_INVALID,
     statusCode: 400,
+    surface: 'exit 1',
     meaning: 'A dataset line has the wrong number of columns, an empty text or a bad label id.',
   },
   {
     code: TRN_ERR_DATA_MISSING,
     statusCode: 400,
+    surface: 'exit 1',
     meaning: 'The dataset directory, labels.txt, train.tsv or dev.tsv cannot be read.',
   },
   {
     code: TRN_ERR_USAGE,
     statusCode: 400,
+    surface: 'exit 1',
     meaning: 'A command-line option or training option is unknown or out of range.',
   },
   {
     code: TRN_ERR_MODEL_INVALID,
     statusCode: 400,
+    surface: 'exit 1',
     meaning:
       'A model.onnx lacks an initializer the reference network needs, or has the wrong shape.',
   },

@@ -16,20 +16,24 @@ import {
 export const STORE_ERRORS = {
   STORE_ERR_URL_INVALID: {
     status: 500,
+    surface: 'start',
     meaning:
       'STORE_URL is not a `sqlite:<path>` or `postgres://` URL; the message says which part.',
   },
   STORE_ERR_REFUSED_ON_CLOUD_RUN: {
     status: 500,
+    surface: 'start',
     meaning:
       'STORE_URL is `sqlite:` on Cloud Run, whose instance disks are ephemeral and not shared; use `postgres://`.',
   },
   STORE_ERR_RETENTION_INVALID: {
     status: 500,
+    surface: 'start',
     meaning: 'The retention (STORE_RETENTION_DAYS) is not a whole number of days from 1 to 3650.',
   },
   STORE_ERR_MIGRATION: {
     status: 500,
+    surface: 'start',
     meaning: 'A schema migration failed, or the database is at a newer version than this build.',
   },
   STORE_ERR_SAMPLE_INVALID: {
@@ -37,12 +41,17 @@ export const STORE_ERRORS = {
     meaning:
       'A sample has an unknown metric, a non-integer time, a non-finite value or an empty instance.',
   },
-} as const satisfies Record<string, { status: number; meaning: string }>;
+} as const satisfies Record<string, { status: number; meaning: string; surface?: string }>;
 
 export type StoreErrorCode = keyof typeof STORE_ERRORS;
 
 export const STORE_ERROR_SPECS: readonly ErrorSpec[] = Object.entries(STORE_ERRORS).map(
-  ([code, s]) => ({ code, statusCode: s.status, meaning: s.meaning }),
+  ([code, s]) => ({
+    code,
+    statusCode: s.status,
+    meaning: s.meaning,
+    ...('surface' in s ? { surface: s.surface } : {}),
+  }),
 );
 
 export class StoreError extends RunwatchError {

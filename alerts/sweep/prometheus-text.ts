@@ -23,6 +23,7 @@ export const SCRAPE_ERRORS: readonly ErrorSpec[] = [
   {
     code: SCRAPE_ERR_INVALID,
     statusCode: 502,
+    surface: 'sweep',
     meaning:
       "A target's `/metrics` is not Prometheus text format; the message names the line, what it holds and what was expected.",
   },

@@ -18,6 +18,7 @@ export const TARGET_ERRORS: readonly ErrorSpec[] = [
   {
     code: TARGET_ERR_INVALID,
     statusCode: 400,
+    surface: 'start',
     meaning:
       'A sweep target in `alerts/definitions/targets.yaml` or `SWEEP_TARGETS` fails its schema or repeats a name; the message names the source, target, field, value and expectation.',
   },

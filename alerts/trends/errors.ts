@@ -14,12 +14,14 @@ export const RULE_ERRORS: readonly ErrorSpec[] = [
   {
     code: RULE_ERR_INVALID,
     statusCode: 400,
+    surface: 'load',
     meaning:
       'A rule in `alerts/definitions/trend-rules/*.yaml` fails its schema or repeats an alertname; the message names the file, rule, field, value and expectation.',
   },
   {
     code: RULE_ERR_UNREADABLE,
     statusCode: 400,
+    surface: 'load',
     meaning: 'A rule file cannot be read or is not valid YAML.',
   },
 ];

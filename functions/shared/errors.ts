@@ -1,6 +1,6 @@
 /**
  * Errors of the health-sweep functions. Codes are stable: the HTTP answer carries them as
- * `{error: {code, message}}`, log lines as `code`, and the README's error table lists them.
+ * `{error: {code, message}}`, log lines as `code`, and docs/errors.md lists them.
  */
 import { type ErrorSpec, RunwatchError } from '../../lib/errors.js';
 
@@ -25,6 +25,7 @@ export const SWEEP_ERRORS: readonly ErrorSpec[] = [
   {
     code: SWEEP_ERR_EVENT_INVALID,
     statusCode: 204,
+    surface: 'ack',
     meaning:
       'healthSweepEvent: the CloudEvent is not a usable Pub/Sub messagePublished event (type, id, message, messageId, publishTime, attributes or base64 data); logged as `sweep.event_rejected` and acknowledged, never retried.',
   },

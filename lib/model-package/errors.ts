@@ -16,17 +16,20 @@ export const MODEL_ERRORS: readonly ErrorSpec[] = [
   {
     code: MDL_ERR_PACKAGE_MISSING,
     statusCode: 503,
+    surface: 'exit 66',
     meaning: 'The model package directory, its model.onnx or its model.json does not exist.',
   },
   {
     code: MDL_ERR_PACKAGE_CORRUPT,
     statusCode: 503,
+    surface: 'exit 66',
     meaning:
       'model.json is not JSON or fails its schema, or model.onnx does not load in onnxruntime.',
   },
   {
     code: MDL_ERR_IO_MISMATCH,
     statusCode: 503,
+    surface: 'exit 66',
     meaning:
       "The ONNX graph's input/output names, types or output width differ from what model.json declares.",
   },

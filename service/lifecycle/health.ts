@@ -20,7 +20,7 @@ export interface HealthMonitor {
   stop(): void;
 }
 
-/** Unhealthy dominates degraded, degraded dominates healthy (the seed had this reversed). */
+/** Unhealthy dominates degraded, degraded dominates healthy (the SAMO-DL API had this reversed). */
 export function overallStatus(results: readonly CheckResult[]): HealthStatus {
   if (results.some((r) => r.status === 'unhealthy')) return 'unhealthy';
   if (results.some((r) => r.status === 'degraded')) return 'degraded';

@@ -8,7 +8,7 @@
  *   the client wrote).
  * - It runs at `onRequest`, before the body is read and before authentication.
  * - One bucket per client covers every inference route: /predict, /predict_batch and the Open
- *   Inference Protocol's infer routes draw on the same allowance (the seed counted each endpoint
+ *   Inference Protocol's infer routes draw on the same allowance (the SAMO-DL API counted each endpoint
  *   apart, so a client got the limit once per endpoint). Route-level `config.rateLimit` would
  *   give each route a store of its own (the plugin's `store.child` per route, in memory and in
  *   Redis), so the routes share one handler from `fastify.rateLimit()`, on the plugin's store.

@@ -14,9 +14,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/model_status', { preHandler }, async () => {
     const served = deps.getServed();
     const state = deps.lifecycle.state;
-    // The seed's fields, kept for its clients: model_loaded, model_loading, emotions, device,
+    // The SAMO-DL API's fields, kept for its clients: model_loaded, model_loading, emotions, device,
     // timestamp. The rest is what an operator needs to see the batcher at work.
-    const seed = {
+    const samoFields = {
       model_loaded: served !== null,
       model_loading: served === null && state === 'SERVICE_IS_STARTING',
       emotions: served?.model.labels ?? [],
@@ -25,7 +25,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     };
     if (served === null) {
       return {
-        ...seed,
+        ...samoFields,
         state,
         ready: false,
         model_path: deps.config.modelPath,
@@ -36,7 +36,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { model, batcher, batching } = served;
     const stats = batcher.stats();
     return {
-      ...seed,
+      ...samoFields,
       state,
       ready: state === 'SERVICE_IS_READY',
       model_path: deps.config.modelPath,

@@ -12,7 +12,7 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
       info: {
         title: 'runwatch inference service',
         description:
-          'Emotion classification over the seed API and the Open Inference Protocol v2, with probes, metrics and admin routes. Errors: see the README errors table.',
+          'Emotion classification over the SAMO-DL API and the Open Inference Protocol v2, with probes, metrics and admin routes. Errors: see docs/errors.md.',
         version,
       },
       components: {

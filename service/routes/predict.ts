@@ -1,5 +1,5 @@
 /**
- * The seed system's prediction API, fixed: nothing is stripped from the text (the old sanitizer
+ * The SAMO-DL prediction API, fixed: nothing is stripped from the text (the old sanitizer
  * ate apostrophes), over-long text is rejected rather than truncated, one bad batch item no longer
  * fails the whole batch, and the body's request_id is the X-Request-Id header's.
  */

@@ -2,7 +2,7 @@ import { type Check, classify } from './check.js';
 
 /**
  * Process CPU time over wall time since the previous check, as a share of the CPU limit. Measured
- * as a delta, unlike the seed's first `cpu_percent()` call that always read 0. High CPU only
+ * as a delta, unlike the SAMO-DL API's first `cpu_percent()` call that always read 0. High CPU only
  * degrades: a busy inference service is working, not broken.
  */
 export function createCpuCheck(opts: {

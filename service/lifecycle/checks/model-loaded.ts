@@ -6,7 +6,7 @@ const CANARY = ['runwatch health canary: the model answers'];
 /**
  * Unhealthy until a model is loaded; then runs one canary inference per check and verifies the
  * row shape and that every score is a finite probability. The value is the canary's latency (ms).
- * This is what the seed's `/health` never did: it said healthy while every prediction failed.
+ * This is what the SAMO-DL API's `/health` never did: it said healthy while every prediction failed.
  */
 export function createModelLoadedCheck(
   getModel: () => Model | null,

@@ -132,7 +132,7 @@ test('model_status: reports the real model and batcher state with an admin key',
   const body = (await res.body.json()) as Record<string, Record<string, unknown>>;
   const { recording } = t.context;
   t.like(body, { state: 'SERVICE_IS_READY', ready: true, model_loaded: true, device: 'cpu' });
-  t.deepEqual(body.emotions, [...recording.labels] as unknown, "the seed's fields are kept");
+  t.deepEqual(body.emotions, [...recording.labels] as unknown, "the SAMO-DL API's fields are kept");
   t.like(body.model, {
     name: recording.name,
     version: recording.version,
@@ -191,7 +191,7 @@ test('model_status: with no admin keys configured every request gets 401', async
   }
 });
 
-test('model_status: while the model loads it says so, with the seed fields and no batching', async (t) => {
+test('model_status: while the model loads it says so, with the SAMO-DL fields and no batching', async (t) => {
   const built = await buildTestApp({ ADMIN_API_KEYS: 'admin-key-0123456789abcdef' }, undefined, {
     loaded: false,
   });

@@ -14,7 +14,7 @@ const r = (status: CheckResult['status']): CheckResult => ({
   detail: '',
 });
 
-test('health: unhealthy dominates degraded, whatever the order (the seed had it reversed)', (t) => {
+test('health: unhealthy dominates degraded, whatever the order (the SAMO-DL API had it reversed)', (t) => {
   t.is(overallStatus([r('unhealthy'), r('degraded')]), 'unhealthy');
   t.is(overallStatus([r('degraded'), r('unhealthy')]), 'unhealthy');
   t.is(overallStatus([r('degraded'), r('healthy')]), 'degraded');

@@ -70,7 +70,7 @@ test('rate limit: past RATE_LIMIT_PER_MINUTE a client gets 429 SVC_ERR_RATE_LIMI
   }
 });
 
-test('rate limit: one bucket per client covers /predict, /predict_batch and the OIP infer routes (the seed counted each endpoint apart)', async (t) => {
+test('rate limit: one bucket per client covers /predict, /predict_batch and the OIP infer routes (the SAMO-DL API counted each endpoint apart)', async (t) => {
   const built = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '4' });
   try {
     const from = { remoteAddress: '127.0.0.9' };
