@@ -89,7 +89,7 @@ export class ServiceError extends RunwatchError {
   ) {
     // A refusal by design (shedding, rate limit, drain, loading, a client gone) is raised
     // thousands of times a second by an overloaded instance; its code and message say all, and
-    // capturing a stack no one reads cost 6 % of the CPU when shedding at 4x (bench/overload).
+    // capturing a stack no one reads is a cost paid on every refusal (docs/benchmarks.md).
     const limit = Error.stackTraceLimit;
     if (isRefusal(code)) Error.stackTraceLimit = 0;
     try {

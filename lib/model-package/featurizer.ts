@@ -122,10 +122,9 @@ export function featureIds(text: string, spec: FeaturizerSpec): number[] {
 /**
  * `featureIds` into `out` (at least `max_features` long); returns how many ids it wrote. Allocates
  * nothing but the tokens: `points` is scratch for one padded token's code points (a token that
- * does not fit gets a buffer of its own). The featurizer runs on
- * every request, and the per-token byte arrays and id lists this replaced were a third of the
- * service's allocations under load (sampling heap profile, bench/overload), which the event
- * loop paid for in scavenges.
+ * does not fit gets a buffer of its own). The featurizer runs on every request, and per-token
+ * byte arrays and id lists would be a large share of the service's allocations under load,
+ * which the event loop pays for in scavenges (docs/benchmarks.md).
  */
 export function writeFeatureIds(
   text: string,

@@ -12,8 +12,8 @@
  *   loop, and the runtime starts every run handed to it in the same turn back to back. Dispatching
  *   all full batches at once made a backlog of N texts one turn of N texts' work, and their
  *   replies one burst that the clients answered with N requests in the next turn: the loop moved
- *   in lock-step turns of the whole backlog, and a liveness probe waited two such turns (52 ms p99
- *   under 4x overload at 80 connections). One run per turn bounds a turn's work by
+ *   in lock-step turns of the whole backlog, and a liveness probe waited two such turns
+ *   (docs/benchmarks.md). One run per turn bounds a turn's work by
  *   `maxBatchSize` texts, and costs no throughput, since runs never overlapped on the CPU anyway.
  * - At most `maxQueueDepth` texts are admitted and not yet scored (waiting, or in a run that has
  *   not finished). A request whose texts would not all fit is refused whole with
@@ -35,9 +35,8 @@ import type { Model } from '../model/model.js';
  *
  * Read, not listened to: the batcher asks when it assembles a run. A listener per request (on
  * the response, or an abort listener here with a promise settling to remove it) made every
- * request's object graph outlive two scavenges under load: 1.4 MB promoted per scavenge and
- * 7–9 ms scavenge pauses at 4x overload over 80 connections, against 60 KB and ~2 ms when read
- * (--trace-gc-nvp; which retainer V8 followed was not pinned down, only the cure measured).
+ * request's object graph outlive two scavenges under load, and garbage collection then cost
+ * several times more (docs/benchmarks.md).
  */
 export interface CancelSignal {
   readonly aborted: boolean;

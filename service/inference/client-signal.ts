@@ -6,11 +6,10 @@ import type { CancelSignal } from './batcher.js';
  * socket too). The batcher reads it when it assembles a run, so a disconnected client's queued
  * text is dropped instead of scored.
  *
- * Nothing is registered per request: no AbortController (one per request was a fifth of the bytes
- * promoted to the old generation at 4x overload) and no `close` listener, which kept every
- * request's objects alive across scavenges (see `CancelSignal`). It holds the socket, not the
- * response: a signal closing over `reply.raw`, queued with its text, did the same (1.4 MB
- * promoted per scavenge against 45 KB for the socket alone, measured as in `CancelSignal`).
+ * Nothing is registered per request: no AbortController (a large share of the bytes promoted to
+ * the old generation under overload) and no `close` listener, which kept every request's objects
+ * alive across scavenges (see `CancelSignal`). It holds the socket, not the response: a signal
+ * closing over `reply.raw`, queued with its text, did the same (docs/benchmarks.md).
  */
 export function clientClosedSignal(reply: FastifyReply): CancelSignal {
   const socket = reply.request.raw.socket;

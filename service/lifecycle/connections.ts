@@ -61,10 +61,10 @@ export interface ConnectionTracker {
    * Reads nothing more from `socket` for between `ms`/2 and `ms` (uniformly drawn): the client's
    * next request waits in its own socket, unread and unlost. For a connection whose request was
    * just shed: a client that retries at once, ignoring `Retry-After`, would otherwise make an
-   * overloaded instance spend the CPU it needs to catch up on refusing it again (bench/overload
-   * at 512 connections). Drawn, not fixed: connections shed in one burst (a connection storm)
-   * released in the same millisecond came back as one burst a turn long, every `ms`, and a
-   * liveness probe that met it waited 0.1–0.9 s. Ignored while draining; `markDraining`
+   * overloaded instance spend the CPU it needs to catch up on refusing it again. Drawn, not
+   * fixed: connections shed in one burst (a connection storm) released in the same millisecond
+   * would come back as one burst a turn long, every `ms`, and a liveness probe that met it would
+   * wait behind it (docs/benchmarks.md). Ignored while draining; `markDraining`
    * releases every held socket, so a request waiting in one is read and refused with the
    * drain's 503 rather than lost when the idle socket is ended.
    */
@@ -79,10 +79,8 @@ export function trackConnections(server: Server, timers: Timers = realTimers): C
   // case. Each time its hash table fills with deleted entries V8 moves it to a new table and the
   // old one keeps a link to it; once a full GC has moved one table to the old generation, every
   // later table, and the responses in it (header strings and all), outlives the scavenges that
-  // should have freed them, until the next full GC. Measured at 64 connections: scavenges of
-  // ~1.5 ms became 6–7 ms for good after the first full GC, ~15 % of throughput; without the
-  // Set they stay at ~1.5 ms (bench/overload notes). Connections come and go far less often than
-  // requests, so the socket Map stays.
+  // should have freed them, until the next full GC (measured: docs/benchmarks.md). Connections
+  // come and go far less often than requests, so the socket Map stays.
   const sockets = new Map<Socket, SocketState>();
   let inFlight = 0;
   let draining = false;

@@ -4,10 +4,9 @@
  * reported in one `http.shed_summary` line when the window ends. Every shed request is still
  * counted in `requests_shed_total{reason}` and `http_requests_total`.
  *
- * Why: a request line per refusal made the refusals dearer. At 4x overload over 512 connections
- * an instance sheds hundreds of requests a second, and logging each of them cost about a tenth of
- * the goodput (bench/overload: 512-connection goodput over an 80-connection pass on the same
- * server, median 0.74x with every line, 0.83x without request lines).
+ * Why: a request line per refusal made the refusals dearer. An overloaded instance sheds
+ * hundreds of requests a second, and logging each of them cost a measurable share of the goodput
+ * (docs/benchmarks.md).
  *
  * One sampler per app, built by `buildApp`; its timer is unref'd and `flush()` reports a window
  * that has not ended yet (the drain calls it before the process exits).
