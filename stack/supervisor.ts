@@ -17,23 +17,25 @@
  * A child that exits on its own stops the stack: the other child is stopped the same way, and the
  * supervisor exits with the child's code (1 if it had none).
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { openStore, parseStoreUrl, redactUrl } from '../alerts/store/open.js';
 import { StoreError, type TrendStore } from '../alerts/store/store.js';
 import { loadTargets, TargetError } from '../alerts/sweep/targets.js';
 import { EXIT_CONFIG } from '../lib/config-kit.js';
 import { createLogger } from '../lib/logger.js';
-import { type ChildExit, spawnChild } from './child.js';
+import { spawnChild } from './child.js';
+import {
+  describeExit,
+  FUNCTIONS_SOURCE,
+  functionsFrameworkMain,
+  stoppedAsAsked,
+} from './children.js';
 import type { StackConfig } from './config.js';
 import { STACK_ERR_CHILD_EXITED, STACK_ERR_NOT_READY, STACK_EXIT, StackError } from './errors.js';
 import { createHeartbeatWatch, type HeartbeatWatch } from './heartbeat.js';
 import { createOutput } from './output.js';
 import { claimPorts } from './ports.js';
+import { httpOk, reachable, sleep, tcpOpen, until } from './readiness.js';
 import { createLocalScheduler, LOCAL_SWEEP_JOB, type LocalScheduler } from './scheduler.js';
 import { renderStackTable } from './table.js';
 
@@ -64,51 +66,9 @@ export interface StackOptions {
 }
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-const FUNCTIONS_SOURCE = fileURLToPath(new URL('../functions/index.js', import.meta.url));
-
-/**
- * The Functions Framework's own entry script (what its `functions-framework` bin links to), run
- * with node directly so signals reach it rather than a shell. It sits beside the package's main
- * module, `build/src/index.js` (the package exports no `./package.json` to read the bin from).
- */
-function functionsFrameworkMain(): string {
-  const main = join(
-    dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')),
-    'main.js',
-  );
-  if (!existsSync(main)) throw new Error(`the Functions Framework entry ${main} is missing`);
-  return main;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A local address to reach a server listening on `host`. */
-function reachable(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function describeExit(e: ChildExit): string {
-  if (e.error !== undefined) return `could not start (${e.error})`;
-  if (e.signal !== null) return `was killed by ${e.signal}`;
-  return `exited with code ${e.code}`;
-}
-
 type StopReason =
   | { readonly kind: 'signal'; readonly signal: NodeJS.Signals }
   | { readonly kind: 'failure'; readonly exitCode: number };
-
-/**
- * Whether a child stopped as a stop on a signal asks: it exited 0 (the service after its drain,
- * the Functions Framework on a signal), or it died of SIGINT or SIGTERM before it had a handler
- * for them. A Ctrl-C reaches the whole process group, so a child still starting (the Functions
- * Framework installs its handlers only once it serves) is killed by it; that is the stop the user
- * asked for, not a failure. SIGKILL, another signal or a non-zero code is a failure.
- */
-export function stoppedAsAsked(exit: ChildExit | null): boolean {
-  if (exit === null || exit.error !== undefined) return false;
-  return exit.code === 0 || exit.signal === 'SIGINT' || exit.signal === 'SIGTERM';
-}
 
 /** Runs the stack until it stops; resolves with the exit code. */
 export async function runStack(opts: StackOptions): Promise<number> {
@@ -384,44 +344,4 @@ export async function runStack(opts: StackOptions): Promise<number> {
     `stack stopped in ${Math.round(performance.now() - t0)} ms (exit ${exitCode})`,
   );
   return exitCode;
-}
-
-/** Polls `check` every `everyMs` until true, `timeoutMs` passes (false) or `cancelled()`. */
-async function until(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  cancelled: () => unknown,
-  everyMs = 100,
-): Promise<boolean> {
-  const end = performance.now() + timeoutMs;
-  while (cancelled() === null) {
-    if (await check()) return true;
-    if (performance.now() >= end) return false;
-    await sleep(everyMs);
-  }
-  return false;
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.setTimeout(1000);
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
 }

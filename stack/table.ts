@@ -26,7 +26,11 @@ export function renderStackTable(info: StackInfo): string {
   const rows: [string, string, string][] = [
     ['service', `${s}/`, `pid ${info.pids.service}`],
     ['predict', `POST ${s}/predict`, `{"text": "..."}`],
-    ['docs', `${s}/openapi.json`, 'OpenAPI 3 document (no UI; docs/service.md lists the endpoints)'],
+    [
+      'docs',
+      `${s}/openapi.json`,
+      'OpenAPI 3 document (no UI; docs/service.md lists the endpoints)',
+    ],
     ['metrics', `${s}/metrics`, 'Prometheus text'],
     ['health', `${s}/health`, '/health/ready, /health/live, /health/startup'],
     ['healthSweep', `POST ${info.sweepUrl}`, `Functions Framework, pid ${info.pids.sweep}`],

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { stoppedAsAsked } from '../../stack/supervisor.js';
+import { stoppedAsAsked } from '../../stack/children.js';
 
 test('stack stop: a child that exited 0 or died of SIGINT/SIGTERM stopped as asked; SIGKILL, other signals, non-zero codes and spawn errors did not', (t) => {
   t.true(stoppedAsAsked({ code: 0, signal: null }));
