@@ -19,7 +19,7 @@ import {
   renderErrorTables,
 } from '../tools/errors-doc.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 // Table cells may be padded for alignment; compare with runs of spaces folded.
 const fold = (text: string): string => text.replace(/[ \t]+/g, ' ');
