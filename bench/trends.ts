@@ -41,7 +41,7 @@ import { type SweepTarget, TARGET_DEFAULTS } from '../alerts/sweep/targets.js';
 import { evaluate } from '../alerts/trends/evaluate.js';
 import { loadRules } from '../alerts/trends/load-rules.js';
 import { RULE_TYPES } from '../alerts/trends/rule-types/index.js';
-import type { Sample } from '../alerts/trends/sample.js';
+import type { Sample } from '../alerts/types.js';
 import { createLogger } from '../lib/logger.js';
 import { pinnedNode, pinSelf, type Summary, summarize, writeResult } from './lib/harness.js';
 import { type BenchPostgres, benchPostgres, DEFAULT_POSTGRES_URL } from './lib/postgres.js';

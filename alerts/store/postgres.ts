@@ -9,7 +9,7 @@ import {
   type MetricName,
   ROLLUP_SPAN_MS,
   type Sample,
-} from '../trends/sample.js';
+} from '../types.js';
 import { LATEST_VERSION, POSTGRES_MIGRATIONS, pending } from './migrations.js';
 import {
   type CounterState,

@@ -9,7 +9,7 @@ import {
   type MetricName,
   ROLLUP_SPAN_MS,
   type Sample,
-} from '../trends/sample.js';
+} from '../types.js';
 import { LATEST_VERSION, pending, SQLITE_MIGRATIONS } from './migrations.js';
 import {
   type CounterState,

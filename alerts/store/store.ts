@@ -11,7 +11,7 @@ import {
   type MetricName,
   type RollupMetric,
   type Sample,
-} from '../trends/sample.js';
+} from '../types.js';
 
 export const STORE_ERRORS = {
   STORE_ERR_URL_INVALID: {

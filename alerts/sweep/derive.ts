@@ -9,7 +9,7 @@
  *
  * Pure: the caller loads the previous snapshots from the store and saves the new ones.
  */
-import type { Sample } from '../trends/sample.js';
+import type { Sample } from '../types.js';
 import type { Exposition } from './prometheus-text.js';
 
 /** Cumulative counters of one instance at one scrape. */

@@ -15,7 +15,7 @@
  */
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import type { Logger } from '../../lib/logger.js';
-import type { Finding } from '../trends/sample.js';
+import type { Finding } from '../types.js';
 
 export interface PubSubFindingsOptions {
   /** A topic id, or its full name `projects/P/topics/T`. */

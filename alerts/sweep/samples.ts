@@ -4,7 +4,7 @@
  * saved as the next sweep's baseline.
  */
 import type { CounterState, TrendStore } from '../store/store.js';
-import { HEALTH_STATUS_VALUE, type Sample } from '../trends/sample.js';
+import { HEALTH_STATUS_VALUE, type Sample } from '../types.js';
 import { type CounterSnapshot, counterSamples, snapshotsOf } from './derive.js';
 import type { ProbeResult } from './probe.js';
 

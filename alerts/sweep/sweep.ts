@@ -25,7 +25,7 @@ import { pruneExpired } from '../store/retention.js';
 import type { TrendStore } from '../store/store.js';
 import { evaluate } from '../trends/evaluate.js';
 import type { RuleSpec } from '../trends/rule.js';
-import type { Finding, Sample } from '../trends/sample.js';
+import type { Finding, Sample } from '../types.js';
 import { probeAll } from './probe.js';
 import { samplesOf } from './samples.js';
 import type { SweepTarget } from './targets.js';

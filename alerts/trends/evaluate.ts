@@ -3,10 +3,10 @@
  * each rule's verdict. Pure apart from the store reads; the sweep calls it after recording.
  */
 import type { TrendStore } from '../store/store.js';
+import type { Bucket, Finding, MetricName, RollupMetric, Sample } from '../types.js';
 import { mergeRanges, type Range, type ReadPlan, readPlan } from './read-plan.js';
 import type { RuleSpec, RuleType } from './rule.js';
 import { RULE_TYPES } from './rule-types/index.js';
-import type { Bucket, Finding, MetricName, RollupMetric, Sample } from './sample.js';
 
 /**
  * Every rule over its window for every target it applies to (the sweep's step 4; bench/trends.ts

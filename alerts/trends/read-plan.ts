@@ -12,8 +12,9 @@
  * pro-rates. For the Sloth pairs this reads about 4 hours of raw deltas (the last 2–3 hours and
  * the hour 6 h back) instead of 6 h 15 m (page) or 3 days (ticket).
  */
+
+import { type MetricName, ROLLUP_SPAN_MS, type RollupMetric } from '../types.js';
 import { PREVIOUS_EVALUATION_SLACK_MS, type RuleType } from './rule.js';
-import { type MetricName, ROLLUP_SPAN_MS, type RollupMetric } from './sample.js';
 
 /** Times t with from < t ≤ to. */
 export interface Range {

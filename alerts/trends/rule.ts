@@ -4,7 +4,7 @@
  * remembered between evaluations: `for`, `keep_firing_for` and resolution are recomputed from the
  * window itself, which is why each type states how much history it needs (`window`).
  */
-import type { Bucket, Finding, MetricName, RollupMetric, Sample, Severity } from './sample.js';
+import type { Bucket, Finding, MetricName, RollupMetric, Sample, Severity } from '../types.js';
 
 /** A loaded rule: the common fields of `alerts/definitions/trend-rules/*.yaml`, plus the type's parsed params. */
 export interface RuleSpec<P = unknown> {

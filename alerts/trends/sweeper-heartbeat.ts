@@ -10,7 +10,7 @@
  * store whose last sweep is old (a stack stopped overnight), and a store with no sweep at all is
  * absent once the watch itself is that old. Only a fresh sweep resolves a firing alert.
  */
-import type { Finding, Severity } from './sample.js';
+import type { Finding, Severity } from '../types.js';
 
 export const SWEEPER_ABSENT = 'SweeperAbsent';
 

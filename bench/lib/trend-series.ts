@@ -8,7 +8,7 @@
  * Values are a pure function of the target and the minute (a PRNG seeded per minute), so two
  * stores seeded over the same minutes hold exactly the same samples.
  */
-import type { MetricName, Sample } from '../../alerts/trends/sample.js';
+import type { MetricName, Sample } from '../../alerts/types.js';
 import { mulberry32 } from '../../training/prng.js';
 
 export const MINUTE_MS = 60_000;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as ff from '@google-cloud/functions-framework';
 import test from 'ava';
 import { openStore } from '../../alerts/store/open.js';
-import type { Sample } from '../../alerts/trends/sample.js';
+import type { Sample } from '../../alerts/types.js';
 import { createHealthSweep } from '../../functions/health-sweep.js';
 import { serveFunction } from '../helpers/ff-server.js';
 import { sinkLogger } from '../helpers/log-sink.js';

@@ -7,6 +7,8 @@
  * The sweeper's own absence is not visible here (it writes the samples); that check runs in
  * `trendReport` or the engine's tick.
  */
+
+import { METRICS, type MetricName } from '../../types.js';
 import {
   decide,
   durationMs,
@@ -15,7 +17,6 @@ import {
   PREVIOUS_EVALUATION_SLACK_MS,
   type RuleType,
 } from '../rule.js';
-import { METRICS, type MetricName } from '../sample.js';
 
 export interface AbsenceParams {
   readonly metric: MetricName;

@@ -21,6 +21,8 @@
  * for traffic at a steady rate at most 1h/W relative (4 % for 1d, 1.4 % for 3d), and the ratio
  * not at all while the error ratio is steady across that hour.
  */
+
+import { type Bucket, ROLLUP_METRICS, type Sample } from '../../types.js';
 import {
   decide,
   durationMs,
@@ -29,7 +31,6 @@ import {
   PREVIOUS_EVALUATION_SLACK_MS,
   type RuleType,
 } from '../rule.js';
-import { type Bucket, ROLLUP_METRICS, type Sample } from '../sample.js';
 
 /** Long windows up to this length stay exact over rollups, like every short window (see `rollup`). */
 export const EXACT_WINDOW_MS = 6 * 3_600_000;

@@ -6,6 +6,8 @@
  * samples precede the newest one. σ is floored at `min_stddev` (default 0; with σ = 0 any change
  * is an infinite z), so a nearly flat baseline does not turn jitter into alerts. O(window).
  */
+
+import { METRICS, type MetricName, type Sample } from '../../types.js';
 import {
   decide,
   durationMs,
@@ -14,7 +16,6 @@ import {
   type RuleType,
   samplesIn,
 } from '../rule.js';
-import { METRICS, type MetricName, type Sample } from '../sample.js';
 
 export interface EwmaAnomalyParams {
   readonly metric: MetricName;

@@ -7,6 +7,8 @@
  * newest value. A flat or improving trend never fires, however bad the level (a threshold rule
  * watches the level). One pass over the range: O(window).
  */
+
+import { METRICS, type MetricName, type Sample } from '../../types.js';
 import {
   decide,
   durationMs,
@@ -16,7 +18,6 @@ import {
   type RuleType,
   samplesIn,
 } from '../rule.js';
-import { METRICS, type MetricName, type Sample } from '../sample.js';
 
 export interface SlopeForecastParams {
   readonly metric: MetricName;

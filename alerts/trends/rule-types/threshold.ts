@@ -18,6 +18,8 @@
  *   re-established only if the condition holds for `for` inside the window: the price of a
  *   bounded window. Missing samples are not false samples; the absence rule covers silence.
  */
+
+import { METRICS, type MetricName } from '../../types.js';
 import {
   decide,
   durationMs,
@@ -27,7 +29,6 @@ import {
   PREVIOUS_EVALUATION_SLACK_MS,
   type RuleType,
 } from '../rule.js';
-import { METRICS, type MetricName } from '../sample.js';
 
 export const OPS = ['>', '>=', '<', '<=', '==', '!='] as const;
 export type Op = (typeof OPS)[number];

@@ -1,6 +1,6 @@
 /** Samples and findings the store contract writes. */
 import type { TrendStore } from '../../../alerts/store/store.js';
-import type { Finding, Sample } from '../../../alerts/trends/sample.js';
+import type { Finding, Sample } from '../../../alerts/types.js';
 
 export interface StoreFactory {
   /** A migrated store on its own empty database. */

@@ -1,7 +1,7 @@
 /** The store contract's hourly rollups (migration 4), run by `storeContract`. */
 import type { TestFn } from 'ava';
 import type { StoreError, TrendStore } from '../../../alerts/store/store.js';
-import type { Sample } from '../../../alerts/trends/sample.js';
+import type { Sample } from '../../../alerts/types.js';
 import { MIN, type StoreFactory, s, T0 } from './contract-fixtures.js';
 
 export function rollupContract(

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { POSTGRES_MIGRATIONS } from '../../../alerts/store/migrations.js';
 import { PostgresStore } from '../../../alerts/store/postgres.js';
 import type { TrendStore } from '../../../alerts/store/store.js';
-import { METRICS } from '../../../alerts/trends/sample.js';
+import { METRICS } from '../../../alerts/types.js';
 import { postgresFixture, REQUIRE_POSTGRES } from '../../helpers/postgres.js';
 import { storeContract } from './contract.js';
 

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { createPubSubFindingsPublisher } from '../../../alerts/sweep/publish-findings.js';
-import type { Finding } from '../../../alerts/trends/sample.js';
+import type { Finding } from '../../../alerts/types.js';
 import { sinkLogger } from '../../helpers/log-sink.js';
 import { startBlackHole, startPublisherServer } from '../../helpers/pubsub-server.js';
 

@@ -10,7 +10,7 @@ import { type SweepTarget, TARGET_DEFAULTS } from '../../../alerts/sweep/targets
 import { evaluate } from '../../../alerts/trends/evaluate.js';
 import { loadRules } from '../../../alerts/trends/load-rules.js';
 import { RULE_TYPES } from '../../../alerts/trends/rule-types/index.js';
-import type { Finding, Sample } from '../../../alerts/trends/sample.js';
+import type { Finding, Sample } from '../../../alerts/types.js';
 import { evaluateAt } from './rule-types/helpers.js';
 
 const MIN = 60_000;

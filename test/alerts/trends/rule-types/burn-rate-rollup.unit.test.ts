@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { readPlan } from '../../../../alerts/trends/read-plan.js';
 import { PREVIOUS_EVALUATION_SLACK_MS } from '../../../../alerts/trends/rule.js';
 import { burnRate, errorTotals } from '../../../../alerts/trends/rule-types/burn-rate.js';
-import type { Sample } from '../../../../alerts/trends/sample.js';
+import type { Sample } from '../../../../alerts/types.js';
 import {
   evaluateAt,
   evaluateWithRollups,

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { burnRate, SLOTH_30D } from '../../../../alerts/trends/rule-types/burn-rate.js';
-import type { Sample } from '../../../../alerts/trends/sample.js';
+import type { Sample } from '../../../../alerts/types.js';
 import { evaluateAt, MIN, SLOTH_PAGE, SLOTH_TICKET, spec, T0, TARGET } from './helpers.js';
 
 /**

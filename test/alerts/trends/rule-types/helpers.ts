@@ -9,7 +9,7 @@ import {
   ROLLUP_SPAN_MS,
   type RollupMetric,
   type Sample,
-} from '../../../../alerts/trends/sample.js';
+} from '../../../../alerts/types.js';
 
 export const MIN = 60_000;
 export const T0 = Date.UTC(2026, 0, 1);

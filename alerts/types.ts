@@ -1,5 +1,6 @@
 /**
- * The vocabulary shared by the health sweep, the trend store and the trend rules.
+ * The watch domain's shared vocabulary (samples, rollup buckets, findings), used by the health
+ * sweep, the trend store and the trend rules, and by the alert flow to come.
  *
  * A sample is one observation of one metric of one target at one time. Counter-derived metrics
  * (`requests_delta`, `errors_delta`) are per Cloud Run instance (`instance`, from the service's
