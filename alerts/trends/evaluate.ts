@@ -45,25 +45,12 @@ export async function evaluate(
       for (const r of plan.raw) push(rawRanges, r.metric, r.ranges);
       for (const b of plan.buckets) push(bucketRanges, b.metric, b.ranges);
     }
-    // Merged ranges are disjoint and ascending, so the concatenated results are too.
-    const raw = new Map<MetricName, Sample[]>();
-    for (const [metric, ranges] of rawRanges) {
-      const got: Sample[] = [];
-      for (const r of mergeRanges(ranges)) {
-        const q = { target: target.name, metric, from: r.from + 1, to: r.to + 1 };
-        got.push(...(await store.window(q)));
-      }
-      raw.set(metric, got);
-    }
-    const rolled = new Map<RollupMetric, Bucket[]>();
-    for (const [metric, ranges] of bucketRanges) {
-      const got: Bucket[] = [];
-      for (const r of mergeRanges(ranges)) {
-        const q = { target: target.name, metric, from: r.from + 1, to: r.to + 1 };
-        got.push(...(await store.rollups(q)));
-      }
-      rolled.set(metric, got);
-    }
+    // A range is (from, to]; the store's windows are [from, to).
+    const span = (r: Range) => ({ target: target.name, from: r.from + 1, to: r.to + 1 });
+    const raw = await readMerged(rawRanges, (metric, r) => store.window({ ...span(r), metric }));
+    const rolled = await readMerged(bucketRanges, (metric, r) =>
+      store.rollups({ ...span(r), metric }),
+    );
     for (const { index, rule, type, plan } of plans) {
       const samples: Sample[] = [];
       for (const r of plan.raw) {
@@ -86,6 +73,23 @@ export async function evaluate(
     }
   }
   return byRule.flat();
+}
+
+/**
+ * Each key's ranges merged and read once, in order: merged ranges are disjoint and ascending, so
+ * the concatenated results are too.
+ */
+async function readMerged<K, T>(
+  ranges: ReadonlyMap<K, readonly Range[]>,
+  read: (key: K, range: Range) => Promise<readonly T[]>,
+): Promise<Map<K, T[]>> {
+  const out = new Map<K, T[]>();
+  for (const [key, list] of ranges) {
+    const got: T[] = [];
+    for (const r of mergeRanges(list)) got.push(...(await read(key, r)));
+    out.set(key, got);
+  }
+  return out;
 }
 
 /** The items of `xs` (ascending by ts) with range.from < ts ≤ range.to, by binary search. */
