@@ -2,18 +2,16 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { RunwatchError } from '../lib/errors.js';
 import { createFeaturizer } from '../lib/model-package/featurizer.js';
 import {
-  FEATURIZER_LIMITS,
   type FeaturizerSpec,
   MODEL_JSON_FILE,
   MODEL_ONNX_FILE,
   type ModelPackageSpec,
 } from '../lib/model-package/package.js';
+import { featurizerSpec, resolveConfig, type TrainConfig } from './config.js';
 import { type Example, readDataset } from './data.js';
-import { TRN_ERR_USAGE, trainingError } from './errors.js';
 import { encodeNetwork } from './export-onnx.js';
 import { roundToFloat16 } from './float16.js';
 import {
@@ -24,62 +22,8 @@ import {
   tuneThresholds,
 } from './metrics.js';
 import { featureIds, forwardMember, LOGIT_LIMIT, type NetworkWeights } from './network.js';
+import { parseTrainArgs, trainUsage } from './options.js';
 import { mulberry32, shuffleInPlace } from './prng.js';
-
-/** Every knob of a training run; all are recorded in model.json `training.config`. */
-export interface TrainConfig {
-  readonly seed: number;
-  /** Ensemble members, each trained from its own seed; their sigmoids are averaged. */
-  readonly members: number;
-  readonly epochs: number;
-  /** Training rows used: the first `limit` of train.tsv (0 = all). */
-  readonly limit: number;
-  readonly buckets: number;
-  readonly dim: number;
-  readonly hidden: number;
-  readonly wordNgrams: readonly number[];
-  readonly charNgrams: readonly number[];
-  readonly maxFeatures: number;
-  readonly batchSize: number;
-  /** Adam step size of the dense layers. */
-  readonly lr: number;
-  /** Adam step size of the embedding rows (lazy: only rows seen in a batch move). */
-  readonly embeddingLr: number;
-  /** Dropout rate on the pooled vector. */
-  readonly dropout: number;
-  /** Rate at which each id of a training text is left out of its bag (per example, per epoch). */
-  readonly featureDropout: number;
-  /** Positive-class weight exponent: label k's positives weigh (negatives/positives)^posWeightPower. */
-  readonly posWeightPower: number;
-  /** Linear decay of both step sizes to this fraction by the last epoch. */
-  readonly lrFloor: number;
-  /**
-   * 0: keep each member's epoch with the best honest dev macro-F1. Otherwise: a member is the
-   * average of its weights at the end of epochs averageFrom..epochs (no epoch selection).
-   */
-  readonly averageFrom: number;
-}
-
-export const DEFAULT_CONFIG: TrainConfig = {
-  seed: 1,
-  members: 4,
-  epochs: 6,
-  limit: 0,
-  buckets: 2 ** 17,
-  dim: 14,
-  hidden: 128,
-  wordNgrams: [1, 2],
-  charNgrams: [2, 3, 4, 5],
-  maxFeatures: 1024,
-  batchSize: 32,
-  lr: 1e-3,
-  embeddingLr: 0.01,
-  dropout: 0.5,
-  featureDropout: 0.2,
-  posWeightPower: 0.5,
-  lrFloor: 0.1,
-  averageFrom: 3,
-};
 
 export interface TrainData {
   readonly labels: readonly string[];
@@ -110,18 +54,6 @@ interface Rows {
   readonly count: number;
 }
 
-export function featurizerSpec(config: TrainConfig): FeaturizerSpec {
-  return {
-    type: 'hashed-ngrams',
-    version: 1,
-    buckets: config.buckets,
-    lowercase: true,
-    word_ngrams: [...config.wordNgrams],
-    char_ngrams: [...config.charNgrams],
-    max_features: config.maxFeatures,
-  };
-}
-
 function featurizeAll(spec: FeaturizerSpec, examples: readonly Example[], labels: number): Rows {
   const featurizer = createFeaturizer(spec);
   const parts: number[][] = [];
@@ -142,60 +74,6 @@ function featurizeAll(spec: FeaturizerSpec, examples: readonly Example[], labels
     for (const k of examples[i]?.labels ?? []) truth[i * labels + k] = 1;
   }
   return { ids, offsets, truth, count: examples.length };
-}
-
-function checkConfig(config: TrainConfig): void {
-  const bad = (field: string, value: unknown, expected: string) =>
-    trainingError(
-      TRN_ERR_USAGE,
-      `training option ${field} is ${JSON.stringify(value)}; expected ${expected}`,
-      { field },
-    );
-  const int = (field: keyof TrainConfig, min: number, max: number) => {
-    const value = config[field];
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw bad(field, value, `an integer in ${min}..${max}`);
-    }
-  };
-  const real = (field: keyof TrainConfig, min: number, max: number) => {
-    const value = config[field];
-    if (typeof value !== 'number' || !(value >= min && value <= max)) {
-      throw bad(field, value, `a number in [${min}, ${max}]`);
-    }
-  };
-  int('seed', 0, 2 ** 32 - 1);
-  int('members', 1, 16);
-  int('epochs', 1, 1000);
-  int('limit', 0, 2 ** 31 - 1);
-  int('buckets', 2, FEATURIZER_LIMITS.maxBuckets);
-  int('dim', 1, 4096);
-  int('hidden', 1, 4096);
-  int('maxFeatures', 1, FEATURIZER_LIMITS.maxFeatures);
-  int('batchSize', 1, 4096);
-  real('lr', 0, 1);
-  real('embeddingLr', 0, 10);
-  real('dropout', 0, 0.95);
-  real('featureDropout', 0, 0.95);
-  real('posWeightPower', 0, 1);
-  real('lrFloor', 0, 1);
-  int('averageFrom', 0, config.epochs);
-  for (const field of ['wordNgrams', 'charNgrams'] as const) {
-    const orders = config[field];
-    if (
-      !orders.every(
-        (n, i) =>
-          Number.isInteger(n) &&
-          n >= 1 &&
-          n <= FEATURIZER_LIMITS.maxNgram &&
-          orders.indexOf(n) === i,
-      )
-    ) {
-      throw bad(field, orders, `distinct integers in 1..${FEATURIZER_LIMITS.maxNgram}`);
-    }
-  }
-  if (config.wordNgrams.length + config.charNgrams.length === 0) {
-    throw bad('wordNgrams', config.wordNgrams, 'at least one word or char n-gram order');
-  }
 }
 
 /** Adam's first and second moment estimates for one parameter array. */
@@ -499,13 +377,6 @@ function scaleWeights(w: NetworkWeights, factor: number): void {
   }
 }
 
-/** The defaults with `overrides` applied; throws `TRN_ERR_USAGE` naming the first bad option. */
-export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
-  const config: TrainConfig = { ...DEFAULT_CONFIG, ...overrides };
-  checkConfig(config);
-  return config;
-}
-
 /** Member m's seed: distinct per member, a pure function of the run's seed. */
 function memberSeed(seed: number, m: number): number {
   return (seed + Math.imul(m, 0x9e3779b1)) >>> 0;
@@ -612,130 +483,9 @@ export async function writeModelPackage(dir: string, result: TrainResult): Promi
   await writeFile(join(dir, MODEL_JSON_FILE), `${JSON.stringify(result.spec, null, 2)}\n`);
 }
 
-const USAGE = `usage: npm run train:model -- --data <dataset dir> --out <model dir> [options]
-  --limit N          first N training rows only (default all)
-  --epochs N         (default ${DEFAULT_CONFIG.epochs})
-  --seed N           PRNG seed (default ${DEFAULT_CONFIG.seed})
-  --members N        ensemble members (default ${DEFAULT_CONFIG.members})
-  --buckets N        hashed id space (default ${DEFAULT_CONFIG.buckets})
-  --dim N            embedding width (default ${DEFAULT_CONFIG.dim})
-  --hidden N         hidden units (default ${DEFAULT_CONFIG.hidden})
-  --word-ngrams L    e.g. 1,2 (default ${DEFAULT_CONFIG.wordNgrams.join(',')})
-  --char-ngrams L    e.g. 2,3,4,5 (default ${DEFAULT_CONFIG.charNgrams.join(',')}; "" for none)
-  --max-features N   (default ${DEFAULT_CONFIG.maxFeatures})
-  --batch-size N     (default ${DEFAULT_CONFIG.batchSize})
-  --lr X             dense Adam step (default ${DEFAULT_CONFIG.lr})
-  --embedding-lr X   embedding Adam step (default ${DEFAULT_CONFIG.embeddingLr})
-  --dropout X        on the pooled vector (default ${DEFAULT_CONFIG.dropout})
-  --feature-dropout X  share of a text's ids left out per step (default ${DEFAULT_CONFIG.featureDropout})
-  --pos-weight-power X  (default ${DEFAULT_CONFIG.posWeightPower})
-  --lr-floor X       final fraction of the step sizes (default ${DEFAULT_CONFIG.lrFloor})
-  --average-from N   average each member's weights over epochs N..last instead of picking the
-                     best epoch on dev (default ${DEFAULT_CONFIG.averageFrom}: pick)`;
-
-function numberOption(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = raw.trim() === '' ? Number.NaN : Number(raw);
-  if (!Number.isFinite(value)) {
-    throw trainingError(
-      TRN_ERR_USAGE,
-      `option --${name} is ${JSON.stringify(raw)}; expected a number`,
-      {
-        field: name,
-      },
-    );
-  }
-  return value;
-}
-
-function listOption(name: string, raw: string | undefined): number[] | undefined {
-  if (raw === undefined) return undefined;
-  if (raw.trim() === '') return [];
-  return raw.split(',').map((part) => numberOption(name, part) ?? Number.NaN);
-}
-
-/** Parses the train CLI's arguments; unknown options and missing --data/--out are usage errors. */
-export function parseTrainArgs(argv: readonly string[]): {
-  data: string;
-  out: string;
-  config: Partial<TrainConfig>;
-} {
-  let values: Record<string, string | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: Object.fromEntries(
-        [
-          'data',
-          'out',
-          'limit',
-          'epochs',
-          'seed',
-          'members',
-          'buckets',
-          'dim',
-          'hidden',
-          'word-ngrams',
-          'char-ngrams',
-          'max-features',
-          'batch-size',
-          'lr',
-          'embedding-lr',
-          'dropout',
-          'feature-dropout',
-          'pos-weight-power',
-          'lr-floor',
-          'average-from',
-        ].map((name) => [name, { type: 'string' as const }]),
-      ),
-    }) as { values: Record<string, string | undefined> });
-  } catch (cause) {
-    throw trainingError(
-      TRN_ERR_USAGE,
-      `${cause instanceof Error ? cause.message : String(cause)}\n${USAGE}`,
-      {
-        cause,
-      },
-    );
-  }
-  const { data, out } = values;
-  if (data === undefined || out === undefined) {
-    throw trainingError(
-      TRN_ERR_USAGE,
-      `option --${data === undefined ? 'data' : 'out'} is missing; expected a path\n${USAGE}`,
-    );
-  }
-  const entries: [keyof TrainConfig, number | number[] | undefined][] = [
-    ['limit', numberOption('limit', values.limit)],
-    ['epochs', numberOption('epochs', values.epochs)],
-    ['seed', numberOption('seed', values.seed)],
-    ['members', numberOption('members', values.members)],
-    ['buckets', numberOption('buckets', values.buckets)],
-    ['dim', numberOption('dim', values.dim)],
-    ['hidden', numberOption('hidden', values.hidden)],
-    ['wordNgrams', listOption('word-ngrams', values['word-ngrams'])],
-    ['charNgrams', listOption('char-ngrams', values['char-ngrams'])],
-    ['maxFeatures', numberOption('max-features', values['max-features'])],
-    ['batchSize', numberOption('batch-size', values['batch-size'])],
-    ['lr', numberOption('lr', values.lr)],
-    ['embeddingLr', numberOption('embedding-lr', values['embedding-lr'])],
-    ['dropout', numberOption('dropout', values.dropout)],
-    ['featureDropout', numberOption('feature-dropout', values['feature-dropout'])],
-    ['posWeightPower', numberOption('pos-weight-power', values['pos-weight-power'])],
-    ['lrFloor', numberOption('lr-floor', values['lr-floor'])],
-    ['averageFrom', numberOption('average-from', values['average-from'])],
-  ];
-  const config = Object.fromEntries(
-    entries.filter(([, v]) => v !== undefined),
-  ) as Partial<TrainConfig>;
-  return { data, out, config };
-}
-
 async function main(argv: readonly string[]): Promise<void> {
   if (argv.includes('--help')) {
-    console.log(USAGE);
+    console.log(trainUsage());
     return;
   }
   const args = parseTrainArgs(argv);
