@@ -40,9 +40,8 @@ function adamStep(
 
 /**
  * Adam over one member's parameters. The dense layers step every batch. The embedding is lazy: only
- * the rows `touch`ed in a batch step, each with its own step count for the bias correction, so a
- * row seen rarely is corrected as a fresh estimate rather than as one decayed over batches it was
- * absent from.
+ * the rows `touch`ed in a batch step, and each row's bias correction counts its own steps, since
+ * its moments have only seen the batches it was in.
  */
 export class MemberOptimizer {
   private taken = 0;

@@ -22,9 +22,8 @@ export function positiveWeights(
 
 /**
  * The weighted loss of one row: `scores` against `truth[offset..offset + scores.length)`. Writes
- * to `gradient` the loss's derivative by each label's sigmoid input, times `scale`, and returns
- * `total` with the row's terms subtracted one label at a time (so an epoch's loss sum is the same
- * float whichever way its rows are grouped into calls).
+ * to `gradient` the loss's derivative by each label's sigmoid input, times `scale`. Returns `total`
+ * minus the row's terms, taken one label at a time, so an epoch's loss is one running sum.
  */
 export function weightedCrossEntropy(
   scores: ArrayLike<number>,
