@@ -178,7 +178,7 @@ export const TRAIN_OPTIONS: readonly TrainOption[] = [
     kind: 'real',
     min: 0,
     max: 1,
-    help: "label k's positives weigh (negatives/positives)^X",
+    help: "label k's positives weigh ((negatives + 1) / (positives + 1))^X",
   },
   {
     flag: 'lr-floor',
