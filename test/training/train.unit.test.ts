@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import test from 'ava';
-import { TRN_ERR_USAGE } from '../../training/errors.js';
+import type { TrainConfig } from '../../training/config.js';
 import { readNetwork } from '../../training/read-onnx.js';
-import {
-  parseTrainArgs,
-  type TrainConfig,
-  type TrainData,
-  trainModel,
-} from '../../training/train.js';
+import { type TrainData, trainModel } from '../../training/train.js';
 import { trainingData } from '../helpers/goemotions.js';
 
 /** A configuration that trains in about a second: the point is the pipeline, not the scores. */
@@ -68,31 +63,7 @@ test('trainer: the package spec pins the featurizer, labels and thresholds the s
   t.notDeepEqual(members[0]?.w1, members[1]?.w1);
 });
 
-test('trainer: CLI options parse into config overrides and unknown values are usage errors', (t) => {
-  const args = parseTrainArgs([
-    '--data',
-    'd',
-    '--out',
-    'o',
-    '--limit',
-    '2000',
-    '--char-ngrams',
-    '',
-    '--word-ngrams',
-    '1,2,3',
-  ]);
-  t.deepEqual(args, {
-    data: 'd',
-    out: 'o',
-    config: { limit: 2000, wordNgrams: [1, 2, 3], charNgrams: [] },
-  });
-  const bad = t.throws(() => parseTrainArgs(['--data', 'd', '--out', 'o', '--epochs', 'ten']));
-  t.is((bad as { code?: string }).code, TRN_ERR_USAGE);
-  t.is(bad?.message, 'option --epochs is "ten"; expected a number');
-  t.regex(
-    t.throws(() => parseTrainArgs(['--out', 'o']))?.message ?? '',
-    /^option --data is missing/,
-  );
+test("trainer: a run with an out-of-range option fails with that option's usage error", (t) => {
   t.regex(
     t.throws(() => trainModel({ labels: ['a'], train: [], dev: [] }, { dim: 0 }))?.message ?? '',
     /^training option dim is 0; expected an integer in 1\.\.4096/,
