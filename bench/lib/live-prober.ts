@@ -1,5 +1,5 @@
 /**
- * Liveness prober for bench/overload.ts, forked as its own process so that the load generator's
+ * Liveness prober for bench/overload/, forked as its own process so that the load generator's
  * busy event loop cannot delay its timers or its reads (the two processes share core 1; the
  * kernel wakes a sleeping prober ahead of a CPU-bound peer).
  *
