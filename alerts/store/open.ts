@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { redactUrl } from '../../lib/redact.js';
 import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import { StoreError, type TrendStore } from './store.js';
@@ -33,10 +34,7 @@ export interface OpenStoreOptions {
   readonly schema?: string;
 }
 
-/** The URL with any password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1[redacted]@');
-}
+export { redactUrl };
 
 function invalid(url: string, expected: string): StoreError {
   return new StoreError(

@@ -111,6 +111,24 @@ test('openStore url: redactUrl hides only the password', (t) => {
   t.is(redactUrl('sqlite:.runwatch/runwatch.db'), 'sqlite:.runwatch/runwatch.db');
 });
 
+test('openStore url: redactUrl blanks a password with @ or / in it whole, and a password query parameter', (t) => {
+  t.is(redactUrl('postgres://u:p@ss@h/db'), 'postgres://u:[redacted]@h/db');
+  t.is(redactUrl('postgres://u:p/ss@h:5432/db'), 'postgres://u:[redacted]@h:5432/db');
+  t.is(
+    redactUrl('postgres://h/db?password=secret&sslmode=require'),
+    'postgres://h/db?password=[redacted]&sslmode=require',
+  );
+  t.is(
+    redactUrl('postgres://u@h/db?sslmode=require&PASSWORD=x'),
+    'postgres://u@h/db?sslmode=require&PASSWORD=[redacted]',
+  );
+  t.is(redactUrl('redis://:pw@host:6379'), 'redis://:[redacted]@host:6379');
+  t.is(
+    redactUrl('postgres://u:pw@/db?host=/cloudsql/p:r:i'),
+    'postgres://u:[redacted]@/db?host=/cloudsql/p:r:i',
+  );
+});
+
 test('openStore: a sqlite file store is created with its directory and migrated', async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'runwatch-open-'));
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
