@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore, parseStoreUrl, redactUrl } from '../alerts/store/open.js';
 import { StoreError, type TrendStore } from '../alerts/store/store.js';
 import { loadTargets, TargetError } from '../alerts/sweep/targets.js';
-import { EXIT_CONFIG } from '../lib/config-kit.js';
+import { EXIT_CONFIG } from '../lib/config/problems.js';
 import { createLogger } from '../lib/logger.js';
 import { type ChildExit, spawnChild } from './child.js';
 import type { StackConfig } from './config.js';

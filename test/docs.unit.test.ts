@@ -5,9 +5,9 @@ import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
 import { SWEEP_ERRORS } from '../functions/shared/errors.js';
-import { EXIT_CONFIG } from '../lib/config-kit.js';
+import { EXIT_CONFIG } from '../lib/config/problems.js';
 import { MODEL_ERRORS } from '../lib/model-package/errors.js';
-import { CONFIG_END, CONFIG_START, renderConfigTable } from '../service/config/docs.js';
+import { CONFIG_SECTIONS } from '../service/config/docs.js';
 import { SERVICE_ERROR_SPECS } from '../service/errors.js';
 import { EXIT } from '../service/start.js';
 import { STACK_ERRORS } from '../stack/errors.js';
@@ -43,11 +43,14 @@ test("readme: the service error rows state each code's HTTP status", (t) => {
     t.true(readme.includes(`| \`${e.code}\` | ${e.statusCode} |`), e.code);
 });
 
-test('docs: the configuration table matches the schema docs (npm run docs:config regenerates it)', (t) => {
-  const start = configuration.indexOf(CONFIG_START) + CONFIG_START.length;
-  const end = configuration.indexOf(CONFIG_END);
-  t.is(configuration.slice(start, end).trim(), fold(renderConfigTable()));
-});
+for (const section of CONFIG_SECTIONS) {
+  test(`docs: the ${section.name} configuration tables match the settings' docs (npm run docs:config regenerates them)`, (t) => {
+    const start = configuration.indexOf(section.start);
+    const end = configuration.indexOf(section.end);
+    t.true(start >= 0 && end > start, `${section.name} markers in docs/configuration.md`);
+    t.is(configuration.slice(start + section.start.length, end).trim(), fold(section.render()));
+  });
+}
 
 test('readme: the exit-code table lists every exit code the service uses', (t) => {
   t.is(EXIT.CONFIG, EXIT_CONFIG);
