@@ -65,7 +65,7 @@ export const STACK_SETTINGS = {
   }),
   sweepPort: setting({
     env: 'SWEEP_PORT',
-    doc: "healthSweep's port; 0 picks a free one. Not the same as PORT.",
+    doc: "healthSweep's port; 0 picks a free one, any other must differ from PORT.",
     format: integer(0, 65535),
     default: DEFAULT_SWEEP_PORT,
   }),
