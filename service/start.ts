@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config-kit.js';
+import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config/problems.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isModelPackageError } from '../lib/model-package/errors.js';
 import { buildApp } from './app.js';

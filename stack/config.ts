@@ -1,7 +1,8 @@
 /**
- * The local stack's configuration (`npm start`), read from the environment here and nowhere else.
- * Everything has a default: `npm start` alone runs the service on :8080, healthSweep on :8081, a
- * scheduler every 15 s and the SQLite store under `.runwatch/`.
+ * The local stack's configuration (`npm start`), read from the environment here and nowhere else,
+ * with the same kit as the service (lib/config/). Everything has a default: `npm start` alone runs
+ * the service on :8080, healthSweep on :8081, a scheduler every 15 s and the SQLite store under
+ * `.runwatch/`.
  *
  * Durations (LOCAL_SWEEP_INTERVAL, SWEEPER_MAX_SILENCE) are a number with an optional unit, `ms`,
  * `s` or `m`; a plain number is seconds: `15`, `15s`, `15000ms` and `0.25m` are all 15 s.
@@ -10,14 +11,18 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_STORE_URL } from '../alerts/store/open.js';
 import {
-  ConfigError,
+  anyText,
+  defineBoundedFormat,
   Expected,
-  intRange,
-  nonEmptyString,
+  type Format,
+  integer,
   oneOf,
-  type Parser,
-  ProblemList,
-} from '../lib/config-kit.js';
+  text,
+} from '../lib/config/formats.js';
+import { detectPlatform, type Platform } from '../lib/config/platform.js';
+import { ConfigError } from '../lib/config/problems.js';
+import { type Env, readSettings } from '../lib/config/read.js';
+import { setting } from '../lib/config/settings.js';
 import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
 
 export const DEFAULT_PORT = 8080;
@@ -27,6 +32,91 @@ export const DEFAULT_SWEEP_INTERVAL_MS = 15_000;
 export const DEFAULT_MAX_SILENCE_INTERVALS = 3;
 export const MIN_SWEEP_INTERVAL_MS = 100;
 export const MAX_SWEEP_INTERVAL_MS = 3_600_000;
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
+
+const durationMs = defineBoundedFormat<number, { min: number; max: number }>({
+  name: 'duration',
+  coerce: (text) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
+    return m ? Math.round(Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS]) : text;
+  },
+  validate: (value, { min, max }) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw new Expected(
+        `a duration from ${min} ms to ${max / 1000} s, as seconds (15), or with a unit: 15s, 15000ms, 1m`,
+      );
+    }
+  },
+});
+
+/** `15`, `15s`, `15000ms`, `0.25m` → ms (a plain number is seconds), within [minMs, maxMs]. */
+export const duration = (minMs: number, maxMs: number): Format<number> =>
+  durationMs({ min: minMs, max: maxMs });
+
+const SERVICE_MAIN = fileURLToPath(new URL('../service/main.js', import.meta.url));
+
+export const STACK_SETTINGS = {
+  port: setting({
+    env: 'PORT',
+    doc: "The service's port; 0 picks a free one before anything starts.",
+    format: integer(0, 65535),
+    default: DEFAULT_PORT,
+  }),
+  sweepPort: setting({
+    env: 'SWEEP_PORT',
+    doc: "healthSweep's port; 0 picks a free one, any other must differ from PORT.",
+    format: integer(0, 65535),
+    default: DEFAULT_SWEEP_PORT,
+  }),
+  host: setting({
+    env: 'HOST',
+    doc: "The service's listen address (the service reads it too); the port check binds it.",
+    format: text,
+    default: '0.0.0.0',
+  }),
+  sweepIntervalMs: setting({
+    env: 'LOCAL_SWEEP_INTERVAL',
+    doc: 'Time between scheduled sweeps: seconds (15, 0.5), or with a unit, 15s, 15000ms, 1m; 100 ms to 1 h.',
+    format: duration(MIN_SWEEP_INTERVAL_MS, MAX_SWEEP_INTERVAL_MS),
+    default: DEFAULT_SWEEP_INTERVAL_MS,
+    defaultDoc: '15 s',
+  }),
+  maxSilenceMs: setting({
+    env: 'SWEEPER_MAX_SILENCE',
+    doc: 'Silence after which SweeperAbsent fires; the same syntax, longer than LOCAL_SWEEP_INTERVAL.',
+    format: duration(MIN_SWEEP_INTERVAL_MS, 24 * MAX_SWEEP_INTERVAL_MS),
+    default: null,
+    defaultDoc: `${DEFAULT_MAX_SILENCE_INTERVALS} × LOCAL_SWEEP_INTERVAL`,
+  }),
+  storeUrl: setting({
+    env: 'STORE_URL',
+    doc: 'The trend store: sqlite:PATH or postgres://…; opened and migrated before the children start. Sensitive (may hold a password).',
+    format: text,
+    default: DEFAULT_STORE_URL,
+    sensitive: true,
+  }),
+  sweepTargets: setting({
+    env: 'SWEEP_TARGETS',
+    doc: 'A JSON array of {name, url} for healthSweep to probe instead of the local service.',
+    format: anyText,
+    default: null,
+    defaultDoc: '(none: the local service)',
+  }),
+  logLevel: setting({
+    env: 'LOG_LEVEL',
+    doc: "The supervisor's minimum log level (the children read it too).",
+    format: oneOf(LOG_LEVELS),
+    default: 'info',
+  }),
+  serviceEntry: setting({
+    env: 'STACK_SERVICE_ENTRY',
+    doc: 'Test seam: the service script to run (the tests run the drain fixture).',
+    format: text,
+    default: SERVICE_MAIN,
+    defaultDoc: 'build/service/main.js',
+  }),
+};
 
 export interface StackConfig {
   /** The service's port (PORT); 0 picks a free one before anything starts. */
@@ -42,7 +132,7 @@ export interface StackConfig {
   readonly storeUrl: string;
   /** SWEEP_TARGETS as given; undefined sweeps the local service. */
   readonly sweepTargets: string | undefined;
-  readonly platform: 'cloud-run' | 'local';
+  readonly platform: Platform;
   readonly logLevel: LogLevel;
   /** The service's entry script (STACK_SERVICE_ENTRY, a test seam), absolute. */
   readonly serviceEntry: string;
@@ -50,71 +140,37 @@ export interface StackConfig {
   readonly env: Readonly<Record<string, string>>;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
-
-/** `15`, `15s`, `15000ms`, `0.25m` → ms (a plain number is seconds), within [min, max]. */
-export const durationText =
-  (minMs: number, maxMs: number): Parser<number> =>
-  (raw) => {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(raw);
-    const ms = m ? Math.round(Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS]) : NaN;
-    if (!Number.isFinite(ms) || ms < minMs || ms > maxMs) {
-      throw new Expected(
-        `a duration from ${minMs} ms to ${maxMs / 1000} s, as seconds (15), or with a unit: 15s, 15000ms, 1m`,
-      );
-    }
-    return ms;
-  };
-
-const SERVICE_MAIN = fileURLToPath(new URL('../service/main.js', import.meta.url));
-
 export function loadStackConfig(env: Env = process.env): StackConfig {
-  const problems = new ProblemList();
-  const port = problems.read(env, 'PORT', intRange(0, 65535)) ?? DEFAULT_PORT;
-  const sweepPort = problems.read(env, 'SWEEP_PORT', intRange(0, 65535)) ?? DEFAULT_SWEEP_PORT;
+  const platform = detectPlatform(env);
+  const { values, report, operator } = readSettings(STACK_SETTINGS, env, { platform });
+  const { port, sweepPort, sweepIntervalMs } = values;
   if (port !== 0 && port === sweepPort) {
-    problems.add('SWEEP_PORT', String(sweepPort), `a port other than PORT (${port})`);
+    report.refuse('SWEEP_PORT', String(sweepPort), `a port other than PORT (${port})`);
   }
-  const sweepIntervalMs =
-    problems.read(
-      env,
-      'LOCAL_SWEEP_INTERVAL',
-      durationText(MIN_SWEEP_INTERVAL_MS, MAX_SWEEP_INTERVAL_MS),
-    ) ?? DEFAULT_SWEEP_INTERVAL_MS;
-  const maxSilenceMs =
-    problems.read(
-      env,
-      'SWEEPER_MAX_SILENCE',
-      durationText(MIN_SWEEP_INTERVAL_MS, 24 * MAX_SWEEP_INTERVAL_MS),
-    ) ?? DEFAULT_MAX_SILENCE_INTERVALS * sweepIntervalMs;
+  const maxSilenceMs = values.maxSilenceMs ?? DEFAULT_MAX_SILENCE_INTERVALS * sweepIntervalMs;
   if (maxSilenceMs <= sweepIntervalMs) {
-    problems.add(
+    report.refuse(
       'SWEEPER_MAX_SILENCE',
-      env.SWEEPER_MAX_SILENCE,
+      operator.text('SWEEPER_MAX_SILENCE'),
       `a duration longer than LOCAL_SWEEP_INTERVAL (${sweepIntervalMs} ms), or SweeperAbsent fires between two healthy sweeps`,
     );
   }
-  const config: StackConfig = {
+  report.throwIfAny();
+  return {
     port,
     sweepPort,
-    host: problems.read(env, 'HOST', nonEmptyString) ?? '0.0.0.0',
+    host: values.host,
     sweepIntervalMs,
     maxSilenceMs,
-    storeUrl: problems.read(env, 'STORE_URL', nonEmptyString, true) ?? DEFAULT_STORE_URL,
-    sweepTargets: env.SWEEP_TARGETS?.trim() ? env.SWEEP_TARGETS : undefined,
-    platform: env.K_SERVICE ? 'cloud-run' : 'local',
-    logLevel: problems.read(env, 'LOG_LEVEL', oneOf(LOG_LEVELS)) ?? 'info',
-    serviceEntry: resolve(
-      problems.read(env, 'STACK_SERVICE_ENTRY', nonEmptyString) ?? SERVICE_MAIN,
-    ),
+    storeUrl: values.storeUrl,
+    sweepTargets: values.sweepTargets?.trim() ? values.sweepTargets : undefined,
+    platform,
+    logLevel: values.logLevel,
+    serviceEntry: resolve(values.serviceEntry),
     env: Object.fromEntries(
       Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
     ),
   };
-  problems.throwIfAny();
-  return config;
 }
 
 export { ConfigError };

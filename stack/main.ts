@@ -2,7 +2,7 @@
  * `npm start`: the local stack (stack/supervisor.ts). An invalid configuration prints every
  * problem and exits 78 before anything starts.
  */
-import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config-kit.js';
+import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config/problems.js';
 import { loadStackConfig } from './config.js';
 import { runStack } from './supervisor.js';
 

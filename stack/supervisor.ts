@@ -21,7 +21,7 @@ import type { Writable } from 'node:stream';
 import { openStore, parseStoreUrl, redactUrl } from '../alerts/store/open.js';
 import { StoreError, type TrendStore } from '../alerts/store/store.js';
 import { loadTargets, TargetError } from '../alerts/sweep/targets.js';
-import { EXIT_CONFIG } from '../lib/config-kit.js';
+import { EXIT_CONFIG } from '../lib/config/problems.js';
 import { createLogger } from '../lib/logger.js';
 import { spawnChild } from './child.js';
 import {

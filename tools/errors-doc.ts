@@ -9,7 +9,7 @@ import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
 import { SWEEP_ERRORS } from '../functions/shared/errors.js';
-import { CONFIG_ERRORS } from '../lib/config-kit.js';
+import { CONFIG_ERRORS } from '../lib/config/problems.js';
 import type { ErrorSpec } from '../lib/errors.js';
 import { MODEL_ERRORS } from '../lib/model-package/errors.js';
 import { SERVICE_ERROR_SPECS } from '../service/errors.js';

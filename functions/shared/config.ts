@@ -1,119 +1,200 @@
 /**
- * The functions' configuration, read from the environment here and nowhere else. Each function
- * runs alone with only `STORE_URL` (and `SWEEP_TARGETS`); everything else has a default.
+ * The functions' configuration, read from the environment here and nowhere else, with the same
+ * kit as the service (lib/config/). Each function runs alone with only `STORE_URL` (and
+ * `SWEEP_TARGETS`); everything else has a default.
  */
-
 import { DEFAULT_STORE_URL } from '../../alerts/store/open.js';
 import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS } from '../../alerts/store/retention.js';
-import {
-  Expected,
-  intRange,
-  nonEmptyString,
-  type Parser,
-  ProblemList,
-} from '../../lib/config-kit.js';
-
-export interface FunctionsConfig {
-  readonly storeUrl: string;
-  readonly retentionDays: number;
-  /** `cloud-run` when K_SERVICE is set (Cloud Run functions run on Cloud Run). */
-  readonly platform: 'cloud-run' | 'local';
-  readonly targetsFile: string;
-  /** SWEEP_TARGETS as given (a JSON array), or undefined to use `targetsFile`. */
-  readonly sweepTargets: string | undefined;
-  readonly rulesDir: string;
-  readonly sweepConcurrency: number;
-  readonly logLevel: string;
-  /**
-   * SWEEP_AUDIENCE: when set, healthSweep accepts only a Google-signed OIDC ID token for this
-   * audience (Cloud Scheduler's `oidcToken.audience`, by default the function's URL) whose
-   * verified `email` is one of `sweepInvokers`. Unset: no token is checked (Cloud Run IAM may
-   * still guard the function).
-   */
-  readonly sweepAudience: string | undefined;
-  /**
-   * SWEEP_INVOKER: the service-account email(s) allowed to call healthSweep, comma-separated,
-   * lower-cased. Required with SWEEP_AUDIENCE (any Google account can mint a token for any
-   * audience, so the audience alone proves nothing) and refused without it.
-   */
-  readonly sweepInvokers: readonly string[];
-  /** SWEEP_FINDINGS_TOPIC: publish each finding there (a topic id or projects/P/topics/T); off when unset. */
-  readonly findingsTopic: string | undefined;
-  /** SWEEP_PUBLISH_TIMEOUT_MS: the most one sweep's publishing may take. */
-  readonly publishTimeoutMs: number;
-  /** GOOGLE_CLOUD_PROJECT: the Pub/Sub project; unset lets the client library detect it. */
-  readonly projectId: string | undefined;
-  /** PUBSUB_EMULATOR_HOST (host:port): publish there in plaintext instead of to Google. */
-  readonly pubsubEmulatorHost: string | undefined;
-  /** SWEEP_PRUNE_BATCH: expired rows deleted after each sweep, at most; 0 turns pruning off. */
-  readonly pruneBatch: number;
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
+import { anyText, defineFormat, Expected, integer, oneOf, text } from '../../lib/config/formats.js';
+import { detectPlatform, type Platform } from '../../lib/config/platform.js';
+import { type Env, readSettings } from '../../lib/config/read.js';
+import { setting } from '../../lib/config/settings.js';
+import { LOG_LEVELS, type LogLevel } from '../../lib/logger.js';
 
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 2000;
 export const DEFAULT_PRUNE_BATCH = 5000;
 
 const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
 
-const emailList: Parser<string[]> = (raw) => {
-  const emails = raw
-    .split(',')
-    .map((e) => e.trim().toLowerCase())
-    .filter((e) => e !== '');
-  if (emails.length === 0 || !emails.every((e) => EMAIL.test(e))) {
-    throw new Expected('one or more service-account emails, comma-separated');
-  }
-  return emails;
+const emails = defineFormat<readonly string[]>({
+  name: 'emails',
+  coerce: (text) => {
+    const list = text
+      .split(',')
+      .map((e) => e.trim().toLowerCase())
+      .filter((e) => e !== '');
+    return list.length > 0 && list.every((e) => EMAIL.test(e)) ? list : text;
+  },
+  validate: (value) => {
+    if (!Array.isArray(value) || value.length === 0 || !value.every((e) => EMAIL.test(e))) {
+      throw new Expected('one or more service-account emails, comma-separated');
+    }
+  },
+});
+
+const HOST_PORT = /^[^\s/:]+:\d{1,5}$/;
+
+const hostPort = defineFormat<string>({
+  name: 'host-port',
+  coerce: (text) => (HOST_PORT.test(text.trim()) ? text.trim() : text),
+  validate: (value) => {
+    if (typeof value !== 'string' || !HOST_PORT.test(value)) throw new Expected('host:port');
+  },
+});
+
+export const FUNCTIONS_SETTINGS = {
+  storeUrl: setting({
+    env: 'STORE_URL',
+    doc: 'The trend store: sqlite:PATH or postgres://… (the only kind accepted on Cloud Run). Sensitive (may hold a password).',
+    format: text,
+    default: DEFAULT_STORE_URL,
+    sensitive: true,
+  }),
+  retentionDays: setting({
+    env: 'STORE_RETENTION_DAYS',
+    doc: 'Samples, findings and sweeps older than this many days are pruned.',
+    format: integer(1, MAX_RETENTION_DAYS),
+    default: DEFAULT_RETENTION_DAYS,
+  }),
+  pruneBatch: setting({
+    env: 'SWEEP_PRUNE_BATCH',
+    doc: 'Expired rows deleted after each sweep, at most; 0 turns pruning off.',
+    format: integer(0, 1_000_000),
+    default: DEFAULT_PRUNE_BATCH,
+  }),
+  sweepTargets: setting({
+    env: 'SWEEP_TARGETS',
+    doc: 'A JSON array of {name, url} to probe instead of the targets file.',
+    format: anyText,
+    default: null,
+    defaultDoc: '(none: the targets file)',
+  }),
+  targetsFile: setting({
+    env: 'SWEEP_TARGETS_FILE',
+    doc: 'The targets to probe, with their probes, timeouts, iam flag and SLOs (YAML).',
+    format: text,
+    default: 'alerts/definitions/targets.yaml',
+  }),
+  rulesDir: setting({
+    env: 'SWEEP_RULES_DIR',
+    doc: 'Directory of the trend rules evaluated after each sweep.',
+    format: text,
+    default: 'alerts/definitions/trend-rules',
+  }),
+  sweepConcurrency: setting({
+    env: 'SWEEP_CONCURRENCY',
+    doc: 'Targets probed at once.',
+    format: integer(1, 256),
+    default: 8,
+  }),
+  sweepAudience: setting({
+    env: 'SWEEP_AUDIENCE',
+    doc: "When set, healthSweep accepts only a Google-signed OIDC ID token for this audience (the Scheduler job's oidcToken.audience, by default the function's URL) whose verified email is one of SWEEP_INVOKER. Unset: no token is checked (Cloud Run IAM may still guard the function).",
+    format: text,
+    default: null,
+  }),
+  sweepInvokers: setting({
+    env: 'SWEEP_INVOKER',
+    doc: 'The service-account emails allowed to call healthSweep, comma-separated. Required with SWEEP_AUDIENCE (any Google account can mint a token for any audience, so the audience alone proves nothing) and refused without it.',
+    format: emails,
+    default: null,
+  }),
+  findingsTopic: setting({
+    env: 'SWEEP_FINDINGS_TOPIC',
+    doc: 'Pub/Sub topic (a topic id or projects/P/topics/T) each finding is published to.',
+    format: text,
+    default: null,
+    defaultDoc: '(none: no publishing)',
+  }),
+  publishTimeoutMs: setting({
+    env: 'SWEEP_PUBLISH_TIMEOUT_MS',
+    doc: "The most one sweep's publishing may take, in ms.",
+    format: integer(50, 60_000),
+    default: DEFAULT_PUBLISH_TIMEOUT_MS,
+  }),
+  projectId: setting({
+    env: 'GOOGLE_CLOUD_PROJECT',
+    doc: 'The Pub/Sub project of a short topic id.',
+    format: text,
+    default: null,
+    defaultDoc: '(detected by the client library)',
+  }),
+  pubsubEmulatorHost: setting({
+    env: 'PUBSUB_EMULATOR_HOST',
+    doc: 'host:port of a Pub/Sub emulator to publish to, in plaintext, instead of Google.',
+    format: hostPort,
+    default: null,
+  }),
+  logLevel: setting({
+    env: 'LOG_LEVEL',
+    doc: 'Minimum log level written to stdout.',
+    format: oneOf(LOG_LEVELS),
+    default: 'info',
+  }),
 };
 
-const hostPort: Parser<string> = (raw) => {
-  if (!/^[^\s/:]+:\d{1,5}$/.test(raw.trim())) throw new Expected('host:port');
-  return raw.trim();
-};
+export interface FunctionsConfig {
+  readonly storeUrl: string;
+  readonly retentionDays: number;
+  readonly platform: Platform;
+  readonly targetsFile: string;
+  /** SWEEP_TARGETS as given (a JSON array), or undefined to use `targetsFile`. */
+  readonly sweepTargets: string | undefined;
+  readonly rulesDir: string;
+  readonly sweepConcurrency: number;
+  readonly logLevel: LogLevel;
+  /** Set: healthSweep checks an OIDC ID token for this audience from one of `sweepInvokers`. */
+  readonly sweepAudience: string | undefined;
+  /** Lower-cased; empty exactly when `sweepAudience` is undefined. */
+  readonly sweepInvokers: readonly string[];
+  readonly findingsTopic: string | undefined;
+  readonly publishTimeoutMs: number;
+  /** Undefined lets the Pub/Sub client library detect the project. */
+  readonly projectId: string | undefined;
+  readonly pubsubEmulatorHost: string | undefined;
+  /** 0: no pruning. */
+  readonly pruneBatch: number;
+}
 
 export function loadFunctionsConfig(env: Env = process.env): FunctionsConfig {
-  const problems = new ProblemList();
-  const sweepAudience = problems.read(env, 'SWEEP_AUDIENCE', nonEmptyString);
-  const sweepInvokers = problems.read(env, 'SWEEP_INVOKER', emailList) ?? [];
+  const platform = detectPlatform(env);
+  const { values, report, operator } = readSettings(FUNCTIONS_SETTINGS, env, { platform });
+  const sweepAudience = values.sweepAudience ?? undefined;
+  const sweepInvokers = values.sweepInvokers ?? [];
   if (sweepAudience === undefined && sweepInvokers.length > 0) {
-    problems.add(
+    report.refuse(
       'SWEEP_INVOKER',
-      env.SWEEP_INVOKER,
+      operator.text('SWEEP_INVOKER'),
       'SWEEP_AUDIENCE to be set as well (the invoker is only checked inside a verified ID token)',
     );
   }
-  if (sweepAudience !== undefined && sweepInvokers.length === 0 && !env.SWEEP_INVOKER) {
-    problems.add(
+  if (
+    sweepAudience !== undefined &&
+    sweepInvokers.length === 0 &&
+    !operator.text('SWEEP_INVOKER')
+  ) {
+    report.refuse(
       'SWEEP_INVOKER',
-      env.SWEEP_INVOKER,
+      operator.text('SWEEP_INVOKER'),
       'the service-account email(s) allowed to call healthSweep when SWEEP_AUDIENCE is set (any Google account can mint a token for any audience)',
     );
   }
-  const config: FunctionsConfig = {
-    storeUrl: problems.read(env, 'STORE_URL', nonEmptyString, true) ?? DEFAULT_STORE_URL,
-    retentionDays:
-      problems.read(env, 'STORE_RETENTION_DAYS', intRange(1, MAX_RETENTION_DAYS)) ??
-      DEFAULT_RETENTION_DAYS,
-    platform: env.K_SERVICE ? 'cloud-run' : 'local',
-    targetsFile:
-      problems.read(env, 'SWEEP_TARGETS_FILE', nonEmptyString) ?? 'alerts/definitions/targets.yaml',
-    sweepTargets: env.SWEEP_TARGETS,
-    rulesDir:
-      problems.read(env, 'SWEEP_RULES_DIR', nonEmptyString) ?? 'alerts/definitions/trend-rules',
-    sweepConcurrency: problems.read(env, 'SWEEP_CONCURRENCY', intRange(1, 256)) ?? 8,
-    logLevel: env.LOG_LEVEL ?? 'info',
+  report.throwIfAny();
+  return {
+    storeUrl: values.storeUrl,
+    retentionDays: values.retentionDays,
+    platform,
+    targetsFile: values.targetsFile,
+    sweepTargets: values.sweepTargets ?? undefined,
+    rulesDir: values.rulesDir,
+    sweepConcurrency: values.sweepConcurrency,
+    logLevel: values.logLevel,
     sweepAudience,
     sweepInvokers,
-    findingsTopic: problems.read(env, 'SWEEP_FINDINGS_TOPIC', nonEmptyString),
-    publishTimeoutMs:
-      problems.read(env, 'SWEEP_PUBLISH_TIMEOUT_MS', intRange(50, 60_000)) ??
-      DEFAULT_PUBLISH_TIMEOUT_MS,
-    projectId: problems.read(env, 'GOOGLE_CLOUD_PROJECT', nonEmptyString),
-    pubsubEmulatorHost: problems.read(env, 'PUBSUB_EMULATOR_HOST', hostPort),
-    pruneBatch:
-      problems.read(env, 'SWEEP_PRUNE_BATCH', intRange(0, 1_000_000)) ?? DEFAULT_PRUNE_BATCH,
+    findingsTopic: values.findingsTopic ?? undefined,
+    publishTimeoutMs: values.publishTimeoutMs,
+    projectId: values.projectId ?? undefined,
+    pubsubEmulatorHost: values.pubsubEmulatorHost ?? undefined,
+    pruneBatch: values.pruneBatch,
   };
-  problems.throwIfAny();
-  return config;
 }

@@ -4,7 +4,7 @@
  * consumes this output. Problems print one per line and exit 78, as at service start-up.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, EXIT_CONFIG, formatProblem } from '../../lib/config-kit.js';
+import { ConfigError, EXIT_CONFIG, formatProblem } from '../../lib/config/problems.js';
 import { ENVIRONMENTS, loadServiceConfig, PLATFORMS } from './index.js';
 
 const { values } = parseArgs({

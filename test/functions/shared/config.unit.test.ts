@@ -1,0 +1,75 @@
+import test from 'ava';
+import { loadFunctionsConfig } from '../../../functions/shared/config.js';
+import { ConfigError } from '../../../lib/config/problems.js';
+
+test('functions config: only defaults without variables (the SQLite store, the targets file, info logs)', (t) => {
+  t.deepEqual(loadFunctionsConfig({}), {
+    storeUrl: 'sqlite:.runwatch/runwatch.db',
+    retentionDays: 30,
+    platform: 'local',
+    targetsFile: 'alerts/definitions/targets.yaml',
+    sweepTargets: undefined,
+    rulesDir: 'alerts/definitions/trend-rules',
+    sweepConcurrency: 8,
+    logLevel: 'info',
+    sweepAudience: undefined,
+    sweepInvokers: [],
+    findingsTopic: undefined,
+    publishTimeoutMs: 2000,
+    projectId: undefined,
+    pubsubEmulatorHost: undefined,
+    pruneBatch: 5000,
+  });
+});
+
+test('functions config: LOG_LEVEL is checked as the service and the stack check it', (t) => {
+  const e = t.throws(() => loadFunctionsConfig({ LOG_LEVEL: 'loud' }), { instanceOf: ConfigError });
+  t.deepEqual(e?.problems, [
+    {
+      variable: 'LOG_LEVEL',
+      value: 'loud',
+      expected: 'one of trace, debug, info, warn, error, fatal, silent',
+    },
+  ]);
+});
+
+test('functions config: every bad value is reported at once, STORE_URL redacted', (t) => {
+  const e = t.throws(
+    () =>
+      loadFunctionsConfig({
+        STORE_URL: ' ',
+        STORE_RETENTION_DAYS: '0',
+        SWEEP_CONCURRENCY: 'x',
+        SWEEP_PUBLISH_TIMEOUT_MS: '10',
+        PUBSUB_EMULATOR_HOST: 'x',
+        SWEEP_PRUNE_BATCH: '-1',
+      }),
+    { instanceOf: ConfigError },
+  );
+  t.deepEqual(
+    e?.problems.map((p) => [p.variable, p.value]),
+    [
+      ['STORE_URL', '[redacted]'],
+      ['STORE_RETENTION_DAYS', '0'],
+      ['SWEEP_PRUNE_BATCH', '-1'],
+      ['SWEEP_CONCURRENCY', 'x'],
+      ['SWEEP_PUBLISH_TIMEOUT_MS', '10'],
+      ['PUBSUB_EMULATOR_HOST', 'x'],
+    ],
+  );
+});
+
+test('functions config: K_SERVICE selects Cloud Run; SWEEP_TARGETS and the emulator host are kept as given', (t) => {
+  const c = loadFunctionsConfig({
+    K_SERVICE: 'health-sweep',
+    STORE_URL: 'postgres://u:p@db/runwatch',
+    SWEEP_TARGETS: '[{"name":"a","url":"http://x"}]',
+    PUBSUB_EMULATOR_HOST: ' localhost:8085 ',
+  });
+  t.like(c, {
+    platform: 'cloud-run',
+    storeUrl: 'postgres://u:p@db/runwatch',
+    sweepTargets: '[{"name":"a","url":"http://x"}]',
+    pubsubEmulatorHost: 'localhost:8085',
+  });
+});
