@@ -18,6 +18,7 @@ import type { CloudEvent } from '@google-cloud/functions-framework';
 import { SweepEventError, sweepErrorCode } from './shared/errors.js';
 import { parseSweepEvent } from './shared/sweep-event.js';
 import { createSweepRuntime, type SweepRuntimeOptions } from './shared/sweep-runtime.js';
+import { sweepTimeProblem } from './shared/sweep-time.js';
 
 export type HealthSweepEventHandler = ((event: CloudEvent<unknown>) => Promise<void>) & {
   close(): Promise<void>;
@@ -27,8 +28,15 @@ export function createHealthSweepEvent(options: SweepRuntimeOptions = {}): Healt
   const runtime = createSweepRuntime('healthSweepEvent', options);
   const handler = async (event: CloudEvent<unknown>): Promise<void> => {
     try {
-      runtime.settings();
+      const { config } = runtime.settings();
       const sweep = parseSweepEvent(event);
+      const problem = sweepTimeProblem(sweep.ts, runtime.now(), config.retentionDays);
+      if (problem !== null) {
+        throw new SweepEventError(
+          `field data.message.publishTime is ${new Date(sweep.ts).toISOString()}, ${problem}`,
+          'data.message.publishTime',
+        );
+      }
       await runtime.sweep({ sweepId: sweep.sweepId, ts: sweep.ts });
     } catch (e) {
       const log = runtime.log();

@@ -11,12 +11,22 @@
  * (`sweep.auth_disabled`), because only Cloud Run IAM then stands between the internet and the
  * sweep.
  *
- * Answers: 200 `{sweepId, duplicate, targets, findings}`; 401/503 and 500 `{error: {code, message}}`.
+ * A schedule time more than 15 s ahead of now, or older than the retention, is refused with 400
+ * `SWEEP_ERR_SCHEDULE_INVALID` before anything is probed (shared/sweep-time.ts).
+ *
+ * Answers: 200 `{sweepId, duplicate, targets, findings}`; 400/401/503 and 500
+ * `{error: {code, message}}`.
  */
 import type { Request, Response } from '@google-cloud/functions-framework';
-import { SweepAuthError, SweepAuthUnavailableError, sweepErrorCode } from './shared/errors.js';
+import {
+  SweepAuthError,
+  SweepAuthUnavailableError,
+  SweepScheduleError,
+  sweepErrorCode,
+} from './shared/errors.js';
 import { createOidcVerifier, type OidcVerifier } from './shared/oidc.js';
 import { createSweepRuntime, type SweepRuntimeOptions } from './shared/sweep-runtime.js';
+import { sweepTimeProblem } from './shared/sweep-time.js';
 
 /** `<job>@<scheduleTime>` and the sweep time, from Scheduler's headers or now. */
 export function sweepIdentity(
@@ -71,7 +81,14 @@ export function createHealthSweep(options: SweepRuntimeOptions = {}): HealthSwee
   const handler = async (req: Request, res: Response): Promise<void> => {
     try {
       await authenticate(req);
-      const { sweepId, ts } = sweepIdentity(req.headers, runtime.now());
+      const now = runtime.now();
+      const { sweepId, ts } = sweepIdentity(req.headers, now);
+      const problem = sweepTimeProblem(ts, now, runtime.settings().config.retentionDays);
+      if (problem !== null) {
+        throw new SweepScheduleError(
+          `header X-CloudScheduler-ScheduleTime is ${new Date(ts).toISOString()}, ${problem}`,
+        );
+      }
       res.status(200).json(await runtime.sweep({ sweepId, ts }));
     } catch (e) {
       const code = sweepErrorCode(e);
@@ -80,6 +97,11 @@ export function createHealthSweep(options: SweepRuntimeOptions = {}): HealthSwee
       if (e instanceof SweepAuthError) {
         log.warn({ event: 'sweep.unauthenticated', code, reason: message }, message);
         res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+        res.status(e.statusCode).json({ error: { code, message } });
+        return;
+      }
+      if (e instanceof SweepScheduleError) {
+        log.warn({ event: 'sweep.schedule_refused', code, reason: message }, message);
         res.status(e.statusCode).json({ error: { code, message } });
         return;
       }

@@ -7,6 +7,7 @@ import { type ErrorSpec, RunwatchError } from '../../lib/errors.js';
 export const SWEEP_ERR_UNAUTHENTICATED = 'SWEEP_ERR_UNAUTHENTICATED';
 export const SWEEP_ERR_AUTH_UNAVAILABLE = 'SWEEP_ERR_AUTH_UNAVAILABLE';
 export const SWEEP_ERR_EVENT_INVALID = 'SWEEP_ERR_EVENT_INVALID';
+export const SWEEP_ERR_SCHEDULE_INVALID = 'SWEEP_ERR_SCHEDULE_INVALID';
 export const SWEEP_ERR_INTERNAL = 'SWEEP_ERR_INTERNAL';
 
 export const SWEEP_ERRORS: readonly ErrorSpec[] = [
@@ -21,6 +22,12 @@ export const SWEEP_ERRORS: readonly ErrorSpec[] = [
     statusCode: 503,
     meaning:
       "healthSweep: Google's token-signing certificates could not be fetched, so no token can be checked; Cloud Scheduler retries.",
+  },
+  {
+    code: SWEEP_ERR_SCHEDULE_INVALID,
+    statusCode: 400,
+    meaning:
+      'healthSweep: `X-CloudScheduler-ScheduleTime` is more than 15 s ahead of now or older than `STORE_RETENTION_DAYS`; nothing is probed or stored, and the message says which bound.',
   },
   {
     code: SWEEP_ERR_EVENT_INVALID,
@@ -48,6 +55,13 @@ export class SweepAuthError extends RunwatchError {
 export class SweepAuthUnavailableError extends RunwatchError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(SWEEP_ERR_AUTH_UNAVAILABLE, 503, message, options);
+  }
+}
+
+/** A schedule time too far from now to be a real scheduled run (400). */
+export class SweepScheduleError extends RunwatchError {
+  constructor(message: string) {
+    super(SWEEP_ERR_SCHEDULE_INVALID, 400, message, { field: 'X-CloudScheduler-ScheduleTime' });
   }
 }
 

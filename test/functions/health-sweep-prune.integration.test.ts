@@ -16,7 +16,7 @@ import { startSweepTarget } from '../helpers/sweep-target.js';
 
 const DAY = 86_400_000;
 
-test('healthSweep: each sweep prunes one SWEEP_PRUNE_BATCH of samples older than STORE_RETENTION_DAYS, and a future schedule time prunes nothing recent', async (t) => {
+test('healthSweep: each sweep prunes one SWEEP_PRUNE_BATCH of samples older than STORE_RETENTION_DAYS, and a refused future schedule time prunes nothing', async (t) => {
   const target = await startSweepTarget();
   const storeUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'runwatch-prune-')), 'trends.db')}`;
   const now = Date.now();
@@ -74,17 +74,17 @@ test('healthSweep: each sweep prunes one SWEEP_PRUNE_BATCH of samples older than
       [5, 2],
     );
 
-    // A schedule time 60 days ahead must not move the retention horizon past the wall clock.
-    t.is((await sweep(now + 60 * DAY)).status, 200);
+    // A schedule time 60 days ahead is refused (SWEEP_ERR_SCHEDULE_INVALID) and prunes nothing.
+    t.is((await sweep(now + 60 * DAY)).status, 400);
     t.is((await retired()).length, 2);
-    t.is(logs.lines.filter((l) => l.event === 'sweep.completed').at(-1)?.pruned, 0);
+    t.is(logs.lines.filter((l) => l.event === 'sweep.completed').length, 2);
     const emotionUp = await store.window({
       target: 'emotion',
       metric: 'up',
       from: 0,
       to: now + 61 * DAY,
     });
-    t.is(emotionUp.length, 3, "every sweep's own samples are kept");
+    t.is(emotionUp.length, 2, "every sweep's own samples are kept, the refused one stored none");
   } finally {
     await server.close();
     await fn.close();
