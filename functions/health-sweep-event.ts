@@ -26,6 +26,8 @@ export type HealthSweepEventHandler = ((event: CloudEvent<unknown>) => Promise<v
 
 export function createHealthSweepEvent(options: SweepRuntimeOptions = {}): HealthSweepEventHandler {
   const runtime = createSweepRuntime('healthSweepEvent', options);
+  // An invalid configuration refuses to start rather than fail every delivery.
+  runtime.settings();
   const handler = async (event: CloudEvent<unknown>): Promise<void> => {
     try {
       const { config } = runtime.settings();

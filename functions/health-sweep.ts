@@ -5,11 +5,10 @@
  * delivery of the same scheduled run is a duplicate; without them (a manual call) it is
  * `manual@<now>`.
  *
- * With SWEEP_AUDIENCE set, the request must carry the job's OIDC token (functions/oidc.ts):
+ * With SWEEP_AUDIENCE set, the request must carry the job's OIDC token (shared/oidc.ts):
  * otherwise 401 `SWEEP_ERR_UNAUTHENTICATED`, before the store is touched. Without it, no token
- * is checked; on Cloud Run that is logged once per instance as a warning
- * (`sweep.auth_disabled`), because only Cloud Run IAM then stands between the internet and the
- * sweep.
+ * is checked, which on Cloud Run the config allows only with SWEEP_IAM_GUARDED=true (the
+ * platform's IAM admits only allowed invokers); an invalid configuration refuses to start.
  *
  * A schedule time more than 15 s ahead of now, or older than the retention, is refused with 400
  * `SWEEP_ERR_SCHEDULE_INVALID` before anything is probed (shared/sweep-time.ts).
@@ -51,20 +50,18 @@ export type HealthSweepHandler = ((req: Request, res: Response) => Promise<void>
 
 export function createHealthSweep(options: SweepRuntimeOptions = {}): HealthSweepHandler {
   const runtime = createSweepRuntime('healthSweep', options);
+  // An invalid configuration refuses to start (the Functions Framework fails to load the
+  // function) rather than answering every caller with its problems.
+  runtime.settings();
   // Per handler (so per instance): the verifier keeps its certificate cache between requests.
   let verifier: OidcVerifier | null | undefined;
 
   const authenticate = async (req: Request): Promise<void> => {
-    const { config, log } = runtime.settings();
+    const { config } = runtime.settings();
     if (verifier === undefined) {
       if (config.sweepAudience === undefined) {
+        // The config allows this on Cloud Run only with SWEEP_IAM_GUARDED=true.
         verifier = null;
-        if (config.platform === 'cloud-run') {
-          log.warn(
-            { event: 'sweep.auth_disabled' },
-            'healthSweep runs on Cloud Run without SWEEP_AUDIENCE: no OIDC token is checked, so only Cloud Run IAM (--no-allow-unauthenticated) protects it; set SWEEP_AUDIENCE and SWEEP_INVOKER',
-          );
-        }
       } else {
         verifier = createOidcVerifier({
           audience: config.sweepAudience,

@@ -5,7 +5,15 @@
  */
 import { DEFAULT_STORE_URL } from '../../alerts/store/open.js';
 import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS } from '../../alerts/store/retention.js';
-import { anyText, defineFormat, Expected, integer, oneOf, text } from '../../lib/config/formats.js';
+import {
+  anyText,
+  defineFormat,
+  Expected,
+  integer,
+  oneOf,
+  text,
+  trueOrFalse,
+} from '../../lib/config/formats.js';
 import { detectPlatform, type Platform } from '../../lib/config/platform.js';
 import { type Env, readSettings } from '../../lib/config/read.js';
 import { setting } from '../../lib/config/settings.js';
@@ -99,6 +107,12 @@ export const FUNCTIONS_SETTINGS = {
     format: emails,
     default: null,
   }),
+  iamGuarded: setting({
+    env: 'SWEEP_IAM_GUARDED',
+    doc: "true when the platform's IAM lets only allowed invokers reach the functions (deployed with --no-allow-unauthenticated), so healthSweep may run without SWEEP_AUDIENCE. On Cloud Run one of the two is required: the functions refuse to start open by accident.",
+    format: trueOrFalse,
+    default: false,
+  }),
   findingsTopic: setting({
     env: 'SWEEP_FINDINGS_TOPIC',
     doc: 'Pub/Sub topic (a topic id or projects/P/topics/T) each finding is published to.',
@@ -147,6 +161,8 @@ export interface FunctionsConfig {
   readonly sweepAudience: string | undefined;
   /** Lower-cased; empty exactly when `sweepAudience` is undefined. */
   readonly sweepInvokers: readonly string[];
+  /** SWEEP_IAM_GUARDED: the platform's IAM admits only allowed invokers. */
+  readonly iamGuarded: boolean;
   readonly findingsTopic: string | undefined;
   readonly publishTimeoutMs: number;
   /** Undefined lets the Pub/Sub client library detect the project. */
@@ -179,9 +195,18 @@ export function loadFunctionsConfig(env: Env = process.env): FunctionsConfig {
       'the service-account email(s) allowed to call healthSweep when SWEEP_AUDIENCE is set (any Google account can mint a token for any audience)',
     );
   }
+  if (platform === 'cloud-run' && sweepAudience === undefined && !values.iamGuarded) {
+    // Without either, anyone on the internet could run sweeps and forge their schedule.
+    report.refuse(
+      'SWEEP_AUDIENCE',
+      undefined,
+      "an OIDC audience (with SWEEP_INVOKER) on Cloud Run, or SWEEP_IAM_GUARDED=true when the platform's IAM (--no-allow-unauthenticated) guards the functions",
+    );
+  }
   report.throwIfAny();
   return {
     storeUrl: values.storeUrl,
+    iamGuarded: values.iamGuarded,
     retentionDays: values.retentionDays,
     platform,
     targetsFile: values.targetsFile,

@@ -12,6 +12,7 @@ import * as ff from '@google-cloud/functions-framework';
 import test from 'ava';
 import { createHealthSweep } from '../../functions/health-sweep.js';
 import { loadFunctionsConfig } from '../../functions/shared/config.js';
+import { ConfigError } from '../../lib/config/problems.js';
 import { type FunctionServer, serveFunction } from '../helpers/ff-server.js';
 import { schedulerClaims, testIssuer } from '../helpers/id-tokens.js';
 import { type Sink, sinkLogger } from '../helpers/log-sink.js';
@@ -240,50 +241,40 @@ test('healthSweep: with SWEEP_AUDIENCE unset no token is needed', async (t) => {
   t.like(((await res.json()) as { targets: unknown[] }).targets[0], { name: 'emotion', up: true });
 });
 
-test('healthSweep: on Cloud Run without SWEEP_AUDIENCE it warns once that only IAM protects it', async (t) => {
-  const logs = sinkLogger('info');
-  const fn = createHealthSweep({
-    env: { ...baseEnv(), K_SERVICE: 'healthsweep' },
-    log: logs.log,
+test('healthSweep: on Cloud Run without SWEEP_AUDIENCE or SWEEP_IAM_GUARDED it refuses to start, so it never runs open by accident', (t) => {
+  const e = t.throws(() => createHealthSweep({ env: { ...baseEnv(), K_SERVICE: 'healthsweep' } }), {
+    instanceOf: ConfigError,
   });
-  ff.http('healthSweepCloudRunNoAudience', fn);
-  const server = await serveFunction('healthSweepCloudRunNoAudience');
+  t.regex(e?.message ?? '', /SWEEP_AUDIENCE=\(unset\): expected an OIDC audience/);
+});
+
+test('healthSweep: with SWEEP_IAM_GUARDED=true on Cloud Run it starts and checks no token itself', async (t) => {
+  const fn = createHealthSweep({
+    env: { ...baseEnv(), K_SERVICE: 'healthsweep', SWEEP_IAM_GUARDED: 'true' },
+    log: sinkLogger('fatal').log,
+  });
+  ff.http('healthSweepIamGuarded', fn);
+  const server = await serveFunction('healthSweepIamGuarded');
   try {
-    const first = await schedulerCall(server.url);
-    await schedulerCall(server.url);
-    // SQLite is refused on Cloud Run: the sweep itself fails, after the warning.
-    t.is(first.status, 500);
+    const res = await schedulerCall(server.url);
+    // No token needed; SQLite is refused on Cloud Run, so the sweep itself fails, with its code.
+    t.is(res.status, 500);
     t.is(
-      ((await first.json()) as { error: { code: string } }).error.code,
+      ((await res.json()) as { error: { code: string } }).error.code,
       'STORE_ERR_REFUSED_ON_CLOUD_RUN',
     );
-    const warnings = logs.lines.filter((l) => l.event === 'sweep.auth_disabled');
-    t.is(warnings.length, 1);
-    t.is(warnings[0]?.severity, 'WARNING');
-    t.regex(String(warnings[0]?.message), /without SWEEP_AUDIENCE.*Cloud Run IAM/);
   } finally {
     await server.close();
     await fn.close();
   }
 });
 
-test('healthSweep: SWEEP_INVOKER without SWEEP_AUDIENCE is a configuration error (500 CFG_ERR_INVALID)', async (t) => {
-  const fn = createHealthSweep({
-    env: { ...baseEnv(), SWEEP_INVOKER: INVOKER },
-    log: sinkLogger('fatal').log,
+test('healthSweep: SWEEP_INVOKER without SWEEP_AUDIENCE refuses to start (CFG_ERR_INVALID), so no caller ever reads the configuration problem', (t) => {
+  const e = t.throws(() => createHealthSweep({ env: { ...baseEnv(), SWEEP_INVOKER: INVOKER } }), {
+    instanceOf: ConfigError,
   });
-  ff.http('healthSweepInvokerOnly', fn);
-  const server = await serveFunction('healthSweepInvokerOnly');
-  try {
-    const res = await schedulerCall(server.url);
-    t.is(res.status, 500);
-    const body = (await res.json()) as { error: { code: string; message: string } };
-    t.is(body.error.code, 'CFG_ERR_INVALID');
-    t.regex(body.error.message, /SWEEP_INVOKER=.*expected SWEEP_AUDIENCE to be set as well/);
-  } finally {
-    await server.close();
-    await fn.close();
-  }
+  t.is(e?.code, 'CFG_ERR_INVALID');
+  t.regex(e?.message ?? '', /SWEEP_INVOKER=.*expected SWEEP_AUDIENCE to be set as well/);
 });
 
 test('functions config: SWEEP_AUDIENCE needs SWEEP_INVOKER, SWEEP_INVOKER needs SWEEP_AUDIENCE, and invokers are emails', (t) => {

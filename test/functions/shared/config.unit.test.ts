@@ -14,6 +14,7 @@ test('functions config: only defaults without variables (the SQLite store, the t
     logLevel: 'info',
     sweepAudience: undefined,
     sweepInvokers: [],
+    iamGuarded: false,
     findingsTopic: undefined,
     publishTimeoutMs: 2000,
     projectId: undefined,
@@ -62,6 +63,7 @@ test('functions config: every bad value is reported at once, STORE_URL redacted'
 test('functions config: K_SERVICE selects Cloud Run; SWEEP_TARGETS and the emulator host are kept as given', (t) => {
   const c = loadFunctionsConfig({
     K_SERVICE: 'health-sweep',
+    SWEEP_IAM_GUARDED: 'true',
     STORE_URL: 'postgres://u:p@db/runwatch',
     SWEEP_TARGETS: '[{"name":"a","url":"http://x"}]',
     PUBSUB_EMULATOR_HOST: ' localhost:8085 ',
@@ -72,4 +74,26 @@ test('functions config: K_SERVICE selects Cloud Run; SWEEP_TARGETS and the emula
     sweepTargets: '[{"name":"a","url":"http://x"}]',
     pubsubEmulatorHost: 'localhost:8085',
   });
+});
+
+test('functions config: on Cloud Run without SWEEP_AUDIENCE or SWEEP_IAM_GUARDED=true the functions refuse to start, naming both ways out', (t) => {
+  const e = t.throws(() => loadFunctionsConfig({ K_SERVICE: 'health-sweep' }), {
+    instanceOf: ConfigError,
+  });
+  t.is(e?.problems.length, 1);
+  t.like(e?.problems[0], { variable: 'SWEEP_AUDIENCE', value: undefined });
+  t.regex(e?.problems[0]?.expected ?? '', /SWEEP_INVOKER.*SWEEP_IAM_GUARDED=true/);
+  t.like(loadFunctionsConfig({ K_SERVICE: 'health-sweep', SWEEP_IAM_GUARDED: 'true' }), {
+    iamGuarded: true,
+    sweepAudience: undefined,
+  });
+  t.like(
+    loadFunctionsConfig({
+      K_SERVICE: 'health-sweep',
+      SWEEP_AUDIENCE: 'https://sweep.example.run.app',
+      SWEEP_INVOKER: 'scheduler@p.iam.gserviceaccount.com',
+    }),
+    { iamGuarded: false, sweepAudience: 'https://sweep.example.run.app' },
+  );
+  t.false(loadFunctionsConfig({}).iamGuarded, 'off Cloud Run neither is needed');
 });
