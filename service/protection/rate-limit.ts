@@ -5,7 +5,8 @@
  *   one) is the client address, so invented keys cannot mint fresh allowances and key guessing
  *   is itself limited. The address is `request.ip`, which fastify derives from X-Forwarded-For
  *   with `trustProxy: TRUST_PROXY_HOPS` (counted from the right; the left-most entry is whatever
- *   the client wrote).
+ *   the client wrote), in its bucket (`client-address.ts`: an IPv6 /64, one shared bucket for
+ *   entries that are no address).
  * - It runs at `onRequest`, before the body is read and before authentication.
  * - One bucket per client covers every inference route: /predict, /predict_batch and the Open
  *   Inference Protocol's infer routes draw on the same allowance (the SAMO-DL API counted each endpoint
@@ -17,15 +18,14 @@
  * - A refusal is 429 `SVC_ERR_RATE_LIMITED` with `Retry-After` and the draft-standard
  *   `RateLimit-Limit/Remaining/Reset` headers, which successful responses carry too.
  */
-import { isIPv6 } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { Redis } from 'ioredis';
-import ipaddr from 'ipaddr.js';
 import { keyIdOf } from '../auth/admin-key.js';
 import type { ServiceConfig } from '../config/index.js';
 import { ServiceError } from '../errors.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
+import { addressBucket } from './client-address.js';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 export const RATE_LIMIT_CLIENTS_PER_INSTANCE = 100_000;
@@ -53,29 +53,6 @@ export function clientIdentity(config: ServiceConfig, request: FastifyRequest): 
   if (id === null) return `ip:${addressBucket(request.ip)}`;
   request.clientKeyId = id;
   return `key:${id}`;
-}
-
-/**
- * The bucket of a client address: an IPv4 address as it is; an IPv6 address by its /64, the
- * block one subscriber or host is usually given, so cycling through addresses in it mints no
- * fresh allowance (the plugin's default key does the same; a custom key must do it itself); an
- * IPv4-mapped IPv6 address as its IPv4 address.
- */
-export function addressBucket(ip: string): string {
-  if (!isIPv6(ip)) return ip;
-  // A zone id (`fe80::1%eth0.100`) names an interface, not a host; ipaddr.js accepts fewer zone
-  // spellings than Node does, and a throw here would fail the request, so drop it first.
-  let address: ipaddr.IPv6;
-  try {
-    address = ipaddr.IPv6.parse(ip.replace(/%.*$/, ''));
-  } catch {
-    return ip;
-  }
-  if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
-  return `${address.parts
-    .slice(0, 4)
-    .map((part) => part.toString(16))
-    .join(':')}::/64`;
 }
 
 function redisStoreName(url: string): string {
