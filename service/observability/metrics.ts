@@ -68,6 +68,7 @@ export class ServiceMetrics {
   readonly abandoned: Counter;
   readonly shed: Counter<'reason'>;
   readonly rateLimited: Counter;
+  readonly adminKeyFailures: Counter;
 
   constructor(instance: string, sources: MetricsSources) {
     this.instance = instance;
@@ -184,7 +185,12 @@ export class ServiceMetrics {
     for (const reason of SHED_REASONS) this.shed.inc({ reason }, 0);
     this.rateLimited = new Counter({
       name: 'rate_limited_total',
-      help: 'Requests refused with 429.',
+      help: 'Inference requests refused with 429 by the rate limit.',
+      registers,
+    });
+    this.adminKeyFailures = new Counter({
+      name: 'admin_key_failures_total',
+      help: 'Requests with an X-API-Key that is not an admin key, on admin routes and /health.',
       registers,
     });
   }

@@ -7,7 +7,7 @@
  * Secrets appear only as key ids.
  */
 import type { FastifyInstance } from 'fastify';
-import { requireAdminKey } from '../auth/admin-key.js';
+import type { AdminAccess } from '../auth/admin-access.js';
 import type { AppDeps } from '../deps.js';
 import type { HttpPolicy } from '../http/policy.js';
 import type { RateLimiting } from '../protection/rate-limit.js';
@@ -23,52 +23,49 @@ export function registerSecurityStatusRoute(
   deps: AppDeps,
   policy: HttpPolicy,
   limiting: RateLimiting,
+  admin: AdminAccess,
 ): void {
   const { config } = deps;
-  app.get(
-    '/security_status',
-    { preHandler: requireAdminKey(config.auth.adminApiKeys) },
-    async () => {
-      const server = app.server;
-      const rate = limiting.options;
-      const perMinute = rate?.max ?? 0;
-      const shared = limiting.store.startsWith('redis');
-      return {
-        auth: {
-          mode: config.auth.mode,
-          api_keys: config.auth.apiKeys.reference,
-          admin_keys: config.auth.adminApiKeys.reference,
-        },
-        rate_limit: {
-          enabled: rate !== undefined,
-          per_minute: perMinute,
-          window_ms: rate?.timeWindow ?? 0,
-          store: limiting.store,
-          scope: shared ? 'all instances' : 'per instance',
-          effective_per_client_per_minute: shared
-            ? perMinute
-            : `${perMinute} x instances (up to ${perMinute * config.resources.maxInstances} at MAX_INSTANCES ${config.resources.maxInstances})`,
-          client_identity: 'API key id when valid, else the client address',
-          trust_proxy_hops: config.rateLimit.trustProxyHops,
-        },
-        cors: {
-          origins: originsOf(policy.cors.origin),
-          methods: policy.cors.methods,
-          allowed_headers: policy.cors.allowedHeaders,
-          exposed_headers: policy.cors.exposedHeaders,
-          max_age_s: policy.cors.maxAge,
-        },
-        headers: policy.securityHeaders,
-        body_limit_bytes: app.initialConfig.bodyLimit,
-        timeouts_ms: {
-          headers: server.headersTimeout,
-          request: server.requestTimeout,
-          keep_alive: server.keepAliveTimeout,
-          connections_check_interval: config.http.connectionsCheckIntervalMs,
-        },
-        shedding: deps.pressure.limits,
-        metrics: { enabled: config.metricsEnabled, public: config.metricsPublic },
-      };
-    },
-  );
+  app.get('/security_status', { onRequest: admin.requireKey }, async () => {
+    const server = app.server;
+    const rate = limiting.options;
+    const perMinute = rate?.max ?? 0;
+    const shared = limiting.store.startsWith('redis');
+    return {
+      auth: {
+        mode: config.auth.mode,
+        api_keys: config.auth.apiKeys.reference,
+        admin_keys: config.auth.adminApiKeys.reference,
+      },
+      rate_limit: {
+        enabled: rate !== undefined,
+        per_minute: perMinute,
+        window_ms: rate?.timeWindow ?? 0,
+        store: limiting.store,
+        scope: shared ? 'all instances' : 'per instance',
+        effective_per_client_per_minute: shared
+          ? perMinute
+          : `${perMinute} x instances (up to ${perMinute * config.resources.maxInstances} at MAX_INSTANCES ${config.resources.maxInstances})`,
+        client_identity: 'API key id when valid, else the client address',
+        trust_proxy_hops: config.rateLimit.trustProxyHops,
+      },
+      cors: {
+        origins: originsOf(policy.cors.origin),
+        methods: policy.cors.methods,
+        allowed_headers: policy.cors.allowedHeaders,
+        exposed_headers: policy.cors.exposedHeaders,
+        max_age_s: policy.cors.maxAge,
+      },
+      headers: policy.securityHeaders,
+      body_limit_bytes: app.initialConfig.bodyLimit,
+      timeouts_ms: {
+        headers: server.headersTimeout,
+        request: server.requestTimeout,
+        keep_alive: server.keepAliveTimeout,
+        connections_check_interval: config.http.connectionsCheckIntervalMs,
+      },
+      shedding: deps.pressure.limits,
+      metrics: { enabled: config.metricsEnabled, public: config.metricsPublic },
+    };
+  });
 }
