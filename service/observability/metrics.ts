@@ -69,6 +69,8 @@ export class ServiceMetrics {
   readonly shed: Counter<'reason'>;
   readonly rateLimited: Counter;
   readonly adminKeyFailures: Counter;
+  readonly rateLimitFallbackChecks: Counter;
+  readonly rateLimitFallback: Gauge;
 
   constructor(instance: string, sources: MetricsSources) {
     this.instance = instance;
@@ -186,6 +188,16 @@ export class ServiceMetrics {
     this.rateLimited = new Counter({
       name: 'rate_limited_total',
       help: 'Inference requests refused with 429 by the rate limit.',
+      registers,
+    });
+    this.rateLimitFallbackChecks = new Counter({
+      name: 'rate_limit_store_fallback_total',
+      help: "Rate-limit checks made in this instance's memory because Redis did not answer (timed out, refused or not connected).",
+      registers,
+    });
+    this.rateLimitFallback = new Gauge({
+      name: 'rate_limit_store_fallback',
+      help: "1 while rate limits are checked in this instance's memory because Redis does not answer, else 0.",
       registers,
     });
     this.adminKeyFailures = new Counter({

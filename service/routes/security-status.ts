@@ -1,10 +1,10 @@
 /**
  * `GET /security_status` (admin key): the *effective* protection settings, read from the objects
  * that enforce them — the options the CORS plugin was registered with, the security headers set
- * on every response, the rate
- * limiter's route options and store, the pressure monitor's limits, and the live HTTP server's
- * timeouts and body limit — so the report cannot say one thing while the service does another.
- * Secrets appear only as key ids.
+ * on every response, the rate limiter's route options and store (and whether it is falling back
+ * to memory because Redis does not answer), the pressure monitor's limits, and the live HTTP
+ * server's timeouts and body limit — so the report cannot say one thing while the service does
+ * another. Secrets appear only as key ids.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AdminAccess } from '../auth/admin-access.js';
@@ -30,7 +30,9 @@ export function registerSecurityStatusRoute(
     const server = app.server;
     const rate = limiting.options;
     const perMinute = rate?.max ?? 0;
-    const shared = limiting.store.startsWith('redis');
+    // Falling back to memory while Redis does not answer makes the limit per instance, for now.
+    const fallback = limiting.fallback();
+    const shared = limiting.store.startsWith('redis') && fallback?.active !== true;
     return {
       auth: {
         mode: config.auth.mode,
@@ -42,6 +44,14 @@ export function registerSecurityStatusRoute(
         per_minute: perMinute,
         window_ms: rate?.timeWindow ?? 0,
         store: limiting.store,
+        fallback:
+          fallback === null
+            ? null
+            : {
+                active: fallback.active,
+                since: fallback.since === null ? null : new Date(fallback.since).toISOString(),
+                checks_in_memory: fallback.checks,
+              },
         scope: shared ? 'all instances' : 'per instance',
         effective_per_client_per_minute: shared
           ? perMinute

@@ -3,8 +3,8 @@
  * two app instances through the real Redis at 127.0.0.1:6379.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import test from 'ava';
+import { needsLocalRedis } from '../../helpers/local-redis.js';
 import { buildTestApp, type TestApp } from '../../helpers/test-app.js';
 
 const KEY_A = 'client-key-a-0123456789abcdef';
@@ -227,25 +227,8 @@ test('rate limit: with TRUST_PROXY_HOPS=2 (external load balancer) the client is
   }
 });
 
-async function redisReachable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(6379, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 test('rate limit: two app instances share one bucket through Redis', async (t) => {
-  if (!(await redisReachable())) {
-    if (process.env.REQUIRE_REDIS === '1')
-      t.fail('Redis is not reachable at 127.0.0.1:6379 but REQUIRE_REDIS=1 (CI)');
-    else t.log('SKIPPED: no Redis at 127.0.0.1:6379; CI runs this against its Redis');
-    t.pass();
-    return;
-  }
+  if (!(await needsLocalRedis(t))) return;
   const env = {
     RATE_LIMIT_PER_MINUTE: '3',
     RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:6379',
