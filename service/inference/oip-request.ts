@@ -38,7 +38,7 @@ function invalid(field: string, message: string): ServiceError {
  * as the shape is, and a shape here has at most two dimensions, so `data` nests at most one
  * level (`[["a"], ["b"]]`). Two loops rather than recursion, and a refusal as soon as an element
  * is nested deeper or is one too many: the work is bounded by `n` and the body, never by how
- * deep a client nests (8,000 levels overflowed the stack of a recursive flatten).
+ * deep a client nests, and no nesting can exhaust the stack.
  */
 function flattenData(data: readonly unknown[], n: number, shape: readonly number[]): unknown[] {
   const tooMany = () =>

@@ -4,8 +4,8 @@
  *
  * - A check Redis fails (a timeout after `RATE_LIMIT_REDIS_TIMEOUT_MS`, a refused or closed
  *   connection) is made in memory, and so is every check after it: from the first failure no
- *   request waits for Redis, and none passes unlimited. A hung Redis (paused, not closed) used to
- *   cost every request the whole command timeout and then let it through.
+ *   request waits for Redis (a hung Redis would otherwise cost each one the whole timeout), and
+ *   none passes unlimited.
  * - While falling back, a probe runs the rate-limit command itself on a key of its own every
  *   `probeIntervalMs` (not a PING: a Redis that answers PING but fails the script must not
  *   bring requests back to it); the first answer sends checks to Redis again.

@@ -35,8 +35,8 @@ import { type FallbackState, FallbackStore } from './fallback-store.js';
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 export const RATE_LIMIT_CLIENTS_PER_INSTANCE = 100_000;
 /**
- * How long a check waits for Redis before it is made in memory. Memorystore answers in about a
- * millisecond in-region; the wait is paid only by the checks in flight when Redis stops answering.
+ * How long a check waits for Redis before it is made in memory: far above an in-region answer,
+ * and paid only by the checks in flight when Redis stops answering (docs/service.md).
  */
 export const RATE_LIMIT_REDIS_TIMEOUT_MS = 100;
 /** While falling back, how often Redis is probed. */
