@@ -6,6 +6,7 @@
  * request line is written after the response (http/request-log.ts).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { AdminAccess } from './auth/admin-access.js';
 import { inferenceAuth } from './auth/inference-auth.js';
 import type { AppDeps, BuiltApp, InferenceRouteOptions, RouteEntry } from './deps.js';
 import { ServiceError } from './errors.js';
@@ -94,6 +95,11 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.setErrorHandler(errorHandler(sendError, { bodyLimitBytes: config.http.bodyLimitBytes }));
 
   const limiting = registerRateLimit(app, config, metrics);
+  const admin = new AdminAccess({
+    adminKeys: config.auth.adminApiKeys,
+    apiKeys: config.auth.apiKeys,
+    metrics,
+  });
   const routes: RouteEntry[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
@@ -110,13 +116,13 @@ export function buildApp(deps: AppDeps): BuiltApp {
       ...inferenceAuth(config),
       ...(limitHook ? { onRequest: [limitHook] } : {}),
     };
-    registerProbeRoutes(scope, deps, connections);
+    registerProbeRoutes(scope, deps, connections, admin);
     registerInfoRoutes(scope, deps);
     registerPredictRoutes(scope, deps, metrics, inferenceRoute);
-    registerAdminRoutes(scope, deps);
-    registerSecurityStatusRoute(scope, deps, httpPolicy, limiting);
-    if (deps.faults) registerFaultRoutes(scope, deps, deps.faults);
-    if (config.metricsEnabled) registerMetricsRoute(scope, deps, metrics);
+    registerAdminRoutes(scope, deps, admin);
+    registerSecurityStatusRoute(scope, deps, httpPolicy, limiting, admin);
+    if (deps.faults) registerFaultRoutes(scope, deps.faults, admin);
+    if (config.metricsEnabled) registerMetricsRoute(scope, deps, metrics, admin);
     void scope.register(inferenceProtocolRoutes(deps, metrics, inferenceRoute), { prefix: '/v2' });
     done();
   });

@@ -39,7 +39,7 @@ export const SERVICE_ERRORS = {
   SVC_ERR_RATE_LIMITED: {
     status: 429,
     meaning:
-      'The client (API key id, else address) used its RATE_LIMIT_PER_MINUTE; retry after `Retry-After`, see the `RateLimit-*` headers.',
+      'The client (API key id, else address) used its RATE_LIMIT_PER_MINUTE on the inference routes (see the `RateLimit-*` headers), or the client address sent 10 wrong admin keys within a minute, after which its admin routes and `/health` with a key are refused, the right key included; retry after `Retry-After`.',
     refusal: true,
   },
   SVC_ERR_CLIENT_CLOSED: {

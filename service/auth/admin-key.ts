@@ -29,25 +29,3 @@ export function verifyKey(
   if (id === null) throw fail(`header "X-API-Key" is ${expected.unknown}`);
   return id;
 }
-
-/**
- * A `preHandler` for admin routes: `X-API-Key` must be an admin key. With no admin keys
- * configured every request gets 401, so an admin route is never open by omission. Logs carry
- * only the key id.
- */
-export function requireAdminKey(keys: SecretKeys) {
-  return async (request: FastifyRequest): Promise<void> => {
-    if (keys.size === 0) {
-      throw new ServiceError(
-        'SVC_ERR_UNAUTHENTICATED',
-        'admin routes are disabled: no admin keys are configured; expected ADMIN_API_KEYS or ADMIN_API_KEYS_FILE to be set',
-        { field: 'X-API-Key' },
-      );
-    }
-    const id = verifyKey(keys, request, {
-      missing: 'one admin key',
-      unknown: 'not an admin key; expected one of the keys in ADMIN_API_KEYS',
-    });
-    request.log = request.log.child({ adminKeyId: id });
-  };
-}

@@ -10,8 +10,10 @@
  * fastify's hook runner is dearer, and refusing is what an overloaded instance does thousands of
  * times a second (docs/benchmarks.md, overload).
  */
+
+import { randomUUID } from 'node:crypto';
 import type { onErrorHookHandler, onRequestHookHandler, onSendHookHandler } from 'fastify';
-import { traceFields } from '../../lib/trace.js';
+import { type TraceFields, traceFields } from '../../lib/trace.js';
 import { ServiceError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle/state.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
@@ -24,12 +26,23 @@ export interface RequestContextInputs {
   readonly instanceId: string;
 }
 
-/** Trace fields on the request's logger, and the headers every answer carries. */
+/**
+ * Trace fields on the request's logger, and the headers every answer carries.
+ *
+ * `request_id` is the id the client sees (X-Request-Id, the body's `request_id`): the client's
+ * own when it sent a valid one (http/server-options.ts). A client can reuse or forge that, so
+ * then every line of the request also carries `server_request_id`, a fresh id of ours; without
+ * it, `request_id` is ours. (Only then: on every line it would repeat `request_id`.)
+ */
 export function requestContextHook(inputs: RequestContextInputs): onRequestHookHandler {
   const { project, securityHeaders, instanceId } = inputs;
   return (request, reply, done) => {
-    const trace = traceFields(request.headers, project);
-    if (Object.keys(trace).length > 0) request.log = request.log.child(trace);
+    const bindings: TraceFields & { server_request_id?: string } = traceFields(
+      request.headers,
+      project,
+    );
+    if (request.id === request.headers['x-request-id']) bindings.server_request_id = randomUUID();
+    if (Object.keys(bindings).length > 0) request.log = request.log.child(bindings);
     reply.headers(securityHeaders);
     reply.header('x-request-id', request.id);
     reply.header('x-instance-id', instanceId);

@@ -33,12 +33,41 @@ function invalid(field: string, message: string): ServiceError {
   return new ServiceError('SVC_ERR_INPUT_INVALID', message, { field });
 }
 
-/** Flattens nested `data` arrays (row-major), as the protocol allows either form. */
-function flatten(data: readonly unknown[], out: unknown[]): void {
-  for (const item of data) {
-    if (Array.isArray(item)) flatten(item, out);
-    else out.push(item);
+/**
+ * `data` flattened row-major, at most `n` texts: the protocol allows flat data or data nested
+ * as the shape is, and a shape here has at most two dimensions, so `data` nests at most one
+ * level (`[["a"], ["b"]]`). Two loops rather than recursion, and a refusal as soon as an element
+ * is nested deeper or is one too many: the work is bounded by `n` and the body, never by how
+ * deep a client nests, and no nesting can exhaust the stack.
+ */
+function flattenData(data: readonly unknown[], n: number, shape: readonly number[]): unknown[] {
+  const tooMany = () =>
+    invalid(
+      'inputs[0].data',
+      `field "inputs[0].data" has more than ${n} elements but shape [${shape.join(', ')}] needs ${n}`,
+    );
+  if (data.length > n) throw tooMany();
+  const out: unknown[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const item = data[i];
+    if (!Array.isArray(item)) {
+      out.push(item);
+      continue;
+    }
+    for (let j = 0; j < item.length; j++) {
+      const element: unknown = item[j];
+      if (Array.isArray(element)) {
+        const field = `inputs[0].data[${i}][${j}]`;
+        throw invalid(
+          field,
+          `field "${field}" is an array; expected a string (data nests at most one level, as for shape [n, 1])`,
+        );
+      }
+      if (out.length === n) throw tooMany();
+      out.push(element);
+    }
   }
+  return out;
 }
 
 function parseShape(value: unknown, field: string, maxTexts: number): number {
@@ -110,12 +139,12 @@ export function parseInferRequest(body: unknown, sig: TextTensorSignature): Infe
       `field "inputs[0].data" is ${describeValue(input.data)}; expected an array of ${n} strings`,
     );
   }
-  const data: unknown[] = [];
-  flatten(input.data, data);
+  const shape = input.shape as number[];
+  const data = flattenData(input.data, n, shape);
   if (data.length !== n) {
     throw invalid(
       'inputs[0].data',
-      `field "inputs[0].data" has ${data.length} elements but shape [${(input.shape as number[]).join(', ')}] needs ${n}`,
+      `field "inputs[0].data" has ${data.length} elements but shape [${shape.join(', ')}] needs ${n}`,
     );
   }
   for (const [i, text] of data.entries()) {

@@ -68,6 +68,9 @@ export class ServiceMetrics {
   readonly abandoned: Counter;
   readonly shed: Counter<'reason'>;
   readonly rateLimited: Counter;
+  readonly adminKeyFailures: Counter;
+  readonly rateLimitFallbackChecks: Counter;
+  readonly rateLimitFallback: Gauge;
 
   constructor(instance: string, sources: MetricsSources) {
     this.instance = instance;
@@ -184,7 +187,22 @@ export class ServiceMetrics {
     for (const reason of SHED_REASONS) this.shed.inc({ reason }, 0);
     this.rateLimited = new Counter({
       name: 'rate_limited_total',
-      help: 'Requests refused with 429.',
+      help: 'Inference requests refused with 429 by the rate limit.',
+      registers,
+    });
+    this.rateLimitFallbackChecks = new Counter({
+      name: 'rate_limit_store_fallback_total',
+      help: "Rate-limit checks made in this instance's memory because Redis did not answer (timed out, refused or not connected).",
+      registers,
+    });
+    this.rateLimitFallback = new Gauge({
+      name: 'rate_limit_store_fallback',
+      help: "1 while rate limits are checked in this instance's memory because Redis does not answer, else 0.",
+      registers,
+    });
+    this.adminKeyFailures = new Counter({
+      name: 'admin_key_failures_total',
+      help: 'Requests with an X-API-Key that is not an admin key, on admin routes and /health.',
       registers,
     });
   }

@@ -5,7 +5,8 @@
  *   one) is the client address, so invented keys cannot mint fresh allowances and key guessing
  *   is itself limited. The address is `request.ip`, which fastify derives from X-Forwarded-For
  *   with `trustProxy: TRUST_PROXY_HOPS` (counted from the right; the left-most entry is whatever
- *   the client wrote).
+ *   the client wrote), in its bucket (`client-address.ts`: an IPv6 /64, one shared bucket for
+ *   entries that are no address).
  * - It runs at `onRequest`, before the body is read and before authentication.
  * - One bucket per client covers every inference route: /predict, /predict_batch and the Open
  *   Inference Protocol's infer routes draw on the same allowance (the SAMO-DL API counted each endpoint
@@ -13,22 +14,35 @@
  *   give each route a store of its own (the plugin's `store.child` per route, in memory and in
  *   Redis), so the routes share one handler from `fastify.rateLimit()`, on the plugin's store.
  * - Buckets live in memory per instance, or in Redis (`RATE_LIMIT_REDIS_URL`) shared by all
- *   instances. A Redis outage lets requests through (logged) rather than failing them all.
+ *   instances. While Redis does not answer (down, or hung), checks are made in this instance's
+ *   memory instead (fallback-store.ts): requests are neither failed nor let through unlimited.
  * - A refusal is 429 `SVC_ERR_RATE_LIMITED` with `Retry-After` and the draft-standard
  *   `RateLimit-Limit/Remaining/Reset` headers, which successful responses carry too.
  */
-import { isIPv6 } from 'node:net';
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import LocalStore from '@fastify/rate-limit/store/LocalStore.js';
+import RedisStore from '@fastify/rate-limit/store/RedisStore.js';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { Redis } from 'ioredis';
-import ipaddr from 'ipaddr.js';
+import type { Logger } from '../../lib/logger.js';
 import { keyIdOf } from '../auth/admin-key.js';
 import type { ServiceConfig } from '../config/index.js';
 import { ServiceError } from '../errors.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
+import { addressBucket } from './client-address.js';
+import { type FallbackState, FallbackStore } from './fallback-store.js';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 export const RATE_LIMIT_CLIENTS_PER_INSTANCE = 100_000;
+/**
+ * How long a check waits for Redis before it is made in memory: far above an in-region answer,
+ * and paid only by the checks in flight when Redis stops answering (docs/service.md).
+ */
+export const RATE_LIMIT_REDIS_TIMEOUT_MS = 100;
+/** While falling back, how often Redis is probed. */
+export const RATE_LIMIT_REDIS_PROBE_MS = 1000;
+/** While falling back, how often a summary of the checks made in memory is logged. */
+export const RATE_LIMIT_FALLBACK_SUMMARY_MS = 60_000;
 
 export interface RateLimiting {
   /** The limit the plugin enforces, or undefined when rate limiting is off. */
@@ -42,6 +56,8 @@ export interface RateLimiting {
   /** `memory` or the Redis host (never its password), for /security_status. */
   readonly store: string;
   readonly redis: Redis | null;
+  /** With Redis: whether checks are being made in memory because it does not answer; else null. */
+  readonly fallback: () => FallbackState | null;
 }
 
 /**
@@ -53,29 +69,6 @@ export function clientIdentity(config: ServiceConfig, request: FastifyRequest): 
   if (id === null) return `ip:${addressBucket(request.ip)}`;
   request.clientKeyId = id;
   return `key:${id}`;
-}
-
-/**
- * The bucket of a client address: an IPv4 address as it is; an IPv6 address by its /64, the
- * block one subscriber or host is usually given, so cycling through addresses in it mints no
- * fresh allowance (the plugin's default key does the same; a custom key must do it itself); an
- * IPv4-mapped IPv6 address as its IPv4 address.
- */
-export function addressBucket(ip: string): string {
-  if (!isIPv6(ip)) return ip;
-  // A zone id (`fe80::1%eth0.100`) names an interface, not a host; ipaddr.js accepts fewer zone
-  // spellings than Node does, and a throw here would fail the request, so drop it first.
-  let address: ipaddr.IPv6;
-  try {
-    address = ipaddr.IPv6.parse(ip.replace(/%.*$/, ''));
-  } catch {
-    return ip;
-  }
-  if (address.isIPv4MappedAddress()) return address.toIPv4Address().toString();
-  return `${address.parts
-    .slice(0, 4)
-    .map((part) => part.toString(16))
-    .join(':')}::/64`;
 }
 
 function redisStoreName(url: string): string {
@@ -90,45 +83,23 @@ export function registerRateLimit(
 ): RateLimiting {
   const { perMinute, redisUrl, namespace } = config.rateLimit;
   if (perMinute === 0) {
-    return { options: undefined, hook: () => undefined, store: 'off', redis: null };
+    return {
+      options: undefined,
+      hook: () => undefined,
+      store: 'off',
+      redis: null,
+      fallback: () => null,
+    };
   }
   const options = { max: perMinute, timeWindow: RATE_LIMIT_WINDOW_MS };
-  const redis = redisUrl
-    ? new Redis(redisUrl, {
-        // Fail fast: a request must not wait for a Redis that is down.
-        connectTimeout: 1000,
-        commandTimeout: 500,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        lazyConnect: false,
-      })
-    : null;
-  redis?.on('error', (err) => {
-    app.log.warn({ event: 'rate_limit.store_error', err: err.message }, 'rate-limit Redis error');
-  });
-  // Commands fail fast rather than queue while Redis is away (no offline queue), so the first
-  // requests would find no connection yet: start serving once it is up, or after a second.
-  app.addHook('onReady', async () => {
-    if (redis === null || redis.status === 'ready') return;
-    const ready = await Promise.race([
-      new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
-    ]);
-    if (!ready) {
-      app.log.warn(
-        { event: 'rate_limit.store_unavailable' },
-        'rate-limit Redis not reachable at start; requests pass unlimited until it is',
-      );
-    }
-  });
-  app.addHook('onClose', async () => {
-    if (redis && redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
-  });
+  const shared = redisUrl ? sharedStore(app, redisUrl, namespace, metrics) : null;
   void app.register(rateLimit, {
     global: false,
     ...options,
     hook: 'onRequest',
-    ...(redis ? { redis, nameSpace: namespace } : {}),
+    // The store answers every check itself (Redis, else memory); should it ever fail, let the
+    // request through rather than fail it.
+    ...(shared ? { store: shared.ctor } : {}),
     skipOnError: true,
     // Buckets held per instance (memory store): past this many clients in a window the least
     // recently seen are forgotten and start again from zero. The plugin's default of 5,000 is
@@ -148,6 +119,57 @@ export function registerRateLimit(
     // `rateLimit()` without options runs on the plugin's own store and limit.
     hook: (scope) => scope.rateLimit() as onRequestAsyncHookHandler,
     store: redisUrl ? redisStoreName(redisUrl) : 'memory',
-    redis,
+    redis: shared?.redis ?? null,
+    fallback: () => shared?.store.state() ?? null,
   };
+}
+
+/** Redis behind the fallback store, with the hooks that start and stop them with the app. */
+function sharedStore(
+  app: FastifyInstance,
+  redisUrl: string,
+  namespace: string,
+  metrics: ServiceMetrics,
+) {
+  const redis = new Redis(redisUrl, {
+    // Fail fast: no command waits for a connection (no offline queue), none waits long for an
+    // answer, and the first that fails sends checks to memory (fallback-store.ts).
+    connectTimeout: 1000,
+    commandTimeout: RATE_LIMIT_REDIS_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+  });
+  redis.on('error', (err) => {
+    app.log.warn({ event: 'rate_limit.store_error', err: err.message }, 'rate-limit Redis error');
+  });
+  const storeName = redisStoreName(redisUrl);
+  const store = new FallbackStore({
+    primary: new RedisStore(false, false, redis, namespace),
+    fallback: new LocalStore(false, false, RATE_LIMIT_CLIENTS_PER_INSTANCE),
+    storeName,
+    log: app.log as Logger,
+    metrics,
+    probeIntervalMs: RATE_LIMIT_REDIS_PROBE_MS,
+    summaryIntervalMs: RATE_LIMIT_FALLBACK_SUMMARY_MS,
+  });
+  // The plugin builds its store with `new`; a constructor that returns an object yields it.
+  const ctor = function FallbackStoreCtor() {
+    return store;
+  } as unknown as FastifyRateLimitStoreCtor;
+  // Commands fail at once while Redis is not connected, so the first requests would find no
+  // connection yet: start serving once it is up, or after a second, in memory until it is.
+  app.addHook('onReady', async () => {
+    if (redis.status === 'ready') return;
+    const ready = await Promise.race([
+      new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000).unref()),
+    ]);
+    if (!ready) store.fallBack('not reachable at start');
+  });
+  app.addHook('onClose', async () => {
+    store.close();
+    if (redis.status !== 'end') await redis.quit().catch(() => redis.disconnect());
+  });
+  return { redis, store, ctor };
 }

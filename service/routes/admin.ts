@@ -3,15 +3,13 @@
  * loaded, how long loading and warm-up took, and what the batcher has done since.
  */
 import type { FastifyInstance } from 'fastify';
-import { requireAdminKey } from '../auth/admin-key.js';
+import type { AdminAccess } from '../auth/admin-access.js';
 import type { AppDeps } from '../deps.js';
 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
-export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const preHandler = requireAdminKey(deps.config.auth.adminApiKeys);
-
-  app.get('/model_status', { preHandler }, async () => {
+export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps, admin: AdminAccess): void {
+  app.get('/model_status', { onRequest: admin.requireKey }, async () => {
     const served = deps.getServed();
     const state = deps.lifecycle.state;
     // The SAMO-DL API's fields, kept for its clients: model_loaded, model_loading, emotions, device,

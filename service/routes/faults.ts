@@ -3,19 +3,20 @@
  * Registered only when fault injection is enabled (development with ENABLE_FAULT_INJECTION).
  */
 import type { FastifyInstance } from 'fastify';
-import { requireAdminKey } from '../auth/admin-key.js';
-import type { AppDeps } from '../deps.js';
+import type { AdminAccess } from '../auth/admin-access.js';
 import { type FaultInjector, MODEL_FAULTS, type ModelFault } from '../faults/fault-injector.js';
 
 export function registerFaultRoutes(
   app: FastifyInstance,
-  deps: AppDeps,
   faults: FaultInjector,
+  admin: AdminAccess,
 ): void {
   app.post<{ Body: { model: ModelFault } }>(
     '/admin/faults',
     {
-      preHandler: requireAdminKey(deps.config.auth.adminApiKeys),
+      // onRequest: the key is checked before the body is parsed or validated, so a caller
+      // without it gets 401, not a 400 that names the values the route accepts.
+      onRequest: admin.requireKey,
       schema: {
         body: {
           type: 'object',

@@ -4,7 +4,7 @@
  * logged at debug. Unless `METRICS_PUBLIC`, it needs an admin key (production and staging).
  */
 import type { FastifyInstance } from 'fastify';
-import { requireAdminKey } from '../auth/admin-key.js';
+import type { AdminAccess } from '../auth/admin-access.js';
 import type { AppDeps } from '../deps.js';
 import type { ServiceMetrics } from '../observability/metrics.js';
 
@@ -12,10 +12,9 @@ export function registerMetricsRoute(
   app: FastifyInstance,
   deps: AppDeps,
   metrics: ServiceMetrics,
+  admin: AdminAccess,
 ): void {
-  const guard = deps.config.metricsPublic
-    ? {}
-    : { preHandler: requireAdminKey(deps.config.auth.adminApiKeys) };
+  const guard = deps.config.metricsPublic ? {} : { onRequest: admin.requireKey };
   app.get('/metrics', { config: { probe: true }, ...guard }, async (_request, reply) => {
     const text = await metrics.text();
     return reply.type(metrics.contentType()).send(text);

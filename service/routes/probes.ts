@@ -10,7 +10,7 @@
  * | /health | healthy or degraded | unhealthy or draining |
  */
 import type { FastifyInstance } from 'fastify';
-import { keyIdOf } from '../auth/admin-key.js';
+import type { AdminAccess } from '../auth/admin-access.js';
 import type { AppDeps } from '../deps.js';
 import type { ConnectionTracker } from '../lifecycle/connections.js';
 import { type NotReadyReason, notReadyReason } from '../lifecycle/readiness.js';
@@ -40,6 +40,7 @@ export function registerProbeRoutes(
   app: FastifyInstance,
   deps: AppDeps,
   connections: ConnectionTracker,
+  admin: AdminAccess,
 ): void {
   const { lifecycle, health } = deps;
 
@@ -67,10 +68,9 @@ export function registerProbeRoutes(
     const status = lifecycle.state === SERVICE_IS_DRAINING ? 'draining' : snap.status;
     if (status === 'unhealthy' || status === 'draining') reply.code(503);
     // Probes are public on Cloud Run: unless metrics are public, the check values, versions and
-    // load are for admin keys only, and everyone else gets the verdict.
-    if (!deps.config.metricsPublic && keyIdOf(deps.config.auth.adminApiKeys, request) === null) {
-      return { status };
-    }
+    // load are for admin keys only, and everyone else gets the verdict. A wrong key is counted
+    // against the client like on any admin route, so this switch is no key-guessing oracle.
+    if (!deps.config.metricsPublic && !admin.hasKey(request, reply)) return { status };
     const model = deps.getServed()?.model;
     return {
       status,

@@ -1,7 +1,8 @@
 /**
  * Builds the real app (buildApp) around the tiny ONNX model wrapped in a RecordingModel, with a
- * config from `env`, already marked ready (or, with `loaded: false`, still starting with no model). `listen()` puts it on a real port when a test needs
- * sockets; `http()` sends one request over a real socket.
+ * config from `env`, already marked ready (or, with `loaded: false`, still starting with no
+ * model; with `faults: true`, with the fault switch and its /admin/faults route). `listen()` puts
+ * it on a real port when a test needs sockets; `http()` sends one request over a real socket.
  */
 import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { Agent, request } from 'undici';
 import { buildApp, type RouteEntry } from '../../service/app.js';
 import { loadServiceConfig, type ServiceConfig } from '../../service/config/index.js';
+import { FaultInjector } from '../../service/faults/fault-injector.js';
 import { type ServedModel, serveModel } from '../../service/inference/served-model.js';
 import type { ConnectionTracker } from '../../service/lifecycle/connections.js';
 import { createHealthMonitor } from '../../service/lifecycle/health.js';
@@ -77,13 +79,16 @@ export interface TestApp {
 export async function buildTestApp(
   env: Record<string, string> = {},
   model?: Model,
-  opts: { loaded?: boolean } = {},
+  opts: { loaded?: boolean; faults?: boolean } = {},
 ): Promise<TestApp> {
   const loaded = opts.loaded ?? true;
+  // POST /admin/faults is registered whatever the config says (it is the app's deps that carry it).
+  const faults = opts.faults === true ? new FaultInjector() : undefined;
   const { config } = loadServiceConfig({ GOOGLE_CLOUD_PROJECT: 'proj', ...env });
   const sink = sinkLogger('debug');
   const lifecycle = createLifecycle();
-  const recording = new RecordingModel(model ?? (await sharedTinyModel()));
+  const inner = model ?? (await sharedTinyModel());
+  const recording = new RecordingModel(faults ? faults.wrap(inner) : inner);
   const health = createHealthMonitor({
     checks: [],
     intervalMs: 1000,
@@ -96,6 +101,7 @@ export async function buildTestApp(
     loaded ? (served?.batcher.queueDepth ?? null) : null,
   );
   const { app, metrics, connections, rateLimiting, routes } = buildApp({
+    ...(faults ? { faults } : {}),
     config,
     log: sink.log,
     lifecycle,

@@ -1,12 +1,13 @@
 /**
  * The rate-limit bucket of a client address, for the spellings `request.ip` can take: IPv4,
  * IPv6 in any form, IPv4-mapped IPv6, and link-local addresses with a zone id in any form Node
- * accepts (a throw here would fail the request).
+ * accepts (a throw here would fail the request), and what is no address at all (an
+ * X-Forwarded-For entry copied as the client wrote it).
  */
 import { isIPv6 } from 'node:net';
 import test from 'ava';
 import fc from 'fast-check';
-import { addressBucket } from '../../../service/protection/rate-limit.js';
+import { addressBucket, UNPARSABLE_ADDRESS } from '../../../service/protection/client-address.js';
 
 test('address bucket: IPv4 is itself; IPv6 is its /64 whatever the spelling; IPv4-mapped is the IPv4', (t) => {
   t.is(addressBucket('198.51.100.7'), '198.51.100.7');
@@ -14,6 +15,14 @@ test('address bucket: IPv4 is itself; IPv6 is its /64 whatever the spelling; IPv
   t.is(addressBucket('2001:0DB8:0001:0002:ffff:0:0:9'), '2001:db8:1:2::/64');
   t.is(addressBucket('::ffff:198.51.100.7'), '198.51.100.7');
   t.is(addressBucket('::ffff:c633:6407'), '198.51.100.7');
+});
+
+test('address bucket: anything that is no IP address is one shared bucket, so invented entries earn no fresh allowance', (t) => {
+  const buckets = ['foo', '999.1.1.1', '1.2.3.4.5', '', 'unknown', '::g', '1.1.1.1 '].map(
+    addressBucket,
+  );
+  t.deepEqual(new Set(buckets), new Set([UNPARSABLE_ADDRESS]));
+  t.not(addressBucket('198.51.100.7'), UNPARSABLE_ADDRESS);
 });
 
 test('address bucket: zone ids are dropped, in every spelling Node accepts, without throwing', (t) => {

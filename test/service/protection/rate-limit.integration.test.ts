@@ -3,8 +3,8 @@
  * two app instances through the real Redis at 127.0.0.1:6379.
  */
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import test from 'ava';
+import { needsLocalRedis } from '../../helpers/local-redis.js';
 import { buildTestApp, type TestApp } from '../../helpers/test-app.js';
 
 const KEY_A = 'client-key-a-0123456789abcdef';
@@ -193,6 +193,29 @@ test('rate limit: IPv6 clients are bucketed by /64, so cycling addresses within 
   }
 });
 
+test('rate limit: X-Forwarded-For entries that are no address (foo, 999.1.1.1) share one bucket, so cycling them earns no fresh allowance (TRUST_PROXY_HOPS=1)', async (t) => {
+  const built = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY_HOPS: '1' });
+  try {
+    t.deepEqual(
+      [
+        (await predict(built, { xff: 'foo' })).statusCode,
+        (await predict(built, { xff: '999.1.1.1' })).statusCode,
+        (await predict(built, { xff: 'bar' })).statusCode,
+        (await predict(built, { xff: '1.2.3.4.5' })).statusCode,
+      ],
+      [200, 200, 429, 429],
+      'garbage entries are one client: "an address we cannot parse"',
+    );
+    t.deepEqual(await statuses(built, 1, { xff: '198.51.100.50' }), [200], 'a real address is not');
+    const ips = built.sink.lines
+      .filter((l) => l.event === 'http.request')
+      .map((l) => (l as { httpRequest: { remoteIp: string } }).httpRequest.remoteIp);
+    t.deepEqual(ips.slice(0, 2), ['foo', '999.1.1.1'], 'the log keeps what the proxy chain said');
+  } finally {
+    await built.app.close();
+  }
+});
+
 test('rate limit: with TRUST_PROXY_HOPS=2 (external load balancer) the client is second from the right', async (t) => {
   const built = await buildTestApp({ RATE_LIMIT_PER_MINUTE: '1', TRUST_PROXY_HOPS: '2' });
   try {
@@ -204,25 +227,8 @@ test('rate limit: with TRUST_PROXY_HOPS=2 (external load balancer) the client is
   }
 });
 
-async function redisReachable(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(6379, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 test('rate limit: two app instances share one bucket through Redis', async (t) => {
-  if (!(await redisReachable())) {
-    if (process.env.REQUIRE_REDIS === '1')
-      t.fail('Redis is not reachable at 127.0.0.1:6379 but REQUIRE_REDIS=1 (CI)');
-    else t.log('SKIPPED: no Redis at 127.0.0.1:6379; CI runs this against its Redis');
-    t.pass();
-    return;
-  }
+  if (!(await needsLocalRedis(t))) return;
   const env = {
     RATE_LIMIT_PER_MINUTE: '3',
     RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:6379',

@@ -190,6 +190,29 @@ for (const b of badRequests) {
   });
 }
 
+test('oip: data nested 8,000 deep (a 16 KB body) is 400 SVC_ERR_INPUT_INVALID naming inputs[0].data[0][0], not a 500 (issue 16, finding 8)', async (t) => {
+  const data = `${'['.repeat(8000)}"x"${']'.repeat(8000)}`;
+  const res = await t.context.app.inject({
+    method: 'POST',
+    url: inferUrl,
+    headers: { 'content-type': 'application/json' },
+    payload: `{"inputs":[{"name":"text","datatype":"BYTES","shape":[1],"data":${data}}]}`,
+  });
+  t.is(res.statusCode, 400);
+  t.like(res.json(), { code: 'SVC_ERR_INPUT_INVALID', field: 'inputs[0].data[0][0]' });
+  t.deepEqual(
+    t.context.sink.lines.filter((l) => l.severity === 'ERROR'),
+    [],
+    'no ERROR line, no stack: a client mistake',
+  );
+  const counted = await t.context.metrics.own.getSingleMetric('http_requests_total')?.get();
+  t.deepEqual(
+    counted?.values.map((v) => v.labels.status_class),
+    ['4xx'],
+    'counted as a 4xx, so it burns no error budget',
+  );
+});
+
 test('oip: invalid JSON gets 400 with the protocol error body', async (t) => {
   const res = await t.context.app.inject({
     method: 'POST',

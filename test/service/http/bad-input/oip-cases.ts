@@ -32,6 +32,18 @@ export const OIP_CASES: Case[] = [
       ],
       ['data that is a string', oip({ data: 'hello' }), 'inputs[0].data', /expected an array/],
       ['a number in data', oip({ data: [42] }), 'inputs[0].data[0]', /expected a string/],
+      [
+        'data nested 2,000 deep (the most a 4 KiB body holds)',
+        oip({ data: JSON.parse(`${'['.repeat(2000)}"x"${']'.repeat(2000)}`) }),
+        'inputs[0].data[0][0]',
+        /is an array; expected a string \(data nests at most/,
+      ],
+      [
+        'more elements in data than the shape holds',
+        oip({ shape: [2], data: ['a', 'b', 'c'] }),
+        'inputs[0].data',
+        /has more than 2 elements but shape \[2\] needs 2/,
+      ],
       ['an empty string in data', oip({ data: [''] }), 'inputs[0].data[0]', /is empty/],
       [
         'a whitespace-only string in data',
