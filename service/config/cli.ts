@@ -1,10 +1,12 @@
 /**
  * `npm run config -- --env production [--platform cloud-run|kubernetes|local]` prints the resolved
- * configuration as JSON, with secrets shown as references (variable, file, key ids). Deploy tooling
+ * configuration as JSON, with secrets shown as references (variable, file, key ids) and connection
+ * URLs with their passwords blanked. Deploy tooling
  * consumes this output. Problems print one per line and exit 78, as at service start-up.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, EXIT_CONFIG, formatProblem } from '../../lib/config/problems.js';
+import { redactUrl } from '../../lib/redact.js';
 import { ENVIRONMENTS, loadServiceConfig, PLATFORMS } from './index.js';
 
 const { values } = parseArgs({
@@ -34,7 +36,11 @@ if (env.ENVIRONMENT === undefined) {
 try {
   const { config, warnings } = loadServiceConfig(env);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-  process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  // Key sets print as references already; a connection URL (RATE_LIMIT_REDIS_URL) prints with
+  // its password blanked, and so would any other string that holds one.
+  const printable = (_key: string, value: unknown) =>
+    typeof value === 'string' ? redactUrl(value) : value;
+  process.stdout.write(`${JSON.stringify(config, printable, 2)}\n`);
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
   for (const p of e.problems) process.stderr.write(`${formatProblem(p)}\n`);
