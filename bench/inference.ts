@@ -56,8 +56,10 @@ const BASE_ENV = {
   PATH: process.env.PATH ?? '',
   HOST: '127.0.0.1',
   ENVIRONMENT: 'production',
-  // Cloud Run IAM authenticates in front of the service, as in the recommended deployment.
+  // Cloud Run IAM authenticates in front of the service, as in the recommended deployment (and
+  // production refuses iam off Cloud Run, so the service runs with Cloud Run's presets).
   AUTH_MODE: 'iam',
+  K_SERVICE: 'runwatch-bench',
   LOG_LEVEL: 'info',
   LOG_PRETTY: 'false',
   RATE_LIMIT_PER_MINUTE: '0',

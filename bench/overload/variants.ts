@@ -40,8 +40,10 @@ export function serviceEnv(
     PATH: path,
     HOST: '127.0.0.1',
     ENVIRONMENT: 'production',
-    // Cloud Run IAM authenticates in front of the service; production refuses AUTH_MODE=none.
+    // Cloud Run IAM authenticates in front of the service (production refuses AUTH_MODE=none, and
+    // iam off Cloud Run, so the service runs with Cloud Run's platform presets).
     AUTH_MODE: 'iam',
+    K_SERVICE: 'runwatch-bench',
     ADMIN_API_KEYS: ADMIN_KEY,
     LOG_LEVEL: 'info',
     LOG_PRETTY: 'false',

@@ -17,7 +17,7 @@ export type AuthMode = (typeof AUTH_MODES)[number];
 export const authSettings = {
   mode: setting({
     env: 'AUTH_MODE',
-    doc: 'Who may call the inference routes: none (anyone), api-key (X-API-Key from API_KEYS) or iam (Cloud Run IAM checks the caller before the request arrives; deploy with --no-allow-unauthenticated). Production refuses none.',
+    doc: 'Who may call the inference routes: none (anyone), api-key (X-API-Key from API_KEYS) or iam (Cloud Run IAM checks the caller before the request arrives; deploy with --no-allow-unauthenticated). Production refuses none, and iam off Cloud Run.',
     format: oneOf(AUTH_MODES),
     default: byEnvironment<AuthMode>('api-key', 'api-key', 'none'),
   }),
@@ -122,6 +122,17 @@ export function checkAuth(
     );
   }
   if (mode === 'iam' && config.platform !== 'cloud-run') {
-    report.warn('AUTH_MODE=iam outside Cloud Run: nothing in front of this service checks callers');
+    // Only Cloud Run's front end checks IAM; elsewhere iam would let anyone call the model.
+    if (config.environment === 'production') {
+      report.refuse(
+        'AUTH_MODE',
+        operator.text('AUTH_MODE') ?? 'iam',
+        'api-key off Cloud Run in production (iam is checked only by Cloud Run, so here it would let anyone call the model)',
+      );
+    } else {
+      report.warn(
+        'AUTH_MODE=iam outside Cloud Run: nothing in front of this service checks callers',
+      );
+    }
   }
 }

@@ -93,12 +93,28 @@ test('config auth: secrets never appear in JSON, inspect or string output; key i
   t.regex(keyId(KEY_A), /^[0-9a-f]{8}$/);
 });
 
-test('config auth: AUTH_MODE=iam outside Cloud Run starts, with a warning that nothing checks callers', (t) => {
-  const { config, warnings } = loadServiceConfig({
+test('config auth: production refuses AUTH_MODE=iam off Cloud Run, where nothing in front of the service checks callers, as it refuses none', (t) => {
+  for (const platform of [{}, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }]) {
+    const problems = problemsOf({
+      ENVIRONMENT: 'production',
+      AUTH_MODE: 'iam',
+      RATE_LIMIT_REDIS_URL: 'redis://10.0.0.3:6379',
+      ...platform,
+    });
+    t.is(problems.length, 1, problems.join('\n'));
+    t.regex(problems[0] ?? '', /^AUTH_MODE="iam": expected api-key off Cloud Run/);
+  }
+  const onCloudRun = loadServiceConfig({
     ENVIRONMENT: 'production',
     AUTH_MODE: 'iam',
+    K_SERVICE: 'emotion',
     RATE_LIMIT_REDIS_URL: 'redis://10.0.0.3:6379',
   });
+  t.is(onCloudRun.config.auth.mode, 'iam');
+});
+
+test('config auth: AUTH_MODE=iam off Cloud Run outside production starts, with a warning that nothing checks callers', (t) => {
+  const { config, warnings } = loadServiceConfig({ ENVIRONMENT: 'staging', AUTH_MODE: 'iam' });
   t.is(config.auth.mode, 'iam');
   t.deepEqual(warnings, [
     'AUTH_MODE=iam outside Cloud Run: nothing in front of this service checks callers',

@@ -61,7 +61,13 @@ testRefusals('deployment', [
   },
   {
     name: 'max instances below the preset min',
-    env: { ENVIRONMENT: 'production', AUTH_MODE: 'iam', MAX_INSTANCES: '1', MIN_INSTANCES: '2' },
+    env: {
+      ENVIRONMENT: 'production',
+      AUTH_MODE: 'iam',
+      K_SERVICE: 'svc',
+      MAX_INSTANCES: '1',
+      MIN_INSTANCES: '2',
+    },
     message: 'MIN_INSTANCES="2": expected at most MAX_INSTANCES (1)',
   },
   {

@@ -63,7 +63,11 @@ const presets = [
 ];
 for (const p of presets) {
   test(`config: the ${p.environment} preset carries the SAMO-DL API's values`, (t) => {
-    const { config } = loadServiceConfig({ ENVIRONMENT: p.environment, AUTH_MODE: 'iam' });
+    const { config } = loadServiceConfig({
+      ENVIRONMENT: p.environment,
+      AUTH_MODE: 'iam',
+      K_SERVICE: 'svc',
+    });
     t.deepEqual(config.resources, {
       memoryLimitMb: p.memory,
       cpuLimit: p.cpu,
@@ -97,7 +101,11 @@ test('config: the error message lists each problem on its own line', (t) => {
 });
 
 test('config: production allows no CORS origin and keeps /metrics private by default', (t) => {
-  const { config } = loadServiceConfig({ ENVIRONMENT: 'production', AUTH_MODE: 'iam' });
+  const { config } = loadServiceConfig({
+    ENVIRONMENT: 'production',
+    AUTH_MODE: 'iam',
+    K_SERVICE: 'svc',
+  });
   t.deepEqual(config.http.corsOrigins, []);
   t.is(config.metricsPublic, false);
 });

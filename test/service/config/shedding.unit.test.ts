@@ -19,6 +19,7 @@ testRefusals('shedding', [
     env: {
       ENVIRONMENT: 'production',
       AUTH_MODE: 'iam',
+      K_SERVICE: 'svc',
       EVENT_LOOP_DELAY_DEGRADED_MS: '100',
       EVENT_LOOP_DELAY_UNHEALTHY_MS: '150',
     },
@@ -39,13 +40,17 @@ testRefusals('shedding', [
 
 test('config shedding: on in production and staging (200 ms loop delay, 64 queued texts; utilization off) and off in development but for the queue', (t) => {
   for (const environment of ['production', 'staging']) {
-    t.deepEqual(loadServiceConfig({ ENVIRONMENT: environment, AUTH_MODE: 'iam' }).config.shedding, {
-      eventLoopDelayMs: 200,
-      eventLoopUtilization: 0,
-      queueDepth: 64,
-      sampleIntervalMs: 100,
-      holdMs: 2000,
-    });
+    t.deepEqual(
+      loadServiceConfig({ ENVIRONMENT: environment, AUTH_MODE: 'iam', K_SERVICE: 'svc' }).config
+        .shedding,
+      {
+        eventLoopDelayMs: 200,
+        eventLoopUtilization: 0,
+        queueDepth: 64,
+        sampleIntervalMs: 100,
+        holdMs: 2000,
+      },
+    );
   }
   t.deepEqual(loadServiceConfig({}).config.shedding, {
     eventLoopDelayMs: 0,

@@ -68,7 +68,11 @@ test('cors: a disallowed origin gets no Access-Control-Allow-* header, on reques
 });
 
 test('cors: production allows no origin by default', async (t) => {
-  const built = await buildTestApp({ ENVIRONMENT: 'production', AUTH_MODE: 'iam' });
+  const built = await buildTestApp({
+    ENVIRONMENT: 'production',
+    AUTH_MODE: 'iam',
+    K_SERVICE: 'svc',
+  });
   try {
     const res = await built.http({
       ...PREDICT,
