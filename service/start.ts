@@ -9,7 +9,11 @@ import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config/problems.
 import { createLogger, type Logger } from '../lib/logger.js';
 import { isModelPackageError } from '../lib/model-package/errors.js';
 import { buildApp } from './app.js';
-import { loadServiceConfig, type ServiceConfig } from './config/index.js';
+import {
+  type loadServiceConfig,
+  loadServiceConfigOnHost,
+  type ServiceConfig,
+} from './config/index.js';
 import { FaultInjector } from './faults/fault-injector.js';
 import { type ServedModel, serveModel } from './inference/served-model.js';
 import { createDefaultChecks } from './lifecycle/checks/index.js';
@@ -68,7 +72,7 @@ function serviceVersion(): string {
 export async function startService(options: StartOptions): Promise<RunningService | null> {
   let loaded: ReturnType<typeof loadServiceConfig>;
   try {
-    loaded = options.env === undefined ? loadServiceConfig() : loadServiceConfig(options.env);
+    loaded = loadServiceConfigOnHost(options.env);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     const log = createLogger({ level: 'info' });

@@ -170,6 +170,9 @@ export async function runStack(opts: StackOptions): Promise<number> {
     args: [config.serviceEntry],
     env: {
       ...common,
+      // The local stack is a developer's: the service runs its development preset unless told
+      // otherwise (in a container without a terminal it would otherwise refuse to guess).
+      ENVIRONMENT: 'development',
       DRAIN_TIMEOUT_MS: String(SERVICE_DRAIN_TIMEOUT_MS),
       ...config.env,
       // The service logs JSON to the supervisor, which renders it and watches for drain.started.

@@ -4,7 +4,11 @@
  * with, and the SAMO-DL API's variables that no platform reads any more.
  */
 import { anyText, defineFormat, Expected, integer, oneOf, text } from '../../lib/config/formats.js';
-import type { Platform } from '../../lib/config/platform.js';
+import {
+  type HostFacts,
+  mayDefaultToDevelopment,
+  type Platform,
+} from '../../lib/config/platform.js';
 import { byEnvironment, ENVIRONMENTS, type Environment } from '../../lib/config/presets.js';
 import type { ConfigReport } from '../../lib/config/problems.js';
 import type { OperatorEnv } from '../../lib/config/read.js';
@@ -12,6 +16,9 @@ import { setting, type ValuesOf } from '../../lib/config/settings.js';
 
 // K_REVISION goes into a response header on every request: a character Node refuses there would
 // fail every request instead of the start.
+/** Where an unset ENVIRONMENT is refused (lib/config/platform.ts, mayDefaultToDevelopment). */
+const ENVIRONMENT_REQUIRED = 'on Cloud Run, on Kubernetes and in a container without a terminal';
+
 const revisionName = defineFormat<string>({
   name: 'revision-name',
   validate: (value) => {
@@ -24,10 +31,11 @@ const revisionName = defineFormat<string>({
 export const deploymentSettings = {
   environment: setting({
     env: 'ENVIRONMENT',
-    doc: 'Preset: production, staging or development. Anything else is an error. Required on Cloud Run; development elsewhere.',
+    doc: `Preset: production, staging or development. Anything else is an error. Required ${ENVIRONMENT_REQUIRED}; development elsewhere.`,
     format: oneOf(ENVIRONMENTS),
     default: 'development',
-    defaultDoc: 'development (required on Cloud Run)',
+    defaultDoc:
+      'development (required on Cloud Run, Kubernetes and in a container without a terminal)',
   }),
   serviceName: setting({
     env: 'K_SERVICE',
@@ -114,12 +122,13 @@ export function checkDeployment(
   config: DeploymentConfig,
   report: ConfigReport,
   operator: OperatorEnv,
+  host: HostFacts,
 ): void {
-  if (config.platform === 'cloud-run' && !operator.has('ENVIRONMENT')) {
+  if (!operator.has('ENVIRONMENT') && !mayDefaultToDevelopment(config.platform, host)) {
     report.refuse(
       'ENVIRONMENT',
       undefined,
-      `one of ${ENVIRONMENTS.join(', ')} (required on Cloud Run)`,
+      `one of ${ENVIRONMENTS.join(', ')} (${ENVIRONMENT_REQUIRED}: development's defaults need no API key and serve /metrics to anyone)`,
     );
   }
   const { minInstances, maxInstances } = config.resources;

@@ -7,7 +7,12 @@
  * `process.env`; the config modules are the only place in the service that may read it.
  */
 import { type SettingRow, settingRows } from '../../lib/config/docs.js';
-import { detectPlatform } from '../../lib/config/platform.js';
+import {
+  DEVELOPER_HOST,
+  detectHost,
+  detectPlatform,
+  type HostFacts,
+} from '../../lib/config/platform.js';
 import { type Env, readSettings } from '../../lib/config/read.js';
 import { type AuthConfig, authConfig, authSettings, checkAuth } from './auth.js';
 import {
@@ -30,7 +35,14 @@ import {
   sheddingSettings,
 } from './shedding.js';
 
-export { detectPlatform, PLATFORMS, type Platform } from '../../lib/config/platform.js';
+export {
+  DEVELOPER_HOST,
+  detectHost,
+  detectPlatform,
+  type HostFacts,
+  PLATFORMS,
+  type Platform,
+} from '../../lib/config/platform.js';
 export { ENVIRONMENTS, type Environment } from '../../lib/config/presets.js';
 export type { ConfigProblem } from '../../lib/config/problems.js';
 export { AUTH_MODES, type AuthMode } from './auth.js';
@@ -70,9 +82,14 @@ export interface LoadedConfig {
 
 /**
  * Loads and validates the service configuration from `env`. Throws `ConfigError` listing every
- * problem (variable, value, expected) when anything is wrong; the caller exits 78.
+ * problem (variable, value, expected) when anything is wrong; the caller exits 78. `host` says
+ * whether this is a container nobody watches (detectHost), where ENVIRONMENT must be set; the
+ * default is a developer's shell.
  */
-export function loadServiceConfig(env: Env = process.env): LoadedConfig {
+export function loadServiceConfig(
+  env: Env = process.env,
+  host: HostFacts = DEVELOPER_HOST,
+): LoadedConfig {
   const platform = detectPlatform(env);
   // Every other default may depend on the preset, so ENVIRONMENT is read first, alone. A bad
   // value reads as development here and is reported with the rest below.
@@ -124,10 +141,15 @@ export function loadServiceConfig(env: Env = process.env): LoadedConfig {
   checkHealth(config, report);
   checkShedding(config, report, operator);
   checkAuth(config, report, operator);
-  checkDeployment(config, report, operator);
+  checkDeployment(config, report, operator, host);
   warnRetired(report, operator);
   report.throwIfAny();
   return { config, warnings: report.warnings };
+}
+
+/** `loadServiceConfig` for the process it runs in: the host's container and terminal detected. */
+export function loadServiceConfigOnHost(env: Env = process.env): LoadedConfig {
+  return loadServiceConfig(env, detectHost(env));
 }
 
 /** One row per service setting, for the configuration docs. */

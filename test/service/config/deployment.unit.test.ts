@@ -1,5 +1,6 @@
 import test from 'ava';
-import { loadServiceConfig } from '../../../service/config/index.js';
+import { ConfigError } from '../../../lib/config/problems.js';
+import { DEVELOPER_HOST, loadServiceConfig } from '../../../service/config/index.js';
 import { problemsOf, testRefusals } from '../../helpers/service-config.js';
 
 testRefusals('deployment', [
@@ -12,7 +13,7 @@ testRefusals('deployment', [
     name: 'a missing ENVIRONMENT on Cloud Run',
     env: { K_SERVICE: 'svc' },
     message:
-      'ENVIRONMENT=(unset): expected one of production, staging, development (required on Cloud Run)',
+      "ENVIRONMENT=(unset): expected one of production, staging, development (on Cloud Run, on Kubernetes and in a container without a terminal: development's defaults need no API key and serve /metrics to anyone)",
   },
   {
     name: 'memory below 512 MB',
@@ -105,4 +106,25 @@ test('config deployment: a K_REVISION that could not go into a response header i
     t.regex(problems[0] ?? '', /K_REVISION.*expected a revision name/);
   }
   t.deepEqual(problemsOf({ K_REVISION: 'runwatch-00042-abc' }), []);
+});
+
+test('config deployment: without ENVIRONMENT, Kubernetes and a container with no terminal are refused, not given development defaults', (t) => {
+  const container = { container: true, tty: false };
+  const refusals = [
+    { env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' }, host: DEVELOPER_HOST },
+    { env: { K_SERVICE: 'emotion' }, host: DEVELOPER_HOST },
+    { env: {}, host: container },
+  ];
+  for (const { env, host } of refusals) {
+    const e = t.throws(() => loadServiceConfig(env, host), { instanceOf: ConfigError });
+    t.like(e?.problems[0], { variable: 'ENVIRONMENT', value: undefined });
+    t.regex(e?.problems[0]?.expected ?? '', /Kubernetes and in a container without a terminal/);
+  }
+  t.is(loadServiceConfig({}, { container: true, tty: true }).config.environment, 'development');
+  t.is(loadServiceConfig({}, { container: false, tty: false }).config.environment, 'development');
+  t.is(
+    loadServiceConfig({ ENVIRONMENT: 'development' }, container).config.environment,
+    'development',
+    'an explicit development is always allowed',
+  );
 });

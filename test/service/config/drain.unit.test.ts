@@ -11,7 +11,7 @@ const platforms = [
   },
   {
     name: 'Kubernetes',
-    env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' },
+    env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', ENVIRONMENT: 'development' },
     platform: 'kubernetes',
     drain: [5000, 23000, 1000],
   },
@@ -53,7 +53,11 @@ testRefusals('drain', [
   },
   {
     name: 'a drain over the Kubernetes grace period',
-    env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', DRAIN_PRE_CLOSE_DELAY_MS: '10000' },
+    env: {
+      KUBERNETES_SERVICE_HOST: '10.0.0.1',
+      ENVIRONMENT: 'development',
+      DRAIN_PRE_CLOSE_DELAY_MS: '10000',
+    },
     message:
       'DRAIN_PRE_CLOSE_DELAY_MS + DRAIN_TIMEOUT_MS + SHUTDOWN_HANDLERS_TIMEOUT_MS="10000 + 23000 + 1000 = 34000": expected a sum below 30000 ms, the Kubernetes default termination grace period (30 s)',
   },

@@ -72,7 +72,8 @@ test('config limits: TRUST_PROXY_HOPS is 1 on Cloud Run and 0 elsewhere', (t) =>
   );
   t.is(loadServiceConfig({}).config.rateLimit.trustProxyHops, 0);
   t.is(
-    loadServiceConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }).config.rateLimit.trustProxyHops,
+    loadServiceConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1', ENVIRONMENT: 'development' }).config
+      .rateLimit.trustProxyHops,
     0,
   );
 });
