@@ -85,6 +85,7 @@ const target = (name: string, url = 'http://127.0.0.1:9'): SweepTarget => ({
   probes: { ...TARGET_DEFAULTS.probes },
   timeoutMs: TARGET_DEFAULTS.timeoutMs,
   iam: false,
+  limits: { ...TARGET_DEFAULTS.limits },
   slo: { ...TARGET_DEFAULTS.slo },
 });
 const EVAL_TARGETS = [target(TARGET)];

@@ -3,7 +3,7 @@
  * interface with a SQLite and a PostgreSQL implementation (one contract test suite runs against
  * both). Times are epoch milliseconds throughout.
  */
-import { type ErrorSpec, RunwatchError } from '../../lib/errors.js';
+import { describeValue, type ErrorSpec, RunwatchError } from '../../lib/errors.js';
 import {
   type Bucket,
   type Finding,
@@ -39,7 +39,7 @@ export const STORE_ERRORS = {
   STORE_ERR_SAMPLE_INVALID: {
     status: 500,
     meaning:
-      'A sample has an unknown metric, a non-integer time, a non-finite value or an empty instance.',
+      'A sample has an unknown metric, a non-integer time, a non-finite value, or an empty instance or target or one holding NUL. The sweep validates its samples first and drops such ones (`SCRAPE_ERR_SAMPLE_INVALID`), so this means a caller skipped that.',
   },
 } as const satisfies Record<string, { status: number; meaning: string; surface?: string }>;
 
@@ -164,18 +164,34 @@ export function checkPruneLimit(limit: number): void {
   }
 }
 
+/** What is wrong with a sample the store cannot take, or null when it can take it. */
+export function sampleProblem(
+  s: Sample,
+): { readonly field: string; readonly value: string; readonly expected: string } | null {
+  const bad = (field: string, value: unknown, expected: string) => ({
+    field,
+    value: describeValue(value),
+    expected,
+  });
+  if (!METRIC_SET.has(s.metric)) return bad('metric', s.metric, `one of ${METRICS.join(', ')}`);
+  if (!Number.isSafeInteger(s.ts)) return bad('ts', s.ts, 'an integer epoch-millisecond time');
+  if (!Number.isFinite(s.value)) return bad('value', String(s.value), 'a finite number');
+  // PostgreSQL text cannot hold NUL; SQLite could, but both stores take the same samples.
+  if (s.instance === NO_INSTANCE || s.instance?.includes('\u0000')) {
+    return bad('instance', s.instance, 'a non-empty string without NUL, or null');
+  }
+  if (typeof s.target !== 'string' || s.target === '' || s.target.includes('\u0000')) {
+    return bad('target', s.target, 'a non-empty string without NUL');
+  }
+  return null;
+}
+
 export function checkSample(s: Sample, index: number): void {
-  const bad = (field: string, value: unknown, expected: string): never => {
-    throw new StoreError(
-      'STORE_ERR_SAMPLE_INVALID',
-      `sample ${index} field "${field}" is ${JSON.stringify(value) ?? String(value)}; expected ${expected}`,
-      { field: `[${index}].${field}` },
-    );
-  };
-  if (!METRIC_SET.has(s.metric)) bad('metric', s.metric, `one of ${METRICS.join(', ')}`);
-  if (!Number.isSafeInteger(s.ts)) bad('ts', s.ts, 'an integer epoch-millisecond time');
-  if (!Number.isFinite(s.value)) bad('value', String(s.value), 'a finite number');
-  if (s.instance === NO_INSTANCE) bad('instance', s.instance, 'a non-empty string or null');
-  if (typeof s.target !== 'string' || s.target === '')
-    bad('target', s.target, 'a non-empty string');
+  const problem = sampleProblem(s);
+  if (problem === null) return;
+  throw new StoreError(
+    'STORE_ERR_SAMPLE_INVALID',
+    `sample ${index} field "${problem.field}" is ${problem.value}; expected ${problem.expected}`,
+    { field: `[${index}].${problem.field}` },
+  );
 }

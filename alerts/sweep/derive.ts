@@ -22,32 +22,96 @@ export interface CounterSnapshot {
   readonly buckets: ReadonlyMap<number, number>;
 }
 
-/** Sums the HTTP series of every instance in the scrape: requests, 5xx errors, latency buckets. */
-export function snapshotsOf(exposition: Exposition, ts: number): Map<string, CounterSnapshot> {
-  const acc = new Map<string, { requests: number; errors: number; buckets: Map<number, number> }>();
+/** The longest `instance` label kept (a Cloud Run instance id is about 100 characters). */
+export const MAX_INSTANCE_LENGTH = 256;
+
+/** Why an `instance` label cannot key a sample and a counter state, or null when it can. */
+export function instanceProblem(instance: string): string | null {
+  if (instance === '') return 'instance label empty';
+  if (instance.length > MAX_INSTANCE_LENGTH) {
+    return `instance label over ${MAX_INSTANCE_LENGTH} characters`;
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+  if (/[\u0000-\u001f\u007f]/.test(instance)) return 'instance label with a control character';
+  return null;
+}
+
+/** The scrape's HTTP series that could not be used, counted by reason. */
+export type Dropped = Map<string, number>;
+
+function drop(dropped: Dropped, reason: string, n = 1): void {
+  dropped.set(reason, (dropped.get(reason) ?? 0) + n);
+}
+
+/**
+ * Sums the HTTP series of every instance in the scrape: requests, 5xx errors, latency buckets.
+ * A series the store could not take is dropped and counted instead: its `instance` label is
+ * unusable (`instanceProblem`), its value or `le` is not a number, or its instance's sums are
+ * not finite (two `1e308` series), in which case every series of that instance is dropped.
+ * Series without an `instance` label are not the service's HTTP series and are ignored.
+ */
+export function scrapeSnapshots(
+  exposition: Exposition,
+  ts: number,
+): { snapshots: Map<string, CounterSnapshot>; dropped: Dropped } {
+  const acc = new Map<
+    string,
+    { requests: number; errors: number; buckets: Map<number, number>; series: number }
+  >();
+  const dropped: Dropped = new Map();
   const of = (instance: string) => {
     let a = acc.get(instance);
     if (a === undefined) {
-      a = { requests: 0, errors: 0, buckets: new Map() };
+      a = { requests: 0, errors: 0, buckets: new Map(), series: 0 };
       acc.set(instance, a);
     }
     return a;
   };
   for (const s of exposition.samples) {
+    const isRequests = s.name === 'http_requests_total';
+    if (!isRequests && s.name !== 'http_request_duration_seconds_bucket') continue;
     const instance = s.labels.instance;
-    if (instance === undefined || !Number.isFinite(s.value)) continue;
-    if (s.name === 'http_requests_total') {
+    if (instance === undefined) continue;
+    const problem = instanceProblem(instance);
+    if (problem !== null) {
+      drop(dropped, problem);
+      continue;
+    }
+    if (!Number.isFinite(s.value)) {
+      drop(dropped, 'value not finite');
+      continue;
+    }
+    if (isRequests) {
       const a = of(instance);
+      a.series++;
       a.requests += s.value;
       if (s.labels.status_class === '5xx') a.errors += s.value;
-    } else if (s.name === 'http_request_duration_seconds_bucket') {
+    } else {
       const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le);
-      if (Number.isNaN(le)) continue;
+      if (Number.isNaN(le)) {
+        drop(dropped, 'le not a number');
+        continue;
+      }
       const a = of(instance);
+      a.series++;
       a.buckets.set(le, (a.buckets.get(le) ?? 0) + s.value);
     }
   }
-  return new Map([...acc].map(([instance, a]) => [instance, { ts, ...a }]));
+  const snapshots = new Map<string, CounterSnapshot>();
+  for (const [instance, { series, ...a }] of acc) {
+    const finite =
+      Number.isFinite(a.requests) &&
+      Number.isFinite(a.errors) &&
+      [...a.buckets.values()].every(Number.isFinite);
+    if (finite) snapshots.set(instance, { ts, ...a });
+    else drop(dropped, 'sum not finite', series);
+  }
+  return { snapshots, dropped };
+}
+
+/** `scrapeSnapshots` without the count of what was dropped. */
+export function snapshotsOf(exposition: Exposition, ts: number): Map<string, CounterSnapshot> {
+  return scrapeSnapshots(exposition, ts).snapshots;
 }
 
 /** `cur - prev`, or `cur` when the counter went down (a reset). */

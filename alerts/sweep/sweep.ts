@@ -6,8 +6,12 @@
  *    Scheduler and Pub/Sub both retry, so a sweep must be idempotent);
  * 2. probe every target (bounded concurrency, per-request deadlines);
  * 3. record samples: `up`, `probe_latency_ms`, `health_status`, and the counter-derived ones
- *    from each instance's scrape against its previous snapshot (then saved);
- * 4. evaluate every rule over its window for every target it applies to; record the findings;
+ *    from each instance's scrape against its previous snapshot (then saved). Each sample is
+ *    validated first; one the store cannot take is dropped and counted, so one target's data
+ *    can never fail the append for all (issue 16);
+ * 4. evaluate every rule over its window for every target it applies to, add each target's
+ *    `ScrapeFailed` findings (scrape-findings.ts: its problems reading /health and /metrics,
+ *    dropped samples among them); record the findings;
  * 5. hand the stored findings to `publish`, if given (after they are stored, so a lost
  *    publication loses nothing; before the summary, so a crash in between republishes on the
  *    retry rather than never publishing);
@@ -26,8 +30,10 @@ import type { TrendStore } from '../store/store.js';
 import { evaluate } from '../trends/evaluate.js';
 import type { RuleSpec } from '../trends/rule.js';
 import type { Finding, Sample } from '../types.js';
-import { probeAll } from './probe.js';
+import { type ProbeResult, probeAll, type ScrapeProblem } from './probe.js';
 import { samplesOf } from './samples.js';
+import { SCRAPE_ERR_SAMPLE_INVALID } from './scrape-errors.js';
+import { scrapeFindings, type TargetScrape } from './scrape-findings.js';
 import type { SweepTarget } from './targets.js';
 
 export interface SweepDeps {
@@ -58,7 +64,12 @@ export interface SweepSummary {
     readonly up: boolean;
     readonly status: number | null;
     readonly latencyMs: number;
+    /** The /health state (`unknown` for any other status), or null when none was read. */
     readonly health: string | null;
+    /** The codes of this sweep's problems reading the target (ScrapeFailed); empty when none. */
+    readonly scrape: readonly string[];
+    /** Scraped series and samples dropped because the store could not take them. */
+    readonly dropped: number;
   }[];
   readonly findings: readonly {
     readonly alertname: string;
@@ -85,25 +96,21 @@ export async function runSweep(
   const t0 = performance.now();
   const probes = await (deps.probe ?? probeAll)(deps.targets, deps.concurrency ?? 8);
   const samples: Sample[] = [];
+  const scrapes: (TargetScrape & { readonly dropped: number })[] = [];
   for (const probe of probes) {
-    log.info(
-      {
-        event: 'sweep.probe',
-        sweepId: sweep.sweepId,
-        target: probe.target,
-        up: probe.up,
-        status: probe.status,
-        latencyMs: Math.round(probe.latencyMs * 10) / 10,
-        health: probe.health?.status ?? null,
-        ...(probe.error ? { error: probe.error } : {}),
-        ...(probe.metricsError ? { metricsError: probe.metricsError } : {}),
-      },
-      `${probe.target} ${probe.up ? 'up' : `down (${probe.error})`}`,
-    );
-    samples.push(...(await samplesOf(store, probe, sweep.ts)));
+    const recorded = await samplesOf(store, probe, sweep.ts);
+    samples.push(...recorded.samples);
+    const dropped = [...recorded.dropped.values()].reduce((a, b) => a + b, 0);
+    const problems: ScrapeProblem[] = [...probe.problems];
+    if (dropped > 0) problems.push(droppedProblem(recorded.dropped, dropped));
+    scrapes.push({ target: probe.target, scraped: probe.up, problems, dropped });
+    logProbe(log, sweep.sweepId, probe, problems, dropped);
   }
   await store.appendSamples(samples);
-  const findings = await evaluate(store, deps.rules, deps.targets, sweep.ts);
+  const findings = [
+    ...(await evaluate(store, deps.rules, deps.targets, sweep.ts)),
+    ...(await scrapeFindings(store, scrapes, sweep.ts)),
+  ];
   await store.recordFindings(findings, sweep.sweepId);
   for (const f of findings) {
     const fields = { event: 'sweep.finding', sweepId: sweep.sweepId, ...f };
@@ -123,12 +130,14 @@ export async function runSweep(
   const summary: SweepSummary = {
     sweepId: sweep.sweepId,
     duplicate: false,
-    targets: probes.map((p) => ({
+    targets: probes.map((p, i) => ({
       name: p.target,
       up: p.up,
       status: p.status,
       latencyMs: Math.round(p.latencyMs * 10) / 10,
       health: p.health?.status ?? null,
+      scrape: [...new Set(scrapes[i]?.problems.map((x) => x.code))],
+      dropped: scrapes[i]?.dropped ?? 0,
     })),
     findings: findings.map((f) => ({
       alertname: f.alertname,
@@ -152,12 +161,52 @@ export async function runSweep(
       down: probes.filter((p) => !p.up).length,
       findings: findings.length,
       samples: samples.length,
+      dropped: scrapes.reduce((n, x) => n + x.dropped, 0),
+      scrapeFailed: scrapes.filter((x) => x.problems.length > 0).length,
       pruned,
       durationMs: Math.round(performance.now() - t0),
     },
     `sweep ${sweep.sweepId}: ${probes.length} target(s), ${findings.length} finding(s)`,
   );
   return inserted ? summary : { ...(record.summary as unknown as SweepSummary), duplicate: true };
+}
+
+/** The scrape problem of a target whose samples were dropped: how many, and why. */
+function droppedProblem(reasons: ReadonlyMap<string, number>, total: number): ScrapeProblem {
+  const why = [...reasons].map(([reason, n]) => `${reason} (${n})`).join(', ');
+  return {
+    probe: 'metrics',
+    code: SCRAPE_ERR_SAMPLE_INVALID,
+    message: `${total} sample(s) dropped: ${why}`,
+  };
+}
+
+/** `sweep.probe`: one line per target, bounded whatever the target sent. */
+function logProbe(
+  log: Logger,
+  sweepId: string,
+  probe: ProbeResult,
+  problems: readonly ScrapeProblem[],
+  dropped: number,
+): void {
+  log.info(
+    {
+      event: 'sweep.probe',
+      sweepId,
+      target: probe.target,
+      up: probe.up,
+      status: probe.status,
+      latencyMs: Math.round(probe.latencyMs * 10) / 10,
+      health: probe.health?.status ?? null,
+      ...(probe.health?.sample === undefined ? {} : { healthSample: probe.health.sample }),
+      ...(probe.error ? { error: probe.error } : {}),
+      ...(problems.length > 0
+        ? { scrape: problems.map((p) => ({ probe: p.probe, code: p.code, message: p.message })) }
+        : {}),
+      ...(dropped > 0 ? { dropped } : {}),
+    },
+    `${probe.target} ${probe.up ? 'up' : `down (${probe.error})`}${problems.length > 0 ? `; scrape: ${[...new Set(problems.map((p) => p.code))].join(', ')}` : ''}`,
+  );
 }
 
 /**

@@ -5,6 +5,9 @@
  * `TARGET_ERR_INVALID`, naming the source, the target, the field (JSON path), the value and what
  * was expected. Pure over its inputs: the caller (the functions' config module) reads the file
  * and the environment.
+ *
+ * Beyond the schema: an `iam: true` target must be `https://` unless its host is loopback, since
+ * its requests carry an ID token that anyone on the path could replay against the service.
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
@@ -39,8 +42,10 @@ export interface SweepTarget {
   };
   /** Per-request deadline. */
   readonly timeoutMs: number;
-  /** Cloud Run IAM: send an ID token for `url` as audience. */
+  /** Cloud Run IAM: send an ID token for `url` as audience (https://, or http:// on loopback). */
   readonly iam: boolean;
+  /** Bounds on what one scrape of `/metrics` may hold; past any, the scrape is refused whole. */
+  readonly limits: ScrapeLimits;
   readonly slo: {
     /** Availability objective for the burn-rate rules, e.g. 0.995. */
     readonly availability: number;
@@ -48,10 +53,29 @@ export interface SweepTarget {
   };
 }
 
+/**
+ * What one scrape of a target's `/metrics` may hold, like Prometheus's `body_size_limit`,
+ * `sample_limit` and (for the per-instance counter state the sweep keeps) a bound on instances.
+ * Past any of them the scrape is that target's problem (SCRAPE_ERR_TOO_LARGE, _TOO_MANY_SAMPLES,
+ * _TOO_MANY_INSTANCES), reading stops, and nothing of it is recorded but up and health.
+ */
+export interface ScrapeLimits {
+  /** Body bytes, counted as they stream (and refused at once by a larger Content-Length). */
+  readonly metricsBytes: number;
+  /** Samples, and also `# TYPE` / `# HELP` families. */
+  readonly samples: number;
+  /** Distinct `instance` label values: each costs a counter-state read and write per sweep. */
+  readonly instances: number;
+}
+
 export const TARGET_DEFAULTS = {
   probes: { live: '/health/live', health: '/health', metrics: '/metrics' },
   timeoutMs: 2000,
   iam: false,
+  // Two orders of magnitude above what our service exposes from its one instance, and small
+  // enough that a sweep at the limits stays a small multiple of a normal one in memory
+  // (docs/benchmarks.md, sweep).
+  limits: { metricsBytes: 4 * 1024 * 1024, samples: 20_000, instances: 64 },
   slo: { availability: 0.995, latencyP95Ms: 500 },
 } as const;
 
@@ -71,6 +95,15 @@ const targetSchema = {
     },
     timeout_ms: { type: 'integer', minimum: 50, maximum: 60000 },
     iam: { type: 'boolean' },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        metrics_bytes: { type: 'integer', minimum: 1024, maximum: 256 * 1024 * 1024 },
+        samples: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+        instances: { type: 'integer', minimum: 1, maximum: 100_000 },
+      },
+    },
     slo: {
       type: 'object',
       additionalProperties: false,
@@ -142,6 +175,11 @@ function invalid(source: string, root: unknown, e: ErrorObject): TargetError {
 function build(raw: Record<string, unknown>): SweepTarget {
   const probes = (raw.probes ?? {}) as Partial<SweepTarget['probes']>;
   const slo = (raw.slo ?? {}) as { availability?: number; latency_p95_ms?: number };
+  const limits = (raw.limits ?? {}) as {
+    metrics_bytes?: number;
+    samples?: number;
+    instances?: number;
+  };
   return {
     name: raw.name as string,
     url: (raw.url as string).replace(/\/+$/, ''),
@@ -152,11 +190,42 @@ function build(raw: Record<string, unknown>): SweepTarget {
     },
     timeoutMs: (raw.timeout_ms as number | undefined) ?? TARGET_DEFAULTS.timeoutMs,
     iam: (raw.iam as boolean | undefined) ?? TARGET_DEFAULTS.iam,
+    limits: {
+      metricsBytes: limits.metrics_bytes ?? TARGET_DEFAULTS.limits.metricsBytes,
+      samples: limits.samples ?? TARGET_DEFAULTS.limits.samples,
+      instances: limits.instances ?? TARGET_DEFAULTS.limits.instances,
+    },
     slo: {
       availability: slo.availability ?? TARGET_DEFAULTS.slo.availability,
       latencyP95Ms: slo.latency_p95_ms ?? TARGET_DEFAULTS.slo.latencyP95Ms,
     },
   };
+}
+
+/** Loopback as a URL's hostname spells it: localhost, 127.0.0.0/8, [::1]. */
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === 'localhost' ||
+    hostname === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+  );
+}
+
+/** No ID token over plaintext: an IAM target is https://, or http:// to this machine only. */
+function iamOverTls(source: string, prefix: string, targets: SweepTarget[]): SweepTarget[] {
+  for (const [i, t] of targets.entries()) {
+    const url = new URL(t.url);
+    if (t.iam && url.protocol === 'http:' && !isLoopback(url.hostname)) {
+      const field = `${prefix}/${i}/url`;
+      throw new TargetError(
+        TARGET_ERR_INVALID,
+        400,
+        `${source}: target ${i} (${t.name}): field ${field} is ${describeValue(t.url)}; expected an https:// URL for an iam target (an ID token is never sent in plaintext), or http:// to a loopback host`,
+        { field },
+      );
+    }
+  }
+  return targets;
 }
 
 function unique(source: string, targets: SweepTarget[]): SweepTarget[] {
@@ -213,5 +282,6 @@ export function loadTargets(
     );
   }
   if (!validateFile(doc)) throw invalid(filePath, doc, validateFile.errors?.[0] as ErrorObject);
-  return unique(filePath, (doc as { targets: Record<string, unknown>[] }).targets.map(build));
+  const targets = (doc as { targets: Record<string, unknown>[] }).targets.map(build);
+  return iamOverTls(filePath, '/targets', unique(filePath, targets));
 }

@@ -163,6 +163,11 @@ export function rollupContract(
       const unknown = { ...s(T0, 1), metric: 'latency' } as unknown as Sample;
       const e2 = await t.throwsAsync<StoreError>(store.appendSamples([unknown]));
       t.regex(e2?.message ?? '', /"metric" is "latency"; expected one of up, probe_latency_ms/);
+      // PostgreSQL text cannot hold NUL: both stores refuse it up front, with the same code.
+      const nul = s(T0, 1, { metric: 'requests_delta', instance: 'a\u0000b' });
+      const e3 = await t.throwsAsync<StoreError>(store.appendSamples([nul]));
+      t.is(e3?.code, 'STORE_ERR_SAMPLE_INVALID');
+      t.is(e3?.field, '[0].instance');
       t.is(await store.lastSeen({ target: 'svc-a' }), null);
     },
   );

@@ -27,6 +27,7 @@ function target(name: string, url: string, iam: boolean): SweepTarget {
     iam,
     timeoutMs: 1000,
     probes: { ...TARGET_DEFAULTS.probes },
+    limits: { ...TARGET_DEFAULTS.limits },
     slo: { ...TARGET_DEFAULTS.slo },
   };
 }

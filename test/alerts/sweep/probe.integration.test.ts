@@ -16,6 +16,7 @@ function target(name: string, url: string, timeoutMs = 300): SweepTarget {
     timeoutMs,
     iam: false,
     probes: { ...TARGET_DEFAULTS.probes },
+    limits: { ...TARGET_DEFAULTS.limits },
     slo: { availability: 0.995, latencyP95Ms: 500 },
   };
 }
@@ -56,7 +57,7 @@ test('probe: live, health and metrics of the real service; a hanging, a failing 
     );
 
     const [ok, hang, fail, refused] = results;
-    t.like(ok, { target: 'service', up: true, status: 200, error: null, metricsError: null });
+    t.like(ok, { target: 'service', up: true, status: 200, error: null, problems: [] });
     t.is(ok?.health?.status, 'healthy');
     t.is(ok?.metrics?.instance, 'test-rev-00000001');
     t.true(
@@ -130,7 +131,14 @@ test('probe: a response whose body never ends fails at the request deadline, for
     );
     const elapsed = performance.now() - t0;
     t.like(a, { up: false, status: null, error: 'no answer within 300 ms' });
-    t.like(b, { up: true, metrics: null, metricsError: 'no answer within 300 ms' });
+    t.like(b, { up: true, metrics: null });
+    t.deepEqual(b?.problems, [
+      {
+        probe: 'metrics',
+        code: 'SCRAPE_ERR_TIMEOUT',
+        message: 'metrics: no complete answer within 300 ms',
+      },
+    ]);
     t.is(b?.health?.status, 'healthy');
     t.true(elapsed < 300 * 1.2 + 200, `both end at their deadline (${Math.round(elapsed)} ms)`);
   } finally {

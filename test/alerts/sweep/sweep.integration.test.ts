@@ -25,6 +25,7 @@ function target(name: string, url: string): SweepTarget {
     timeoutMs: 250,
     iam: false,
     probes: { ...TARGET_DEFAULTS.probes },
+    limits: { ...TARGET_DEFAULTS.limits },
     slo: { availability: 0.995, latencyP95Ms: 500 },
   };
 }

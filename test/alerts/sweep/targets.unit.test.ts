@@ -13,9 +13,45 @@ test('targets: the committed alerts/definitions/targets.yaml loads, with every f
       probes: { live: '/health/live', health: '/health', metrics: '/metrics' },
       timeoutMs: 2000,
       iam: false,
+      limits: { metricsBytes: 4_194_304, samples: 20_000, instances: 64 },
       slo: { availability: 0.995, latencyP95Ms: 500 },
     },
   ]);
+});
+
+test('targets: scrape limits default per target and can be set per target', (t) => {
+  const [a, b] = loadTargets(
+    [
+      'targets:',
+      '  - name: a',
+      '    url: http://h',
+      '  - name: b',
+      '    url: http://i',
+      '    limits:',
+      '      metrics_bytes: 1048576',
+      '      instances: 2',
+    ].join('\n'),
+    FILE,
+  );
+  t.deepEqual(a?.limits, TARGET_DEFAULTS.limits);
+  t.deepEqual(b?.limits, { metricsBytes: 1_048_576, samples: 20_000, instances: 2 });
+});
+
+test('targets: an iam target may use http:// on a loopback host (the local stack), and https:// anywhere', (t) => {
+  const urls = [
+    'http://127.0.0.1:8080',
+    'http://localhost:8080',
+    'http://[::1]:8080',
+    'https://a.run.app',
+  ];
+  const targets = loadTargets(
+    `targets:\n${urls.map((u, i) => `  - name: t${i}\n    url: ${u}\n    iam: true\n`).join('')}`,
+    FILE,
+  );
+  t.deepEqual(
+    targets.map((x) => x.iam),
+    [true, true, true, true],
+  );
 });
 
 test('targets: SWEEP_TARGETS replaces the file, defaults fill the rest, trailing slashes go', (t) => {
@@ -62,6 +98,32 @@ const bad: { name: string; file?: string; env?: string; message: RegExp; field: 
     file: 'targets:\n  - name: x\n    url: http://h\n    probes:\n      live: health/live\n',
     message: /field \/targets\/0\/probes\/live is "health\/live"; expected a string matching \^\//,
     field: '/targets/0/probes/live',
+  },
+  {
+    name: 'an iam target with an http:// URL off loopback (its ID token would travel in plaintext)',
+    file: 'targets:\n  - name: x\n    url: http://svc.example.com\n    iam: true\n',
+    message:
+      /target 0 \(x\): field \/targets\/0\/url is "http:\/\/svc\.example\.com"; expected an https:\/\/ URL for an iam target \(an ID token is never sent in plaintext\), or http:\/\/ to a loopback host/,
+    field: '/targets/0/url',
+  },
+  {
+    name: 'an iam target on http://127.0.0.1.example.com (not loopback)',
+    file: 'targets:\n  - name: x\n    url: http://127.0.0.1.example.com\n    iam: true\n',
+    message:
+      /field \/targets\/0\/url is "http:\/\/127\.0\.0\.1\.example\.com"; expected an https:\/\//,
+    field: '/targets/0/url',
+  },
+  {
+    name: 'a body limit of 10 bytes',
+    file: 'targets:\n  - name: x\n    url: http://h\n    limits:\n      metrics_bytes: 10\n',
+    message: /field \/targets\/0\/limits\/metrics_bytes is 10; expected must be >= 1024/,
+    field: '/targets/0/limits/metrics_bytes',
+  },
+  {
+    name: 'a samples limit of 0',
+    file: 'targets:\n  - name: x\n    url: http://h\n    limits:\n      samples: 0\n',
+    message: /field \/targets\/0\/limits\/samples is 0; expected must be >= 1/,
+    field: '/targets/0/limits/samples',
   },
   {
     name: 'a repeated name',
