@@ -77,7 +77,7 @@ const NOW = NOW_MINUTE * MINUTE_MS;
 
 const pinned = pinSelf(0);
 const tmp = mkdtempSync(join(tmpdir(), 'runwatch-bench-trends-'));
-const rules = loadRules(join(ROOT, 'alerts', 'rules'));
+const rules = loadRules(join(ROOT, 'alerts', 'definitions', 'trend-rules'));
 const widestMs = Math.max(...rules.map((r) => RULE_TYPES[r.type]?.window(r.params as never) ?? 0));
 const target = (name: string, url = 'http://127.0.0.1:9'): SweepTarget => ({
   name,
