@@ -18,11 +18,12 @@
  * supervisor exits with the child's code (1 if it had none).
  */
 import type { Writable } from 'node:stream';
-import { openStore, parseStoreUrl, redactUrl } from '../alerts/store/open.js';
+import { openStore, parseStoreUrl } from '../alerts/store/open.js';
 import { StoreError, type TrendStore } from '../alerts/store/store.js';
 import { loadTargets, TargetError } from '../alerts/sweep/targets.js';
 import { EXIT_CONFIG } from '../lib/config/problems.js';
 import { createLogger } from '../lib/logger.js';
+import { redactUrl } from '../lib/redact.js';
 import { spawnChild } from './child.js';
 import {
   describeExit,

@@ -34,8 +34,6 @@ export interface OpenStoreOptions {
   readonly schema?: string;
 }
 
-export { redactUrl };
-
 function invalid(url: string, expected: string): StoreError {
   return new StoreError(
     'STORE_ERR_URL_INVALID',

@@ -3,13 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import pg from 'pg';
-import {
-  DEFAULT_STORE_URL,
-  openStore,
-  parseStoreUrl,
-  redactUrl,
-} from '../../../alerts/store/open.js';
+import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from '../../../alerts/store/open.js';
 import { StoreError } from '../../../alerts/store/store.js';
+import { redactUrl } from '../../../lib/redact.js';
 
 const local = { platform: 'local', cwd: '/srv/app' } as const;
 const cloudRun = { platform: 'cloud-run', cwd: '/srv/app' } as const;
