@@ -42,7 +42,9 @@ export const SHED_REASONS = Object.keys(SHED_REASON_SET) as (ShedReason | 'queue
 export const HEALTH_STATES = ['healthy', 'degraded', 'unhealthy', 'draining'] as const;
 
 /** Latency buckets in seconds: 1 ms to 10 s, dense where inference requests land. */
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 const RUN_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128];
 const SCORE_BUCKETS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
@@ -51,6 +53,29 @@ const LENGTH_BUCKETS = [8, 16, 32, 64, 128, 256, 512, 1024];
 /** `<revision or "local">-<8 hex>`: unique per process, stable for its life. */
 export function newInstanceId(revision: string | null): string {
   return `${revision ?? 'local'}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * The two HTTP series every request (but probes and /metrics) is counted in; exported so bench
+ * targets that stand in for the service expose the same series.
+ */
+export function httpRequestMetrics(registers: Registry[]) {
+  const labelNames = ['method', 'route', 'status_class'] as const;
+  return {
+    requests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by route template (never the raw URL); probes and /metrics excluded.',
+      labelNames,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency in seconds, by route template; probes and /metrics excluded.',
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+  };
 }
 
 export class ServiceMetrics {
@@ -81,19 +106,7 @@ export class ServiceMetrics {
     collectDefaultMetrics({ register: this.process });
     const registers = [this.own];
 
-    this.httpRequests = new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered, by route template (never the raw URL); probes and /metrics excluded.',
-      labelNames: ['method', 'route', 'status_class'],
-      registers,
-    });
-    this.httpDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request latency in seconds, by route template; probes and /metrics excluded.',
-      labelNames: ['method', 'route', 'status_class'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    ({ requests: this.httpRequests, duration: this.httpDuration } = httpRequestMetrics(registers));
     this.inferenceDuration = new Histogram({
       name: 'inference_duration_seconds',
       help: 'Duration of one model run (featurize and session.run) in seconds.',
