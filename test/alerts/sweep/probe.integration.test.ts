@@ -140,7 +140,9 @@ test('probe: a response whose body never ends fails at the request deadline, for
       },
     ]);
     t.is(b?.health?.status, 'healthy');
-    t.true(elapsed < 300 * 1.2 + 200, `both end at their deadline (${Math.round(elapsed)} ms)`);
+    // The trickle never ends, so ending at all is the deadline's doing; the margin is for a
+    // machine running the whole suite on two cores (576 ms was seen against 300 ms deadlines).
+    t.true(elapsed < 300 * 2 + 1000, `both end at their deadline (${Math.round(elapsed)} ms)`);
   } finally {
     liveTrickles.closeAllConnections();
     metricsTrickles.closeAllConnections();
