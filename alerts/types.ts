@@ -77,3 +77,49 @@ export interface Finding {
     readonly runbook_url?: string;
   };
 }
+
+/**
+ * One Pub/Sub message as alert ingest receives it, whatever carried it (an Eventarc binary-mode
+ * CloudEvent, a structured-mode one, the Functions Framework's conversion of a push body, or the
+ * sweep calling ingest in-process). `data` is the decoded payload bytes.
+ */
+export interface PubSubMessage {
+  readonly messageId: string;
+  readonly data: Buffer;
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Epoch ms. */
+  readonly publishTime: number;
+  readonly orderingKey?: string;
+  /** The subscription it came through, when the carrier says (Eventarc and plain push do). */
+  readonly subscription?: string;
+}
+
+export type AlertSource = 'monitoring' | 'log' | 'runwatch';
+
+/**
+ * One alert event, normalised from any source into Alertmanager's shape (labels identify the
+ * alert, annotations explain it; the engine fingerprints the labels).
+ */
+export interface IncomingAlert {
+  readonly source: AlertSource;
+  /**
+   * Content identity: every delivery of the same event has the same key, whatever its messageId
+   * (`monitoring:<incident_id>:<state>`, `log:<insertId>`,
+   * `runwatch:<sweepId>:<alertname>:<target>:<state>`).
+   */
+  readonly dedupeKey: string;
+  /**
+   * Set for events of a one-shot lifecycle (a Monitoring incident: once closed it never reopens),
+   * so a firing event that arrives after its resolution is stale; null otherwise.
+   */
+  readonly lifecycleId: string | null;
+  readonly status: 'firing' | 'resolved';
+  /** Always holds `alertname` and `severity`. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** e.g. summary, description, runbook_url, url. */
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Epoch ms. */
+  readonly startsAt: number;
+  /** Epoch ms; null while firing. */
+  readonly endsAt: number | null;
+}
