@@ -99,6 +99,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     adminKeys: config.auth.adminApiKeys,
     apiKeys: config.auth.apiKeys,
     metrics,
+    failuresPerMinute: config.auth.adminKeyFailuresPerMinute,
   });
   const routes: RouteEntry[] = [];
   app.addHook('onRoute', (route) => {

@@ -8,8 +8,8 @@
  * - Every wrong key (present, not an admin key) is logged at INFO as `auth.admin_key_rejected`,
  *   with the route, the client address and, when the key is an API key, its id; never the key.
  *   A missing key on an admin route is logged the same way (`reason: missing`), not counted.
- * - A client (its address bucket, `client-address.ts`) that sends
- *   `ADMIN_KEY_FAILURES_PER_MINUTE` wrong keys in a minute is refused every admin-key check for
+ * - A client (its address bucket, `client-address.ts`) that sends `failuresPerMinute`
+ *   (ADMIN_KEY_FAILURES_PER_MINUTE) wrong keys in a minute is refused every admin-key check for
  *   the rest of that minute: 429 `SVC_ERR_RATE_LIMITED` + `Retry-After` on admin routes and on
  *   `/health` with a key, the right key included. Otherwise `/health`'s detail switch would tell
  *   a guesser which key is right at any rate. `/health` without a key is never refused.
@@ -24,8 +24,6 @@ import type { ServiceMetrics } from '../observability/metrics.js';
 import { addressBucket } from '../protection/client-address.js';
 import { FailureCounter } from './failure-counter.js';
 
-/** Wrong admin keys a client may send in a window before its admin-key checks are refused. */
-export const ADMIN_KEY_FAILURES_PER_MINUTE = 10;
 export const ADMIN_KEY_FAILURE_WINDOW_MS = 60_000;
 /** Clients whose failures are remembered; past this many the oldest window is forgotten. */
 export const ADMIN_KEY_FAILURE_CLIENTS = 10_000;
@@ -38,6 +36,8 @@ export interface AdminAccessInputs {
   /** Inference API keys: a wrong admin key that is one of these is logged by its id. */
   readonly apiKeys: SecretKeys;
   readonly metrics: ServiceMetrics;
+  /** Wrong admin keys a client may send in a minute before its admin-key checks are refused. */
+  readonly failuresPerMinute: number;
   readonly now?: () => number;
 }
 
@@ -46,17 +46,20 @@ export class AdminAccess {
   readonly #apiKeys: SecretKeys;
   readonly #metrics: ServiceMetrics;
   readonly #now: () => number;
-  readonly #failures = new FailureCounter(
-    ADMIN_KEY_FAILURES_PER_MINUTE,
-    ADMIN_KEY_FAILURE_WINDOW_MS,
-    ADMIN_KEY_FAILURE_CLIENTS,
-  );
+  readonly #limit: number;
+  readonly #failures: FailureCounter;
 
   constructor(inputs: AdminAccessInputs) {
     this.#adminKeys = inputs.adminKeys;
     this.#apiKeys = inputs.apiKeys;
     this.#metrics = inputs.metrics;
     this.#now = inputs.now ?? Date.now;
+    this.#limit = inputs.failuresPerMinute;
+    this.#failures = new FailureCounter(
+      inputs.failuresPerMinute,
+      ADMIN_KEY_FAILURE_WINDOW_MS,
+      ADMIN_KEY_FAILURE_CLIENTS,
+    );
   }
 
   /**
@@ -121,7 +124,7 @@ export class AdminAccess {
     reply.header('retry-after', String(retryAfterS));
     return new ServiceError(
       'SVC_ERR_RATE_LIMITED',
-      `this client sent ${ADMIN_KEY_FAILURES_PER_MINUTE} wrong admin keys within a minute; admin key checks resume in ${retryAfterS} s`,
+      `this client sent ${this.#limit} wrong admin keys within a minute; admin key checks resume in ${retryAfterS} s`,
     );
   }
 
@@ -129,7 +132,7 @@ export class AdminAccess {
     this.#metrics.adminKeyFailures.inc();
     const failures = this.#failures.note(addressBucket(request.ip), this.#now());
     this.#logRejected(request, 'unknown', given, failures);
-    if (failures === ADMIN_KEY_FAILURES_PER_MINUTE) {
+    if (failures === this.#limit) {
       request.log.warn(
         {
           event: 'auth.admin_key_locked',
@@ -162,11 +165,11 @@ export class AdminAccess {
         route,
         remoteIp: request.ip,
         ...(apiKeyId === null ? {} : { apiKeyId }),
-        ...(failures === null ? {} : { failures, limit: ADMIN_KEY_FAILURES_PER_MINUTE }),
+        ...(failures === null ? {} : { failures, limit: this.#limit }),
       },
       reason === 'missing'
         ? `admin key missing on ${request.method} ${route}`
-        : `wrong admin key on ${request.method} ${route} (${failures} of ${ADMIN_KEY_FAILURES_PER_MINUTE} a minute from this client before its admin key checks are refused)`,
+        : `wrong admin key on ${request.method} ${route} (${failures} of ${this.#limit} a minute from this client before its admin key checks are refused)`,
     );
   }
 }

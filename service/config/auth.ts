@@ -2,7 +2,7 @@
  * Who may call the service: the mode for inference routes (none, API keys or Cloud Run IAM), and
  * the client and admin key sets with their sources.
  */
-import { anyText, oneOf } from '../../lib/config/formats.js';
+import { anyText, integer, oneOf } from '../../lib/config/formats.js';
 import { byEnvironment } from '../../lib/config/presets.js';
 import { type ConfigReport, REDACTED } from '../../lib/config/problems.js';
 import type { OperatorEnv } from '../../lib/config/read.js';
@@ -55,6 +55,12 @@ export const authSettings = {
     format: anyText,
     default: null,
   }),
+  adminKeyFailuresPerMinute: setting({
+    env: 'ADMIN_KEY_FAILURES_PER_MINUTE',
+    doc: 'Wrong admin keys one client (address) may send in a minute, per instance, before every admin-key check it makes is refused with 429 for the rest of that minute (the right key included, so /health cannot confirm a guess).',
+    format: integer(1, 1000),
+    default: 10,
+  }),
 };
 
 export interface AuthConfig {
@@ -62,6 +68,7 @@ export interface AuthConfig {
     readonly mode: AuthMode;
     readonly apiKeys: SecretKeys;
     readonly adminApiKeys: SecretKeys;
+    readonly adminKeyFailuresPerMinute: number;
   };
 }
 
@@ -90,7 +97,14 @@ export function authConfig(
       'ADMIN_API_KEY is deprecated; use ADMIN_API_KEYS (comma-separated) or ADMIN_API_KEYS_FILE',
     );
   }
-  return { auth: { mode: values.mode, apiKeys, adminApiKeys } };
+  return {
+    auth: {
+      mode: values.mode,
+      apiKeys,
+      adminApiKeys,
+      adminKeyFailuresPerMinute: values.adminKeyFailuresPerMinute,
+    },
+  };
 }
 
 export function checkAuth(

@@ -43,6 +43,12 @@ export const limitsSettings = {
       defaultDoc: '(none: per instance)',
       sensitive: true,
     }),
+    redisTimeoutMs: setting({
+      env: 'RATE_LIMIT_REDIS_TIMEOUT_MS',
+      doc: 'How long a rate-limit check waits for Redis before it is made in memory instead (and Redis is probed until it answers again); far above an in-region answer, and paid only by the checks in flight when Redis stops answering.',
+      format: integer(10, 5000),
+      default: 100,
+    }),
     namespace: setting({
       env: 'RATE_LIMIT_NAMESPACE',
       doc: 'Key prefix of the rate-limit buckets in Redis, so services can share one Redis.',

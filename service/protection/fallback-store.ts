@@ -2,7 +2,7 @@
  * The rate-limit store when buckets live in Redis: Redis while it answers, this instance's memory
  * while it does not.
  *
- * - A check Redis fails (a timeout after `RATE_LIMIT_REDIS_TIMEOUT_MS`, a refused or closed
+ * - A check Redis fails (a timeout after RATE_LIMIT_REDIS_TIMEOUT_MS, a refused or closed
  *   connection) is made in memory, and so is every check after it: from the first failure no
  *   request waits for Redis (a hung Redis would otherwise cost each one the whole timeout), and
  *   none passes unlimited.

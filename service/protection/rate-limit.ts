@@ -34,11 +34,6 @@ import { type FallbackState, FallbackStore } from './fallback-store.js';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 export const RATE_LIMIT_CLIENTS_PER_INSTANCE = 100_000;
-/**
- * How long a check waits for Redis before it is made in memory: far above an in-region answer,
- * and paid only by the checks in flight when Redis stops answering (docs/service.md).
- */
-export const RATE_LIMIT_REDIS_TIMEOUT_MS = 100;
 /** While falling back, how often Redis is probed. */
 export const RATE_LIMIT_REDIS_PROBE_MS = 1000;
 /** While falling back, how often a summary of the checks made in memory is logged. */
@@ -81,7 +76,7 @@ export function registerRateLimit(
   config: ServiceConfig,
   metrics: ServiceMetrics,
 ): RateLimiting {
-  const { perMinute, redisUrl, namespace } = config.rateLimit;
+  const { perMinute, redisUrl, namespace, redisTimeoutMs } = config.rateLimit;
   if (perMinute === 0) {
     return {
       options: undefined,
@@ -92,7 +87,9 @@ export function registerRateLimit(
     };
   }
   const options = { max: perMinute, timeWindow: RATE_LIMIT_WINDOW_MS };
-  const shared = redisUrl ? sharedStore(app, redisUrl, namespace, metrics) : null;
+  const shared = redisUrl
+    ? sharedStore(app, { redisUrl, namespace, redisTimeoutMs }, metrics)
+    : null;
   void app.register(rateLimit, {
     global: false,
     ...options,
@@ -127,15 +124,18 @@ export function registerRateLimit(
 /** Redis behind the fallback store, with the hooks that start and stop them with the app. */
 function sharedStore(
   app: FastifyInstance,
-  redisUrl: string,
-  namespace: string,
+  {
+    redisUrl,
+    namespace,
+    redisTimeoutMs,
+  }: { redisUrl: string; namespace: string; redisTimeoutMs: number },
   metrics: ServiceMetrics,
 ) {
   const redis = new Redis(redisUrl, {
     // Fail fast: no command waits for a connection (no offline queue), none waits long for an
     // answer, and the first that fails sends checks to memory (fallback-store.ts).
     connectTimeout: 1000,
-    commandTimeout: RATE_LIMIT_REDIS_TIMEOUT_MS,
+    commandTimeout: redisTimeoutMs,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     lazyConnect: false,

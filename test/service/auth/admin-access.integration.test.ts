@@ -10,8 +10,8 @@ import { buildTestApp, type HttpRequest, type TestApp } from '../../helpers/test
 const ADMIN = 'admin-key-0123456789abcdef';
 const API_KEY = 'client-key-0123456789abcdef';
 const WRONG = 'wrong-key-do-not-log-0123456789';
-/** ADMIN_KEY_FAILURES_PER_MINUTE (service/auth/admin-access.ts). */
-const FAILURES_ALLOWED = 10;
+/** ADMIN_KEY_FAILURES_PER_MINUTE, set below its default (10) so the setting is what is tested. */
+const FAILURES_ALLOWED = 4;
 
 const ENV = {
   ENVIRONMENT: 'development',
@@ -19,6 +19,9 @@ const ENV = {
   API_KEYS: API_KEY,
   METRICS_PUBLIC: 'false',
 };
+
+/** A lower limit than the default (10), so the setting is what the lockout test exercises. */
+const LOCKOUT_ENV = { ...ENV, ADMIN_KEY_FAILURES_PER_MINUTE: String(FAILURES_ALLOWED) };
 
 /** Every admin route, with a request whose body (or lack of one) would be refused on its own. */
 const ADMIN_ROUTES: readonly HttpRequest[] = [
@@ -44,8 +47,12 @@ function withKey(req: HttpRequest, key: string | undefined, from = '127.0.0.21')
   };
 }
 
-async function withApp(t: import('ava').ExecutionContext, fn: (built: TestApp) => Promise<void>) {
-  const built = await buildTestApp(ENV, undefined, { faults: true });
+async function withApp(
+  t: import('ava').ExecutionContext,
+  fn: (built: TestApp) => Promise<void>,
+  env: Record<string, string> = ENV,
+) {
+  const built = await buildTestApp(env, undefined, { faults: true });
   try {
     await fn(built);
   } finally {
@@ -115,44 +122,48 @@ test('admin key: a wrong key on /metrics, /health and /model_status is logged at
 });
 
 test(`admin key: after ${FAILURES_ALLOWED} wrong keys in a minute a client gets 429 SVC_ERR_RATE_LIMITED with Retry-After on admin routes and /health, even with the right key`, async (t) => {
-  await withApp(t, async (built) => {
-    const from = '127.0.0.24';
-    const guess = (url: string, key: string) =>
-      built.http({ url, remoteAddress: from, headers: { 'x-api-key': key } });
-    const urls = ['/health', '/metrics', '/model_status', '/security_status'];
-    for (let i = 0; i < FAILURES_ALLOWED; i++) {
-      const res = await guess(urls[i % urls.length] as string, `${WRONG}-${i}`);
-      t.not(res.statusCode, 429, `guess ${i + 1} is still answered`);
-    }
-    for (const url of [...urls, '/admin/faults']) {
-      const res =
-        url === '/admin/faults'
-          ? await built.http({
-              method: 'POST',
-              url,
-              payload: { model: 'fail' },
-              remoteAddress: from,
-              headers: { 'x-api-key': ADMIN },
-            })
-          : await guess(url, ADMIN);
-      t.is(res.statusCode, 429, `${url} with the right key`);
-      t.is(res.json().error.code, 'SVC_ERR_RATE_LIMITED');
-      const retryAfter = Number(res.headers['retry-after']);
-      t.true(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${res.headers['retry-after']}`);
-    }
-    const plain = await built.http({ url: '/health', remoteAddress: from });
-    t.is(plain.statusCode, 200, 'a probe without a key is never refused');
-    t.deepEqual(Object.keys(plain.json()), ['status']);
-    const other = await built.http({
-      url: '/health',
-      remoteAddress: '127.0.0.25',
-      headers: { 'x-api-key': ADMIN },
-    });
-    t.true('checks' in other.json(), 'another client is not affected');
-    const locked = built.sink.lines.filter((l) => l.event === 'auth.admin_key_locked');
-    t.is(locked.length, 1, 'one line when the lockout starts, not one per refusal');
-    t.is(locked[0]?.severity, 'WARNING');
-  });
+  await withApp(
+    t,
+    async (built) => {
+      const from = '127.0.0.24';
+      const guess = (url: string, key: string) =>
+        built.http({ url, remoteAddress: from, headers: { 'x-api-key': key } });
+      const urls = ['/health', '/metrics', '/model_status', '/security_status'];
+      for (let i = 0; i < FAILURES_ALLOWED; i++) {
+        const res = await guess(urls[i % urls.length] as string, `${WRONG}-${i}`);
+        t.not(res.statusCode, 429, `guess ${i + 1} is still answered`);
+      }
+      for (const url of [...urls, '/admin/faults']) {
+        const res =
+          url === '/admin/faults'
+            ? await built.http({
+                method: 'POST',
+                url,
+                payload: { model: 'fail' },
+                remoteAddress: from,
+                headers: { 'x-api-key': ADMIN },
+              })
+            : await guess(url, ADMIN);
+        t.is(res.statusCode, 429, `${url} with the right key`);
+        t.is(res.json().error.code, 'SVC_ERR_RATE_LIMITED');
+        const retryAfter = Number(res.headers['retry-after']);
+        t.true(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${res.headers['retry-after']}`);
+      }
+      const plain = await built.http({ url: '/health', remoteAddress: from });
+      t.is(plain.statusCode, 200, 'a probe without a key is never refused');
+      t.deepEqual(Object.keys(plain.json()), ['status']);
+      const other = await built.http({
+        url: '/health',
+        remoteAddress: '127.0.0.25',
+        headers: { 'x-api-key': ADMIN },
+      });
+      t.true('checks' in other.json(), 'another client is not affected');
+      const locked = built.sink.lines.filter((l) => l.event === 'auth.admin_key_locked');
+      t.is(locked.length, 1, 'one line when the lockout starts, not one per refusal');
+      t.is(locked[0]?.severity, 'WARNING');
+    },
+    LOCKOUT_ENV,
+  );
 });
 
 test('admin key: a missing key on an admin route is logged at INFO but not counted as a guess', async (t) => {

@@ -109,3 +109,22 @@ test('rate limit: a Redis that accepts connections and never answers has limits 
     await silent.close();
   }
 });
+
+test('rate limit: RATE_LIMIT_REDIS_TIMEOUT_MS is how long the first check waits for a hung Redis before it is made in memory', async (t) => {
+  if (!(await needsLocalRedis(t))) return;
+  const proxy = await startTcpProxy(LOCAL_REDIS);
+  const built = await buildTestApp({ ...envFor(proxy.port), RATE_LIMIT_REDIS_TIMEOUT_MS: '400' });
+  try {
+    t.is((await predict(built)).statusCode, 200);
+    proxy.pause();
+    const first = await timedStatuses(built, 1);
+    t.deepEqual(first.statuses, [200]);
+    // Never shorter than the configured wait (the default, 100 ms, would be well under it).
+    t.true(first.ms >= 380, `the check took ${Math.round(first.ms)} ms`);
+    t.true(first.ms < 2000, `the check took ${Math.round(first.ms)} ms`);
+  } finally {
+    proxy.resume();
+    await built.app.close();
+    await proxy.close();
+  }
+});
