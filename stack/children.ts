@@ -11,6 +11,12 @@ import type { ChildExit } from './child.js';
 
 export const FUNCTIONS_SOURCE = fileURLToPath(new URL('../functions/index.js', import.meta.url));
 
+/** Where the local stack's Functions Framework processes listen. */
+export const LOOPBACK_HOST = '127.0.0.1';
+
+/** Preloaded into the Functions Framework process so it listens on LOOPBACK_HOST only. */
+export const LOOPBACK_PRELOAD = fileURLToPath(new URL('./loopback-listen.js', import.meta.url));
+
 /**
  * The Functions Framework's own entry script (what its `functions-framework` bin links to), run
  * with node directly so signals reach it rather than a shell. It sits beside the package's main

@@ -71,9 +71,9 @@ export const STACK_SETTINGS = {
   }),
   host: setting({
     env: 'HOST',
-    doc: "The service's listen address (the service reads it too); the port check binds it.",
+    doc: "The service's listen address in the local stack (passed to the service; the port check binds it). Loopback by default, so nothing off this machine reaches the development service, which needs no key; 0.0.0.0 opens it to the network. healthSweep, which runs without OIDC here, listens on 127.0.0.1 whatever this says.",
     format: text,
-    default: '0.0.0.0',
+    default: '127.0.0.1',
   }),
   sweepIntervalMs: setting({
     env: 'LOCAL_SWEEP_INTERVAL',

@@ -1,6 +1,6 @@
 /**
  * Port checks before anything starts: each port is bound the way its child will bind it (the
- * service on HOST, the Functions Framework on every address), so a taken port fails here with a
+ * service on HOST, the Functions Framework on 127.0.0.1), so a taken port fails here with a
  * message naming the variable rather than as a child's EADDRINUSE stack trace. A port of 0 is
  * resolved to a free one, held until every port is known so two zeros never get the same port.
  * (A port can still be taken between this check and the child's listen; the child then exits and

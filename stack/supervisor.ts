@@ -18,6 +18,7 @@
  * supervisor exits with the child's code (1 if it had none).
  */
 import type { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { openStore, parseStoreUrl } from '../alerts/store/open.js';
 import { StoreError, type TrendStore } from '../alerts/store/store.js';
 import { loadTargets, TargetError } from '../alerts/sweep/targets.js';
@@ -29,6 +30,8 @@ import {
   describeExit,
   FUNCTIONS_SOURCE,
   functionsFrameworkMain,
+  LOOPBACK_HOST,
+  LOOPBACK_PRELOAD,
   stoppedAsAsked,
 } from './children.js';
 import type { StackConfig } from './config.js';
@@ -123,7 +126,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
   try {
     [port, sweepPort] = (await claimPorts([
       { variable: 'PORT', port: config.port, host: config.host },
-      { variable: 'SWEEP_PORT', port: config.sweepPort, host: undefined },
+      { variable: 'SWEEP_PORT', port: config.sweepPort, host: LOOPBACK_HOST },
     ])) as [number, number];
   } catch (e) {
     if (!(e instanceof StackError)) throw e;
@@ -132,7 +135,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
     return STACK_EXIT.PORT_IN_USE;
   }
   const serviceUrl = `http://${reachable(config.host)}:${port}`;
-  const sweepUrl = `http://127.0.0.1:${sweepPort}/`;
+  const sweepUrl = `http://${LOOPBACK_HOST}:${sweepPort}/`;
   const sweepTargets = config.sweepTargets ?? JSON.stringify([{ name: 'local', url: serviceUrl }]);
   let targets: { name: string; url: string }[];
   let store: TrendStore;
@@ -179,6 +182,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
       // The service logs JSON to the supervisor, which renders it and watches for drain.started.
       LOG_PRETTY: config.env.LOG_PRETTY ?? 'false',
       PORT: String(port),
+      HOST: config.host,
     },
     onLine: (line, stream) => {
       if (stream === 'out' && line.includes('"drain.started"')) serviceDraining = true;
@@ -187,7 +191,13 @@ export async function runStack(opts: StackOptions): Promise<number> {
   });
   const sweep = spawnChild({
     name: 'healthSweep',
-    args: [ffMain, `--source=${FUNCTIONS_SOURCE}`, '--target=healthSweep', `--port=${sweepPort}`],
+    args: [
+      `--import=${pathToFileURL(LOOPBACK_PRELOAD).href}`,
+      ffMain,
+      `--source=${FUNCTIONS_SOURCE}`,
+      '--target=healthSweep',
+      `--port=${sweepPort}`,
+    ],
     env: {
       ...common,
       ...config.env,

@@ -6,7 +6,7 @@ test('stack config: defaults are the service on 8080, healthSweep on 8081, a swe
   t.like(c, {
     port: 8080,
     sweepPort: 8081,
-    host: '0.0.0.0',
+    host: '127.0.0.1',
     sweepIntervalMs: 15_000,
     maxSilenceMs: 45_000,
     storeUrl: 'sqlite:.runwatch/runwatch.db',

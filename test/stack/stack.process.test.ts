@@ -3,6 +3,7 @@
  * committed model), healthSweep on the real Functions Framework binary, a SQLite store in a temp
  * directory, free ports, and a 1 s scheduler. One stack serves the tests up to its stop.
  */
+import net from 'node:net';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { openStore } from '../../alerts/store/open.js';
@@ -65,6 +66,29 @@ test.serial(
       t.true(table.includes(row), `table row with ${row}:\n${table}`);
     }
     t.true(alive(pids.service) && alive(pids.sweep), 'both children run');
+  },
+);
+
+test.serial(
+  'local stack: healthSweep and the service listen on 127.0.0.1 only, so another address of this host is refused',
+  async (t) => {
+    // 127.0.0.2 reaches this host too: a server on every address would accept it.
+    const connects = (port: number, host: string) =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect({ port, host });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+    for (const [name, url] of [
+      ['healthSweep', sweepUrl],
+      ['service', serviceUrl],
+    ] as const) {
+      t.true(await connects(portOf(url), '127.0.0.1'), `${name} answers on 127.0.0.1`);
+      t.false(await connects(portOf(url), '127.0.0.2'), `${name} refuses 127.0.0.2`);
+    }
   },
 );
 
