@@ -7,7 +7,9 @@
  * Per target: GET the liveness path (up, status, latency), GET the health path (its JSON status
  * and each check's value), and GET the metrics path (parsed Prometheus text, plus the
  * `X-Instance-Id` that answered). A failed step is recorded, never thrown; that includes
- * `options.headers` (an IAM target's ID token), whose failure marks only that target down.
+ * `options.headers` (an IAM target's ID token), whose failure marks only that target down, and
+ * `options.metricsHeaders` (its admin key, on the metrics request only), whose failure costs only
+ * that target its metrics (`SCRAPE_ERR_CREDENTIAL`).
  *
  * Every body is read as a stream against a byte bound and the undici body is destroyed the
  * moment it is passed, so a hostile target costs at most its bound in memory (issue 16): the
@@ -19,6 +21,7 @@
 import { request } from 'undici';
 import { createPrometheusParser, type Exposition } from './prometheus-text.js';
 import {
+  SCRAPE_ERR_CREDENTIAL,
   SCRAPE_ERR_HEALTH_UNKNOWN,
   SCRAPE_ERR_INVALID,
   SCRAPE_ERR_TIMEOUT,
@@ -72,6 +75,11 @@ export interface ProbeResult {
 export interface ProbeOptions {
   /** Headers for every request, e.g. an ID token for IAM-protected targets. */
   readonly headers?: (target: SweepTarget) => Promise<Record<string, string>>;
+  /**
+   * Extra headers for the metrics request only (a target's admin key). A throw is that target's
+   * `SCRAPE_ERR_CREDENTIAL` problem, with the error's message: metrics are then not asked.
+   */
+  readonly metricsHeaders?: (target: SweepTarget) => Record<string, string>;
   readonly now?: () => number;
 }
 
@@ -270,6 +278,19 @@ async function probeMetrics(
   }
 }
 
+async function withMetricsHeaders(
+  target: SweepTarget,
+  headers: Record<string, string>,
+  options: ProbeOptions,
+): Promise<{ headers: Record<string, string> } | { metrics: null; problem: ScrapeProblem }> {
+  try {
+    return { headers: { ...headers, ...options.metricsHeaders?.(target) } };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { metrics: null, problem: { probe: 'metrics', code: SCRAPE_ERR_CREDENTIAL, message } };
+  }
+}
+
 export async function probeTarget(
   target: SweepTarget,
   options: ProbeOptions = {},
@@ -317,7 +338,9 @@ export async function probeTarget(
     probeHealth(target, headers),
     target.probes.metrics === null
       ? Promise.resolve({ metrics: null, problem: null })
-      : probeMetrics(target, target.probes.metrics, headers),
+      : withMetricsHeaders(target, headers, options).then((h) =>
+          'problem' in h ? h : probeMetrics(target, target.probes.metrics as string, h.headers),
+        ),
   ]);
   const problems = [health.problem, metrics.problem].filter((p) => p !== null);
   return { ...base, health: health.health, metrics: metrics.metrics, problems };

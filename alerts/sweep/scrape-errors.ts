@@ -14,6 +14,7 @@ export const SCRAPE_ERR_SAMPLE_INVALID = 'SCRAPE_ERR_SAMPLE_INVALID';
 export const SCRAPE_ERR_HEALTH_UNKNOWN = 'SCRAPE_ERR_HEALTH_UNKNOWN';
 export const SCRAPE_ERR_TIMEOUT = 'SCRAPE_ERR_TIMEOUT';
 export const SCRAPE_ERR_UNREADABLE = 'SCRAPE_ERR_UNREADABLE';
+export const SCRAPE_ERR_CREDENTIAL = 'SCRAPE_ERR_CREDENTIAL';
 
 export type ScrapeErrorCode =
   | typeof SCRAPE_ERR_INVALID
@@ -23,7 +24,8 @@ export type ScrapeErrorCode =
   | typeof SCRAPE_ERR_SAMPLE_INVALID
   | typeof SCRAPE_ERR_HEALTH_UNKNOWN
   | typeof SCRAPE_ERR_TIMEOUT
-  | typeof SCRAPE_ERR_UNREADABLE;
+  | typeof SCRAPE_ERR_UNREADABLE
+  | typeof SCRAPE_ERR_CREDENTIAL;
 
 export class ScrapeError extends RunwatchError {
   declare readonly code: ScrapeErrorCode;
@@ -71,6 +73,10 @@ export const SCRAPE_ERRORS: readonly ErrorSpec[] = [
   ),
   spec(
     SCRAPE_ERR_UNREADABLE,
-    "A target's `/metrics` answered an HTTP status other than 200, or the connection failed while reading `/health` or `/metrics`; the message says which.",
+    "A target's `/metrics` answered an HTTP status other than 200 (401: it needs the target's `admin_key`, or the key is wrong), or the connection failed while reading `/health` or `/metrics`; the message says which.",
+  ),
+  spec(
+    SCRAPE_ERR_CREDENTIAL,
+    "The target's `admin_key` reference could not be resolved (the environment variable is unset or empty, the file is missing, unreadable or empty), so `/metrics` was not asked; the message names the reference, never a value.",
   ),
 ];

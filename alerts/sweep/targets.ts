@@ -6,8 +6,14 @@
  * was expected. Pure over its inputs: the caller (the functions' config module) reads the file
  * and the environment.
  *
- * Beyond the schema: an `iam: true` target must be `https://` unless its host is loopback, since
- * its requests carry an ID token that anyone on the path could replay against the service.
+ * Beyond the schema: an `iam: true` target, or one with an `admin_key`, must be `https://` unless
+ * its host is loopback, since its requests carry a credential that anyone on the path could replay
+ * against the service.
+ *
+ * `admin_key` names where the target's admin key is (`{env: NAME}`, an environment variable, which
+ * Cloud Run fills from Secret Manager with `--set-secrets=NAME=secret:version`; or `{file: PATH}`,
+ * a Secret Manager volume mount), never the key itself: a string there is refused. The sweep sends
+ * it as `X-API-Key` on the metrics probe only, since the service keeps `/metrics` behind it.
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
@@ -44,6 +50,11 @@ export interface SweepTarget {
   readonly timeoutMs: number;
   /** Cloud Run IAM: send an ID token for `url` as audience (https://, or http:// on loopback). */
   readonly iam: boolean;
+  /**
+   * Where the admin key sent with the metrics probe is (a reference the caller resolves); absent
+   * or null: none is sent.
+   */
+  readonly adminKey?: SecretRef | null;
   /** Bounds on what one scrape of `/metrics` may hold; past any, the scrape is refused whole. */
   readonly limits: ScrapeLimits;
   readonly slo: {
@@ -52,6 +63,9 @@ export interface SweepTarget {
     readonly latencyP95Ms: number;
   };
 }
+
+/** Where a secret is: an environment variable's name, or a file's absolute path. */
+export type SecretRef = { readonly env: string } | { readonly file: string };
 
 /**
  * What one scrape of a target's `/metrics` may hold, like Prometheus's `body_size_limit`,
@@ -72,6 +86,7 @@ export const TARGET_DEFAULTS = {
   probes: { live: '/health/live', health: '/health', metrics: '/metrics' },
   timeoutMs: 2000,
   iam: false,
+  adminKey: null,
   // Two orders of magnitude above what our service exposes from its one instance, and small
   // enough that a sweep at the limits stays a small multiple of a normal one in memory
   // (docs/benchmarks.md, sweep).
@@ -95,6 +110,16 @@ const targetSchema = {
     },
     timeout_ms: { type: 'integer', minimum: 50, maximum: 60000 },
     iam: { type: 'boolean' },
+    admin_key: {
+      type: 'object',
+      minProperties: 1,
+      maxProperties: 1,
+      additionalProperties: false,
+      properties: {
+        env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$' },
+        file: { type: 'string', pattern: '^/' },
+      },
+    },
     limits: {
       type: 'object',
       additionalProperties: false,
@@ -190,6 +215,7 @@ function build(raw: Record<string, unknown>): SweepTarget {
     },
     timeoutMs: (raw.timeout_ms as number | undefined) ?? TARGET_DEFAULTS.timeoutMs,
     iam: (raw.iam as boolean | undefined) ?? TARGET_DEFAULTS.iam,
+    adminKey: (raw.admin_key as SecretRef | undefined) ?? TARGET_DEFAULTS.adminKey,
     limits: {
       metricsBytes: limits.metrics_bytes ?? TARGET_DEFAULTS.limits.metricsBytes,
       samples: limits.samples ?? TARGET_DEFAULTS.limits.samples,
@@ -211,21 +237,47 @@ function isLoopback(hostname: string): boolean {
   );
 }
 
-/** No ID token over plaintext: an IAM target is https://, or http:// to this machine only. */
-function iamOverTls(source: string, prefix: string, targets: SweepTarget[]): SweepTarget[] {
+/**
+ * No credential over plaintext: a target that sends an ID token or an admin key is https://, or
+ * http:// to this machine only.
+ */
+function credentialsOverTls(source: string, prefix: string, targets: SweepTarget[]): SweepTarget[] {
   for (const [i, t] of targets.entries()) {
     const url = new URL(t.url);
-    if (t.iam && url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    const sends = t.iam
+      ? 'an iam target (an ID token'
+      : t.adminKey
+        ? 'a target with an admin_key (the key'
+        : null;
+    if (sends !== null && url.protocol === 'http:' && !isLoopback(url.hostname)) {
       const field = `${prefix}/${i}/url`;
       throw new TargetError(
         TARGET_ERR_INVALID,
         400,
-        `${source}: target ${i} (${t.name}): field ${field} is ${describeValue(t.url)}; expected an https:// URL for an iam target (an ID token is never sent in plaintext), or http:// to a loopback host`,
+        `${source}: target ${i} (${t.name}): field ${field} is ${describeValue(t.url)}; expected an https:// URL for ${sends} is never sent in plaintext), or http:// to a loopback host`,
         { field },
       );
     }
   }
   return targets;
+}
+
+/** A literal key where a reference belongs is refused before the schema, with what to write. */
+function noLiteralKeys(source: string, doc: unknown): void {
+  const list = (doc as { targets?: unknown } | null)?.targets;
+  if (!Array.isArray(list)) return;
+  for (const [i, raw] of list.entries()) {
+    const key = (raw as { admin_key?: unknown } | null)?.admin_key;
+    if (typeof key === 'string') {
+      const field = `/targets/${i}/admin_key`;
+      throw new TargetError(
+        TARGET_ERR_INVALID,
+        400,
+        `${source}: target ${i}: field ${field} is a string (not shown); expected a reference, {env: VARIABLE} or {file: /path}, never the key itself in the targets file`,
+        { field },
+      );
+    }
+  }
 }
 
 function unique(source: string, targets: SweepTarget[]): SweepTarget[] {
@@ -281,7 +333,8 @@ export function loadTargets(
       { field: '/', cause },
     );
   }
+  noLiteralKeys(filePath, doc);
   if (!validateFile(doc)) throw invalid(filePath, doc, validateFile.errors?.[0] as ErrorObject);
   const targets = (doc as { targets: Record<string, unknown>[] }).targets.map(build);
-  return iamOverTls(filePath, '/targets', unique(filePath, targets));
+  return credentialsOverTls(filePath, '/targets', unique(filePath, targets));
 }

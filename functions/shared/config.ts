@@ -3,8 +3,10 @@
  * kit as the service (lib/config/). Each function runs alone with only `STORE_URL` (and
  * `SWEEP_TARGETS`); everything else has a default.
  */
+import { readFileSync } from 'node:fs';
 import { DEFAULT_STORE_URL } from '../../alerts/store/open.js';
 import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS } from '../../alerts/store/retention.js';
+import type { SecretRef } from '../../alerts/sweep/targets.js';
 import {
   anyText,
   defineFormat,
@@ -222,4 +224,38 @@ export function loadFunctionsConfig(env: Env = process.env): FunctionsConfig {
     pubsubEmulatorHost: values.pubsubEmulatorHost ?? undefined,
     pruneBatch: values.pruneBatch,
   };
+}
+
+/** The most bytes read of a key file: an admin key is tens of bytes. */
+const KEY_FILE_LIMIT = 4096;
+
+/**
+ * The admin key a target's `admin_key` reference names: the variable's value, or the file's first
+ * key (a Secret Manager mount may hold several, comma- or line-separated, as ADMIN_API_KEYS_FILE
+ * does). Read at every call, so a rotated secret is picked up by the next sweep. Throws an Error
+ * naming the reference, never a value, when it does not resolve.
+ */
+export function resolveSecretRef(ref: SecretRef, env: Env = process.env): string {
+  if ('env' in ref) {
+    const value = env[ref.env]?.trim();
+    if (!value) throw new Error(`admin_key {env: ${ref.env}}: the variable is unset or empty`);
+    return value;
+  }
+  let text: string;
+  try {
+    const bytes = readFileSync(ref.file);
+    if (bytes.length > KEY_FILE_LIMIT) {
+      throw new Error(`${bytes.length} bytes, over ${KEY_FILE_LIMIT}`);
+    }
+    text = bytes.toString('utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new Error(`admin_key {file: ${ref.file}}: the file cannot be read (${reason})`);
+  }
+  const first = text
+    .split(/[,\n]/)
+    .map((k) => k.trim())
+    .find((k) => k !== '');
+  if (first === undefined) throw new Error(`admin_key {file: ${ref.file}}: the file holds no key`);
+  return first;
 }

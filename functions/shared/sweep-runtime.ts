@@ -20,7 +20,7 @@ import { runSweep, type SweepDeps, type SweepSummary } from '../../alerts/sweep/
 import { loadTargets, type SweepTarget } from '../../alerts/sweep/targets.js';
 import { loadRules } from '../../alerts/trends/load-rules.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
-import { type FunctionsConfig, loadFunctionsConfig } from './config.js';
+import { type FunctionsConfig, loadFunctionsConfig, resolveSecretRef } from './config.js';
 import type { CertsProvider } from './oidc.js';
 
 export interface SweepRuntimeOptions {
@@ -108,10 +108,16 @@ export function createSweepRuntime(
         log,
         concurrency: config.sweepConcurrency,
         now,
-        ...(targets.some((t) => t.iam)
+        ...(targets.some((t) => t.iam || t.adminKey)
           ? {
               probe: (all: readonly SweepTarget[], concurrency: number) =>
-                probeAll(all, concurrency, { headers: iamHeaders(idTokens) }),
+                probeAll(all, concurrency, {
+                  headers: iamHeaders(idTokens),
+                  metricsHeaders: (target) =>
+                    target.adminKey
+                      ? { 'x-api-key': resolveSecretRef(target.adminKey, options.env) }
+                      : {},
+                }),
             }
           : {}),
         ...(publisher === null

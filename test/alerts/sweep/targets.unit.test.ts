@@ -13,6 +13,7 @@ test('targets: the committed alerts/definitions/targets.yaml loads, with every f
       probes: { live: '/health/live', health: '/health', metrics: '/metrics' },
       timeoutMs: 2000,
       iam: false,
+      adminKey: null,
       limits: { metricsBytes: 4_194_304, samples: 20_000, instances: 64 },
       slo: { availability: 0.995, latencyP95Ms: 500 },
     },
@@ -73,6 +74,22 @@ test('targets: an empty SWEEP_TARGETS falls back to the file', (t) => {
   t.is(loadTargets(readFileSync(FILE, 'utf8'), FILE, '  ')[0]?.name, 'emotion-local');
 });
 
+test('targets: admin_key is a reference, to an environment variable or a file', (t) => {
+  const targets = loadTargets(
+    [
+      'targets:',
+      '  - {name: a, url: "https://a.run.app", admin_key: {env: INFER_ADMIN_KEY}}',
+      '  - {name: b, url: "http://127.0.0.1:8080", admin_key: {file: /secrets/admin/key}}',
+      '  - {name: c, url: "http://h"}',
+    ].join('\n'),
+    FILE,
+  );
+  t.deepEqual(
+    targets.map((x) => x.adminKey),
+    [{ env: 'INFER_ADMIN_KEY' }, { file: '/secrets/admin/key' }, null],
+  );
+});
+
 const bad: { name: string; file?: string; env?: string; message: RegExp; field: string }[] = [
   {
     name: 'a target without a url',
@@ -111,6 +128,33 @@ const bad: { name: string; file?: string; env?: string; message: RegExp; field: 
     file: 'targets:\n  - name: x\n    url: http://127.0.0.1.example.com\n    iam: true\n',
     message:
       /field \/targets\/0\/url is "http:\/\/127\.0\.0\.1\.example\.com"; expected an https:\/\//,
+    field: '/targets/0/url',
+  },
+  {
+    name: 'an admin key written into the file (it must be a reference; the value is not echoed)',
+    file: 'targets:\n  - name: x\n    url: https://h\n    admin_key: s3cret-admin-key\n',
+    message:
+      /target 0: field \/targets\/0\/admin_key is a string \(not shown\); expected a reference, \{env: VARIABLE\} or \{file: \/path\}, never the key itself in the targets file/,
+    field: '/targets/0/admin_key',
+  },
+  {
+    name: 'an admin_key with both env and file',
+    file: 'targets:\n  - name: x\n    url: https://h\n    admin_key: {env: A, file: /b}\n',
+    message:
+      /field \/targets\/0\/admin_key is an object; expected must NOT have more than 1 properties/,
+    field: '/targets/0/admin_key',
+  },
+  {
+    name: 'an admin_key naming a variable that cannot exist',
+    file: 'targets:\n  - name: x\n    url: https://h\n    admin_key: {env: "1-KEY"}\n',
+    message: /field \/targets\/0\/admin_key\/env is "1-KEY"; expected a string matching/,
+    field: '/targets/0/admin_key/env',
+  },
+  {
+    name: 'a target with an admin_key on http:// off loopback (the key would travel in plaintext)',
+    file: 'targets:\n  - name: x\n    url: http://svc.example.com\n    admin_key: {env: K}\n',
+    message:
+      /field \/targets\/0\/url is "http:\/\/svc\.example\.com"; expected an https:\/\/ URL for a target with an admin_key \(the key is never sent in plaintext\)/,
     field: '/targets/0/url',
   },
   {
