@@ -129,6 +129,20 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    name: 'the time each sweep was recorded',
+    // The heartbeat judges the sweeper's absence by when a sweep was recorded (the sweep's own
+    // clock), never by its caller-given schedule time, which a forged request could set far
+    // ahead. Existing rows take their schedule time. SQLite cannot add a NOT NULL column without
+    // a constant default; every insert gives the value, and a missing one (0) would read as an
+    // ancient sweep, which fires the heartbeat rather than hiding an absence.
+    sql: `
+      ALTER TABLE sweeps ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE sweeps SET recorded_at = ts;
+      CREATE INDEX sweeps_recorded_at ON sweeps (recorded_at, sweep_id);
+    `,
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -257,6 +271,21 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER samples_rollup_update AFTER UPDATE ON samples
         REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION samples_rollup_update();
+    `,
+  },
+  {
+    version: 5,
+    name: 'the time each sweep was recorded',
+    // As in SQLite. The default, the database's clock, serves only a writer of an older build
+    // during a rolling deploy; this build always gives the sweep's own clock. ALTER TABLE holds
+    // its exclusive lock to the commit, so no row escapes the backfill.
+    sql: `
+      ALTER TABLE sweeps ADD COLUMN recorded_at BIGINT;
+      UPDATE sweeps SET recorded_at = ts;
+      ALTER TABLE sweeps
+        ALTER COLUMN recorded_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint,
+        ALTER COLUMN recorded_at SET NOT NULL;
+      CREATE INDEX sweeps_recorded_at ON sweeps (recorded_at, sweep_id);
     `,
   },
 ];

@@ -15,6 +15,7 @@ import {
   type CounterState,
   checkPruneLimit,
   checkSample,
+  type LatestSweep,
   type MigrationResult,
   NO_INSTANCE,
   type RollupQuery,
@@ -211,8 +212,8 @@ export class PostgresStore implements TrendStore {
 
   async recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }> {
     const { rowCount } = await this.#pool.query(
-      'INSERT INTO sweeps (sweep_id, ts, summary) VALUES ($1, $2, $3) ON CONFLICT (sweep_id) DO NOTHING',
-      [record.sweepId, record.ts, JSON.stringify(record.summary)],
+      'INSERT INTO sweeps (sweep_id, ts, recorded_at, summary) VALUES ($1, $2, $3, $4) ON CONFLICT (sweep_id) DO NOTHING',
+      [record.sweepId, record.ts, record.recordedAt, JSON.stringify(record.summary)],
     );
     if (rowCount === 1) return { inserted: true, record };
     const existing = await this.getSweep(record.sweepId);
@@ -222,21 +223,30 @@ export class PostgresStore implements TrendStore {
 
   async getSweep(sweepId: string): Promise<SweepRecord | null> {
     const { rows } = await this.#pool.query(
-      'SELECT sweep_id, ts, summary FROM sweeps WHERE sweep_id = $1',
+      'SELECT sweep_id, ts, recorded_at, summary FROM sweeps WHERE sweep_id = $1',
       [sweepId],
     );
     const r = rows[0] as
-      | { sweep_id: string; ts: string; summary: SweepRecord['summary'] }
+      | { sweep_id: string; ts: string; recorded_at: string; summary: SweepRecord['summary'] }
       | undefined;
-    return r === undefined ? null : { sweepId: r.sweep_id, ts: Number(r.ts), summary: r.summary };
+    return r === undefined
+      ? null
+      : {
+          sweepId: r.sweep_id,
+          ts: Number(r.ts),
+          recordedAt: Number(r.recorded_at),
+          summary: r.summary,
+        };
   }
 
-  async latestSweep(): Promise<{ sweepId: string; ts: number } | null> {
+  async latestSweep(): Promise<LatestSweep | null> {
     const { rows } = await this.#pool.query(
-      'SELECT sweep_id, ts FROM sweeps ORDER BY ts DESC, sweep_id DESC LIMIT 1',
+      'SELECT sweep_id, ts, recorded_at FROM sweeps ORDER BY recorded_at DESC, sweep_id DESC LIMIT 1',
     );
-    const r = rows[0] as { sweep_id: string; ts: string } | undefined;
-    return r === undefined ? null : { sweepId: r.sweep_id, ts: Number(r.ts) };
+    const r = rows[0] as { sweep_id: string; ts: string; recorded_at: string } | undefined;
+    return r === undefined
+      ? null
+      : { sweepId: r.sweep_id, ts: Number(r.ts), recordedAt: Number(r.recorded_at) };
   }
 
   async recordFindings(findings: readonly Finding[], sweepId: string): Promise<void> {

@@ -15,6 +15,7 @@ import {
   type CounterState,
   checkPruneLimit,
   checkSample,
+  type LatestSweep,
   type MigrationResult,
   NO_INSTANCE,
   type RollupQuery,
@@ -228,8 +229,8 @@ export class SqliteStore implements TrendStore {
 
   async recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }> {
     const info = this.#stmt(
-      'INSERT INTO sweeps (sweep_id, ts, summary) VALUES (?, ?, ?) ON CONFLICT (sweep_id) DO NOTHING',
-    ).run(record.sweepId, record.ts, JSON.stringify(record.summary));
+      'INSERT INTO sweeps (sweep_id, ts, recorded_at, summary) VALUES (?, ?, ?, ?) ON CONFLICT (sweep_id) DO NOTHING',
+    ).run(record.sweepId, record.ts, record.recordedAt, JSON.stringify(record.summary));
     if (info.changes === 1) return { inserted: true, record };
     const existing = await this.getSweep(record.sweepId);
     if (existing === null) throw new Error(`sweep ${record.sweepId} vanished after a conflict`);
@@ -237,19 +238,26 @@ export class SqliteStore implements TrendStore {
   }
 
   async getSweep(sweepId: string): Promise<SweepRecord | null> {
-    const row = this.#stmt<{ sweep_id: string; ts: number; summary: string }>(
-      'SELECT sweep_id, ts, summary FROM sweeps WHERE sweep_id = ?',
+    const row = this.#stmt<{ sweep_id: string; ts: number; recorded_at: number; summary: string }>(
+      'SELECT sweep_id, ts, recorded_at, summary FROM sweeps WHERE sweep_id = ?',
     ).get(sweepId);
     return row === undefined
       ? null
-      : { sweepId: row.sweep_id, ts: row.ts, summary: JSON.parse(row.summary) };
+      : {
+          sweepId: row.sweep_id,
+          ts: row.ts,
+          recordedAt: row.recorded_at,
+          summary: JSON.parse(row.summary),
+        };
   }
 
-  async latestSweep(): Promise<{ sweepId: string; ts: number } | null> {
-    const row = this.#stmt<{ sweep_id: string; ts: number }>(
-      'SELECT sweep_id, ts FROM sweeps ORDER BY ts DESC, sweep_id DESC LIMIT 1',
+  async latestSweep(): Promise<LatestSweep | null> {
+    const row = this.#stmt<{ sweep_id: string; ts: number; recorded_at: number }>(
+      'SELECT sweep_id, ts, recorded_at FROM sweeps ORDER BY recorded_at DESC, sweep_id DESC LIMIT 1',
     ).get();
-    return row === undefined ? null : { sweepId: row.sweep_id, ts: row.ts };
+    return row === undefined
+      ? null
+      : { sweepId: row.sweep_id, ts: row.ts, recordedAt: row.recorded_at };
   }
 
   async recordFindings(findings: readonly Finding[], sweepId: string): Promise<void> {

@@ -7,9 +7,15 @@ export interface StoreFactory {
   fresh(): Promise<TrendStore>;
   /** Two stores, not yet migrated, on one new empty database. */
   pair(): Promise<[TrendStore, TrendStore]>;
-  /** A store on a new database at schema version 3 (before the rollups), not migrated further. */
-  atVersion3(): Promise<TrendStore>;
+  /**
+   * A store on a new database migrated to `version` and no further, after which `seed` (SQL
+   * both dialects take) runs: rows as an older build wrote them.
+   */
+  atVersion(version: number, seed?: string): Promise<TrendStore>;
 }
+
+/** Every migration version this build knows, in order. */
+export const ALL_VERSIONS = [1, 2, 3, 4, 5];
 
 export const T0 = 1_780_000_000_000;
 export const MIN = 60_000;

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from '../../../alerts/store/open.js';
 import { StoreError } from '../../../alerts/store/store.js';
 import { redactUrl } from '../../../lib/redact.js';
+import { ALL_VERSIONS } from './contract-fixtures.js';
 
 const local = { platform: 'local', cwd: '/srv/app' } as const;
 const cloudRun = { platform: 'cloud-run', cwd: '/srv/app' } as const;
@@ -131,5 +132,5 @@ test('openStore: a sqlite file store is created with its directory and migrated'
   const store = await openStore(DEFAULT_STORE_URL, { platform: 'local', cwd });
   t.teardown(() => store.close());
   t.true(existsSync(join(cwd, '.runwatch', 'runwatch.db')));
-  t.deepEqual(await store.appliedMigrations(), [1, 2, 3, 4]);
+  t.deepEqual(await store.appliedMigrations(), ALL_VERSIONS);
 });
