@@ -10,6 +10,7 @@ import {
   ROLLUP_SPAN_MS,
   type Sample,
 } from '../types.js';
+import { INGEST_PRUNED } from './ingest-store.js';
 import { LATEST_VERSION, POSTGRES_MIGRATIONS, pending } from './migrations.js';
 import {
   type CounterState,
@@ -35,7 +36,15 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const PRUNED_TABLES = ['samples', 'sample_rollups', 'findings', 'sweeps', 'counter_state'] as const;
+/** Pruned in this order, each by its time column; the ingest tables share the retention. */
+const PRUNED: readonly (readonly [table: string, time: string])[] = [
+  ['samples', 'ts'],
+  ['sample_rollups', 'ts'],
+  ['findings', 'ts'],
+  ['sweeps', 'ts'],
+  ['counter_state', 'ts'],
+  ...INGEST_PRUNED,
+];
 
 interface FindingRow {
   sweep_id: string;
@@ -68,6 +77,14 @@ export class PostgresStore implements TrendStore {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.#pool.on('error', () => {});
+  }
+
+  /**
+   * The pool, for the ingest store that shares it (postgres-ingest.ts; open.ts wires them). This
+   * store owns it: `close` ends it.
+   */
+  get pool(): pg.Pool {
+    return this.#pool;
   }
 
   async migrate(): Promise<MigrationResult> {
@@ -301,10 +318,10 @@ export class PostgresStore implements TrendStore {
   async prune(q: { before: number; limit: number }): Promise<number> {
     checkPruneLimit(q.limit);
     let left = q.limit;
-    for (const table of PRUNED_TABLES) {
+    for (const [table, time] of PRUNED) {
       if (left <= 0) break;
       const { rowCount } = await this.#pool.query(
-        `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ts < $1 LIMIT $2)`,
+        `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${time} < $1 LIMIT $2)`,
         [q.before, left],
       );
       left -= rowCount ?? 0;

@@ -10,6 +10,7 @@ import {
   ROLLUP_SPAN_MS,
   type Sample,
 } from '../types.js';
+import { INGEST_PRUNED } from './ingest-store.js';
 import { LATEST_VERSION, pending, SQLITE_MIGRATIONS } from './migrations.js';
 import {
   type CounterState,
@@ -44,16 +45,18 @@ interface FindingRow {
   annotations: string;
 }
 
-const PRUNED_TABLES = ['samples', 'sample_rollups', 'findings', 'sweeps', 'counter_state'] as const;
-
-/** Rows to delete by key columns: sample_rollups is WITHOUT ROWID, the others have a rowid. */
-const PRUNE_KEY: Record<(typeof PRUNED_TABLES)[number], string> = {
-  samples: 'rowid',
-  sample_rollups: 'target, metric, ts',
-  findings: 'rowid',
-  sweeps: 'rowid',
-  counter_state: 'rowid',
-};
+/**
+ * Pruned in this order, each by its time column and the key it deletes by (sample_rollups is
+ * WITHOUT ROWID, the others have a rowid); the ingest tables share the database and retention.
+ */
+const PRUNED: readonly (readonly [table: string, time: string, key: string])[] = [
+  ['samples', 'ts', 'rowid'],
+  ['sample_rollups', 'ts', 'target, metric, ts'],
+  ['findings', 'ts', 'rowid'],
+  ['sweeps', 'ts', 'rowid'],
+  ['counter_state', 'ts', 'rowid'],
+  ...INGEST_PRUNED.map(([table, time]) => [table, time, 'rowid'] as const),
+];
 
 const WINDOW_SQL =
   'SELECT instance, ts, value FROM samples WHERE target = ? AND metric = ? AND ts >= ? AND ts < ?';
@@ -81,6 +84,14 @@ export class SqliteStore implements TrendStore {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
+  }
+
+  /**
+   * The connection, for the ingest store that shares it (sqlite-ingest.ts; open.ts wires them).
+   * This store owns it: `close` closes it.
+   */
+  get connection(): Database.Database {
+    return this.#db;
   }
 
   async migrate(): Promise<MigrationResult> {
@@ -310,11 +321,10 @@ export class SqliteStore implements TrendStore {
   async prune(q: { before: number; limit: number }): Promise<number> {
     checkPruneLimit(q.limit);
     let left = q.limit;
-    for (const table of PRUNED_TABLES) {
+    for (const [table, time, key] of PRUNED) {
       if (left <= 0) break;
-      const key = PRUNE_KEY[table];
       left -= this.#stmt(
-        `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE ts < ? LIMIT ?)`,
+        `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE ${time} < ? LIMIT ?)`,
       ).run(q.before, left).changes;
     }
     return q.limit - left;

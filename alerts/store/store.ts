@@ -41,6 +41,11 @@ export const STORE_ERRORS = {
     meaning:
       'A sample has an unknown metric, a non-integer time, a non-finite value, or an empty instance or target or one holding NUL. The sweep validates its samples first and drops such ones (`SCRAPE_ERR_SAMPLE_INVALID`), so this means a caller skipped that.',
   },
+  STORE_ERR_INGEST_INVALID: {
+    status: 500,
+    meaning:
+      'An alert or poison message handed to the ingest store has an empty or unstorable key (messageId, dedupeKey, lifecycleId, code), a string holding NUL or a lone surrogate (PostgreSQL text and jsonb cannot hold them), or a time that is not an integer. Ingest checks with `admitProblem` / `poisonProblem` first and treats such a message as poison, so this means a caller skipped that.',
+  },
 } as const satisfies Record<string, { status: number; meaning: string; surface?: string }>;
 
 export type StoreErrorCode = keyof typeof STORE_ERRORS;
@@ -158,8 +163,9 @@ export interface TrendStore {
   findings(q?: { readonly target?: string; readonly from?: number }): Promise<StoredFinding[]>;
   /**
    * Deletes rows older than `before` (samples, hourly rollups whose hour ended before it,
-   * findings, sweeps, then stale counter state), at most
-   * `limit` in all, and returns how many; call again until it returns less than `limit`.
+   * findings, sweeps, stale counter state, then the ingest tables of the same database by their
+   * received time: messages, alerts, poison), at most `limit` in all, and returns how many; call
+   * again until it returns less than `limit`.
    */
   prune(q: { readonly before: number; readonly limit: number }): Promise<number>;
   close(): Promise<void>;

@@ -1,9 +1,12 @@
 /**
- * The trend store contract: one suite, run against every implementation by its integration test
- * file. Window bounds are `from <= ts < to`.
+ * The store contract: one suite, run against every implementation by its integration test file
+ * (the trend store here, its rollups, and the ingest store on the same database). Window bounds
+ * are `from <= ts < to`.
  */
 import type { TestFn } from 'ava';
 import { ALL_VERSIONS, finding, MIN, type StoreFactory, s, T0 } from './contract-fixtures.js';
+import { ingestContract } from './contract-ingest.js';
+import { ingestRaceContract } from './contract-ingest-races.js';
 import { rollupContract } from './contract-rollups.js';
 
 export type { StoreFactory } from './contract-fixtures.js';
@@ -298,4 +301,6 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
   });
 
   rollupContract(test, title, factory);
+  ingestContract(test, title, factory);
+  ingestRaceContract(test, title, factory);
 }

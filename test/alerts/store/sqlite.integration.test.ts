@@ -5,13 +5,14 @@ import { Worker } from 'node:worker_threads';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { SQLITE_MIGRATIONS } from '../../../alerts/store/migrations.js';
+import { openStores, type Stores } from '../../../alerts/store/open.js';
 import { SqliteStore } from '../../../alerts/store/sqlite.js';
 import type { StoreError, TrendStore } from '../../../alerts/store/store.js';
 import { storeContract } from './contract.js';
 import { ALL_VERSIONS } from './contract-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runwatch-store-'));
-const opened: TrendStore[] = [];
+const opened: { close(): Promise<void> }[] = [];
 let n = 0;
 
 const open = (path: string): TrendStore => {
@@ -20,6 +21,11 @@ const open = (path: string): TrendStore => {
   return store;
 };
 const newPath = () => join(dir, `store-${n++}.db`);
+const openBoth = async (path: string): Promise<Stores> => {
+  const stores = await openStores(`sqlite:${path}`, { platform: 'local' });
+  opened.push(stores);
+  return stores;
+};
 
 test.after.always(async () => {
   for (const s of opened) await s.close();
@@ -35,6 +41,11 @@ storeContract(test, 'sqlite', {
   async pair() {
     const path = newPath();
     return [open(path), open(path)];
+  },
+  stores: () => openBoth(newPath()),
+  async storesPair() {
+    const path = newPath();
+    return [await openBoth(path), await openBoth(path)];
   },
   async atVersion(version, seed) {
     const path = newPath();
@@ -66,6 +77,9 @@ test('sqlite store: the file is in WAL mode with STRICT tables', async (t) => {
   t.deepEqual(strict.map((r) => r.name).sort(), [
     'counter_state',
     'findings',
+    'ingest_alerts',
+    'ingest_messages',
+    'ingest_poison',
     'sample_rollups',
     'samples',
     'schema_migrations',
