@@ -1,7 +1,8 @@
 /**
  * The sweeper's heartbeat watch, run by the local stack's supervisor on its own timer as the
  * stand-in for the alert engine's tick (the sweeper cannot report its own absence). Each tick
- * reads the newest stored sweep, runs the pure check (alerts/trends/sweeper-heartbeat.ts),
+ * reads the newest stored sweep by the time it was recorded (never its schedule time, which the
+ * caller chose), runs the pure check (alerts/trends/sweeper-heartbeat.ts),
  * records a finding in the store under the id `heartbeat@<tick time>` and logs it as
  * `heartbeat.finding`. Whether the alert was firing survives restarts: it is read back from the
  * store's findings when the watch starts.
@@ -44,7 +45,7 @@ export function createHeartbeatWatch(opts: {
       const latest = await opts.store.latestSweep();
       const finding = checkSweeperHeartbeat({
         job: opts.job,
-        lastSweepTs: latest?.ts ?? null,
+        lastRecordedAt: latest?.recordedAt ?? null,
         watchingSince,
         now: t,
         maxSilenceMs: opts.maxSilenceMs,

@@ -129,6 +129,67 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    name: 'the time each sweep was recorded',
+    // The heartbeat judges the sweeper's absence by when a sweep was recorded (the sweep's own
+    // clock), never by its caller-given schedule time, which a forged request could set far
+    // ahead. Existing rows take their schedule time. SQLite cannot add a NOT NULL column without
+    // a constant default; every insert gives the value, and a missing one (0) would read as an
+    // ancient sweep, which fires the heartbeat rather than hiding an absence.
+    sql: `
+      ALTER TABLE sweeps ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE sweeps SET recorded_at = ts;
+      CREATE INDEX sweeps_recorded_at ON sweeps (recorded_at, sweep_id);
+    `,
+  },
+  {
+    version: 6,
+    name: 'alert ingest: messages, alerts by content, poison',
+    // Exactly-once intake rests on the primary keys: a delivery records its messageId and its
+    // alert's dedupe key with INSERT … ON CONFLICT DO NOTHING, so of two concurrent deliveries
+    // one inserts and the other sees the conflict; never a read before the write. An alert's
+    // hand-off is leased (lease_until) and then marked (handed_off_at), so a redelivery after a
+    // crash finds it pending and hands it off, once. A stale alert (firing after its lifecycle's
+    // resolution was stored) is kept and never handed off. Poison keeps the message's bytes as
+    // a BLOB and its attributes as JSON text. Every table is pruned by received_at.
+    sql: `
+      CREATE TABLE ingest_messages (
+        message_id TEXT PRIMARY KEY,
+        dedupe_key TEXT NOT NULL,
+        received_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX ingest_messages_received_at ON ingest_messages (received_at);
+
+      CREATE TABLE ingest_alerts (
+        dedupe_key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+        lifecycle_id TEXT,
+        alert TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        stale INTEGER NOT NULL CHECK (stale IN (0, 1)),
+        lease_until INTEGER,
+        handed_off_at INTEGER
+      ) STRICT;
+      CREATE INDEX ingest_alerts_received_at ON ingest_alerts (received_at);
+      CREATE INDEX ingest_alerts_lifecycle ON ingest_alerts (lifecycle_id, status)
+        WHERE lifecycle_id IS NOT NULL;
+
+      CREATE TABLE ingest_poison (
+        message_id TEXT PRIMARY KEY,
+        code TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        data BLOB NOT NULL,
+        attributes TEXT NOT NULL,
+        publish_time INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        dead_lettered_at INTEGER
+      ) STRICT;
+      CREATE INDEX ingest_poison_received_at ON ingest_poison (received_at, message_id);
+    `,
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -257,6 +318,63 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE TRIGGER samples_rollup_update AFTER UPDATE ON samples
         REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION samples_rollup_update();
+    `,
+  },
+  {
+    version: 5,
+    name: 'the time each sweep was recorded',
+    // As in SQLite. The default, the database's clock, serves only a writer of an older build
+    // during a rolling deploy; this build always gives the sweep's own clock. ALTER TABLE holds
+    // its exclusive lock to the commit, so no row escapes the backfill.
+    sql: `
+      ALTER TABLE sweeps ADD COLUMN recorded_at BIGINT;
+      UPDATE sweeps SET recorded_at = ts;
+      ALTER TABLE sweeps
+        ALTER COLUMN recorded_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint,
+        ALTER COLUMN recorded_at SET NOT NULL;
+      CREATE INDEX sweeps_recorded_at ON sweeps (recorded_at, sweep_id);
+    `,
+  },
+  {
+    version: 6,
+    name: 'alert ingest: messages, alerts by content, poison',
+    // As in SQLite (see there). The alert is jsonb; poison attributes are JSON text, since jsonb
+    // cannot hold the escaped NUL a hostile attribute may carry, and its data bytea.
+    sql: `
+      CREATE TABLE ingest_messages (
+        message_id TEXT PRIMARY KEY,
+        dedupe_key TEXT NOT NULL,
+        received_at BIGINT NOT NULL
+      );
+      CREATE INDEX ingest_messages_received_at ON ingest_messages (received_at);
+
+      CREATE TABLE ingest_alerts (
+        dedupe_key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('firing', 'resolved')),
+        lifecycle_id TEXT,
+        alert JSONB NOT NULL,
+        message_id TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        stale BOOLEAN NOT NULL,
+        lease_until BIGINT,
+        handed_off_at BIGINT
+      );
+      CREATE INDEX ingest_alerts_received_at ON ingest_alerts (received_at);
+      CREATE INDEX ingest_alerts_lifecycle ON ingest_alerts (lifecycle_id, status)
+        WHERE lifecycle_id IS NOT NULL;
+
+      CREATE TABLE ingest_poison (
+        message_id TEXT PRIMARY KEY,
+        code TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        data BYTEA NOT NULL,
+        attributes TEXT NOT NULL,
+        publish_time BIGINT NOT NULL,
+        received_at BIGINT NOT NULL,
+        dead_lettered_at BIGINT
+      );
+      CREATE INDEX ingest_poison_received_at ON ingest_poison (received_at, message_id);
     `,
   },
 ];

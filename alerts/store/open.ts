@@ -1,12 +1,16 @@
 /**
- * Opens the trend store named by `STORE_URL` and migrates it. The values come in as parameters;
- * reading them from the environment is the caller's config module's job.
+ * Opens the store named by `STORE_URL` (the trend store and, on its connection, the ingest
+ * store) and migrates it. The values come in as parameters; reading them from the environment is
+ * the caller's config module's job.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { redactUrl } from '../../lib/redact.js';
+import type { IngestStore } from './ingest-store.js';
 import { PostgresStore } from './postgres.js';
+import { PostgresIngestStore } from './postgres-ingest.js';
 import { SqliteStore } from './sqlite.js';
+import { SqliteIngestStore } from './sqlite-ingest.js';
 import { StoreError, type TrendStore } from './store.js';
 
 /** The embedded default: a file under the working directory. */
@@ -82,24 +86,45 @@ export function parseStoreUrl(url: string, options: OpenStoreOptions): StoreLoca
   throw invalid(url, EXPECTED_URL);
 }
 
-/** Opens the store at `url` and applies pending migrations before returning it. */
-export async function openStore(url: string, options: OpenStoreOptions): Promise<TrendStore> {
+/**
+ * The stores of one database: the trend store owns the connection (a better-sqlite3 handle or a
+ * pg pool) and the ingest store uses the same one, so a process holds one pool, not two.
+ */
+export interface Stores {
+  readonly trends: TrendStore;
+  readonly ingest: IngestStore;
+  /** Closes the shared connection (the same as `trends.close()`); both stores are done then. */
+  close(): Promise<void>;
+}
+
+/** Opens the database at `url`, applies pending migrations, and returns both of its stores. */
+export async function openStores(url: string, options: OpenStoreOptions): Promise<Stores> {
   const location = parseStoreUrl(url, options);
-  let store: TrendStore;
+  let trends: TrendStore;
+  let ingest: IngestStore;
   if (location.kind === 'sqlite') {
     if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
-    store = new SqliteStore({ path: location.path });
+    const store = new SqliteStore({ path: location.path });
+    trends = store;
+    ingest = new SqliteIngestStore(store.connection);
   } else {
-    store = new PostgresStore({
+    const store = new PostgresStore({
       connectionString: location.connectionString,
       ...(options.schema === undefined ? {} : { schema: options.schema }),
     });
+    trends = store;
+    ingest = new PostgresIngestStore(store.pool);
   }
   try {
-    await store.migrate();
+    await trends.migrate();
   } catch (e) {
-    await store.close();
+    await trends.close();
     throw e;
   }
-  return store;
+  return { trends, ingest, close: () => trends.close() };
+}
+
+/** Opens the trend store at `url` and applies pending migrations before returning it. */
+export async function openStore(url: string, options: OpenStoreOptions): Promise<TrendStore> {
+  return (await openStores(url, options)).trends;
 }

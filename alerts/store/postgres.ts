@@ -10,11 +10,13 @@ import {
   ROLLUP_SPAN_MS,
   type Sample,
 } from '../types.js';
+import { INGEST_PRUNED } from './ingest-store.js';
 import { LATEST_VERSION, POSTGRES_MIGRATIONS, pending } from './migrations.js';
 import {
   type CounterState,
   checkPruneLimit,
   checkSample,
+  type LatestSweep,
   type MigrationResult,
   NO_INSTANCE,
   type RollupQuery,
@@ -34,7 +36,15 @@ export interface PostgresStoreOptions {
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const PRUNED_TABLES = ['samples', 'sample_rollups', 'findings', 'sweeps', 'counter_state'] as const;
+/** Pruned in this order, each by its time column; the ingest tables share the retention. */
+const PRUNED: readonly (readonly [table: string, time: string])[] = [
+  ['samples', 'ts'],
+  ['sample_rollups', 'ts'],
+  ['findings', 'ts'],
+  ['sweeps', 'ts'],
+  ['counter_state', 'ts'],
+  ...INGEST_PRUNED,
+];
 
 interface FindingRow {
   sweep_id: string;
@@ -67,6 +77,14 @@ export class PostgresStore implements TrendStore {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.#pool.on('error', () => {});
+  }
+
+  /**
+   * The pool, for the ingest store that shares it (postgres-ingest.ts; open.ts wires them). This
+   * store owns it: `close` ends it.
+   */
+  get pool(): pg.Pool {
+    return this.#pool;
   }
 
   async migrate(): Promise<MigrationResult> {
@@ -211,8 +229,8 @@ export class PostgresStore implements TrendStore {
 
   async recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }> {
     const { rowCount } = await this.#pool.query(
-      'INSERT INTO sweeps (sweep_id, ts, summary) VALUES ($1, $2, $3) ON CONFLICT (sweep_id) DO NOTHING',
-      [record.sweepId, record.ts, JSON.stringify(record.summary)],
+      'INSERT INTO sweeps (sweep_id, ts, recorded_at, summary) VALUES ($1, $2, $3, $4) ON CONFLICT (sweep_id) DO NOTHING',
+      [record.sweepId, record.ts, record.recordedAt, JSON.stringify(record.summary)],
     );
     if (rowCount === 1) return { inserted: true, record };
     const existing = await this.getSweep(record.sweepId);
@@ -222,21 +240,30 @@ export class PostgresStore implements TrendStore {
 
   async getSweep(sweepId: string): Promise<SweepRecord | null> {
     const { rows } = await this.#pool.query(
-      'SELECT sweep_id, ts, summary FROM sweeps WHERE sweep_id = $1',
+      'SELECT sweep_id, ts, recorded_at, summary FROM sweeps WHERE sweep_id = $1',
       [sweepId],
     );
     const r = rows[0] as
-      | { sweep_id: string; ts: string; summary: SweepRecord['summary'] }
+      | { sweep_id: string; ts: string; recorded_at: string; summary: SweepRecord['summary'] }
       | undefined;
-    return r === undefined ? null : { sweepId: r.sweep_id, ts: Number(r.ts), summary: r.summary };
+    return r === undefined
+      ? null
+      : {
+          sweepId: r.sweep_id,
+          ts: Number(r.ts),
+          recordedAt: Number(r.recorded_at),
+          summary: r.summary,
+        };
   }
 
-  async latestSweep(): Promise<{ sweepId: string; ts: number } | null> {
+  async latestSweep(): Promise<LatestSweep | null> {
     const { rows } = await this.#pool.query(
-      'SELECT sweep_id, ts FROM sweeps ORDER BY ts DESC, sweep_id DESC LIMIT 1',
+      'SELECT sweep_id, ts, recorded_at FROM sweeps ORDER BY recorded_at DESC, sweep_id DESC LIMIT 1',
     );
-    const r = rows[0] as { sweep_id: string; ts: string } | undefined;
-    return r === undefined ? null : { sweepId: r.sweep_id, ts: Number(r.ts) };
+    const r = rows[0] as { sweep_id: string; ts: string; recorded_at: string } | undefined;
+    return r === undefined
+      ? null
+      : { sweepId: r.sweep_id, ts: Number(r.ts), recordedAt: Number(r.recorded_at) };
   }
 
   async recordFindings(findings: readonly Finding[], sweepId: string): Promise<void> {
@@ -291,10 +318,10 @@ export class PostgresStore implements TrendStore {
   async prune(q: { before: number; limit: number }): Promise<number> {
     checkPruneLimit(q.limit);
     let left = q.limit;
-    for (const table of PRUNED_TABLES) {
+    for (const [table, time] of PRUNED) {
       if (left <= 0) break;
       const { rowCount } = await this.#pool.query(
-        `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ts < $1 LIMIT $2)`,
+        `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${time} < $1 LIMIT $2)`,
         [q.before, left],
       );
       left -= rowCount ?? 0;

@@ -10,11 +10,13 @@ import {
   ROLLUP_SPAN_MS,
   type Sample,
 } from '../types.js';
+import { INGEST_PRUNED } from './ingest-store.js';
 import { LATEST_VERSION, pending, SQLITE_MIGRATIONS } from './migrations.js';
 import {
   type CounterState,
   checkPruneLimit,
   checkSample,
+  type LatestSweep,
   type MigrationResult,
   NO_INSTANCE,
   type RollupQuery,
@@ -43,16 +45,18 @@ interface FindingRow {
   annotations: string;
 }
 
-const PRUNED_TABLES = ['samples', 'sample_rollups', 'findings', 'sweeps', 'counter_state'] as const;
-
-/** Rows to delete by key columns: sample_rollups is WITHOUT ROWID, the others have a rowid. */
-const PRUNE_KEY: Record<(typeof PRUNED_TABLES)[number], string> = {
-  samples: 'rowid',
-  sample_rollups: 'target, metric, ts',
-  findings: 'rowid',
-  sweeps: 'rowid',
-  counter_state: 'rowid',
-};
+/**
+ * Pruned in this order, each by its time column and the key it deletes by (sample_rollups is
+ * WITHOUT ROWID, the others have a rowid); the ingest tables share the database and retention.
+ */
+const PRUNED: readonly (readonly [table: string, time: string, key: string])[] = [
+  ['samples', 'ts', 'rowid'],
+  ['sample_rollups', 'ts', 'target, metric, ts'],
+  ['findings', 'ts', 'rowid'],
+  ['sweeps', 'ts', 'rowid'],
+  ['counter_state', 'ts', 'rowid'],
+  ...INGEST_PRUNED.map(([table, time]) => [table, time, 'rowid'] as const),
+];
 
 const WINDOW_SQL =
   'SELECT instance, ts, value FROM samples WHERE target = ? AND metric = ? AND ts >= ? AND ts < ?';
@@ -80,6 +84,14 @@ export class SqliteStore implements TrendStore {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('foreign_keys = ON');
+  }
+
+  /**
+   * The connection, for the ingest store that shares it (sqlite-ingest.ts; open.ts wires them).
+   * This store owns it: `close` closes it.
+   */
+  get connection(): Database.Database {
+    return this.#db;
   }
 
   async migrate(): Promise<MigrationResult> {
@@ -228,8 +240,8 @@ export class SqliteStore implements TrendStore {
 
   async recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }> {
     const info = this.#stmt(
-      'INSERT INTO sweeps (sweep_id, ts, summary) VALUES (?, ?, ?) ON CONFLICT (sweep_id) DO NOTHING',
-    ).run(record.sweepId, record.ts, JSON.stringify(record.summary));
+      'INSERT INTO sweeps (sweep_id, ts, recorded_at, summary) VALUES (?, ?, ?, ?) ON CONFLICT (sweep_id) DO NOTHING',
+    ).run(record.sweepId, record.ts, record.recordedAt, JSON.stringify(record.summary));
     if (info.changes === 1) return { inserted: true, record };
     const existing = await this.getSweep(record.sweepId);
     if (existing === null) throw new Error(`sweep ${record.sweepId} vanished after a conflict`);
@@ -237,19 +249,26 @@ export class SqliteStore implements TrendStore {
   }
 
   async getSweep(sweepId: string): Promise<SweepRecord | null> {
-    const row = this.#stmt<{ sweep_id: string; ts: number; summary: string }>(
-      'SELECT sweep_id, ts, summary FROM sweeps WHERE sweep_id = ?',
+    const row = this.#stmt<{ sweep_id: string; ts: number; recorded_at: number; summary: string }>(
+      'SELECT sweep_id, ts, recorded_at, summary FROM sweeps WHERE sweep_id = ?',
     ).get(sweepId);
     return row === undefined
       ? null
-      : { sweepId: row.sweep_id, ts: row.ts, summary: JSON.parse(row.summary) };
+      : {
+          sweepId: row.sweep_id,
+          ts: row.ts,
+          recordedAt: row.recorded_at,
+          summary: JSON.parse(row.summary),
+        };
   }
 
-  async latestSweep(): Promise<{ sweepId: string; ts: number } | null> {
-    const row = this.#stmt<{ sweep_id: string; ts: number }>(
-      'SELECT sweep_id, ts FROM sweeps ORDER BY ts DESC, sweep_id DESC LIMIT 1',
+  async latestSweep(): Promise<LatestSweep | null> {
+    const row = this.#stmt<{ sweep_id: string; ts: number; recorded_at: number }>(
+      'SELECT sweep_id, ts, recorded_at FROM sweeps ORDER BY recorded_at DESC, sweep_id DESC LIMIT 1',
     ).get();
-    return row === undefined ? null : { sweepId: row.sweep_id, ts: row.ts };
+    return row === undefined
+      ? null
+      : { sweepId: row.sweep_id, ts: row.ts, recordedAt: row.recorded_at };
   }
 
   async recordFindings(findings: readonly Finding[], sweepId: string): Promise<void> {
@@ -302,11 +321,10 @@ export class SqliteStore implements TrendStore {
   async prune(q: { before: number; limit: number }): Promise<number> {
     checkPruneLimit(q.limit);
     let left = q.limit;
-    for (const table of PRUNED_TABLES) {
+    for (const [table, time, key] of PRUNED) {
       if (left <= 0) break;
-      const key = PRUNE_KEY[table];
       left -= this.#stmt(
-        `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE ts < ? LIMIT ?)`,
+        `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE ${time} < ? LIMIT ?)`,
       ).run(q.before, left).changes;
     }
     return q.limit - left;

@@ -41,6 +41,11 @@ export const STORE_ERRORS = {
     meaning:
       'A sample has an unknown metric, a non-integer time, a non-finite value, or an empty instance or target or one holding NUL. The sweep validates its samples first and drops such ones (`SCRAPE_ERR_SAMPLE_INVALID`), so this means a caller skipped that.',
   },
+  STORE_ERR_INGEST_INVALID: {
+    status: 500,
+    meaning:
+      'An alert or poison message handed to the ingest store has an empty or unstorable key (messageId, dedupeKey, lifecycleId, code), a string holding NUL or a lone surrogate (PostgreSQL text and jsonb cannot hold them), or a time that is not an integer. Ingest checks with `admitProblem` / `poisonProblem` first and treats such a message as poison, so this means a caller skipped that.',
+  },
 } as const satisfies Record<string, { status: number; meaning: string; surface?: string }>;
 
 export type StoreErrorCode = keyof typeof STORE_ERRORS;
@@ -99,9 +104,18 @@ export interface CounterState {
 /** One health sweep, keyed `<job>@<scheduleTime>`; the summary is JSON. */
 export interface SweepRecord {
   readonly sweepId: string;
+  /** The caller-given time of the run (a Scheduler run's scheduled time). */
   readonly ts: number;
+  /**
+   * When the sweep was recorded, by the recording sweep's own clock (its injected `now`), not the
+   * database's, so tests with a fake clock control it. The heartbeat trusts only this time.
+   */
+  readonly recordedAt: number;
   readonly summary: Readonly<Record<string, unknown>>;
 }
+
+/** The newest sweep, as the sweeper's heartbeat reads it. */
+export type LatestSweep = Pick<SweepRecord, 'sweepId' | 'ts' | 'recordedAt'>;
 
 export interface StoredFinding extends Finding {
   readonly sweepId: string;
@@ -132,21 +146,26 @@ export interface TrendStore {
   lastSeen(q: { readonly target: string; readonly metric?: MetricName }): Promise<number | null>;
   getCounterState(target: string, instance: string): Promise<CounterState | null>;
   setCounterState(state: CounterState): Promise<void>;
-  /** Inserts unless a sweep with that id exists; a duplicate returns the stored record. */
+  /**
+   * Inserts unless a sweep with that id exists; a duplicate returns the stored record (with the
+   * first recording's `recordedAt`).
+   */
   recordSweep(record: SweepRecord): Promise<{ inserted: boolean; record: SweepRecord }>;
   getSweep(sweepId: string): Promise<SweepRecord | null>;
   /**
-   * The newest sweep by its time (a Scheduler run's scheduled time), without its summary; null
-   * when none is stored. The sweeper's heartbeat check reads it.
+   * The newest sweep by the time it was recorded (`recordedAt`, migration 5), not by its
+   * caller-given schedule time, so a sweep stamped far ahead cannot hide missed sweeps; without
+   * its summary; null when none is stored. The sweeper's heartbeat check reads it.
    */
-  latestSweep(): Promise<{ sweepId: string; ts: number } | null>;
+  latestSweep(): Promise<LatestSweep | null>;
   recordFindings(findings: readonly Finding[], sweepId: string): Promise<void>;
   /** Findings with `ts >= from`, of one target if given, ascending by time then insertion. */
   findings(q?: { readonly target?: string; readonly from?: number }): Promise<StoredFinding[]>;
   /**
    * Deletes rows older than `before` (samples, hourly rollups whose hour ended before it,
-   * findings, sweeps, then stale counter state), at most
-   * `limit` in all, and returns how many; call again until it returns less than `limit`.
+   * findings, sweeps, stale counter state, then the ingest tables of the same database by their
+   * received time: messages, alerts, poison), at most `limit` in all, and returns how many; call
+   * again until it returns less than `limit`.
    */
   prune(q: { readonly before: number; readonly limit: number }): Promise<number>;
   close(): Promise<void>;

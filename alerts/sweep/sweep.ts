@@ -52,7 +52,10 @@ export interface SweepDeps {
   readonly publish?: (findings: readonly Finding[], sweepId: string) => Promise<unknown>;
   /** Retention: after the sweep, delete at most `limit` rows older than `retentionDays`. */
   readonly prune?: { readonly retentionDays: number; readonly limit: number };
-  /** Wall clock for pruning, epoch ms; default `Date.now`. */
+  /**
+   * Wall clock, epoch ms; default `Date.now`. It stamps the stored sweep's `recordedAt` (what the
+   * heartbeat trusts) and bounds pruning.
+   */
   readonly now?: () => number;
 }
 
@@ -150,6 +153,7 @@ export async function runSweep(
   const { inserted, record } = await store.recordSweep({
     sweepId: sweep.sweepId,
     ts: sweep.ts,
+    recordedAt: (deps.now ?? Date.now)(),
     summary: summary as unknown as Record<string, unknown>,
   });
   const pruned = deps.prune === undefined ? 0 : await pruneBatch(deps, deps.prune, sweep);

@@ -3,9 +3,9 @@
  * running, so this check runs elsewhere, on a clock of its own: the alert engine's tick when it
  * lands, the local stack's supervisor until then (stack/heartbeat.ts).
  *
- * It is pure: given the newest stored sweep time, the time the watch began, now, the allowed
- * silence and whether the alert was firing at the previous check, it says firing, resolved or
- * nothing. Silence is measured from the newer of the last sweep and the start of the watch, so a
+ * It is pure: given the time the newest sweep was recorded, the time the watch began, now, the
+ * allowed silence and whether the alert was firing at the previous check, it says firing,
+ * resolved or nothing. Silence is measured from the newer of the last sweep and the start of the watch, so a
  * watcher that just started gives the scheduler one full `maxSilenceMs` before it pages about a
  * store whose last sweep is old (a stack stopped overnight), and a store with no sweep at all is
  * absent once the watch itself is that old. Only a fresh sweep resolves a firing alert.
@@ -17,8 +17,11 @@ export const SWEEPER_ABSENT = 'SweeperAbsent';
 export interface SweeperHeartbeatInput {
   /** The sweep job watched (its Scheduler job name); the finding's `target`. */
   readonly job: string;
-  /** The newest sweep time in the store (epoch ms), or null when there is none. */
-  readonly lastSweepTs: number | null;
+  /**
+   * When the newest stored sweep was recorded (`recordedAt`, epoch ms, the sweeper's clock), or
+   * null when there is none. Never the sweep's schedule time: the caller chose that one.
+   */
+  readonly lastRecordedAt: number | null;
   /** When the watch began (epoch ms). */
   readonly watchingSince: number;
   /** Evaluation time (epoch ms). */
@@ -42,9 +45,9 @@ const seconds = (ms: number): number => Math.round(ms / 100) / 10;
  * none is stored), `threshold` the allowed silence in seconds.
  */
 export function checkSweeperHeartbeat(input: SweeperHeartbeatInput): Finding | null {
-  const { job, lastSweepTs, watchingSince, now, maxSilenceMs } = input;
-  const ageMs = lastSweepTs === null ? null : Math.max(0, now - lastSweepTs);
-  const silenceMs = Math.max(0, now - Math.max(lastSweepTs ?? watchingSince, watchingSince));
+  const { job, lastRecordedAt, watchingSince, now, maxSilenceMs } = input;
+  const ageMs = lastRecordedAt === null ? null : Math.max(0, now - lastRecordedAt);
+  const silenceMs = Math.max(0, now - Math.max(lastRecordedAt ?? watchingSince, watchingSince));
   const firing = input.wasFiring
     ? ageMs === null || ageMs > maxSilenceMs
     : silenceMs > maxSilenceMs;
@@ -52,10 +55,10 @@ export function checkSweeperHeartbeat(input: SweeperHeartbeatInput): Finding | n
   const severity = input.severity ?? 'critical';
   const observedMs = ageMs ?? silenceMs;
   const allowed = `allowed ${seconds(maxSilenceMs)} s`;
-  const last = lastSweepTs === null ? '' : new Date(lastSweepTs).toISOString();
+  const last = lastRecordedAt === null ? '' : new Date(lastRecordedAt).toISOString();
   let summary: string;
   if (!firing) summary = `${job}: health sweeps are recorded again (last sweep ${last})`;
-  else if (lastSweepTs === null)
+  else if (lastRecordedAt === null)
     summary = `${job}: no health sweep recorded since the watch began ${seconds(silenceMs)} s ago (${allowed})`;
   else
     summary = `${job}: no health sweep recorded for ${seconds(observedMs)} s (${allowed}; last sweep ${last})`;

@@ -1,9 +1,11 @@
 /**
  * The heartbeat watch on a real (in-memory) SQLite store with real timers: silence fires
- * SweeperAbsent into the store, a stored sweep resolves it, and a restarted watch remembers.
+ * SweeperAbsent into the store, a stored sweep resolves it, and a restarted watch remembers;
+ * absence is judged by when a sweep was recorded, never by its caller-given schedule time.
  */
 import test from 'ava';
 import { openStore } from '../../alerts/store/open.js';
+import { runSweep } from '../../alerts/sweep/sweep.js';
 import { createHeartbeatWatch } from '../../stack/heartbeat.js';
 import { sinkLogger } from '../helpers/log-sink.js';
 
@@ -36,12 +38,48 @@ test('heartbeat watch: fires SweeperAbsent into the store after the silence, res
     await sleep(120);
     t.is((await absent()).at(-1)?.state, 'firing');
 
-    await store.recordSweep({ sweepId: `${JOB}@now`, ts: Date.now(), summary: {} });
+    await store.recordSweep({
+      sweepId: `${JOB}@now`,
+      ts: Date.now(),
+      recordedAt: Date.now(),
+      summary: {},
+    });
     await sleep(120);
     const after = await absent();
     t.is(after.at(-1)?.state, 'resolved');
     await sleep(80);
     t.is((await absent()).length, after.length, 'resolved once, then quiet');
+  } finally {
+    await w.stop();
+    await store.close();
+  }
+});
+
+test('heartbeat watch: a sweep recorded now under a far-future schedule time does not postpone SweeperAbsent (issue 16, finding 3)', async (t) => {
+  const store = await openStore('sqlite::memory:', { platform: 'local' });
+  const { log } = sinkLogger();
+  // One clock for the sweep and the watch, moved by hand; the watch ticks on real timers.
+  let clock = Date.UTC(2026, 10, 27, 12, 0);
+  const now = () => clock;
+  const w = createHeartbeatWatch({ store, job: JOB, everyMs: 10, maxSilenceMs: 300, now, log });
+  try {
+    await w.start();
+    const forged = Date.UTC(2099, 0, 1);
+    await runSweep(
+      { store, targets: [], rules: [], log, now },
+      { sweepId: `${JOB}@${new Date(forged).toISOString()}`, ts: forged },
+    );
+    t.like(await store.latestSweep(), { ts: forged, recordedAt: clock });
+    clock += 301;
+    const deadline = Date.now() + 3000;
+    let fired: Awaited<ReturnType<typeof store.findings>> = [];
+    while (fired.length === 0 && Date.now() < deadline) {
+      await sleep(20);
+      fired = (await store.findings({ target: JOB })).filter(
+        (f) => f.alertname === 'SweeperAbsent',
+      );
+    }
+    t.like(fired[0], { state: 'firing', target: JOB, annotations: { observed: 0.3 } });
   } finally {
     await w.stop();
     await store.close();

@@ -1,9 +1,12 @@
 /**
- * The trend store contract: one suite, run against every implementation by its integration test
- * file. Window bounds are `from <= ts < to`.
+ * The store contract: one suite, run against every implementation by its integration test file
+ * (the trend store here, its rollups, and the ingest store on the same database). Window bounds
+ * are `from <= ts < to`.
  */
 import type { TestFn } from 'ava';
-import { finding, MIN, type StoreFactory, s, T0 } from './contract-fixtures.js';
+import { ALL_VERSIONS, finding, MIN, type StoreFactory, s, T0 } from './contract-fixtures.js';
+import { ingestContract } from './contract-ingest.js';
+import { ingestRaceContract } from './contract-ingest-races.js';
 import { rollupContract } from './contract-rollups.js';
 
 export type { StoreFactory } from './contract-fixtures.js';
@@ -11,13 +14,15 @@ export type { StoreFactory } from './contract-fixtures.js';
 export function storeContract(test: TestFn, name: string, factory: StoreFactory): void {
   const title = (what: string) => `store contract (${name}): ${what}`;
 
+  const LATEST = Math.max(...ALL_VERSIONS);
+
   test(title('migrate twice is a no-op the second time'), async (t) => {
     const [a] = await factory.pair();
     const first = await a.migrate();
     const second = await a.migrate();
-    t.deepEqual(first.applied, [1, 2, 3, 4]);
-    t.deepEqual(second, { applied: [], version: 4 });
-    t.deepEqual(await a.appliedMigrations(), [1, 2, 3, 4]);
+    t.deepEqual(first.applied, ALL_VERSIONS);
+    t.deepEqual(second, { applied: [], version: LATEST });
+    t.deepEqual(await a.appliedMigrations(), ALL_VERSIONS);
   });
 
   test(
@@ -25,12 +30,12 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
     async (t) => {
       const [a, b] = await factory.pair();
       const results = await Promise.all([a.migrate(), b.migrate()]);
-      t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2, 3, 4]);
+      t.deepEqual(results.flatMap((r) => r.applied).sort(), ALL_VERSIONS);
       t.deepEqual(
         results.map((r) => r.version),
-        [4, 4],
+        [LATEST, LATEST],
       );
-      t.deepEqual(await a.appliedMigrations(), [1, 2, 3, 4]);
+      t.deepEqual(await a.appliedMigrations(), ALL_VERSIONS);
       await b.appendSamples([s(T0, 1)]);
       t.is(await a.lastSeen({ target: 'svc-a' }), T0);
     },
@@ -154,23 +159,95 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
     const first = {
       sweepId,
       ts: T0,
+      recordedAt: T0 + 1500,
       summary: { targets: 2, down: ['svc-b'], findings: 1, nested: { ok: true, ratio: 0.25 } },
     };
     t.deepEqual(await store.recordSweep(first), { inserted: true, record: first });
-    const again = await store.recordSweep({ sweepId, ts: T0 + 1, summary: { targets: 0 } });
+    const again = await store.recordSweep({
+      sweepId,
+      ts: T0 + 1,
+      recordedAt: T0 + MIN,
+      summary: { targets: 0 },
+    });
     t.deepEqual(again, { inserted: false, record: first });
     t.deepEqual(await store.getSweep(sweepId), first);
     t.is(await store.getSweep('health-sweep@never'), null);
   });
 
-  test(title('latestSweep gives the newest sweep by time, or null when none'), async (t) => {
-    const store = await factory.fresh();
-    t.is(await store.latestSweep(), null);
-    await store.recordSweep({ sweepId: 'job@b', ts: T0 + 2 * MIN, summary: {} });
-    await store.recordSweep({ sweepId: 'job@a', ts: T0, summary: {} });
-    await store.recordSweep({ sweepId: 'manual@c', ts: T0 + MIN, summary: { big: 'x' } });
-    t.deepEqual(await store.latestSweep(), { sweepId: 'job@b', ts: T0 + 2 * MIN });
-  });
+  test(
+    title('latestSweep gives the newest sweep by recorded time, or null when none'),
+    async (t) => {
+      const store = await factory.fresh();
+      t.is(await store.latestSweep(), null);
+      await store.recordSweep({ sweepId: 'job@b', ts: T0 + 2 * MIN, recordedAt: T0, summary: {} });
+      await store.recordSweep({ sweepId: 'job@a', ts: T0, recordedAt: T0 + 3 * MIN, summary: {} });
+      await store.recordSweep({
+        sweepId: 'manual@c',
+        ts: T0 + MIN,
+        recordedAt: T0 + 2 * MIN,
+        summary: { big: 'x' },
+      });
+      t.deepEqual(await store.latestSweep(), {
+        sweepId: 'job@a',
+        ts: T0,
+        recordedAt: T0 + 3 * MIN,
+      });
+    },
+  );
+
+  test(
+    title('latestSweep orders by recorded time, not schedule time: a far-future ts does not win'),
+    async (t) => {
+      const store = await factory.fresh();
+      const forged = Date.UTC(2099, 0, 1);
+      await store.recordSweep({
+        sweepId: `job@${new Date(forged).toISOString()}`,
+        ts: forged,
+        recordedAt: T0,
+        summary: {},
+      });
+      await store.recordSweep({
+        sweepId: 'job@now',
+        ts: T0 + MIN,
+        recordedAt: T0 + MIN,
+        summary: {},
+      });
+      t.deepEqual(await store.latestSweep(), {
+        sweepId: 'job@now',
+        ts: T0 + MIN,
+        recordedAt: T0 + MIN,
+      });
+    },
+  );
+
+  test(
+    title('migration 5 backfills recorded_at with ts on a version-4 database with sweeps'),
+    async (t) => {
+      const store = await factory.atVersion(
+        4,
+        `INSERT INTO sweeps (sweep_id, ts, summary) VALUES
+           ('job@a', ${T0}, '{"targets":1}'), ('job@b', ${T0 + MIN}, '{}')`,
+      );
+      t.deepEqual(await store.migrate(), {
+        applied: ALL_VERSIONS.filter((v) => v >= 5),
+        version: LATEST,
+      });
+      t.deepEqual(await store.getSweep('job@a'), {
+        sweepId: 'job@a',
+        ts: T0,
+        recordedAt: T0,
+        summary: { targets: 1 },
+      });
+      t.deepEqual(await store.latestSweep(), {
+        sweepId: 'job@b',
+        ts: T0 + MIN,
+        recordedAt: T0 + MIN,
+      });
+      // Written from then on with its own recorded time.
+      await store.recordSweep({ sweepId: 'job@c', ts: T0, recordedAt: T0 + 2 * MIN, summary: {} });
+      t.like(await store.latestSweep(), { sweepId: 'job@c', recordedAt: T0 + 2 * MIN });
+    },
+  );
 
   test(title('findings round-trip with their sweep, filtered by target and from'), async (t) => {
     const store = await factory.fresh();
@@ -201,8 +278,8 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
     await store.appendSamples([1, 2, 3, 4, 5].map((i) => s(cut - i * MIN, i)));
     await store.appendSamples([s(cut, 100), s(cut + MIN, 101)]);
     await store.recordFindings([finding(cut - MIN), finding(cut)], 'sweep-old');
-    await store.recordSweep({ sweepId: 'old', ts: cut - MIN, summary: {} });
-    await store.recordSweep({ sweepId: 'new', ts: cut, summary: {} });
+    await store.recordSweep({ sweepId: 'old', ts: cut - MIN, recordedAt: cut, summary: {} });
+    await store.recordSweep({ sweepId: 'new', ts: cut, recordedAt: cut, summary: {} });
     const counter = { target: 'svc-a', requests: 1, errors: 0, buckets: [] };
     await store.setCounterState({ ...counter, instance: 'gone', ts: cut - MIN });
     await store.setCounterState({ ...counter, instance: 'alive', ts: cut });
@@ -224,4 +301,6 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
   });
 
   rollupContract(test, title, factory);
+  ingestContract(test, title, factory);
+  ingestRaceContract(test, title, factory);
 }

@@ -3,9 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import pg from 'pg';
-import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from '../../../alerts/store/open.js';
+import {
+  DEFAULT_STORE_URL,
+  openStore,
+  openStores,
+  parseStoreUrl,
+} from '../../../alerts/store/open.js';
 import { StoreError } from '../../../alerts/store/store.js';
 import { redactUrl } from '../../../lib/redact.js';
+import { ALL_VERSIONS } from './contract-fixtures.js';
 
 const local = { platform: 'local', cwd: '/srv/app' } as const;
 const cloudRun = { platform: 'cloud-run', cwd: '/srv/app' } as const;
@@ -131,5 +137,25 @@ test('openStore: a sqlite file store is created with its directory and migrated'
   const store = await openStore(DEFAULT_STORE_URL, { platform: 'local', cwd });
   t.teardown(() => store.close());
   t.true(existsSync(join(cwd, '.runwatch', 'runwatch.db')));
-  t.deepEqual(await store.appliedMigrations(), [1, 2, 3, 4]);
+  t.deepEqual(await store.appliedMigrations(), ALL_VERSIONS);
+});
+
+test('openStores: the ingest store shares the trend store connection, and close ends both', async (t) => {
+  // An in-memory SQLite database belongs to one connection: what the ingest store writes, the
+  // trend store's prune can delete only if they share it.
+  const { trends, ingest, close } = await openStores('sqlite::memory:', local);
+  const alert = {
+    source: 'log',
+    dedupeKey: 'log:1',
+    lifecycleId: null,
+    status: 'firing',
+    labels: { alertname: 'LogError', severity: 'warning' },
+    annotations: {},
+    startsAt: 0,
+    endsAt: null,
+  } as const;
+  t.is((await ingest.admit({ messageId: 'm-1', alert, receivedAt: 5 })).outcome, 'new');
+  t.is(await trends.prune({ before: 6, limit: 10 }), 2, 'the message and the alert');
+  await close();
+  await t.throwsAsync(ingest.admit({ messageId: 'm-2', alert, receivedAt: 5 }));
 });

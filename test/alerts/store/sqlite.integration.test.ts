@@ -5,12 +5,14 @@ import { Worker } from 'node:worker_threads';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { SQLITE_MIGRATIONS } from '../../../alerts/store/migrations.js';
+import { openStores, type Stores } from '../../../alerts/store/open.js';
 import { SqliteStore } from '../../../alerts/store/sqlite.js';
 import type { StoreError, TrendStore } from '../../../alerts/store/store.js';
 import { storeContract } from './contract.js';
+import { ALL_VERSIONS } from './contract-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runwatch-store-'));
-const opened: TrendStore[] = [];
+const opened: { close(): Promise<void> }[] = [];
 let n = 0;
 
 const open = (path: string): TrendStore => {
@@ -19,6 +21,11 @@ const open = (path: string): TrendStore => {
   return store;
 };
 const newPath = () => join(dir, `store-${n++}.db`);
+const openBoth = async (path: string): Promise<Stores> => {
+  const stores = await openStores(`sqlite:${path}`, { platform: 'local' });
+  opened.push(stores);
+  return stores;
+};
 
 test.after.always(async () => {
   for (const s of opened) await s.close();
@@ -35,16 +42,22 @@ storeContract(test, 'sqlite', {
     const path = newPath();
     return [open(path), open(path)];
   },
-  async atVersion3() {
+  stores: () => openBoth(newPath()),
+  async storesPair() {
+    const path = newPath();
+    return [await openBoth(path), await openBoth(path)];
+  },
+  async atVersion(version, seed) {
     const path = newPath();
     const db = new Database(path);
     db.exec(
       'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
     );
-    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version <= 3)) {
+    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version <= version)) {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
     }
+    if (seed !== undefined) db.exec(seed);
     db.close();
     return open(path);
   },
@@ -64,6 +77,9 @@ test('sqlite store: the file is in WAL mode with STRICT tables', async (t) => {
   t.deepEqual(strict.map((r) => r.name).sort(), [
     'counter_state',
     'findings',
+    'ingest_alerts',
+    'ingest_messages',
+    'ingest_poison',
     'sample_rollups',
     'samples',
     'schema_migrations',
@@ -91,6 +107,23 @@ test('sqlite store: window queries read the covering (target, metric, ts, instan
   }
 });
 
+test('sqlite store: latestSweep reads the (recorded_at, sweep_id) index backwards, with no sort', async (t) => {
+  const path = newPath();
+  await open(path).migrate();
+  const db = new Database(path, { readonly: true });
+  t.teardown(() => db.close());
+  // The store's own query (sqlite.ts).
+  const plan = db
+    .prepare<[], { detail: string }>(
+      'EXPLAIN QUERY PLAN SELECT sweep_id, ts, recorded_at FROM sweeps ORDER BY recorded_at DESC, sweep_id DESC LIMIT 1',
+    )
+    .all()
+    .map((r) => r.detail)
+    .join('\n');
+  t.regex(plan, /sweeps_recorded_at/);
+  t.notRegex(plan, /TEMP B-TREE/);
+});
+
 test('sqlite store: four threads migrating one new file at once apply each version exactly once', async (t) => {
   const path = newPath();
   // Each worker opens its own connection and waits on a shared barrier, so all migrate together.
@@ -106,12 +139,12 @@ test('sqlite store: four threads migrating one new file at once apply each versi
         }),
     ),
   );
-  t.deepEqual(results.flatMap((r) => r.applied).sort(), [1, 2, 3, 4]);
+  t.deepEqual(results.flatMap((r) => r.applied).sort(), ALL_VERSIONS);
   t.deepEqual(
     results.map((r) => r.version),
-    [4, 4, 4, 4],
+    Array(4).fill(Math.max(...ALL_VERSIONS)),
   );
-  t.deepEqual(await open(path).appliedMigrations(), [1, 2, 3, 4]);
+  t.deepEqual(await open(path).appliedMigrations(), ALL_VERSIONS);
 });
 
 test('sqlite store: a schema newer than this build is refused with STORE_ERR_MIGRATION', async (t) => {
@@ -124,7 +157,10 @@ test('sqlite store: a schema newer than this build is refused with STORE_ERR_MIG
   db.close();
   const e = await t.throwsAsync<StoreError>(open(path).migrate());
   t.is(e?.code, 'STORE_ERR_MIGRATION');
-  t.regex(e?.message ?? '', /schema is at version 99; expected at most 4/);
+  t.regex(
+    e?.message ?? '',
+    new RegExp(`schema is at version 99; expected at most ${Math.max(...ALL_VERSIONS)}`),
+  );
 });
 
 test('sqlite store: a version-1 database upgrades to the latest version and keeps its counter state, with no buckets', async (t) => {
@@ -140,7 +176,10 @@ test('sqlite store: a version-1 database upgrades to the latest version and keep
   ).run();
   v1.close();
   const store = open(path);
-  t.deepEqual(await store.migrate(), { applied: [2, 3, 4], version: 4 });
+  t.deepEqual(await store.migrate(), {
+    applied: ALL_VERSIONS.slice(1),
+    version: Math.max(...ALL_VERSIONS),
+  });
   t.deepEqual(await store.getCounterState('svc', 'i-1'), {
     target: 'svc',
     instance: 'i-1',
@@ -166,7 +205,10 @@ test('sqlite store: a version-2 database upgrades to the latest version, the win
   ).run();
   v2.close();
   const store = open(path);
-  t.deepEqual(await store.migrate(), { applied: [3, 4], version: 4 });
+  t.deepEqual(await store.migrate(), {
+    applied: ALL_VERSIONS.slice(2),
+    version: Math.max(...ALL_VERSIONS),
+  });
   t.deepEqual(
     await store.window({ target: 'svc', metric: 'requests_delta', from: 0, to: 120000 }),
     [{ target: 'svc', metric: 'requests_delta', instance: 'i-1', ts: 60000, value: 7 }],

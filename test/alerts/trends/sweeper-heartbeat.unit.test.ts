@@ -84,7 +84,7 @@ for (const row of table) {
   test(`sweeper heartbeat: ${row.name}`, (t) => {
     const finding = checkSweeperHeartbeat({
       job: 'local-health-sweep',
-      lastSweepTs: row.last === null ? null : T0 + row.last * S,
+      lastRecordedAt: row.last === null ? null : T0 + row.last * S,
       watchingSince: T0 + row.since * S,
       now: T0,
       maxSilenceMs: MAX,
@@ -97,7 +97,7 @@ for (const row of table) {
 test('sweeper heartbeat: a firing finding carries the labels, the silence and the threshold in seconds', (t) => {
   const finding = checkSweeperHeartbeat({
     job: 'local-health-sweep',
-    lastSweepTs: T0 - 47_500,
+    lastRecordedAt: T0 - 47_500,
     watchingSince: T0 - 600 * S,
     now: T0,
     maxSilenceMs: MAX,
@@ -124,7 +124,7 @@ test('sweeper heartbeat: a firing finding carries the labels, the silence and th
 test('sweeper heartbeat: with no sweep stored, the silence counts from the start of the watch', (t) => {
   const finding = checkSweeperHeartbeat({
     job: 'local-health-sweep',
-    lastSweepTs: null,
+    lastRecordedAt: null,
     watchingSince: T0 - 60 * S,
     now: T0,
     maxSilenceMs: MAX,
@@ -140,7 +140,7 @@ test('sweeper heartbeat: with no sweep stored, the silence counts from the start
 test('sweeper heartbeat: a resolved finding says sweeps are back and keeps the severity given', (t) => {
   const finding = checkSweeperHeartbeat({
     job: 'healthSweep',
-    lastSweepTs: T0 - 2 * S,
+    lastRecordedAt: T0 - 2 * S,
     watchingSince: T0 - 600 * S,
     now: T0,
     maxSilenceMs: MAX,
