@@ -48,6 +48,7 @@ import {
   optionalText,
   own,
   prefixed,
+  storable,
   stringMap,
   type Where,
 } from '../fields.js';
@@ -119,7 +120,8 @@ function severityOf(
   if (value !== undefined && value !== null && typeof value !== 'string') {
     throw invalid(where, `incident.${key}`, value, 'a severity name such as "Critical"');
   }
-  const original = typeof value === 'string' ? value.trim() : undefined;
+  const original =
+    typeof value === 'string' ? storable(value.trim(), MAX_LABEL_VALUE_CHARS) : undefined;
   const name = (original ?? '').toLowerCase();
   const mapped = Object.hasOwn(MONITORING_SEVERITY, name)
     ? MONITORING_SEVERITY[name]

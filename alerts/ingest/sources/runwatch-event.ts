@@ -24,6 +24,7 @@ import {
   invalid,
   type Json,
   MAX_ANNOTATION_CHARS,
+  MAX_LABEL_KEY_CHARS,
   MAX_LABEL_VALUE_CHARS,
   missing,
   own,
@@ -105,10 +106,13 @@ export function parseRunwatchEvent(body: Json, message: PubSubMessage): Incoming
     status: event.state,
     labels: {
       ...Object.fromEntries(
-        Object.entries(event.labels).map(([k, v]) => [k, storable(v, MAX_LABEL_VALUE_CHARS)]),
+        Object.entries(event.labels).map(([k, v]) => [
+          storable(k, MAX_LABEL_KEY_CHARS),
+          storable(v, MAX_LABEL_VALUE_CHARS),
+        ]),
       ),
       alertname: event.alertname,
-      target: event.target,
+      target: storable(event.target, MAX_LABEL_VALUE_CHARS),
       severity: event.severity,
     },
     annotations: defined([
@@ -117,7 +121,7 @@ export function parseRunwatchEvent(body: Json, message: PubSubMessage): Incoming
       ['threshold', text(threshold)],
       ['forecast', text(forecast)],
       ['runbook_url', runbook_url === undefined ? undefined : storable(runbook_url, 2048)],
-      ['sweep_id', event.sweepId],
+      ['sweep_id', storable(event.sweepId, MAX_LABEL_VALUE_CHARS)],
     ]),
     startsAt: event.ts,
     endsAt: event.state === 'resolved' ? event.ts : null,

@@ -126,7 +126,11 @@ test('runwatch event: findingEvent leaves out numbers JSON cannot carry and cuts
 });
 
 test('runwatch event: every finding the sweep can make publishes an event ingest accepts (property)', (t) => {
-  const text = fc.string({ unit: 'binary', maxLength: 300 });
+  // Any code point, and the UTF-16 halves that are not one (lone surrogates).
+  const text = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.string({ unit: fc.constantFrom('a', '\u0000', '\uD800', '\uDC00', '😀'), maxLength: 20 }),
+  );
   const number = fc.oneof(fc.double(), fc.constant(Number.NaN), fc.constant(Infinity));
   const findings = fc.record({
     alertname: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/),
@@ -137,7 +141,7 @@ test('runwatch event: every finding the sweep can make publishes an event ingest
     labels: fc.dictionary(text, text, { maxKeys: 80 }),
     annotations: fc.record(
       {
-        summary: fc.string({ unit: 'binary', maxLength: 6000 }),
+        summary: fc.oneof(fc.string({ unit: 'binary', maxLength: 6000 }), text),
         observed: number,
         threshold: number,
         forecast: number,
@@ -149,7 +153,13 @@ test('runwatch event: every finding the sweep can make publishes an event ingest
   fc.assert(
     fc.property(findings, (f) => {
       const alert = delivered(f as Finding);
-      return alert.source === 'runwatch' && alert.status === f.state;
+      const storable = (v: string) => !v.includes('\u0000') && v === Buffer.from(v).toString();
+      return (
+        alert.source === 'runwatch' &&
+        alert.status === f.state &&
+        Object.entries(alert.labels).every(([k, v]) => storable(k) && storable(v)) &&
+        Object.values(alert.annotations).every(storable)
+      );
     }),
     { numRuns: 200 },
   );
