@@ -11,6 +11,7 @@
  * engine's output and is refused at ingest as a loop.
  */
 import type { Finding } from '../types.js';
+import { cut } from './fields.js';
 
 export const ALERT_EVENT_SCHEMA = 'alert-event.v1';
 
@@ -53,14 +54,6 @@ const MAX_LABEL_VALUE = 1024;
 
 const finite = (key: string, value: number | undefined): Record<string, number> =>
   value !== undefined && Number.isFinite(value) ? { [key]: value } : {};
-
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
-}
 
 /** The message for one finding of sweep `sweepId`: its JSON body and its attributes. */
 export function findingEvent(

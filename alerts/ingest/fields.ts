@@ -96,17 +96,18 @@ export function identifier(where: Where, value: unknown, field: string, what: st
   return value;
 }
 
-/** `text` made storable (NUL and lone surrogates become U+FFFD) and cut to `max` characters. */
+/** `text` cut to at most `max` characters, before a surrogate pair rather than through it, with `…`. */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/** `text` made storable (NUL and lone surrogates become U+FFFD) and `cut` to `max` characters. */
 export function storable(text: string, max: number): string {
-  let out = text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATES, '\uFFFD');
-  if (out.length > max) {
-    // Cut before a pair rather than through it, and say that something was cut.
-    let end = max - 1;
-    const last = out.charCodeAt(end - 1);
-    if (last >= 0xd800 && last <= 0xdbff) end--;
-    out = `${out.slice(0, end)}…`;
-  }
-  return out;
+  return cut(text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATES, '\uFFFD'), max);
 }
 
 /** Explanatory text: a non-blank string, made storable; anything else is ignored (undefined). */
