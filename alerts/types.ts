@@ -104,8 +104,10 @@ export interface IncomingAlert {
   readonly source: AlertSource;
   /**
    * Content identity: every delivery of the same event has the same key, whatever its messageId
-   * (`monitoring:<incident_id>:<state>`, `log:<insertId>`,
-   * `runwatch:<sweepId>:<alertname>:<target>:<state>`).
+   * (`monitoring:<incident_id>:<state>`, `log:<logName>:<timestamp>:<insertId>`,
+   * `runwatch:<sweepId>:<alertname>:<target>:<state>`; a Monitoring test notification, whose
+   * incident is always the same made-up one, is `monitoring:test:<messageId>:<state>`).
+   * docs/ingest-formats.md says why each is what it is.
    */
   readonly dedupeKey: string;
   /**

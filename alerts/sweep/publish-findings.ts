@@ -1,7 +1,9 @@
 /**
  * Publishes a sweep's findings to a Pub/Sub topic with the real @google-cloud/pubsub client: one
- * message per finding, JSON data, attributes `alertname`, `target`, `severity`, `state` and
- * `sweepId` (for subscription filters and consumer dedupe: a retried sweep may publish again),
+ * message per finding, exactly `findingEvent` (alerts/ingest/alert-event.ts): the JSON body of
+ * the `alert-event.v1` schema (alerts/definitions/alert-event.v1.json, which alert ingest
+ * validates), and attributes `alertname`, `target`, `severity`, `state`, `sweepId` (for
+ * subscription filters and consumer dedupe: a retried sweep may publish again) and `schema`,
  * no ordering key.
  *
  * Publishing is bounded: every call gets the gax call option `{timeout}`, which for Publish
@@ -15,6 +17,7 @@
  */
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import type { Logger } from '../../lib/logger.js';
+import { findingEvent } from '../ingest/alert-event.js';
 import type { Finding } from '../types.js';
 
 export interface PubSubFindingsOptions {
@@ -39,20 +42,6 @@ export interface FindingsPublisher {
   publish(findings: readonly Finding[], sweepId: string): Promise<PublishOutcome>;
   /** Closes the client's channels; pending publishes fail. */
   close(): Promise<void>;
-}
-
-/** The message body: the finding as stored, with its sweep id. */
-function findingMessage(finding: Finding, sweepId: string) {
-  return {
-    json: { sweepId, ...finding },
-    attributes: {
-      alertname: finding.alertname,
-      target: finding.target,
-      severity: finding.severity,
-      state: finding.state,
-      sweepId,
-    },
-  };
 }
 
 type Settled = { ok: true; messageId: string } | { ok: false; error: string };
@@ -87,7 +76,7 @@ export function createPubSubFindingsPublisher(options: PubSubFindingsOptions): F
       const results: (Settled | undefined)[] = new Array(findings.length);
       const sends = findings.map(async (finding, i) => {
         try {
-          const messageId = await topicOf().publishMessage(findingMessage(finding, sweepId));
+          const messageId = await topicOf().publishMessage(findingEvent(finding, sweepId));
           results[i] = { ok: true, messageId };
         } catch (e) {
           results[i] = { ok: false, error: (e as Error).message ?? String(e) };

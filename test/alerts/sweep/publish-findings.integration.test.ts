@@ -5,6 +5,7 @@
  * black hole that accepts connections and never answers.
  */
 import test from 'ava';
+import { normalise } from '../../../alerts/ingest/normalise.js';
 import { createPubSubFindingsPublisher } from '../../../alerts/sweep/publish-findings.js';
 import type { Finding } from '../../../alerts/types.js';
 import { sinkLogger } from '../../helpers/log-sink.js';
@@ -26,7 +27,7 @@ function finding(alertname: string, target: string): Finding {
   };
 }
 
-test('pubsub findings: each finding is one JSON message with alertname, target, severity, state attributes (test double: Pub/Sub service)', async (t) => {
+test('pubsub findings: each finding is one alert-event.v1 message with its identity and schema attributes, which alert ingest accepts (test double: Pub/Sub service)', async (t) => {
   const server = await startPublisherServer();
   const sink = sinkLogger('info');
   const publisher = createPubSubFindingsPublisher({
@@ -51,10 +52,30 @@ test('pubsub findings: each finding is one JSON message with alertname, target, 
       severity: 'critical',
       state: 'firing',
       sweepId: 'job@2026-11-27T12:00:00.000Z',
+      schema: 'alert-event.v1',
     });
     t.deepEqual(JSON.parse(first?.data.toString('utf8') ?? ''), {
+      schema: 'alert-event.v1',
       sweepId: 'job@2026-11-27T12:00:00.000Z',
-      ...finding('InferDown', 'emotion'),
+      alertname: 'InferDown',
+      target: 'emotion',
+      severity: 'critical',
+      state: 'firing',
+      ts: Date.UTC(2026, 10, 27, 12),
+      labels: { alertname: 'InferDown', target: 'emotion', severity: 'critical' },
+      annotations: { summary: 'emotion is down', observed: 0, threshold: 1 },
+    });
+    // What was published is what alert ingest reads: the same message, normalised.
+    const alert = normalise({
+      messageId: 'm-1',
+      data: first?.data ?? Buffer.alloc(0),
+      attributes: first?.attributes ?? {},
+      publishTime: Date.now(),
+    });
+    t.like(alert, {
+      source: 'runwatch',
+      status: 'firing',
+      dedupeKey: 'runwatch:job@2026-11-27T12:00:00.000Z:InferDown:emotion:firing',
     });
     t.true(sink.lines.some((l) => l.event === 'sweep.published' && l.published === 2));
     t.false(sink.lines.some((l) => l.event === 'sweep.publish_failed'));
