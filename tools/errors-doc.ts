@@ -4,6 +4,7 @@
  * between the markers; a test keeps it in step.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { TOPOLOGY_ERRORS } from '../alerts/pubsub/errors.js';
 import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
@@ -32,6 +33,7 @@ export const CATALOGUES: readonly {
   { title: 'Scrapes', specs: SCRAPE_ERRORS },
   { title: 'Trend rules', specs: RULE_ERRORS },
   { title: 'Trend store', specs: STORE_ERROR_SPECS },
+  { title: 'Pub/Sub topology and `npm run pubsub:ensure`', specs: TOPOLOGY_ERRORS },
   { title: 'Local stack (`npm start`)', specs: STACK_ERRORS },
   { title: 'Training and evaluation', specs: TRAINING_ERRORS },
 ];
