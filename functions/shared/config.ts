@@ -4,6 +4,7 @@
  * `SWEEP_TARGETS`); everything else has a default.
  */
 import { readFileSync } from 'node:fs';
+import { TOPICS } from '../../alerts/pubsub/topology.js';
 import { DEFAULT_STORE_URL } from '../../alerts/store/open.js';
 import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS } from '../../alerts/store/retention.js';
 import type { SecretRef } from '../../alerts/sweep/targets.js';
@@ -115,12 +116,36 @@ export const FUNCTIONS_SETTINGS = {
     format: trueOrFalse,
     default: false,
   }),
+  alertsPubSub: setting({
+    env: 'ALERTS_PUBSUB',
+    doc: 'Whether the alert flow uses Pub/Sub: on, off, or auto (on when on Cloud Run, or when PUBSUB_EMULATOR_HOST or SWEEP_FINDINGS_TOPIC is set). On: sweep findings are published to the alert-ingest topic and alertIngest dead-letters poison to its dead-letter topic (names in alerts/definitions/pubsub.yaml). Off: the sweep hands findings to the ingest core in-process, and poison is kept in the store only.',
+    format: oneOf(['auto', 'on', 'off'] as const),
+    default: 'auto',
+  }),
   findingsTopic: setting({
     env: 'SWEEP_FINDINGS_TOPIC',
-    doc: 'Pub/Sub topic (a topic id or projects/P/topics/T) each finding is published to.',
+    doc: 'Pub/Sub topic (a topic id or projects/P/topics/T) each finding is published to, when Pub/Sub is on.',
     format: text,
     default: null,
-    defaultDoc: '(none: no publishing)',
+    defaultDoc: '(alert-ingest, from alerts/definitions/pubsub.yaml)',
+  }),
+  ingestMaxDataBytes: setting({
+    env: 'INGEST_MAX_DATA_BYTES',
+    doc: "The largest message payload alertIngest decodes; a larger one is poison (INGEST_ERR_TOO_LARGE), acknowledged and dead-lettered. Pub/Sub's own limit is 10 MB.",
+    format: integer(1024, 10 * 1024 * 1024),
+    default: 1024 * 1024,
+  }),
+  ingestLeaseMs: setting({
+    env: 'INGEST_HANDOFF_LEASE_MS',
+    doc: 'How long one delivery holds the hand-off of an alert it admitted; a redelivery after a crash takes it over once the lease has passed. Must outlast a hand-off.',
+    format: integer(1000, 600_000),
+    default: 10_000,
+  }),
+  ingestPublishTimeoutMs: setting({
+    env: 'INGEST_PUBLISH_TIMEOUT_MS',
+    doc: "The most alertIngest's publish of one dead letter may take, in ms; past it the delivery fails and Pub/Sub retries it.",
+    format: integer(50, 60_000),
+    default: DEFAULT_PUBLISH_TIMEOUT_MS,
   }),
   publishTimeoutMs: setting({
     env: 'SWEEP_PUBLISH_TIMEOUT_MS',
@@ -165,8 +190,16 @@ export interface FunctionsConfig {
   readonly sweepInvokers: readonly string[];
   /** SWEEP_IAM_GUARDED: the platform's IAM admits only allowed invokers. */
   readonly iamGuarded: boolean;
-  readonly findingsTopic: string | undefined;
+  /** ALERTS_PUBSUB resolved: true when the alert flow goes through Pub/Sub. */
+  readonly pubsub: boolean;
+  /** The topic findings are published to when `pubsub`. */
+  readonly findingsTopic: string;
   readonly publishTimeoutMs: number;
+  readonly ingest: {
+    readonly maxDataBytes: number;
+    readonly leaseMs: number;
+    readonly publishTimeoutMs: number;
+  };
   /** Undefined lets the Pub/Sub client library detect the project. */
   readonly projectId: string | undefined;
   readonly pubsubEmulatorHost: string | undefined;
@@ -218,8 +251,19 @@ export function loadFunctionsConfig(env: Env = process.env): FunctionsConfig {
     logLevel: values.logLevel,
     sweepAudience,
     sweepInvokers,
-    findingsTopic: values.findingsTopic ?? undefined,
+    pubsub:
+      values.alertsPubSub === 'on' ||
+      (values.alertsPubSub === 'auto' &&
+        (platform === 'cloud-run' ||
+          values.pubsubEmulatorHost !== null ||
+          values.findingsTopic !== null)),
+    findingsTopic: values.findingsTopic ?? TOPICS.ingest,
     publishTimeoutMs: values.publishTimeoutMs,
+    ingest: {
+      maxDataBytes: values.ingestMaxDataBytes,
+      leaseMs: values.ingestLeaseMs,
+      publishTimeoutMs: values.ingestPublishTimeoutMs,
+    },
     projectId: values.projectId ?? undefined,
     pubsubEmulatorHost: values.pubsubEmulatorHost ?? undefined,
     pruneBatch: values.pruneBatch,

@@ -8,8 +8,8 @@
  * touched: `settings()` is the configuration and logger only; `sweep()` opens the rest.
  */
 import { readFileSync } from 'node:fs';
-import { openStore } from '../../alerts/store/open.js';
-import type { TrendStore } from '../../alerts/store/store.js';
+import { ingestInProcess } from '../../alerts/ingest/in-process.js';
+import { openStores, type Stores } from '../../alerts/store/open.js';
 import { googleIdTokens, type IdTokenSource, iamHeaders } from '../../alerts/sweep/id-tokens.js';
 import { probeAll } from '../../alerts/sweep/probe.js';
 import {
@@ -21,6 +21,7 @@ import { loadTargets, type SweepTarget } from '../../alerts/sweep/targets.js';
 import { loadRules } from '../../alerts/trends/load-rules.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { type FunctionsConfig, loadFunctionsConfig, resolveSecretRef } from './config.js';
+import { buildIntake } from './ingest-runtime.js';
 import type { CertsProvider } from './oidc.js';
 
 export interface SweepRuntimeOptions {
@@ -44,7 +45,7 @@ export interface SweepSettings {
 interface SweepContext {
   /** What every sweep of this instance runs with: built once, with the store. */
   readonly deps: SweepDeps;
-  readonly store: TrendStore;
+  readonly stores: Stores;
   readonly publisher: FindingsPublisher | null;
 }
 
@@ -87,17 +88,18 @@ export function createSweepRuntime(
         : readFileSync(config.targetsFile, 'utf8');
       const targets = loadTargets(targetsText, config.targetsFile, config.sweepTargets);
       const rules = loadRules(config.rulesDir);
-      const store = await openStore(config.storeUrl, { platform: config.platform });
-      const publisher =
-        config.findingsTopic === undefined
-          ? null
-          : createPubSubFindingsPublisher({
-              topic: config.findingsTopic,
-              projectId: config.projectId,
-              emulatorHost: config.pubsubEmulatorHost,
-              timeoutMs: config.publishTimeoutMs,
-              log,
-            });
+      const stores = await openStores(config.storeUrl, { platform: config.platform });
+      const store = stores.trends;
+      // With Pub/Sub the findings go to alert-ingest; without, to the same intake in-process.
+      const publisher = !config.pubsub
+        ? null
+        : createPubSubFindingsPublisher({
+            topic: config.findingsTopic,
+            projectId: config.projectId,
+            emulatorHost: config.pubsubEmulatorHost,
+            timeoutMs: config.publishTimeoutMs,
+            log,
+          });
       // One token source per runtime: it keeps one ID-token client (and its cached token) per
       // audience, and creates nothing until a target with `iam: true` is probed.
       const idTokens = options.idTokens ?? googleIdTokens();
@@ -120,14 +122,15 @@ export function createSweepRuntime(
                 }),
             }
           : {}),
-        ...(publisher === null
-          ? {}
-          : { publish: (findings, sweepId) => publisher.publish(findings, sweepId) }),
+        publish:
+          publisher === null
+            ? ingestInProcess(buildIntake(stores.ingest, config, log, now, null), log, now)
+            : (findings, sweepId) => publisher.publish(findings, sweepId),
         ...(config.pruneBatch > 0
           ? { prune: { retentionDays: config.retentionDays, limit: config.pruneBatch } }
           : {}),
       };
-      return { deps, store, publisher };
+      return { deps, stores, publisher };
     })().catch((e: unknown) => {
       context = null;
       throw e;
@@ -156,7 +159,7 @@ export function createSweepRuntime(
       if (pending === null) return;
       const ctx = await pending.catch(() => null);
       await ctx?.publisher?.close();
-      await ctx?.store.close();
+      await ctx?.stores.close();
     },
   };
 }

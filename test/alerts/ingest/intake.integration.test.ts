@@ -327,7 +327,7 @@ for (const [dialect, open] of dialects) {
             h.clock.now += 10_001;
             for (const which of [...unacked]) await deliver(which, false);
             const order = JSON.stringify(deliveries);
-          t.is(unacked.size, 0, `every message is acknowledged in the end: ${order}`);
+            t.is(unacked.size, 0, `every message is acknowledged in the end: ${order}`);
             const keys = keysOf(h).map((k) => (k.startsWith('log:') ? 'log' : k));
             const has = (which: number) => deliveries.some((d) => d.which === which);
             t.is(new Set(keys).size, keys.length, `no key twice: ${keys.join(', ')} for ${order}`);

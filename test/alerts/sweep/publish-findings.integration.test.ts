@@ -1,19 +1,27 @@
 /**
- * The findings publisher with the real @google-cloud/pubsub client. No Pub/Sub emulator can run
- * here, so the client's PUBSUB_EMULATOR_HOST path points at local stand-ins: a gRPC Publisher
- * server built from the client's own pubsub.proto (test double: Pub/Sub service), and a TCP
- * black hole that accepts connections and never answers.
+ * The findings publisher with the real @google-cloud/pubsub client against the real Cloud Pub/Sub
+ * emulator (messages read back from a subscription), and against a TCP black hole that accepts
+ * connections and never answers, as a hung Pub/Sub host would.
  */
+import type { Message } from '@google-cloud/pubsub';
 import test from 'ava';
 import { normalise } from '../../../alerts/ingest/normalise.js';
 import { createPubSubFindingsPublisher } from '../../../alerts/sweep/publish-findings.js';
 import type { Finding } from '../../../alerts/types.js';
+import { startBlackHole } from '../../helpers/black-hole.js';
 import { sinkLogger } from '../../helpers/log-sink.js';
-import { startBlackHole, startPublisherServer } from '../../helpers/pubsub-server.js';
+import {
+  emulatorClient,
+  freshProject,
+  needsPubSubEmulator,
+  stopPubSubEmulator,
+} from '../../helpers/pubsub-emulator.js';
 
 // Google clients probe the GCE metadata server unless told there is none.
 process.env.METADATA_SERVER_DETECTION = 'none';
 process.env.GOOGLE_CLOUD_PROJECT = 'runwatch-local';
+
+test.after.always(stopPubSubEmulator);
 
 function finding(alertname: string, target: string): Finding {
   return {
@@ -27,25 +35,43 @@ function finding(alertname: string, target: string): Finding {
   };
 }
 
-test('pubsub findings: each finding is one alert-event.v1 message with its identity and schema attributes, which alert ingest accepts (test double: Pub/Sub service)', async (t) => {
-  const server = await startPublisherServer();
+test('pubsub findings: each finding is one alert-event.v1 message with its identity and schema attributes, which alert ingest accepts', async (t) => {
+  const emulator = await needsPubSubEmulator(t);
+  if (emulator === null) return;
+  const project = freshProject('findings');
+  const client = emulatorClient(emulator, project);
+  const [topic] = await client.createTopic('sweep-findings');
+  const [subscription] = await topic.createSubscription('check');
+  const received: { topic: string; data: Buffer; attributes: Record<string, string> }[] = [];
+  const two = new Promise<void>((resolve) => {
+    subscription.on('message', (m: Message) => {
+      received.push({ topic: topic.name, data: m.data, attributes: m.attributes });
+      m.ack();
+      if (received.length === 2) resolve();
+    });
+  });
   const sink = sinkLogger('info');
   const publisher = createPubSubFindingsPublisher({
     topic: 'sweep-findings',
-    projectId: 'runwatch-local',
-    emulatorHost: server.host,
+    projectId: project,
+    emulatorHost: emulator.host,
     timeoutMs: 5000,
     log: sink.log,
   });
+  const server = { messages: received };
   try {
     const outcome = await publisher.publish(
       [finding('InferDown', 'emotion'), finding('InferDown', 'other')],
       'job@2026-11-27T12:00:00.000Z',
     );
     t.like(outcome, { published: 2, failed: 0 });
+    await Promise.race([two, new Promise((r) => setTimeout(r, 10_000))]);
     t.is(server.messages.length, 2);
+    server.messages.sort((a, b) =>
+      String(a.attributes.target).localeCompare(String(b.attributes.target)),
+    );
     const [first] = server.messages;
-    t.is(first?.topic, 'projects/runwatch-local/topics/sweep-findings');
+    t.is(first?.topic, `projects/${project}/topics/sweep-findings`);
     t.deepEqual(first?.attributes, {
       alertname: 'InferDown',
       target: 'emotion',
@@ -81,7 +107,8 @@ test('pubsub findings: each finding is one alert-event.v1 message with its ident
     t.false(sink.lines.some((l) => l.event === 'sweep.publish_failed'));
   } finally {
     await publisher.close();
-    await server.close();
+    await subscription.close();
+    await client.close();
   }
 });
 

@@ -15,12 +15,34 @@ test('functions config: only defaults without variables (the SQLite store, the t
     sweepAudience: undefined,
     sweepInvokers: [],
     iamGuarded: false,
-    findingsTopic: undefined,
+    pubsub: false,
+    findingsTopic: 'alert-ingest',
     publishTimeoutMs: 2000,
+    ingest: { maxDataBytes: 1_048_576, leaseMs: 10_000, publishTimeoutMs: 2000 },
     projectId: undefined,
     pubsubEmulatorHost: undefined,
     pruneBatch: 5000,
   });
+});
+
+test('functions config: ALERTS_PUBSUB=auto turns Pub/Sub on on Cloud Run, with an emulator or a findings topic, and on/off force it', (t) => {
+  const cloudRun = { K_SERVICE: 'fn', SWEEP_IAM_GUARDED: 'true' };
+  const cases: [Record<string, string>, boolean][] = [
+    [{}, false],
+    [cloudRun, true],
+    [{ ...cloudRun, ALERTS_PUBSUB: 'off' }, false],
+    [{ PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' }, true],
+    [{ PUBSUB_EMULATOR_HOST: '127.0.0.1:8085', ALERTS_PUBSUB: 'off' }, false],
+    [{ SWEEP_FINDINGS_TOPIC: 'mine' }, true],
+    [{ ALERTS_PUBSUB: 'on' }, true],
+  ];
+  for (const [env, on] of cases) {
+    t.is(
+      loadFunctionsConfig({ STORE_URL: 'postgres://h/db', ...env }).pubsub,
+      on,
+      JSON.stringify(env),
+    );
+  }
 });
 
 test('functions config: LOG_LEVEL is checked as the service and the stack check it', (t) => {

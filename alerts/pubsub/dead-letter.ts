@@ -1,0 +1,111 @@
+/**
+ * Publishes alert ingest's poison to the input's dead-letter topic with the real
+ * @google-cloud/pubsub client: the original payload bytes exactly, the original attributes, and
+ * what ingest found wrong (`runwatch_poison_code`, `runwatch_poison_reason`,
+ * `runwatch_source_message_id`, `runwatch_received_at`). Pub/Sub allows 100 attributes of at most
+ * 1024 bytes: the poison attributes come first, and the original's are cut to fit (the whole
+ * original message stays in the store's poison table).
+ *
+ * `send` resolves once Pub/Sub confirmed the message and rejects otherwise, within `timeoutMs`:
+ * the gax call option `{timeout}` caps the client's own retries, and the wait is raced against a
+ * deadline of the same length, which also covers client set-up and credentials. Ingest then fails
+ * the delivery, so Pub/Sub redelivers it and the publish is tried again.
+ */
+import { PubSub, type Topic } from '@google-cloud/pubsub';
+import type { PoisonRecord } from '../ingest/intake.js';
+
+export interface DeadLetterOptions {
+  /** A topic id, or its full name `projects/P/topics/T`. */
+  readonly topic: string;
+  /** Unset: the client library detects the project. */
+  readonly projectId?: string | undefined;
+  /** host:port of an emulator, spoken to in plaintext. */
+  readonly emulatorHost?: string | undefined;
+  readonly timeoutMs: number;
+}
+
+export interface DeadLetterSender {
+  send(poison: PoisonRecord): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAX_ATTRIBUTES = 100;
+const MAX_VALUE_BYTES = 1024;
+
+/** The first `max` bytes of `text`, never splitting a character. */
+function cutBytes(text: string, max: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= max) return text;
+  return bytes
+    .subarray(0, max)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+}
+
+export function deadLetterAttributes(poison: PoisonRecord): Record<string, string> {
+  const own = {
+    runwatch_poison_code: poison.code,
+    runwatch_poison_reason: cutBytes(poison.reason, MAX_VALUE_BYTES),
+    runwatch_source_message_id: cutBytes(poison.messageId, MAX_VALUE_BYTES),
+    runwatch_received_at: new Date(poison.receivedAt).toISOString(),
+  };
+  const room = MAX_ATTRIBUTES - Object.keys(own).length;
+  const original = Object.entries(poison.attributes)
+    .filter(([key]) => !(key in own))
+    .slice(0, room);
+  return { ...Object.fromEntries(original), ...own };
+}
+
+export function createDeadLetterPublisher(options: DeadLetterOptions): DeadLetterSender {
+  let client: PubSub | null = null;
+  let topic: Topic | null = null;
+  const topicOf = (): Topic => {
+    if (topic === null) {
+      client = new PubSub({
+        ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
+        ...(options.emulatorHost === undefined
+          ? {}
+          : { apiEndpoint: options.emulatorHost, emulatorMode: true }),
+      });
+      topic = client.topic(options.topic, {
+        gaxOpts: { timeout: options.timeoutMs },
+        batching: { maxMessages: 1, maxMilliseconds: 0 },
+      });
+    }
+    return topic;
+  };
+  return {
+    async send(poison) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `dead letter ${poison.messageId} not confirmed by ${options.topic} within ${options.timeoutMs} ms`,
+              ),
+            ),
+          options.timeoutMs,
+        );
+      });
+      try {
+        await Promise.race([
+          (async () =>
+            topicOf().publishMessage({
+              data: poison.data,
+              attributes: deadLetterAttributes(poison),
+            }))(),
+          deadline,
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      const c = client;
+      client = null;
+      topic = null;
+      await c?.close();
+    },
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * One alertIngest instance's state: configuration, logger, and (opened on first use) the store,
+ * the dead-letter publisher and the intake (alerts/ingest/intake.ts). `handle` decodes one
+ * CloudEvent and passes it through intake: it resolves when the delivery may be acknowledged and
+ * rejects when it must be retried.
+ *
+ * An event that never becomes a Pub/Sub message (envelope poison) is kept under its messageId
+ * when the poison error knows it, else under `sha256:<hash of the event's JSON>`, so a
+ * redelivery of the same bytes is recognised; its data is the event as received, as JSON.
+ */
+import { createHash } from 'node:crypto';
+import { decodeEnvelope } from '../../alerts/ingest/envelope.js';
+import { IngestPoisonError } from '../../alerts/ingest/errors.js';
+import {
+  createIntake,
+  type Intake,
+  type IntakeResult,
+  type OriginalMessage,
+} from '../../alerts/ingest/intake.js';
+import { normalise } from '../../alerts/ingest/normalise.js';
+import { createLogNotifier } from '../../alerts/notifiers/log.js';
+import {
+  createDeadLetterPublisher,
+  type DeadLetterSender,
+} from '../../alerts/pubsub/dead-letter.js';
+import { TOPICS } from '../../alerts/pubsub/topology.js';
+import { openStores, type Stores } from '../../alerts/store/open.js';
+import { createLogger, type Logger } from '../../lib/logger.js';
+import { type FunctionsConfig, loadFunctionsConfig } from './config.js';
+
+/** The most bytes of an undecodable event kept as its dead letter: Pub/Sub's own message limit. */
+const MAX_ORIGINAL_BYTES = 10 * 1024 * 1024;
+
+export interface IngestRuntimeOptions {
+  /** The environment to configure from; default `process.env` (read in config.ts). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Default: a Cloud Logging JSON logger at LOG_LEVEL. */
+  readonly log?: Logger;
+  /** Wall clock, epoch ms; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+export interface IngestRuntime {
+  /** Throws `ConfigError` (again on every call) while the configuration is invalid. */
+  settings(): { readonly config: FunctionsConfig; readonly log: Logger };
+  /** A logger that works even when the configuration does not. */
+  log(): Logger;
+  handle(event: unknown): Promise<IntakeResult>;
+  close(): Promise<void>;
+}
+
+interface IngestContext {
+  readonly stores: Stores;
+  readonly intake: Intake;
+  readonly deadLetter: DeadLetterSender | null;
+}
+
+/** A string map, or nothing: what an undecodable event's attributes can be kept as. */
+function attributesOf(event: unknown): Record<string, string> {
+  const message = (event as { data?: { message?: unknown }; message?: unknown } | null) ?? {};
+  const candidate = ((message.data as { message?: unknown } | undefined)?.message ??
+    message.message) as { attributes?: unknown } | undefined;
+  const attributes = candidate?.attributes;
+  if (attributes === null || typeof attributes !== 'object' || Array.isArray(attributes)) return {};
+  const entries = Object.entries(attributes as Record<string, unknown>);
+  if (entries.length > 100 || !entries.every(([, v]) => typeof v === 'string')) return {};
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/** The event as received, for the dead-letter topic, when it never became a message. */
+export function originalOf(event: unknown, error: IngestPoisonError, now: number): OriginalMessage {
+  let text: string;
+  try {
+    text = JSON.stringify(event) ?? String(event);
+  } catch {
+    // Nested past what JSON.stringify can walk, or cyclic: keep what can be said of it.
+    text = String(event);
+  }
+  const bytes = Buffer.from(text, 'utf8');
+  const data = bytes.length > MAX_ORIGINAL_BYTES ? bytes.subarray(0, MAX_ORIGINAL_BYTES) : bytes;
+  const messageId = error.messageId ?? `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return { messageId, data, attributes: attributesOf(event), publishTime: now };
+}
+
+/** The intake over `store`, as alertIngest and the in-process sweep path both run it. */
+export function buildIntake(
+  store: Stores['ingest'],
+  config: FunctionsConfig,
+  log: Logger,
+  now: () => number,
+  deadLetter: DeadLetterSender | null,
+): Intake {
+  return createIntake({
+    store,
+    normalise: (m) => normalise(m, { maxDataBytes: config.ingest.maxDataBytes }),
+    handOff: createLogNotifier(log),
+    deadLetter: deadLetter === null ? null : (p) => deadLetter.send(p),
+    log,
+    now,
+    leaseMs: config.ingest.leaseMs,
+  });
+}
+
+export function createIngestRuntime(
+  functionName: string,
+  options: IngestRuntimeOptions = {},
+): IngestRuntime {
+  const now = options.now ?? Date.now;
+  let settings: { config: FunctionsConfig; log: Logger } | null = null;
+  let fallbackLog: Logger | null = null;
+  let context: Promise<IngestContext> | null = null;
+
+  const loadSettings = () => {
+    if (settings === null) {
+      const config = loadFunctionsConfig(options.env);
+      const log =
+        options.log ?? createLogger({ level: config.logLevel, base: { function: functionName } });
+      settings = { config, log };
+    }
+    return settings;
+  };
+
+  const loadContext = (): Promise<IngestContext> => {
+    context ??= (async () => {
+      const { config, log } = loadSettings();
+      const stores = await openStores(config.storeUrl, { platform: config.platform });
+      const deadLetter = config.pubsub
+        ? createDeadLetterPublisher({
+            topic: TOPICS.ingestDeadLetter,
+            projectId: config.projectId,
+            emulatorHost: config.pubsubEmulatorHost,
+            timeoutMs: config.ingest.publishTimeoutMs,
+          })
+        : null;
+      const intake = buildIntake(stores.ingest, config, log, now, deadLetter);
+      return { stores, intake, deadLetter };
+    })().catch((e: unknown) => {
+      context = null;
+      throw e;
+    });
+    return context;
+  };
+
+  return {
+    settings: loadSettings,
+    log() {
+      try {
+        return loadSettings().log;
+      } catch {
+        fallbackLog ??=
+          options.log ?? createLogger({ level: 'info', base: { function: functionName } });
+        return fallbackLog;
+      }
+    },
+    async handle(event) {
+      const { config } = loadSettings();
+      const { intake } = await loadContext();
+      try {
+        return await intake.accept(
+          decodeEnvelope(event, { maxDataBytes: config.ingest.maxDataBytes }),
+        );
+      } catch (e) {
+        // Poison from the envelope itself; intake.accept catches the payload's own.
+        if (!(e instanceof IngestPoisonError)) throw e;
+        return intake.reject(e, originalOf(event, e, now()));
+      }
+    },
+    async close() {
+      const pending = context;
+      context = null;
+      if (pending === null) return;
+      const ctx = await pending.catch(() => null);
+      await ctx?.deadLetter?.close();
+      await ctx?.stores.close();
+    },
+  };
+}
