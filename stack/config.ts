@@ -27,6 +27,7 @@ import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_SWEEP_PORT = 8081;
+export const DEFAULT_INGEST_PORT = 8082;
 export const DEFAULT_SWEEP_INTERVAL_MS = 15_000;
 /** SWEEPER_MAX_SILENCE defaults to this many sweep intervals. */
 export const DEFAULT_MAX_SILENCE_INTERVALS = 3;
@@ -68,6 +69,12 @@ export const STACK_SETTINGS = {
     doc: "healthSweep's port; 0 picks a free one, any other must differ from PORT.",
     format: integer(0, 65535),
     default: DEFAULT_SWEEP_PORT,
+  }),
+  ingestPort: setting({
+    env: 'INGEST_PORT',
+    doc: "alertIngest's port (on 127.0.0.1); 0 picks a free one, any other must differ from PORT and SWEEP_PORT.",
+    format: integer(0, 65535),
+    default: DEFAULT_INGEST_PORT,
   }),
   host: setting({
     env: 'HOST',
@@ -123,6 +130,8 @@ export interface StackConfig {
   readonly port: number;
   /** healthSweep's port (SWEEP_PORT); 0 picks a free one. */
   readonly sweepPort: number;
+  /** alertIngest's port (INGEST_PORT); 0 picks a free one. */
+  readonly ingestPort: number;
   /** The service's listen address (HOST, as the service reads it), for the port check. */
   readonly host: string;
   /** Time between scheduled sweeps (LOCAL_SWEEP_INTERVAL). */
@@ -143,9 +152,16 @@ export interface StackConfig {
 export function loadStackConfig(env: Env = process.env): StackConfig {
   const platform = detectPlatform(env);
   const { values, report, operator } = readSettings(STACK_SETTINGS, env, { platform });
-  const { port, sweepPort, sweepIntervalMs } = values;
+  const { port, sweepPort, ingestPort, sweepIntervalMs } = values;
   if (port !== 0 && port === sweepPort) {
     report.refuse('SWEEP_PORT', String(sweepPort), `a port other than PORT (${port})`);
+  }
+  if (ingestPort !== 0 && (ingestPort === port || ingestPort === sweepPort)) {
+    report.refuse(
+      'INGEST_PORT',
+      String(ingestPort),
+      `a port other than PORT (${port}) and SWEEP_PORT (${sweepPort})`,
+    );
   }
   const maxSilenceMs = values.maxSilenceMs ?? DEFAULT_MAX_SILENCE_INTERVALS * sweepIntervalMs;
   if (maxSilenceMs <= sweepIntervalMs) {
@@ -159,6 +175,7 @@ export function loadStackConfig(env: Env = process.env): StackConfig {
   return {
     port,
     sweepPort,
+    ingestPort,
     host: values.host,
     sweepIntervalMs,
     maxSilenceMs,
@@ -174,3 +191,11 @@ export function loadStackConfig(env: Env = process.env): StackConfig {
 }
 
 export { ConfigError };
+
+/**
+ * The supervisor's own Google clients (the topology ensure on the emulator) must not look for a
+ * GCE metadata server that a developer's machine does not have, as its children are told too.
+ */
+export function noMetadataServer(): void {
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
+}

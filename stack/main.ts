@@ -3,7 +3,7 @@
  * problem and exits 78 before anything starts.
  */
 import { ConfigError, EXIT_CONFIG, formatProblem } from '../lib/config/problems.js';
-import { loadStackConfig } from './config.js';
+import { loadStackConfig, noMetadataServer } from './config.js';
 import { runStack } from './supervisor.js';
 
 // A closed pipe (`npm start | head`) must not crash the supervisor before it stops its children.
@@ -18,6 +18,7 @@ try {
   process.exit(EXIT_CONFIG);
 }
 
+noMetadataServer();
 const code = await runStack({
   config,
   proc: process,

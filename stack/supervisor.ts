@@ -17,14 +17,18 @@
  * A child that exits on its own stops the stack: the other child is stopped the same way, and the
  * supervisor exits with the child's code (1 if it had none).
  */
+
+import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { TOPICS } from '../alerts/pubsub/topology.js';
 import { openStore, parseStoreUrl } from '../alerts/store/open.js';
 import { StoreError, type TrendStore } from '../alerts/store/store.js';
 import { loadTargets, TargetError } from '../alerts/sweep/targets.js';
 import { EXIT_CONFIG } from '../lib/config/problems.js';
 import { createLogger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact.js';
+import { type AlertFlow, AlertFlowError, startAlertFlow } from './alert-flow.js';
 import { spawnChild } from './child.js';
 import {
   describeExit,
@@ -35,7 +39,13 @@ import {
   stoppedAsAsked,
 } from './children.js';
 import type { StackConfig } from './config.js';
-import { STACK_ERR_CHILD_EXITED, STACK_ERR_NOT_READY, STACK_EXIT, StackError } from './errors.js';
+import {
+  STACK_ERR_CHILD_EXITED,
+  STACK_ERR_NOT_READY,
+  STACK_ERR_PUBSUB,
+  STACK_EXIT,
+  StackError,
+} from './errors.js';
 import { createHeartbeatWatch, type HeartbeatWatch } from './heartbeat.js';
 import { createOutput } from './output.js';
 import { claimPorts } from './ports.js';
@@ -43,6 +53,8 @@ import { httpOk, reachable, sleep, tcpOpen, until } from './readiness.js';
 import { createLocalScheduler, LOCAL_SWEEP_JOB, type LocalScheduler } from './scheduler.js';
 import { renderStackTable } from './table.js';
 
+/** The stack's own files (the emulator's log), relative to the working directory. */
+export const STATE_DIR = '.runwatch';
 /** How long the children get to come up (the service loads and warms its model). */
 export const READY_TIMEOUT_MS = 60_000;
 /** After a stop signal, how long children get to show they received it themselves. */
@@ -123,11 +135,13 @@ export async function runStack(opts: StackOptions): Promise<number> {
   // 1. Preflight: nothing is started until every check passed.
   let port: number;
   let sweepPort: number;
+  let ingestPort: number;
   try {
-    [port, sweepPort] = (await claimPorts([
+    [port, sweepPort, ingestPort] = (await claimPorts([
       { variable: 'PORT', port: config.port, host: config.host },
       { variable: 'SWEEP_PORT', port: config.sweepPort, host: LOOPBACK_HOST },
-    ])) as [number, number];
+      { variable: 'INGEST_PORT', port: config.ingestPort, host: LOOPBACK_HOST },
+    ])) as [number, number, number];
   } catch (e) {
     if (!(e instanceof StackError)) throw e;
     fail(e.code, e.message, { variable: e.field });
@@ -136,6 +150,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
   }
   const serviceUrl = `http://${reachable(config.host)}:${port}`;
   const sweepUrl = `http://${LOOPBACK_HOST}:${sweepPort}/`;
+  const ingestUrl = `http://${LOOPBACK_HOST}:${ingestPort}/`;
   const sweepTargets = config.sweepTargets ?? JSON.stringify([{ name: 'local', url: serviceUrl }]);
   let targets: { name: string; url: string }[];
   let store: TrendStore;
@@ -161,6 +176,41 @@ export async function runStack(opts: StackOptions): Promise<number> {
     await store.close();
     removeSignalHandlers();
     return STACK_EXIT.STOPPED;
+  }
+
+  // The alert flow's Pub/Sub (the emulator, its topology, the relay), before the functions.
+  let flow: AlertFlow;
+  try {
+    flow = await startAlertFlow({
+      env: config.env,
+      ingestUrl,
+      // Beside a SQLite store (so two stacks never share a log), else under STATE_DIR.
+      stateDir:
+        storeLocation.kind === 'sqlite' && storeLocation.path !== ':memory:'
+          ? dirname(resolve(storeLocation.path))
+          : resolve(STATE_DIR),
+      log,
+    });
+  } catch (e) {
+    if (!(e instanceof AlertFlowError)) throw e;
+    await store.close();
+    removeSignalHandlers();
+    // A Ctrl-C reaches the emulator too: one that dies of it while starting is the stop asked for.
+    if (stopReason !== null) return STACK_EXIT.STOPPED;
+    fail(STACK_ERR_PUBSUB, e.message);
+    return STACK_EXIT.FAILED;
+  }
+  if (stopReason !== null) {
+    await flow.stop().catch(() => {});
+    await store.close();
+    removeSignalHandlers();
+    return STACK_EXIT.STOPPED;
+  }
+  if (flow.mode === 'in-process') {
+    log.warn(
+      { event: 'stack.pubsub_off', reason: flow.reason },
+      `alert flow in-process, without Pub/Sub: ${flow.reason}`,
+    );
   }
 
   // 2. The children.
@@ -201,12 +251,27 @@ export async function runStack(opts: StackOptions): Promise<number> {
     env: {
       ...common,
       ...config.env,
+      ...flow.childEnv,
       STORE_URL: config.storeUrl,
       SWEEP_TARGETS: sweepTargets,
     },
     onLine: (line, stream) => out.line('sweep', line, stream),
   });
-  const children = [service, sweep];
+  const ingest = spawnChild({
+    name: 'alertIngest',
+    args: [
+      `--import=${pathToFileURL(LOOPBACK_PRELOAD).href}`,
+      ffMain,
+      `--source=${FUNCTIONS_SOURCE}`,
+      '--target=alertIngest',
+      '--signature-type=cloudevent',
+      `--port=${ingestPort}`,
+    ],
+    env: { ...common, ...config.env, ...flow.childEnv, STORE_URL: config.storeUrl },
+    onLine: (line, stream) => out.line('ingest', line, stream),
+  });
+  const functions = [sweep, ingest];
+  const children = [service, ...functions];
   // Should the supervisor itself crash, its children must not outlive it.
   const orphanGuard = () => {
     for (const c of children) c.signal('SIGTERM');
@@ -241,6 +306,11 @@ export async function runStack(opts: StackOptions): Promise<number> {
         READY_TIMEOUT_MS,
         () => stopReason,
       ),
+      until(
+        () => tcpOpen(ingestPort),
+        READY_TIMEOUT_MS,
+        () => stopReason,
+      ),
     ]).then((r) => r.every(Boolean)),
     stopRequested.then(() => false),
   ]);
@@ -248,12 +318,18 @@ export async function runStack(opts: StackOptions): Promise<number> {
   if (stopReason === null && !ready) {
     fail(
       STACK_ERR_NOT_READY,
-      `the service (${serviceUrl}/health/ready) or healthSweep (port ${sweepPort}) was not ready within ${READY_TIMEOUT_MS / 1000} s; stopping the stack`,
+      `the service (${serviceUrl}/health/ready), healthSweep (port ${sweepPort}) or alertIngest (port ${ingestPort}) was not ready within ${READY_TIMEOUT_MS / 1000} s; stopping the stack`,
     );
     requestStop({ kind: 'failure', exitCode: STACK_EXIT.FAILED });
   }
   if (stopReason === null) {
-    const pids = { stack: opts.proc.pid, service: service.pid ?? 0, sweep: sweep.pid ?? 0 };
+    const pids = {
+      stack: opts.proc.pid,
+      service: service.pid ?? 0,
+      sweep: sweep.pid ?? 0,
+      ingest: ingest.pid ?? 0,
+      ...(flow.mode === 'pubsub' && flow.emulator !== null ? { pubsub: flow.emulator.pid } : {}),
+    };
     out.raw(
       renderStackTable({
         serviceUrl,
@@ -265,6 +341,17 @@ export async function runStack(opts: StackOptions): Promise<number> {
         targets,
         store: redactUrl(config.storeUrl),
         storeFile: storeLocation.kind === 'sqlite' ? storeLocation.path : null,
+        ingestUrl,
+        pubsub:
+          flow.mode === 'pubsub'
+            ? {
+                host: flow.host,
+                pid: flow.emulator?.pid ?? null,
+                logFile: flow.emulator?.logFile ?? null,
+                topic: TOPICS.ingest,
+                relay: flow.pushEndpoint,
+              }
+            : { off: flow.reason },
       }),
     );
     log.info(
@@ -272,7 +359,9 @@ export async function runStack(opts: StackOptions): Promise<number> {
         event: 'stack.ready',
         serviceUrl,
         sweepUrl,
+        ingestUrl,
         pids,
+        pubsub: flow.mode === 'pubsub' ? flow.host : 'off',
         store: redactUrl(config.storeUrl),
         intervalMs: config.sweepIntervalMs,
         maxSilenceMs: config.maxSilenceMs,
@@ -304,7 +393,8 @@ export async function runStack(opts: StackOptions): Promise<number> {
   const stopWatch = heartbeat?.stop() ?? Promise.resolve();
   if (reason.kind === 'signal') {
     await until(
-      async () => (serviceDraining || service.exit() !== null) && sweep.exit() !== null,
+      async () =>
+        (serviceDraining || service.exit() !== null) && functions.every((f) => f.exit() !== null),
       SIGNAL_SETTLE_MS,
       () => null,
       20,
@@ -316,11 +406,13 @@ export async function runStack(opts: StackOptions): Promise<number> {
       'service: SIGTERM (drain)',
     );
   }
-  if (sweep.signal('SIGTERM')) {
-    log.info(
-      { event: 'stack.child_signalled', child: 'healthSweep', signal: 'SIGTERM' },
-      'healthSweep: SIGTERM',
-    );
+  for (const f of functions) {
+    if (f.signal('SIGTERM')) {
+      log.info(
+        { event: 'stack.child_signalled', child: f.name, signal: 'SIGTERM' },
+        `${f.name}: SIGTERM`,
+      );
+    }
   }
   const killed: string[] = [];
   const remaining = STOP_KILL_AFTER_MS - (performance.now() - t0);
@@ -340,6 +432,10 @@ export async function runStack(opts: StackOptions): Promise<number> {
     await Promise.race([allExited, sleep(1000)]);
   }
   await Promise.race([stopWatch, sleep(1000)]);
+  // The emulator last: the functions may publish until they exit.
+  await flow.stop().catch((e: unknown) => {
+    log.warn({ event: 'stack.pubsub_stop_failed', err: String(e) }, `Pub/Sub stop: ${String(e)}`);
+  });
   await store.close().catch(() => {});
   removeSignalHandlers();
   opts.proc.off('exit', orphanGuard);

@@ -5,7 +5,26 @@ export interface StackInfo {
   readonly serviceUrl: string;
   /** healthSweep's URL, e.g. http://127.0.0.1:8081/ */
   readonly sweepUrl: string;
-  readonly pids: { readonly stack: number; readonly service: number; readonly sweep: number };
+  readonly pids: {
+    readonly stack: number;
+    readonly service: number;
+    readonly sweep: number;
+    readonly ingest: number;
+  };
+  /** alertIngest's URL, e.g. http://127.0.0.1:8082/ */
+  readonly ingestUrl: string;
+  /** The emulator and what pushes to alertIngest, or why the alert flow runs without Pub/Sub. */
+  readonly pubsub:
+    | {
+        readonly host: string;
+        /** Null when PUBSUB_EMULATOR_HOST named an emulator the stack did not start. */
+        readonly pid: number | null;
+        readonly logFile: string | null;
+        readonly topic: string;
+        /** The Eventarc relay's endpoint the emulator pushes to. */
+        readonly relay: string;
+      }
+    | { readonly off: string };
   readonly job: string;
   readonly intervalMs: number;
   readonly maxSilenceMs: number;
@@ -21,6 +40,19 @@ export function formatMs(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
+function pubsubRows(pubsub: StackInfo['pubsub']): [string, string, string][] {
+  if ('off' in pubsub)
+    return [['pubsub', `off: findings go to ingest in-process (${pubsub.off})`, '']];
+  return [
+    [
+      'pubsub',
+      `emulator ${pubsub.host}`,
+      pubsub.pid === null ? 'PUBSUB_EMULATOR_HOST' : `pid ${pubsub.pid}, log ${pubsub.logFile}`,
+    ],
+    ['', `${pubsub.topic} → push ${pubsub.relay} (Eventarc relay) → alertIngest`, ''],
+  ];
+}
+
 export function renderStackTable(info: StackInfo): string {
   const s = info.serviceUrl;
   const rows: [string, string, string][] = [
@@ -34,6 +66,12 @@ export function renderStackTable(info: StackInfo): string {
     ['metrics', `${s}/metrics`, 'Prometheus text'],
     ['health', `${s}/health`, '/health/ready, /health/live, /health/startup'],
     ['healthSweep', `POST ${info.sweepUrl}`, `Functions Framework, pid ${info.pids.sweep}`],
+    [
+      'alertIngest',
+      `POST ${info.ingestUrl}`,
+      `CloudEvents (Eventarc binary mode), pid ${info.pids.ingest}`,
+    ],
+    ...pubsubRows(info.pubsub),
     ...info.targets.map((t, i): [string, string, string] => [
       i === 0 ? 'targets' : '',
       t.url,

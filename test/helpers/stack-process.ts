@@ -59,6 +59,7 @@ export function startStack(
       PATH: process.env.PATH ?? '',
       PORT: '0',
       SWEEP_PORT: '0',
+      INGEST_PORT: '0',
       LOCAL_SWEEP_INTERVAL: '1',
       LOG_LEVEL: 'info',
       ...env,
@@ -83,7 +84,7 @@ export function startStack(
       const text = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       nl = buffer.indexOf('\n');
-      const m = /^(stack|service|sweep)\s*\| (.*)$/.exec(text);
+      const m = /^(stack|service|sweep|ingest)\s*\| (.*)$/.exec(text);
       if (m === null) {
         plain.push(text);
         continue;

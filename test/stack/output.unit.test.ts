@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import test from 'ava';
 import { createOutput, lineSplitter } from '../../stack/output.js';
-import { formatMs, renderStackTable } from '../../stack/table.js';
+import { formatMs, renderStackTable, type StackInfo } from '../../stack/table.js';
 
 function sink(): { stream: Writable; text: () => string } {
   let text = '';
@@ -54,10 +54,18 @@ test('stack output: the line splitter joins chunks split mid-line and flushes th
 });
 
 test('stack table: lists every URL with its note, the scheduler pause signal and the store file', (t) => {
-  const table = renderStackTable({
+  const info = (): StackInfo => ({
     serviceUrl: 'http://127.0.0.1:8080',
     sweepUrl: 'http://127.0.0.1:8081/',
-    pids: { stack: 10, service: 11, sweep: 12 },
+    pids: { stack: 10, service: 11, sweep: 12, ingest: 13 },
+    ingestUrl: 'http://127.0.0.1:8082/',
+    pubsub: {
+      host: '127.0.0.1:40123',
+      pid: 14,
+      logFile: '/repo/.runwatch/pubsub-emulator.log',
+      topic: 'alert-ingest',
+      relay: 'http://127.0.0.1:40124/projects/runwatch-local/topics/alert-ingest',
+    },
     job: 'local-health-sweep',
     intervalMs: 15_000,
     maxSilenceMs: 45_000,
@@ -65,12 +73,16 @@ test('stack table: lists every URL with its note, the scheduler pause signal and
     store: 'sqlite:.runwatch/runwatch.db',
     storeFile: '/repo/.runwatch/runwatch.db',
   });
+  const table = renderStackTable(info());
   for (const row of [
     /predict +POST http:\/\/127\.0\.0\.1:8080\/predict/,
     /docs +http:\/\/127\.0\.0\.1:8080\/openapi\.json/,
     /metrics +http:\/\/127\.0\.0\.1:8080\/metrics/,
     /health +http:\/\/127\.0\.0\.1:8080\/health /,
     /healthSweep +POST http:\/\/127\.0\.0\.1:8081\/ +Functions Framework, pid 12/,
+    /alertIngest +POST http:\/\/127\.0\.0\.1:8082\/ +CloudEvents \(Eventarc binary mode\), pid 13/,
+    /pubsub +emulator 127\.0\.0\.1:40123 +pid 14, log \/repo\/\.runwatch\/pubsub-emulator\.log/,
+    /alert-ingest → push http:\/\/127\.0\.0\.1:40124\/projects\/runwatch-local\/topics\/alert-ingest \(Eventarc relay\) → alertIngest/,
     /targets +http:\/\/127\.0\.0\.1:8080 +local/,
     /scheduler +local-health-sweep every 15 s +kill -USR2 10 pauses \/ resumes it/,
     /heartbeat +SweeperAbsent after 45 s without a sweep/,
@@ -78,5 +90,13 @@ test('stack table: lists every URL with its note, the scheduler pause signal and
   ]) {
     t.regex(table, row);
   }
+  const off = renderStackTable({
+    ...info(),
+    pubsub: { off: 'no Pub/Sub emulator: install one' },
+  });
+  t.regex(
+    off,
+    /pubsub +off: findings go to ingest in-process \(no Pub\/Sub emulator: install one\)/,
+  );
   t.deepEqual([formatMs(250), formatMs(1500), formatMs(15_000)], ['250 ms', '1.5 s', '15 s']);
 });

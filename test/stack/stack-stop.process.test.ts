@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { request, sleep, tinyModelDir } from '../helpers/child-service.js';
+import { needsEmulatorBinary } from '../helpers/pubsub-emulator.js';
 import { alive, startStack, stopStack, tempStoreUrl } from '../helpers/stack-process.js';
 
 const DRAIN_FIXTURE = fileURLToPath(new URL('../fixtures/drain-service.js', import.meta.url));
@@ -22,7 +23,7 @@ test('local stack: Ctrl-C (SIGINT to the process group, twice to the supervisor 
   );
   try {
     const ready = await stack.waitFor('stack', 'stack.ready', 30_000);
-    const pids = ready.pids as { service: number; sweep: number };
+    const pids = ready.pids as { service: number; sweep: number } & Record<string, number>;
     const port = Number(new URL(ready.serviceUrl as string).port);
     const inFlight = request(port, '/predict', { body: { text: 'delay=1500;slow but fine' } });
     await sleep(300);
@@ -36,8 +37,9 @@ test('local stack: Ctrl-C (SIGINT to the process group, twice to the supervisor 
     t.is(res.status, 200, `in-flight predict: ${JSON.stringify(res)}`);
     t.is(exit.code, 0, stack.stderr());
     t.true(exit.at - t0 < 15_000, `stopped in ${Math.round(exit.at - t0)} ms`);
-    t.false(alive(pids.service), 'service pid gone');
-    t.false(alive(pids.sweep), 'healthSweep pid gone');
+    for (const [name, pid] of Object.entries(pids)) {
+      t.false(alive(pid), `${name} (pid ${pid}) gone`);
+    }
     const drained = stack.events('service', 'drain.completed')[0];
     t.like(drained, { drained: 1, abandoned: 0 });
     t.is(stack.events('service', 'drain.started').length, 1, 'the service got one signal');
@@ -74,6 +76,23 @@ test('local stack: Ctrl-C while healthSweep is still starting (before it has a s
     t.log(`healthSweep exit: ${JSON.stringify(stopped?.exits.healthSweep)}`);
     t.is(exit.code, 0, stack.stderr());
     t.false(alive(started.pid as number), 'healthSweep pid gone');
+  } finally {
+    await stopStack(stack);
+  }
+});
+
+test('local stack: Ctrl-C while the Pub/Sub emulator is starting stops cleanly with exit 0', async (t) => {
+  if (needsEmulatorBinary(t) === null) return;
+  const stack = startStack(
+    { STORE_URL: tempStoreUrl().url, MODEL_PATH: await tinyModelDir() },
+    { detached: true },
+  );
+  try {
+    await stack.waitFor('stack', 'stack.pubsub_starting', 30_000);
+    process.kill(-stack.pid, 'SIGINT');
+    const exit = await stack.exited;
+    t.is(exit.code, 0, stack.stderr());
+    t.is(stack.events('stack', 'stack.failed').length, 0, stack.stderr());
   } finally {
     await stopStack(stack);
   }
