@@ -11,8 +11,9 @@
  * deadline of the same length, which also covers client set-up and credentials. Ingest then fails
  * the delivery, so Pub/Sub redelivers it and the publish is tried again.
  */
-import { PubSub, type Topic } from '@google-cloud/pubsub';
+
 import type { PoisonRecord } from '../ingest/intake.js';
+import { lazyTopic } from './client.js';
 
 export interface DeadLetterOptions {
   /** A topic id, or its full name `projects/P/topics/T`. */
@@ -57,23 +58,8 @@ export function deadLetterAttributes(poison: PoisonRecord): Record<string, strin
 }
 
 export function createDeadLetterPublisher(options: DeadLetterOptions): DeadLetterSender {
-  let client: PubSub | null = null;
-  let topic: Topic | null = null;
-  const topicOf = (): Topic => {
-    if (topic === null) {
-      client = new PubSub({
-        ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
-        ...(options.emulatorHost === undefined
-          ? {}
-          : { apiEndpoint: options.emulatorHost, emulatorMode: true }),
-      });
-      topic = client.topic(options.topic, {
-        gaxOpts: { timeout: options.timeoutMs },
-        batching: { maxMessages: 1, maxMilliseconds: 0 },
-      });
-    }
-    return topic;
-  };
+  const topic = lazyTopic({ ...options, batchMessages: 1 });
+
   return {
     async send(poison) {
       let timer: NodeJS.Timeout | undefined;
@@ -91,7 +77,7 @@ export function createDeadLetterPublisher(options: DeadLetterOptions): DeadLette
       try {
         await Promise.race([
           (async () =>
-            topicOf().publishMessage({
+            topic.get().publishMessage({
               data: poison.data,
               attributes: deadLetterAttributes(poison),
             }))(),
@@ -101,11 +87,6 @@ export function createDeadLetterPublisher(options: DeadLetterOptions): DeadLette
         clearTimeout(timer);
       }
     },
-    async close() {
-      const c = client;
-      client = null;
-      topic = null;
-      await c?.close();
-    },
+    close: () => topic.close(),
   };
 }

@@ -15,9 +15,10 @@
  *
  * `emulatorHost` (PUBSUB_EMULATOR_HOST) sends in plaintext to that host:port instead of Google.
  */
-import { PubSub, type Topic } from '@google-cloud/pubsub';
+
 import type { Logger } from '../../lib/logger.js';
 import { findingEvent } from '../ingest/alert-event.js';
+import { lazyTopic } from '../pubsub/client.js';
 import type { Finding } from '../types.js';
 
 export interface PubSubFindingsOptions {
@@ -47,24 +48,8 @@ export interface FindingsPublisher {
 type Settled = { ok: true; messageId: string } | { ok: false; error: string };
 
 export function createPubSubFindingsPublisher(options: PubSubFindingsOptions): FindingsPublisher {
-  let client: PubSub | null = null;
-  let topic: Topic | null = null;
-  const topicOf = (): Topic => {
-    if (topic === null) {
-      client = new PubSub({
-        ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
-        ...(options.emulatorHost === undefined
-          ? {}
-          : { apiEndpoint: options.emulatorHost, emulatorMode: true }),
-      });
-      topic = client.topic(options.topic, {
-        gaxOpts: { timeout: options.timeoutMs },
-        // A sweep's findings go out together in one request as soon as they are queued.
-        batching: { maxMessages: 1000, maxMilliseconds: 0 },
-      });
-    }
-    return topic;
-  };
+  // A sweep's findings go out together in one request as soon as they are queued.
+  const topic = lazyTopic({ ...options, batchMessages: 1000 });
 
   return {
     async publish(findings, sweepId) {
@@ -76,7 +61,7 @@ export function createPubSubFindingsPublisher(options: PubSubFindingsOptions): F
       const results: (Settled | undefined)[] = new Array(findings.length);
       const sends = findings.map(async (finding, i) => {
         try {
-          const messageId = await topicOf().publishMessage(findingEvent(finding, sweepId));
+          const messageId = await topic.get().publishMessage(findingEvent(finding, sweepId));
           results[i] = { ok: true, messageId };
         } catch (e) {
           results[i] = { ok: false, error: (e as Error).message ?? String(e) };
@@ -115,11 +100,6 @@ export function createPubSubFindingsPublisher(options: PubSubFindingsOptions): F
       }
       return { published, failed: findings.length - published, durationMs };
     },
-    async close() {
-      const c = client;
-      client = null;
-      topic = null;
-      await c?.close();
-    },
+    close: () => topic.close(),
   };
 }

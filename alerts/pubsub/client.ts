@@ -1,0 +1,54 @@
+/**
+ * One topic of the real @google-cloud/pubsub client, created on first use and closed with it:
+ * what every runwatch publisher shares. `emulatorHost` (PUBSUB_EMULATOR_HOST) speaks plaintext to
+ * that host:port instead of Google; every call carries the gax option `{timeout}`, which for
+ * Publish (a retrying method) caps the client's whole retry loop, not one attempt.
+ */
+import { PubSub, type Topic } from '@google-cloud/pubsub';
+
+export interface TopicOptions {
+  /** A topic id, or its full name `projects/P/topics/T`. */
+  readonly topic: string;
+  /** Unset: the client library detects the project (metadata server, credentials). */
+  readonly projectId?: string | undefined;
+  readonly emulatorHost?: string | undefined;
+  /** The longest one call may take, ms. */
+  readonly timeoutMs: number;
+  /** How many queued messages go out in one request (they go at once: no wait). */
+  readonly batchMessages: number;
+}
+
+export interface LazyTopic {
+  /** The topic, with its client created on the first call. */
+  get(): Topic;
+  /** Closes the client's channels, if one was created; pending publishes fail. */
+  close(): Promise<void>;
+}
+
+export function lazyTopic(options: TopicOptions): LazyTopic {
+  let client: PubSub | null = null;
+  let topic: Topic | null = null;
+  return {
+    get() {
+      if (topic === null) {
+        client = new PubSub({
+          ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
+          ...(options.emulatorHost === undefined
+            ? {}
+            : { apiEndpoint: options.emulatorHost, emulatorMode: true }),
+        });
+        topic = client.topic(options.topic, {
+          gaxOpts: { timeout: options.timeoutMs },
+          batching: { maxMessages: options.batchMessages, maxMilliseconds: 0 },
+        });
+      }
+      return topic;
+    },
+    async close() {
+      const c = client;
+      client = null;
+      topic = null;
+      await c?.close();
+    },
+  };
+}
