@@ -30,8 +30,13 @@ import { openStores, type Stores } from '../../alerts/store/open.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { type FunctionsConfig, loadFunctionsConfig } from './config.js';
 
-/** The most bytes of an undecodable event kept as its dead letter: Pub/Sub's own message limit. */
-const MAX_ORIGINAL_BYTES = 10 * 1024 * 1024;
+/**
+ * The most bytes of an undecodable event kept as its dead letter: what fits one Pub/Sub message
+ * (10 MB, 10,000,000 bytes, attributes included) beside the most its attributes can take (100 of
+ * 256 + 1024 bytes). An event that never became a message can be larger than its message was:
+ * its data is base64, so a Pub/Sub message of 7.5 MB is an event of 10 MB.
+ */
+const MAX_ORIGINAL_BYTES = 10_000_000 - 100 * (256 + 1024);
 /** How deep an event too nested for JSON is rendered for its dead letter. */
 const MAX_ORIGINAL_DEPTH = 64;
 
