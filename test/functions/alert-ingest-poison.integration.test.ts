@@ -18,6 +18,7 @@ import {
 import {
   collect,
   pubsubEnv,
+  type Received,
   serveAlertIngest,
   sleep,
   sqliteStoreUrl,
@@ -312,6 +313,21 @@ const ROWS: readonly Row[] = (
       'INGEST_ERR_TOO_LARGE',
     ],
     [
+      'data of 8 MB (Pub/Sub allows 10 MB; its event as JSON does not fit one dead letter)',
+      (id) => carrying(id, Buffer.alloc(8_000_000, 'x')),
+      'INGEST_ERR_TOO_LARGE',
+    ],
+    [
+      'an attribute value of 1025 bytes',
+      (id) => carrying(id, '{}', { k: 'v'.repeat(1025) }),
+      'INGEST_ERR_TOO_LARGE',
+    ],
+    [
+      'an attribute key of 257 bytes',
+      (id) => carrying(id, '{}', { ['k'.repeat(257)]: 'v' }),
+      'INGEST_ERR_TOO_LARGE',
+    ],
+    [
       'a publishTime of "1"',
       (id) => eventarc(id, { ...message(id, '{}'), publishTime: '1' }),
       'INGEST_ERR_FIELD_INVALID',
@@ -443,6 +459,20 @@ const ROWS: readonly Row[] = (
   return { name, id, request: build(id), code };
 });
 
+/** Pub/Sub's limits (quotas#resource_limits): 10 MB a message, 100 attributes of 256 + 1024 bytes. */
+function fitsPubSub(m: Received): boolean {
+  const entries = Object.entries(m.attributes);
+  const attributeBytes = entries.reduce(
+    (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
+    0,
+  );
+  return (
+    m.data.length + attributeBytes <= 10_000_000 &&
+    entries.length <= 100 &&
+    entries.every(([k, v]) => Buffer.byteLength(k) <= 256 && Buffer.byteLength(v) <= 1024)
+  );
+}
+
 async function post(url: string, request: Request): Promise<{ status: number; body: string }> {
   const res = await fetch(new URL(request.path ?? '/', url), {
     method: 'POST',
@@ -488,6 +518,13 @@ test('alertIngest: a table of at least 25 poison messages is acknowledged (204) 
       );
       t.is(letters.length, 1, `${row.id} ${row.name}: dead-lettered once`);
       t.is(letters[0]?.attributes.runwatch_poison_code, row.code, `${row.id} ${row.name}`);
+    }
+    // The emulator takes any size; Pub/Sub refuses a message past its limits, and the delivery
+    // would then fail and be retried instead of acknowledged.
+    for (const letter of dead.messages) {
+      const id = letter.attributes.runwatch_source_message_id;
+      const what = `the dead letter of ${ROWS.find((r) => r.id === id)?.name ?? id}`;
+      t.true(fitsPubSub(letter), `${what}: within Pub/Sub's message limits`);
     }
     // Still serving: a valid incident is handed off.
     const ok = await post(fn.url, carrying('valid-after-poison', INCIDENT_METRIC_OPEN));
