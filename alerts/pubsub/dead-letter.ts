@@ -2,9 +2,10 @@
  * Publishes alert ingest's poison to the input's dead-letter topic with the real
  * @google-cloud/pubsub client: the original payload bytes exactly, the original attributes, and
  * what ingest found wrong (`runwatch_poison_code`, `runwatch_poison_reason`,
- * `runwatch_source_message_id`, `runwatch_received_at`). Pub/Sub allows 100 attributes of at most
- * 1024 bytes: the poison attributes come first, and the original's are cut to fit (the whole
- * original message stays in the store's poison table).
+ * `runwatch_source_message_id`, `runwatch_received_at`). Pub/Sub allows 100 attributes, keys of
+ * at most 256 bytes and values of at most 1024: the poison attributes come first, and the
+ * original's are cut to fit, a key over 256 bytes left out (the whole original message stays in
+ * the store's poison table).
  *
  * `send` resolves once Pub/Sub confirmed the message and rejects otherwise, within `timeoutMs`:
  * the gax call option `{timeout}` caps the client's own retries, and the wait is raced against a
@@ -31,6 +32,7 @@ export interface DeadLetterSender {
 }
 
 const MAX_ATTRIBUTES = 100;
+const MAX_KEY_BYTES = 256;
 const MAX_VALUE_BYTES = 1024;
 
 /** The first `max` bytes of `text`, never splitting a character. */
@@ -51,9 +53,12 @@ export function deadLetterAttributes(poison: PoisonRecord): Record<string, strin
     runwatch_received_at: new Date(poison.receivedAt).toISOString(),
   };
   const room = MAX_ATTRIBUTES - Object.keys(own).length;
+  // An event that never became a message may carry attributes Pub/Sub would refuse: a key too
+  // long to cut without changing it is left out, a value is cut.
   const original = Object.entries(poison.attributes)
-    .filter(([key]) => !(key in own))
-    .slice(0, room);
+    .filter(([key]) => !(key in own) && Buffer.byteLength(key) <= MAX_KEY_BYTES)
+    .slice(0, room)
+    .map(([key, value]) => [key, cutBytes(value, MAX_VALUE_BYTES)]);
   return { ...Object.fromEntries(original), ...own };
 }
 

@@ -6,9 +6,11 @@
  *
  * An event that never becomes a Pub/Sub message (envelope poison) is kept under its messageId
  * when the poison error knows it, else under `sha256:<hash of the event's JSON>`, so a
- * redelivery of the same bytes is recognised; its data is the event as received, as JSON.
+ * redelivery of the same bytes is recognised; its data is the event as received, as JSON (or,
+ * nested too deep for JSON, rendered to 64 levels).
  */
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
 import { decodeEnvelope } from '../../alerts/ingest/envelope.js';
 import { IngestPoisonError } from '../../alerts/ingest/errors.js';
 import {
@@ -28,8 +30,15 @@ import { openStores, type Stores } from '../../alerts/store/open.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
 import { type FunctionsConfig, loadFunctionsConfig } from './config.js';
 
-/** The most bytes of an undecodable event kept as its dead letter: Pub/Sub's own message limit. */
-const MAX_ORIGINAL_BYTES = 10 * 1024 * 1024;
+/**
+ * The most bytes of an undecodable event kept as its dead letter: what fits one Pub/Sub message
+ * (10 MB, 10,000,000 bytes, attributes included) beside the most its attributes can take (100 of
+ * 256 + 1024 bytes). An event that never became a message can be larger than its message was:
+ * its data is base64, so a Pub/Sub message of 7.5 MB is an event of 10 MB.
+ */
+const MAX_ORIGINAL_BYTES = 10_000_000 - 100 * (256 + 1024);
+/** How deep an event too nested for JSON is rendered for its dead letter. */
+const MAX_ORIGINAL_DEPTH = 64;
 
 export interface IngestRuntimeOptions {
   /** The environment to configure from; default `process.env` (read in config.ts). */
@@ -73,8 +82,15 @@ export function originalOf(event: unknown, error: IngestPoisonError, now: number
   try {
     text = JSON.stringify(event) ?? String(event);
   } catch {
-    // Nested past what JSON.stringify can walk, or cyclic: keep what can be said of it.
-    text = String(event);
+    // Nested past what JSON.stringify can walk (the Functions Framework parses far deeper
+    // bodies): a rendering bounded in depth, which still tells two such events apart. String()
+    // would give every object the same "[object Object]", and overflow the stack on deep arrays.
+    text = inspect(event, {
+      depth: MAX_ORIGINAL_DEPTH,
+      maxArrayLength: null,
+      maxStringLength: null,
+      breakLength: Number.POSITIVE_INFINITY,
+    });
   }
   const bytes = Buffer.from(text, 'utf8');
   const data = bytes.length > MAX_ORIGINAL_BYTES ? bytes.subarray(0, MAX_ORIGINAL_BYTES) : bytes;
