@@ -27,8 +27,9 @@ import {
 } from '../../alerts/pubsub/dead-letter.js';
 import { TOPICS } from '../../alerts/pubsub/topology.js';
 import { openStores, type Stores } from '../../alerts/store/open.js';
-import { createLogger, type Logger } from '../../lib/logger.js';
-import { type FunctionsConfig, loadFunctionsConfig } from './config.js';
+import type { Logger } from '../../lib/logger.js';
+import type { FunctionsConfig } from './config.js';
+import { functionSettings } from './function-settings.js';
 
 /**
  * The most bytes of an undecodable event kept as its dead letter: what fits one Pub/Sub message
@@ -122,19 +123,10 @@ export function createIngestRuntime(
   options: IngestRuntimeOptions = {},
 ): IngestRuntime {
   const now = options.now ?? Date.now;
-  let settings: { config: FunctionsConfig; log: Logger } | null = null;
-  let fallbackLog: Logger | null = null;
   let context: Promise<IngestContext> | null = null;
 
-  const loadSettings = () => {
-    if (settings === null) {
-      const config = loadFunctionsConfig(options.env);
-      const log =
-        options.log ?? createLogger({ level: config.logLevel, base: { function: functionName } });
-      settings = { config, log };
-    }
-    return settings;
-  };
+  const source = functionSettings(functionName, options);
+  const loadSettings = source.settings;
 
   const loadContext = (): Promise<IngestContext> => {
     context ??= (async () => {
@@ -159,15 +151,7 @@ export function createIngestRuntime(
 
   return {
     settings: loadSettings,
-    log() {
-      try {
-        return loadSettings().log;
-      } catch {
-        fallbackLog ??=
-          options.log ?? createLogger({ level: 'info', base: { function: functionName } });
-        return fallbackLog;
-      }
-    },
+    log: source.log,
     async handle(event) {
       const { config } = loadSettings();
       const { intake } = await loadContext();

@@ -19,8 +19,9 @@ import {
 import { runSweep, type SweepDeps, type SweepSummary } from '../../alerts/sweep/sweep.js';
 import { loadTargets, type SweepTarget } from '../../alerts/sweep/targets.js';
 import { loadRules } from '../../alerts/trends/load-rules.js';
-import { createLogger, type Logger } from '../../lib/logger.js';
-import { type FunctionsConfig, loadFunctionsConfig, resolveSecretRef } from './config.js';
+import type { Logger } from '../../lib/logger.js';
+import { resolveSecretRef } from './config.js';
+import { type FunctionSettings, functionSettings } from './function-settings.js';
 import { buildIntake } from './ingest-runtime.js';
 import type { CertsProvider } from './oidc.js';
 
@@ -37,11 +38,6 @@ export interface SweepRuntimeOptions {
   readonly now?: () => number;
 }
 
-export interface SweepSettings {
-  readonly config: FunctionsConfig;
-  readonly log: Logger;
-}
-
 interface SweepContext {
   /** What every sweep of this instance runs with: built once, with the store. */
   readonly deps: SweepDeps;
@@ -51,7 +47,7 @@ interface SweepContext {
 
 export interface SweepRuntime {
   /** Configuration and logger; throws `ConfigError` (again on every call) while invalid. */
-  settings(): SweepSettings;
+  settings(): FunctionSettings;
   /** A logger that works even when the configuration does not, for reporting that. */
   log(): Logger;
   now(): number;
@@ -65,20 +61,11 @@ export function createSweepRuntime(
   functionName: string,
   options: SweepRuntimeOptions = {},
 ): SweepRuntime {
-  let settings: SweepSettings | null = null;
-  let fallbackLog: Logger | null = null;
   let context: Promise<SweepContext> | null = null;
   const now = options.now ?? Date.now;
 
-  const loadSettings = (): SweepSettings => {
-    if (settings === null) {
-      const config = loadFunctionsConfig(options.env);
-      const log =
-        options.log ?? createLogger({ level: config.logLevel, base: { function: functionName } });
-      settings = { config, log };
-    }
-    return settings;
-  };
+  const source = functionSettings(functionName, options);
+  const loadSettings = source.settings;
 
   const loadContext = (): Promise<SweepContext> => {
     context ??= (async () => {
@@ -140,15 +127,7 @@ export function createSweepRuntime(
 
   return {
     settings: loadSettings,
-    log() {
-      try {
-        return loadSettings().log;
-      } catch {
-        fallbackLog ??=
-          options.log ?? createLogger({ level: 'info', base: { function: functionName } });
-        return fallbackLog;
-      }
-    },
+    log: source.log,
     now,
     async sweep(sweep) {
       return runSweep((await loadContext()).deps, sweep);
