@@ -207,7 +207,17 @@ export interface FunctionsConfig {
   readonly pruneBatch: number;
 }
 
-export function loadFunctionsConfig(env: Env = process.env): FunctionsConfig {
+/**
+ * What a function checks at start: `sweep` (healthSweep, healthSweepEvent) also refuses to run
+ * open on Cloud Run, which is about who may trigger sweeps; `ingest` (alertIngest, behind Eventarc
+ * and Cloud Run IAM) does not.
+ */
+export type FunctionRole = 'sweep' | 'ingest';
+
+export function loadFunctionsConfig(
+  env: Env = process.env,
+  role: FunctionRole = 'sweep',
+): FunctionsConfig {
   const platform = detectPlatform(env);
   const { values, report, operator } = readSettings(FUNCTIONS_SETTINGS, env, { platform });
   const sweepAudience = values.sweepAudience ?? undefined;
@@ -230,7 +240,12 @@ export function loadFunctionsConfig(env: Env = process.env): FunctionsConfig {
       'the service-account email(s) allowed to call healthSweep when SWEEP_AUDIENCE is set (any Google account can mint a token for any audience)',
     );
   }
-  if (platform === 'cloud-run' && sweepAudience === undefined && !values.iamGuarded) {
+  if (
+    role === 'sweep' &&
+    platform === 'cloud-run' &&
+    sweepAudience === undefined &&
+    !values.iamGuarded
+  ) {
     // Without either, anyone on the internet could run sweeps and forge their schedule.
     report.refuse(
       'SWEEP_AUDIENCE',
@@ -302,4 +317,20 @@ export function resolveSecretRef(ref: SecretRef, env: Env = process.env): string
     .find((k) => k !== '');
   if (first === undefined) throw new Error(`admin_key {file: ${ref.file}}: the file holds no key`);
   return first;
+}
+
+/**
+ * The function target this process serves, as the Functions Framework reads it (`--target`,
+ * else FUNCTION_TARGET, which Cloud Run functions set), or undefined when neither says (a test
+ * importing the source).
+ */
+export function servedTarget(
+  env: Env = process.env,
+  argv: readonly string[] = process.argv,
+): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg.startsWith('--target=')) return arg.slice('--target='.length);
+    if (arg === '--target' && argv[i + 1] !== undefined) return argv[i + 1];
+  }
+  return env.FUNCTION_TARGET || undefined;
 }

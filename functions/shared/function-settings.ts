@@ -4,7 +4,7 @@
  * falling back to an INFO logger, so that a handler can report even that.
  */
 import { createLogger, type Logger } from '../../lib/logger.js';
-import { type FunctionsConfig, loadFunctionsConfig } from './config.js';
+import { type FunctionRole, type FunctionsConfig, loadFunctionsConfig } from './config.js';
 
 export interface FunctionSettings {
   readonly config: FunctionsConfig;
@@ -22,12 +22,13 @@ export function functionSettings(
     readonly env?: Readonly<Record<string, string | undefined>> | undefined;
     readonly log?: Logger | undefined;
   },
+  role: FunctionRole,
 ): SettingsSource {
   let settings: FunctionSettings | null = null;
   let fallbackLog: Logger | null = null;
   const load = (): FunctionSettings => {
     if (settings === null) {
-      const config = loadFunctionsConfig(options.env);
+      const config = loadFunctionsConfig(options.env, role);
       const log =
         options.log ?? createLogger({ level: config.logLevel, base: { function: functionName } });
       settings = { config, log };

@@ -125,7 +125,7 @@ export function createIngestRuntime(
   const now = options.now ?? Date.now;
   let context: Promise<IngestContext> | null = null;
 
-  const source = functionSettings(functionName, options);
+  const source = functionSettings(functionName, options, 'ingest');
   const loadSettings = source.settings;
 
   const loadContext = (): Promise<IngestContext> => {

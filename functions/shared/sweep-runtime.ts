@@ -64,7 +64,7 @@ export function createSweepRuntime(
   let context: Promise<SweepContext> | null = null;
   const now = options.now ?? Date.now;
 
-  const source = functionSettings(functionName, options);
+  const source = functionSettings(functionName, options, 'sweep');
   const loadSettings = source.settings;
 
   const loadContext = (): Promise<SweepContext> => {
