@@ -8,7 +8,11 @@
  * store's findings when the watch starts.
  */
 import type { TrendStore } from '../alerts/store/store.js';
-import { checkSweeperHeartbeat, SWEEPER_ABSENT } from '../alerts/trends/sweeper-heartbeat.js';
+import {
+  checkSweeperHeartbeat,
+  MAX_CLOCK_SKEW_MS,
+  SWEEPER_ABSENT,
+} from '../alerts/trends/sweeper-heartbeat.js';
 import type { Logger } from '../lib/logger.js';
 
 /**
@@ -42,7 +46,7 @@ export function createHeartbeatWatch(opts: {
   async function tick(): Promise<void> {
     const t = now();
     try {
-      const latest = await opts.store.latestSweep();
+      const latest = await opts.store.latestSweep({ notAfter: t + MAX_CLOCK_SKEW_MS });
       const finding = checkSweeperHeartbeat({
         job: opts.job,
         lastRecordedAt: latest?.recordedAt ?? null,

@@ -139,7 +139,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     // ancient sweep, which fires the heartbeat rather than hiding an absence.
     sql: `
       ALTER TABLE sweeps ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
-      UPDATE sweeps SET recorded_at = ts;
+      -- A schedule time in the future (a forged one) is not a recording time: at most now.
+      UPDATE sweeps SET recorded_at = MIN(ts, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
       CREATE INDEX sweeps_recorded_at ON sweeps (recorded_at, sweep_id);
     `,
   },
@@ -328,7 +329,8 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     // its exclusive lock to the commit, so no row escapes the backfill.
     sql: `
       ALTER TABLE sweeps ADD COLUMN recorded_at BIGINT;
-      UPDATE sweeps SET recorded_at = ts;
+      -- A schedule time in the future (a forged one) is not a recording time: at most now.
+      UPDATE sweeps SET recorded_at = LEAST(ts, (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint);
       ALTER TABLE sweeps
         ALTER COLUMN recorded_at SET DEFAULT (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint,
         ALTER COLUMN recorded_at SET NOT NULL;

@@ -256,9 +256,10 @@ export class PostgresStore implements TrendStore {
         };
   }
 
-  async latestSweep(): Promise<LatestSweep | null> {
+  async latestSweep(q: { readonly notAfter?: number } = {}): Promise<LatestSweep | null> {
     const { rows } = await this.#pool.query(
-      'SELECT sweep_id, ts, recorded_at FROM sweeps ORDER BY recorded_at DESC, sweep_id DESC LIMIT 1',
+      'SELECT sweep_id, ts, recorded_at FROM sweeps WHERE recorded_at <= $1 ORDER BY recorded_at DESC, sweep_id DESC LIMIT 1',
+      [q.notAfter ?? Number.MAX_SAFE_INTEGER],
     );
     const r = rows[0] as { sweep_id: string; ts: string; recorded_at: string } | undefined;
     return r === undefined

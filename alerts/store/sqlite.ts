@@ -262,10 +262,10 @@ export class SqliteStore implements TrendStore {
         };
   }
 
-  async latestSweep(): Promise<LatestSweep | null> {
+  async latestSweep(q: { readonly notAfter?: number } = {}): Promise<LatestSweep | null> {
     const row = this.#stmt<{ sweep_id: string; ts: number; recorded_at: number }>(
-      'SELECT sweep_id, ts, recorded_at FROM sweeps ORDER BY recorded_at DESC, sweep_id DESC LIMIT 1',
-    ).get();
+      'SELECT sweep_id, ts, recorded_at FROM sweeps WHERE recorded_at <= ? ORDER BY recorded_at DESC, sweep_id DESC LIMIT 1',
+    ).get(q.notAfter ?? Number.MAX_SAFE_INTEGER);
     return row === undefined
       ? null
       : { sweepId: row.sweep_id, ts: row.ts, recordedAt: row.recorded_at };

@@ -155,9 +155,11 @@ export interface TrendStore {
   /**
    * The newest sweep by the time it was recorded (`recordedAt`, migration 5), not by its
    * caller-given schedule time, so a sweep stamped far ahead cannot hide missed sweeps; without
-   * its summary; null when none is stored. The sweeper's heartbeat check reads it.
+   * its summary; null when none is stored. The sweeper's heartbeat check reads it, with
+   * `notAfter` (a recording time later than that is ignored: a sweeper whose clock runs far ahead
+   * must not keep the heartbeat quiet).
    */
-  latestSweep(): Promise<LatestSweep | null>;
+  latestSweep(q?: { readonly notAfter?: number }): Promise<LatestSweep | null>;
   recordFindings(findings: readonly Finding[], sweepId: string): Promise<void>;
   /** Findings with `ts >= from`, of one target if given, ascending by time then insertion. */
   findings(q?: { readonly target?: string; readonly from?: number }): Promise<StoredFinding[]>;

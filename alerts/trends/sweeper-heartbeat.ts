@@ -34,6 +34,12 @@ export interface SweeperHeartbeatInput {
   readonly runbookUrl?: string;
 }
 
+/**
+ * How far ahead of the watcher's clock a sweep's recording time may be and still count: the skew
+ * between two instances' clocks. A later one is ignored (`latestSweep({notAfter})`).
+ */
+export const MAX_CLOCK_SKEW_MS = 60_000;
+
 /** Whole seconds when exact, else one decimal: 45000 → 45, 1500 → 1.5. */
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 

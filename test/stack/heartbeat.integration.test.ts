@@ -85,3 +85,33 @@ test('heartbeat watch: a sweep recorded now under a far-future schedule time doe
     await store.close();
   }
 });
+
+test('heartbeat watch: a sweep recorded by a clock far ahead does not keep SweeperAbsent quiet', async (t) => {
+  const store = await openStore('sqlite::memory:', { platform: 'local' });
+  const { log } = sinkLogger();
+  let clock = Date.UTC(2026, 10, 27, 12, 0);
+  const now = () => clock;
+  const w = createHeartbeatWatch({ store, job: JOB, everyMs: 10, maxSilenceMs: 300, now, log });
+  try {
+    await w.start();
+    // A sweeper instance whose clock is a year ahead records its sweep.
+    const ahead = () => clock + 365 * 24 * 3_600_000;
+    await runSweep(
+      { store, targets: [], rules: [], log, now: ahead },
+      { sweepId: `${JOB}@ahead`, ts: clock },
+    );
+    clock += 301;
+    const deadline = Date.now() + 3000;
+    let fired: Awaited<ReturnType<typeof store.findings>> = [];
+    while (fired.length === 0 && Date.now() < deadline) {
+      await sleep(20);
+      fired = (await store.findings({ target: JOB })).filter(
+        (f) => f.alertname === 'SweeperAbsent',
+      );
+    }
+    t.like(fired[0], { state: 'firing', target: JOB });
+  } finally {
+    await w.stop();
+    await store.close();
+  }
+});

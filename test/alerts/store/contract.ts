@@ -249,6 +249,45 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
     },
   );
 
+  test(
+    title(
+      'migration 5 backfills a forged far-future schedule time with the migration time, not ts',
+    ),
+    async (t) => {
+      const forged = Date.UTC(2099, 0, 1);
+      const store = await factory.atVersion(
+        4,
+        `INSERT INTO sweeps (sweep_id, ts, summary) VALUES ('job@forged', ${forged}, '{}')`,
+      );
+      const before = Date.now();
+      await store.migrate();
+      const after = Date.now();
+      const row = await store.getSweep('job@forged');
+      t.is(row?.ts, forged, 'the schedule time is kept as given');
+      t.true(
+        (row?.recordedAt ?? 0) >= before - 1000 && (row?.recordedAt ?? 0) <= after + 1000,
+        `recorded at the migration: ${row?.recordedAt} in [${before}, ${after}]`,
+      );
+    },
+  );
+
+  test(
+    title('latestSweep with notAfter ignores sweeps recorded later (a sweeper clock far ahead)'),
+    async (t) => {
+      const store = await factory.fresh();
+      await store.recordSweep({ sweepId: 'job@ok', ts: T0, recordedAt: T0, summary: {} });
+      await store.recordSweep({
+        sweepId: 'job@ahead',
+        ts: T0,
+        recordedAt: T0 + 365 * 24 * 60 * MIN,
+        summary: {},
+      });
+      t.like(await store.latestSweep(), { sweepId: 'job@ahead' });
+      t.like(await store.latestSweep({ notAfter: T0 + MIN }), { sweepId: 'job@ok' });
+      t.is(await store.latestSweep({ notAfter: T0 - 1 }), null);
+    },
+  );
+
   test(title('findings round-trip with their sweep, filtered by target and from'), async (t) => {
     const store = await factory.fresh();
     const a1 = finding(T0);
