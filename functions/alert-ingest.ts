@@ -14,6 +14,7 @@
  *   subscription's dead-letter policy bounds the retries.
  */
 import type { CloudEvent } from '@google-cloud/functions-framework';
+import { RunwatchError } from '../lib/errors.js';
 import { createIngestRuntime, type IngestRuntimeOptions } from './shared/ingest-runtime.js';
 
 export type AlertIngestHandler = ((event: CloudEvent<unknown>) => Promise<void>) & {
@@ -32,6 +33,8 @@ export function createAlertIngest(options: IngestRuntimeOptions = {}): AlertInge
       runtime.log().error(
         {
           event: 'alert.ingest_failed',
+          // INGEST_ERR_BUSY, a STORE_ERR_*, ...; null for an error without a code (a bug).
+          code: e instanceof RunwatchError ? e.code : null,
           error: message,
           ceId: typeof event?.id === 'string' ? event.id.slice(0, 100) : null,
         },

@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { INGEST_ERROR_SPECS } from '../alerts/ingest/errors.js';
+import { INTAKE_ERRORS } from '../alerts/ingest/intake.js';
 import { TOPOLOGY_ERRORS } from '../alerts/pubsub/errors.js';
 import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
@@ -36,6 +37,7 @@ export const CATALOGUES: readonly {
   { title: 'Trend rules', specs: RULE_ERRORS },
   { title: 'Trend store', specs: STORE_ERROR_SPECS },
   { title: 'Alert ingest (poison: acknowledged, never retried)', specs: INGEST_ERROR_SPECS },
+  { title: 'Alert ingest (transient: retried)', specs: INTAKE_ERRORS },
   { title: 'Pub/Sub topology and `npm run pubsub:ensure`', specs: TOPOLOGY_ERRORS },
   { title: 'Local stack (`npm start`)', specs: STACK_ERRORS },
   { title: 'Pub/Sub emulator launcher (local stack, tests)', specs: EMULATOR_ERRORS },

@@ -13,35 +13,40 @@
  *   the alert admitted but not handed off, claims it once the lease has passed, and hands it off.
  *   A redelivery that finds the lease held by a delivery still in progress throws
  *   (`IntakeBusyError`), so Pub/Sub retries it later and it then finds the hand-off done.
- * - **Poison** (`IngestPoisonError`) is acknowledged: logged `alert.poison` with its code, kept
- *   with the original bytes in the store, and published to the dead-letter topic when one is
- *   configured; both at most once per messageId. A loop (`origin=runwatch`) is dropped with an
+ * - **Poison** (`IngestPoisonError`, and an alert the store would refuse) is acknowledged: logged
+ *   `alert.poison` (ERROR) with its code, kept with the original bytes in the store (once per
+ *   messageId), and published to the dead-letter topic when one is configured, under a lease so
+ *   that concurrent deliveries publish once. A loop (`origin=runwatch`) is dropped with an
  *   `alert.loop_dropped` line.
+ * - **At least once, in two windows**: a crash after the hand-off and before it is marked done,
+ *   or a hand-off slower than the lease, hands the alert off again on redelivery. The engine's
+ *   transactional outbox (its issue) closes them; the log notifier's line may repeat meanwhile.
  * - **Transient** failures (the store, the dead-letter publish, the hand-off) reject, so the
  *   delivery is retried and the subscription's dead-letter policy bounds the retries.
  */
+import { createHash } from 'node:crypto';
+import { type ErrorSpec, RunwatchError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Notifier } from '../notifiers/log.js';
+import {
+  type AdmitOutcome,
+  admitProblem,
+  type IngestStore,
+  type PoisonInput,
+} from '../store/ingest-store.js';
 import type { IncomingAlert, PubSubMessage } from '../types.js';
 import { IngestPoisonError } from './errors.js';
 
-export type AdmitOutcome = 'new' | 'duplicate_message' | 'duplicate_content' | 'stale';
-
-/** What intake needs of the store (alerts/store/ingest-store.ts implements it). */
-export interface IntakeStore {
-  admit(input: {
-    readonly messageId: string;
-    readonly alert: IncomingAlert;
-    readonly receivedAt: number;
-  }): Promise<{ readonly outcome: AdmitOutcome; readonly handedOff: boolean }>;
-  claimHandOff(dedupeKey: string, now: number, leaseMs: number): Promise<boolean>;
-  completeHandOff(dedupeKey: string, now: number): Promise<unknown>;
-  recordPoison(poison: PoisonRecord): Promise<{
-    readonly inserted: boolean;
-    readonly deadLetteredAt: number | null;
-  }>;
-  markDeadLettered(messageId: string, now: number): Promise<unknown>;
-}
+/** What intake needs of the store. */
+export type IntakeStore = Pick<
+  IngestStore,
+  | 'admit'
+  | 'claimHandOff'
+  | 'completeHandOff'
+  | 'recordPoison'
+  | 'claimDeadLetter'
+  | 'markDeadLettered'
+>;
 
 /** A message as received, kept whole for the dead-letter topic and the poison table. */
 export interface OriginalMessage {
@@ -52,14 +57,8 @@ export interface OriginalMessage {
   readonly publishTime: number;
 }
 
-export interface PoisonRecord extends OriginalMessage {
-  readonly code: string;
-  readonly reason: string;
-  readonly receivedAt: number;
-}
-
 /** Publishes a poison message to the dead-letter topic; rejects when it was not confirmed. */
-export type DeadLetterPublisher = (poison: PoisonRecord) => Promise<void>;
+export type DeadLetterPublisher = (poison: PoisonInput) => Promise<void>;
 
 export interface IntakeDeps {
   readonly store: IntakeStore;
@@ -81,11 +80,21 @@ export type IntakeResult =
   | { readonly kind: 'poison'; readonly code: string; readonly deadLettered: boolean }
   | { readonly kind: 'loop' };
 
-/** A duplicate delivery met a hand-off still in progress elsewhere: retry later. */
-export class IntakeBusyError extends Error {
-  constructor(dedupeKey: string) {
-    super(`the hand-off of ${dedupeKey} is in progress in another delivery; retry later`);
-    this.name = 'IntakeBusyError';
+export const INGEST_ERR_BUSY = 'INGEST_ERR_BUSY';
+
+export const INTAKE_ERRORS: readonly ErrorSpec[] = [
+  {
+    code: INGEST_ERR_BUSY,
+    statusCode: 500,
+    meaning:
+      'alertIngest: another delivery of the same alert (or poison message) holds its hand-off (or dead-letter) lease, so this one fails and Pub/Sub redelivers it; by then the other has finished and the redelivery is a duplicate. Transient: logged `alert.ingest_failed`.',
+  },
+];
+
+/** A delivery met a hand-off or dead-letter publish still in progress elsewhere: retry later. */
+export class IntakeBusyError extends RunwatchError {
+  constructor(what: string) {
+    super(INGEST_ERR_BUSY, 500, `${what} is in progress in another delivery; retry later`);
   }
 }
 
@@ -97,6 +106,28 @@ export interface Intake {
   /** A delivery that could not even be decoded into a message: poison, with what was received. */
   reject(error: IngestPoisonError, original: OriginalMessage): Promise<IntakeResult>;
 }
+
+/**
+ * A messageId the store can key on: as given, or (holding NUL or a lone surrogate, which the
+ * envelope lets through but no table takes) `sha256:<hex>` of it, so even such poison is kept
+ * and acknowledged once.
+ */
+function keyable(messageId: string): string {
+  return admitProblem({ messageId, alert: PROBE_ALERT, receivedAt: 0 }) === null
+    ? messageId
+    : `sha256:${createHash('sha256').update(messageId).digest('hex')}`;
+}
+
+const PROBE_ALERT: IncomingAlert = {
+  source: 'runwatch',
+  dedupeKey: 'probe',
+  lifecycleId: null,
+  status: 'firing',
+  labels: {},
+  annotations: {},
+  startsAt: 0,
+  endsAt: null,
+};
 
 export function createIntake(deps: IntakeDeps): Intake {
   const now = deps.now ?? Date.now;
@@ -114,8 +145,9 @@ export function createIntake(deps: IntakeDeps): Intake {
       );
       return { kind: 'loop' };
     }
-    const record: PoisonRecord = {
+    const record: PoisonInput = {
       ...original,
+      messageId: keyable(original.messageId),
       code: error.code,
       reason: error.message,
       receivedAt: now(),
@@ -123,11 +155,16 @@ export function createIntake(deps: IntakeDeps): Intake {
     const kept = await store.recordPoison(record);
     let deadLettered = kept.deadLetteredAt !== null;
     if (!deadLettered && deps.deadLetter !== null) {
+      // One publisher at a time; a publish that timed out may still land, so the dead-letter
+      // topic is at least once, keyed by runwatch_source_message_id.
+      if (!(await store.claimDeadLetter(record.messageId, now(), leaseMs))) {
+        throw new IntakeBusyError(`the dead letter of ${record.messageId}`);
+      }
       await deps.deadLetter(record);
-      await store.markDeadLettered(original.messageId, now());
+      await store.markDeadLettered(record.messageId, now());
       deadLettered = true;
     }
-    log.warn(
+    log.error(
       {
         event: 'alert.poison',
         code: error.code,
@@ -143,7 +180,7 @@ export function createIntake(deps: IntakeDeps): Intake {
 
   const handOff = async (alert: IncomingAlert, recovered: boolean): Promise<IntakeResult> => {
     if (!(await store.claimHandOff(alert.dedupeKey, now(), leaseMs))) {
-      throw new IntakeBusyError(alert.dedupeKey);
+      throw new IntakeBusyError(`the hand-off of ${alert.dedupeKey}`);
     }
     await deps.handOff({ alert, reason: recovered ? 'new alert (redelivered)' : 'new alert' });
     await store.completeHandOff(alert.dedupeKey, now());
@@ -170,11 +207,20 @@ export function createIntake(deps: IntakeDeps): Intake {
         if (!(e instanceof IngestPoisonError)) throw e;
         return poison(e, message);
       }
-      const admitted = await store.admit({
-        messageId: message.messageId,
-        alert,
-        receivedAt: now(),
-      });
+      const input = { messageId: message.messageId, alert, receivedAt: now() };
+      // What the store would refuse every time is poison, not a failure to retry.
+      const problem = admitProblem(input);
+      if (problem !== null) {
+        return poison(
+          new IngestPoisonError(
+            'INGEST_ERR_FIELD_INVALID',
+            `field ${problem.field} is ${problem.value}; expected ${problem.expected}`,
+            { field: problem.field, messageId: message.messageId },
+          ),
+          message,
+        );
+      }
+      const admitted = await store.admit(input);
       if (admitted.outcome === 'new') return handOff(alert, false);
       if (admitted.outcome === 'stale') {
         log.info(

@@ -13,7 +13,7 @@
  * the delivery, so Pub/Sub redelivers it and the publish is tried again.
  */
 
-import type { PoisonRecord } from '../ingest/intake.js';
+import type { PoisonInput } from '../store/ingest-store.js';
 import { lazyTopic } from './client.js';
 
 export interface DeadLetterOptions {
@@ -27,7 +27,7 @@ export interface DeadLetterOptions {
 }
 
 export interface DeadLetterSender {
-  send(poison: PoisonRecord): Promise<void>;
+  send(poison: PoisonInput): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,7 +45,7 @@ function cutBytes(text: string, max: number): string {
     .replace(/\uFFFD$/, '');
 }
 
-export function deadLetterAttributes(poison: PoisonRecord): Record<string, string> {
+export function deadLetterAttributes(poison: PoisonInput): Record<string, string> {
   const own = {
     runwatch_poison_code: poison.code,
     runwatch_poison_reason: cutBytes(poison.reason, MAX_VALUE_BYTES),

@@ -95,6 +95,12 @@ export interface IngestStore {
    * not yet), so a redelivery publishes a dead letter only if none went out.
    */
   recordPoison(input: PoisonInput): Promise<{ inserted: boolean; deadLetteredAt: number | null }>;
+  /**
+   * Takes the dead-letter publication lease until `now + leaseMs`: true only when it was not
+   * published and no unexpired lease is held, so two concurrent deliveries of one poison message
+   * publish one dead letter.
+   */
+  claimDeadLetter(messageId: string, now: number, leaseMs: number): Promise<boolean>;
   /** Records the dead-letter publication; false when it was recorded already (or is unknown). */
   markDeadLettered(messageId: string, now: number): Promise<boolean>;
   /** Poison messages with `receivedAt >= from`, oldest first (then by messageId), at most `limit`. */

@@ -186,6 +186,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         attributes TEXT NOT NULL,
         publish_time INTEGER NOT NULL,
         received_at INTEGER NOT NULL,
+        dead_letter_lease_until INTEGER,
         dead_lettered_at INTEGER
       ) STRICT;
       CREATE INDEX ingest_poison_received_at ON ingest_poison (received_at, message_id);
@@ -374,6 +375,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         attributes TEXT NOT NULL,
         publish_time BIGINT NOT NULL,
         received_at BIGINT NOT NULL,
+        dead_letter_lease_until BIGINT,
         dead_lettered_at BIGINT
       );
       CREATE INDEX ingest_poison_received_at ON ingest_poison (received_at, message_id);

@@ -133,6 +133,18 @@ export class PostgresIngestStore implements IngestStore {
     return { inserted: false, deadLetteredAt: orNull(r?.dead_lettered_at ?? null) };
   }
 
+  async claimDeadLetter(messageId: string, now: number, leaseMs: number): Promise<boolean> {
+    checkInteger('now', now);
+    checkInteger('leaseMs', leaseMs, true);
+    const { rowCount } = await this.#pool.query(
+      `UPDATE ingest_poison SET dead_letter_lease_until = $2 + $3
+       WHERE message_id = $1 AND dead_lettered_at IS NULL
+         AND (dead_letter_lease_until IS NULL OR dead_letter_lease_until <= $2)`,
+      [messageId, now, leaseMs],
+    );
+    return rowCount === 1;
+  }
+
   async markDeadLettered(messageId: string, now: number): Promise<boolean> {
     checkInteger('now', now);
     const { rowCount } = await this.#pool.query(

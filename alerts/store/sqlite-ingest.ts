@@ -171,6 +171,18 @@ export class SqliteIngestStore implements IngestStore {
     return { inserted: false, deadLetteredAt: row?.dead_lettered_at ?? null };
   }
 
+  async claimDeadLetter(messageId: string, now: number, leaseMs: number): Promise<boolean> {
+    checkInteger('now', now);
+    checkInteger('leaseMs', leaseMs, true);
+    return (
+      this.#stmt(
+        `UPDATE ingest_poison SET dead_letter_lease_until = ?
+         WHERE message_id = ? AND dead_lettered_at IS NULL
+           AND (dead_letter_lease_until IS NULL OR dead_letter_lease_until <= ?)`,
+      ).run(now + leaseMs, messageId, now).changes === 1
+    );
+  }
+
   async markDeadLettered(messageId: string, now: number): Promise<boolean> {
     checkInteger('now', now);
     return (

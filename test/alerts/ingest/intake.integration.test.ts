@@ -11,14 +11,10 @@ import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { IngestPoisonError } from '../../../alerts/ingest/errors.js';
-import {
-  createIntake,
-  IntakeBusyError,
-  type IntakeDeps,
-  type PoisonRecord,
-} from '../../../alerts/ingest/intake.js';
+import { createIntake, IntakeBusyError, type IntakeDeps } from '../../../alerts/ingest/intake.js';
 import { normalise } from '../../../alerts/ingest/normalise.js';
 import type { Notification } from '../../../alerts/notifiers/log.js';
+import type { PoisonInput } from '../../../alerts/store/ingest-store.js';
 import { openStores, type Stores } from '../../../alerts/store/open.js';
 import type { PubSubMessage } from '../../../alerts/types.js';
 import { sinkLogger } from '../../helpers/log-sink.js';
@@ -73,7 +69,7 @@ test.after.always(async () => {
 interface Harness {
   readonly intake: ReturnType<typeof createIntake>;
   readonly handed: Notification[];
-  readonly deadLetters: PoisonRecord[];
+  readonly deadLetters: PoisonInput[];
   readonly logs: ReturnType<typeof sinkLogger>;
   readonly clock: { now: number };
   /** Make the next `n` hand-offs (or dead-letter publishes) fail, as a crash or outage would. */
@@ -84,7 +80,7 @@ interface Harness {
 async function harness(open: Open, options: { pubsub?: boolean } = {}): Promise<Harness> {
   const stores = await open();
   const handed: Notification[] = [];
-  const deadLetters: PoisonRecord[] = [];
+  const deadLetters: PoisonInput[] = [];
   const logs = sinkLogger('debug');
   const clock = { now: Date.UTC(2026, 11, 7, 12) };
   let handOffFailures = 0;
@@ -247,11 +243,42 @@ for (const [dialect, open] of dialects) {
       const poison = pubsubMessage('not json', {}, 'm-poison-2');
       h.failDeadLetters(1);
       await t.throwsAsync(h.intake.accept(poison), { message: /publish timed out/ });
+      // Within the lease the publish may still be in flight elsewhere: retried later.
+      await t.throwsAsync(h.intake.accept(poison), { instanceOf: IntakeBusyError });
+      h.clock.now += 10_001;
       t.like(await h.intake.accept(poison), { kind: 'poison', deadLettered: true });
       t.like(await h.intake.accept(poison), { kind: 'poison', deadLettered: true });
       t.is(h.deadLetters.length, 1);
     },
   );
+
+  test(
+    named('two concurrent deliveries of one poison message publish one dead letter'),
+    async (t) => {
+      for (let i = 0; i < 10; i++) {
+        const h = await harness(open);
+        const poison = pubsubMessage('not json', {}, `m-poison-race-${i}`);
+        const settled = await Promise.allSettled([
+          h.intake.accept(poison),
+          h.intake.accept(poison),
+        ]);
+        for (const s of settled) {
+          if (s.status === 'rejected')
+            t.true(s.reason instanceof IntakeBusyError, String(s.reason));
+        }
+        for (const s of settled) if (s.status === 'rejected') await h.intake.accept(poison);
+        t.is(h.deadLetters.length, 1, `round ${i}`);
+      }
+    },
+  );
+
+  test(named('an alert the store would refuse is poison, acknowledged, not retried'), async (t) => {
+    const h = await harness(open);
+    // A messageId with a NUL byte passes the envelope but never the store.
+    const message = { ...logEntry, messageId: 'm-\u0000-nul' };
+    t.like(await h.intake.accept(message), { kind: 'poison', code: 'INGEST_ERR_FIELD_INVALID' });
+    t.is(h.handed.length, 0);
+  });
 
   test(named('without Pub/Sub, poison is kept in the store only'), async (t) => {
     const h = await harness(open, { pubsub: false });
