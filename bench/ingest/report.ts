@@ -16,7 +16,7 @@ export interface Verdict {
 type Summaries = Readonly<Record<string, Readonly<Record<string, Summary>>>>;
 type Raw = Readonly<Record<string, readonly Metrics[]>>;
 
-const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const fixed = (n: number, digits = 3) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 /** Each round's ratio of `variant` to `baseline` on `metric` (rounds paired by index). */
 export function pairedRatios(raw: Raw, variant: string, baseline: string, metric: string) {
@@ -41,10 +41,16 @@ export function throughputVerdicts(
       const median = summary[variant]?.[metric]?.median ?? Number.NaN;
       const ratio = median / base;
       const paired = pairedRatios(raw, variant, options.baseline, metric).filter(Number.isFinite);
+      const cpu = `c${c} server CPU µs/CloudEvent`;
+      const cpuOf = (v: string) => summary[v]?.[cpu]?.median;
+      const cpuDetail =
+        cpuOf(variant) === undefined
+          ? ''
+          : `; server CPU ${cpuOf(variant)} vs ${cpuOf(options.baseline)} µs per CloudEvent`;
       return {
         target: `${variant}: ≥ ${RATIO_TARGET}× the CloudEvents/s of a hello-world Functions Framework function at concurrency ${c}`,
         met: ratio >= RATIO_TARGET,
-        detail: `${fixed(ratio)}× (median ${median} vs ${base} CloudEvents/s; per round ${fixed(Math.min(...paired))}–${fixed(Math.max(...paired))}×)`,
+        detail: `${fixed(ratio)}× (median ${median} vs ${base} CloudEvents/s; per round ${fixed(Math.min(...paired))}–${fixed(Math.max(...paired))}×${cpuDetail})`,
       };
     }),
   );

@@ -4,6 +4,7 @@ import { summarizeRounds } from '../../../bench/lib/harness.js';
 
 const window = (perSecond: number, bad = 0) => ({
   'c16 CloudEvents/s': perSecond,
+  'c16 server CPU µs/CloudEvent': Math.round(400_000 / perSecond),
   'c16 non-2xx': bad,
   'c16 errors': 0,
 });
@@ -24,7 +25,10 @@ const verdicts = () =>
 test('ingest report: the ratio is of medians, with the per-round range beside it', (t) => {
   const [sqlite, postgres] = verdicts();
   t.true(sqlite?.met);
-  t.is(sqlite?.detail, '0.64× (median 700 vs 1100 CloudEvents/s; per round 0.55–0.70×)');
+  t.is(
+    sqlite?.detail,
+    '0.636× (median 700 vs 1100 CloudEvents/s; per round 0.550–0.700×; server CPU 571 vs 364 µs per CloudEvent)',
+  );
   t.false(postgres?.met);
   t.regex(postgres?.target ?? '', /^alertIngest-postgres: ≥ 0\.6× .* at concurrency 16$/);
 });
