@@ -13,7 +13,7 @@ export interface ChildExit {
 }
 
 export interface StackChild {
-  /** `service` or `healthSweep`, for messages. */
+  /** `service`, `healthSweep` or `alertIngest`, for messages. */
   readonly name: string;
   readonly pid: number | undefined;
   readonly exited: Promise<ChildExit>;

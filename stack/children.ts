@@ -1,7 +1,7 @@
 /**
- * The stack's two children and how their endings read: the service (its own entry script) and
- * healthSweep (the Functions Framework's entry script, run with node directly so signals reach it
- * rather than a shell).
+ * The stack's children and how their endings read: the service (its own entry script), and
+ * healthSweep and alertIngest (the Functions Framework's entry script, run with node directly so
+ * signals reach it rather than a shell).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

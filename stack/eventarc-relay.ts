@@ -21,9 +21,11 @@
  * message again while the first forward still runs). Not reproduced: Eventarc's `Authorization`
  * (Cloud Run IAM) and `traceparent` headers.
  */
+
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
+import { MESSAGE_PUBLISHED } from '../alerts/ingest/envelope.js';
 import type { Logger } from '../lib/logger.js';
 import {
   RELAY_ERR_BODY_INVALID,
@@ -34,7 +36,8 @@ import {
   RelayError,
 } from './pubsub-errors.js';
 
-export const PUBSUB_MESSAGE_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
+/** The CloudEvent type Eventarc gives a Pub/Sub message (the one ingest accepts). */
+export const PUBSUB_MESSAGE_PUBLISHED = MESSAGE_PUBLISHED;
 /** Above the largest push Pub/Sub makes: 10 MB of data is 13.4 MB of base64, plus attributes. */
 export const DEFAULT_RELAY_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_RELAY_FORWARD_TIMEOUT_MS = 10_000;

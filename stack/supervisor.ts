@@ -1,11 +1,14 @@
 /**
- * The local stack (`npm start`): the service and healthSweep as child processes, a local Cloud
- * Scheduler calling healthSweep, and the sweeper's heartbeat watch, under one supervisor.
+ * The local stack (`npm start`): the service, healthSweep and alertIngest as child processes,
+ * the alert flow's Pub/Sub (stack/alert-flow.ts: the emulator, its topology, the Eventarc relay),
+ * a local Cloud Scheduler calling healthSweep, and the sweeper's heartbeat watch, under one
+ * supervisor.
  *
  * Start: check the ports (a taken one fails before anything starts), the sweep targets and the
- * store (opened and migrated here, so the function's first sweep never races a migration), spawn
- * both children, wait until the service is ready and the function listens, print the URL table,
- * then start the scheduler (its first call is the current slot) and the heartbeat watch.
+ * store (opened and migrated here, so the functions' first calls never race a migration), start
+ * the alert flow, spawn the children, wait until the service is ready and the functions listen,
+ * print the URL table, then start the scheduler (its first call is the current slot) and the
+ * heartbeat watch.
  *
  * Stop, on SIGINT, SIGTERM or SIGHUP: stop the scheduler and the watch; give the children 300 ms
  * to show they got the signal themselves (a Ctrl-C in a terminal reaches the whole process group:
@@ -14,7 +17,9 @@
  * are ignored (npm forwards the Ctrl-C the terminal already delivered, so two arrive at once); a
  * second Ctrl-C still hard-stops the service, which receives it from the terminal directly.
  *
- * A child that exits on its own stops the stack: the other child is stopped the same way, and the
+ * The relay and the emulator stop after the children.
+ *
+ * A child that exits on its own stops the stack: the others are stopped the same way, and the
  * supervisor exits with the child's code (1 if it had none).
  */
 

@@ -13,6 +13,11 @@
  * the delivery, so Pub/Sub redelivers it and the publish is tried again.
  */
 
+import {
+  PUBSUB_MAX_ATTRIBUTE_KEY_BYTES,
+  PUBSUB_MAX_ATTRIBUTE_VALUE_BYTES,
+  PUBSUB_MAX_ATTRIBUTES,
+} from '../ingest/envelope.js';
 import type { PoisonInput } from '../store/ingest-store.js';
 import { lazyTopic } from './client.js';
 
@@ -31,9 +36,9 @@ export interface DeadLetterSender {
   close(): Promise<void>;
 }
 
-const MAX_ATTRIBUTES = 100;
-const MAX_KEY_BYTES = 256;
-const MAX_VALUE_BYTES = 1024;
+const MAX_ATTRIBUTES = PUBSUB_MAX_ATTRIBUTES;
+const MAX_KEY_BYTES = PUBSUB_MAX_ATTRIBUTE_KEY_BYTES;
+const MAX_VALUE_BYTES = PUBSUB_MAX_ATTRIBUTE_VALUE_BYTES;
 
 /** The first `max` bytes of `text`, never splitting a character. */
 function cutBytes(text: string, max: number): string {

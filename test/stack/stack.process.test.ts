@@ -70,7 +70,7 @@ test.serial(
 );
 
 test.serial(
-  'local stack: healthSweep and the service listen on 127.0.0.1 only, so another address of this host is refused',
+  'local stack: healthSweep, alertIngest and the service listen on 127.0.0.1 only, so another address of this host is refused',
   async (t) => {
     // 127.0.0.2 reaches this host too: a server on every address would accept it.
     const connects = (port: number, host: string) =>
@@ -84,6 +84,7 @@ test.serial(
       });
     for (const [name, url] of [
       ['healthSweep', sweepUrl],
+      ['alertIngest', ready.ingestUrl as string],
       ['service', serviceUrl],
     ] as const) {
       t.true(await connects(portOf(url), '127.0.0.1'), `${name} answers on 127.0.0.1`);
