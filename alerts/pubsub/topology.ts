@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { describeValue } from '../../lib/errors.js';
+import { valueAt } from '../../lib/json-pointer.js';
 import { TOPOLOGY_ERR_INVALID, TOPOLOGY_ERR_UNREADABLE, TopologyError } from './errors.js';
 
 export const TOPIC_ROLES = ['ingest', 'ingestDeadLetter', 'alerts', 'alertsDeadLetter'] as const;
@@ -185,15 +186,6 @@ const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 function seconds(duration: string): number {
   const unit = duration.slice(-1) as keyof typeof UNIT_SECONDS;
   return Number(duration.slice(0, -1)) * UNIT_SECONDS[unit];
-}
-
-function valueAt(root: unknown, pointer: string): unknown {
-  let v = root;
-  for (const part of pointer.split('/').slice(1)) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[part.replaceAll('~1', '/').replaceAll('~0', '~')];
-  }
-  return v;
 }
 
 function expectation(e: ErrorObject): string {

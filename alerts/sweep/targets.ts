@@ -18,6 +18,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { describeValue, type ErrorSpec, RunwatchError } from '../../lib/errors.js';
+import { valueAt } from '../../lib/json-pointer.js';
 
 export class TargetError extends RunwatchError {}
 
@@ -156,14 +157,6 @@ const validateEnv = ajv.compile({
     properties: { name: targetSchema.properties.name, url: targetSchema.properties.url },
   },
 });
-
-function valueAt(root: unknown, pointer: string): unknown {
-  let v = root;
-  for (const part of pointer.split('/').slice(1)) {
-    v = (v as Record<string, unknown> | undefined)?.[part];
-  }
-  return v;
-}
 
 function expectation(e: ErrorObject): string {
   switch (e.keyword) {

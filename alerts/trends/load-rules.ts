@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { describeValue } from '../../lib/errors.js';
+import { valueAt } from '../../lib/json-pointer.js';
 import { RULE_ERR_INVALID, RULE_ERR_UNREADABLE, RuleError } from './errors.js';
 import type { RuleSpec } from './rule.js';
 import { RULE_TYPES } from './rule-types/index.js';
@@ -54,15 +55,6 @@ const typeValidators = new Map<string, ValidateFunction>(
     ];
   }),
 );
-
-function valueAt(root: unknown, pointer: string): unknown {
-  let v = root;
-  for (const part of pointer.split('/').slice(1)) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[part.replaceAll('~1', '/').replaceAll('~0', '~')];
-  }
-  return v;
-}
 
 function expectation(e: ErrorObject): string {
   const params = e.params as Record<string, unknown>;
