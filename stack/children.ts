@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ChildExit } from './child.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type ChildExit, type StackChild, spawnChild } from './child.js';
 
 export const FUNCTIONS_SOURCE = fileURLToPath(new URL('../functions/index.js', import.meta.url));
 
@@ -47,4 +47,30 @@ export function describeExit(e: ChildExit): string {
 export function stoppedAsAsked(exit: ChildExit | null): boolean {
   if (exit === null || exit.error !== undefined) return false;
   return exit.code === 0 || exit.signal === 'SIGINT' || exit.signal === 'SIGTERM';
+}
+
+/**
+ * One Cloud Function on the real Functions Framework, as `functions-framework --source=…
+ * --target=… --port=…` would run it, listening on LOOPBACK_HOST only.
+ */
+export function spawnFunction(opts: {
+  readonly name: string;
+  readonly signatureType: 'http' | 'cloudevent';
+  readonly port: number;
+  readonly env: Readonly<Record<string, string>>;
+  readonly onLine: (line: string, stream: 'out' | 'err') => void;
+}): StackChild {
+  return spawnChild({
+    name: opts.name,
+    args: [
+      `--import=${pathToFileURL(LOOPBACK_PRELOAD).href}`,
+      functionsFrameworkMain(),
+      `--source=${FUNCTIONS_SOURCE}`,
+      `--target=${opts.name}`,
+      `--signature-type=${opts.signatureType}`,
+      `--port=${opts.port}`,
+    ],
+    env: opts.env,
+    onLine: opts.onLine,
+  });
 }

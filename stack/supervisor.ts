@@ -25,7 +25,6 @@
 
 import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import { TOPICS } from '../alerts/pubsub/topology.js';
 import { openStore, parseStoreUrl } from '../alerts/store/open.js';
 import { StoreError, type TrendStore } from '../alerts/store/store.js';
@@ -37,10 +36,9 @@ import { type AlertFlow, AlertFlowError, startAlertFlow } from './alert-flow.js'
 import { spawnChild } from './child.js';
 import {
   describeExit,
-  FUNCTIONS_SOURCE,
   functionsFrameworkMain,
   LOOPBACK_HOST,
-  LOOPBACK_PRELOAD,
+  spawnFunction,
   stoppedAsAsked,
 } from './children.js';
 import type { StackConfig } from './config.js';
@@ -56,6 +54,7 @@ import { createOutput } from './output.js';
 import { claimPorts } from './ports.js';
 import { httpOk, reachable, sleep, tcpOpen, until } from './readiness.js';
 import { createLocalScheduler, LOCAL_SWEEP_JOB, type LocalScheduler } from './scheduler.js';
+import { stopChildren } from './stop-children.js';
 import { renderStackTable } from './table.js';
 
 /** The stack's own files (the emulator's log), relative to the working directory. */
@@ -159,7 +158,8 @@ export async function runStack(opts: StackOptions): Promise<number> {
   const sweepTargets = config.sweepTargets ?? JSON.stringify([{ name: 'local', url: serviceUrl }]);
   let targets: { name: string; url: string }[];
   let store: TrendStore;
-  const ffMain = functionsFrameworkMain();
+  // Fails here, before anything starts, when the Functions Framework is not installed.
+  functionsFrameworkMain();
   try {
     targets = loadTargets('', 'SWEEP_TARGETS', sweepTargets).map((t) => ({
       name: t.name,
@@ -244,15 +244,10 @@ export async function runStack(opts: StackOptions): Promise<number> {
       out.line('service', line, stream);
     },
   });
-  const sweep = spawnChild({
+  const sweep = spawnFunction({
     name: 'healthSweep',
-    args: [
-      `--import=${pathToFileURL(LOOPBACK_PRELOAD).href}`,
-      ffMain,
-      `--source=${FUNCTIONS_SOURCE}`,
-      '--target=healthSweep',
-      `--port=${sweepPort}`,
-    ],
+    signatureType: 'http',
+    port: sweepPort,
     env: {
       ...common,
       ...config.env,
@@ -262,16 +257,10 @@ export async function runStack(opts: StackOptions): Promise<number> {
     },
     onLine: (line, stream) => out.line('sweep', line, stream),
   });
-  const ingest = spawnChild({
+  const ingest = spawnFunction({
     name: 'alertIngest',
-    args: [
-      `--import=${pathToFileURL(LOOPBACK_PRELOAD).href}`,
-      ffMain,
-      `--source=${FUNCTIONS_SOURCE}`,
-      '--target=alertIngest',
-      '--signature-type=cloudevent',
-      `--port=${ingestPort}`,
-    ],
+    signatureType: 'cloudevent',
+    port: ingestPort,
     env: { ...common, ...config.env, ...flow.childEnv, STORE_URL: config.storeUrl },
     onLine: (line, stream) => out.line('ingest', line, stream),
   });
@@ -396,46 +385,16 @@ export async function runStack(opts: StackOptions): Promise<number> {
   );
   scheduler?.stop();
   const stopWatch = heartbeat?.stop() ?? Promise.resolve();
-  if (reason.kind === 'signal') {
-    await until(
-      async () =>
-        (serviceDraining || service.exit() !== null) && functions.every((f) => f.exit() !== null),
-      SIGNAL_SETTLE_MS,
-      () => null,
-      20,
-    );
-  }
-  if (!serviceDraining && service.signal('SIGTERM')) {
-    log.info(
-      { event: 'stack.child_signalled', child: 'service', signal: 'SIGTERM' },
-      'service: SIGTERM (drain)',
-    );
-  }
-  for (const f of functions) {
-    if (f.signal('SIGTERM')) {
-      log.info(
-        { event: 'stack.child_signalled', child: f.name, signal: 'SIGTERM' },
-        `${f.name}: SIGTERM`,
-      );
-    }
-  }
-  const killed: string[] = [];
-  const remaining = STOP_KILL_AFTER_MS - (performance.now() - t0);
-  const allExited = Promise.all(children.map((c) => c.exited));
-  if (
-    (await Promise.race([allExited.then(() => true), sleep(remaining).then(() => false)])) === false
-  ) {
-    for (const c of children) {
-      if (c.signal('SIGKILL')) {
-        killed.push(c.name);
-        log.error(
-          { event: 'stack.child_killed', child: c.name, pid: c.pid },
-          `${c.name} (pid ${c.pid}) still running ${STOP_KILL_AFTER_MS / 1000} s after the stop began: SIGKILL`,
-        );
-      }
-    }
-    await Promise.race([allExited, sleep(1000)]);
-  }
+  const killed = await stopChildren({
+    service,
+    functions,
+    serviceDraining: () => serviceDraining,
+    signalled: reason.kind === 'signal',
+    startedAt: t0,
+    settleMs: SIGNAL_SETTLE_MS,
+    killAfterMs: STOP_KILL_AFTER_MS,
+    log,
+  });
   await Promise.race([stopWatch, sleep(1000)]);
   // The emulator last: the functions may publish until they exit.
   await flow.stop().catch((e: unknown) => {
