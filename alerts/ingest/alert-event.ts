@@ -26,13 +26,7 @@ export interface AlertEventV1 {
   /** Evaluation time, epoch ms. */
   readonly ts: number;
   readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: {
-    readonly summary: string;
-    readonly observed?: number;
-    readonly threshold?: number;
-    readonly forecast?: number;
-    readonly runbook_url?: string;
-  };
+  readonly annotations: Finding['annotations'];
 }
 
 /** A type, not an interface, so that it is a `Record<string, string>` as Pub/Sub wants. */

@@ -32,6 +32,7 @@ import {
   type AdmitOutcome,
   admitProblem,
   type IngestStore,
+  isStorableKey,
   type PoisonInput,
 } from '../store/ingest-store.js';
 import type { IncomingAlert, PubSubMessage } from '../types.js';
@@ -113,21 +114,10 @@ export interface Intake {
  * and acknowledged once.
  */
 function keyable(messageId: string): string {
-  return admitProblem({ messageId, alert: PROBE_ALERT, receivedAt: 0 }) === null
+  return isStorableKey(messageId)
     ? messageId
     : `sha256:${createHash('sha256').update(messageId).digest('hex')}`;
 }
-
-const PROBE_ALERT: IncomingAlert = {
-  source: 'runwatch',
-  dedupeKey: 'probe',
-  lifecycleId: null,
-  status: 'firing',
-  labels: {},
-  annotations: {},
-  startsAt: 0,
-  endsAt: null,
-};
 
 export function createIntake(deps: IntakeDeps): Intake {
   const now = deps.now ?? Date.now;

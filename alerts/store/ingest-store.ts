@@ -137,6 +137,9 @@ const bad = (field: string, value: unknown, expected: string): IngestProblem => 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const storable = (v: unknown): v is string =>
   typeof v === 'string' && !v.includes('\u0000') && !LONE_SURROGATE.test(v);
+
+/** Whether both dialects can key a row on `v` (a messageId, a dedupe key). */
+export const isStorableKey = (v: string): boolean => v !== '' && storable(v);
 const KEY = 'a non-empty string without NUL or lone surrogates';
 const TIME = 'an integer epoch-millisecond time';
 

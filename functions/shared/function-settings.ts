@@ -48,3 +48,29 @@ export function functionSettings(
     },
   };
 }
+
+export interface LazyContext<T> {
+  /** The context, built on first use; a failed build is retried on the next call. */
+  get(): Promise<T>;
+  /** Forgets the context and gives the built one (or null) for closing. */
+  take(): Promise<T | null>;
+}
+
+/** A function instance's per-instance context (store, clients), built once on first use. */
+export function lazyContext<T>(build: () => Promise<T>): LazyContext<T> {
+  let context: Promise<T> | null = null;
+  return {
+    get() {
+      context ??= build().catch((e: unknown) => {
+        context = null;
+        throw e;
+      });
+      return context;
+    },
+    async take() {
+      const pending = context;
+      context = null;
+      return pending === null ? null : pending.catch(() => null);
+    },
+  };
+}

@@ -29,7 +29,7 @@ import { TOPICS } from '../../alerts/pubsub/topology.js';
 import { openStores, type Stores } from '../../alerts/store/open.js';
 import type { Logger } from '../../lib/logger.js';
 import type { FunctionsConfig } from './config.js';
-import { functionSettings } from './function-settings.js';
+import { functionSettings, lazyContext } from './function-settings.js';
 
 /**
  * The most bytes of an undecodable event kept as its dead letter: what fits one Pub/Sub message
@@ -123,38 +123,31 @@ export function createIngestRuntime(
   options: IngestRuntimeOptions = {},
 ): IngestRuntime {
   const now = options.now ?? Date.now;
-  let context: Promise<IngestContext> | null = null;
 
   const source = functionSettings(functionName, options, 'ingest');
   const loadSettings = source.settings;
 
-  const loadContext = (): Promise<IngestContext> => {
-    context ??= (async () => {
-      const { config, log } = loadSettings();
-      const stores = await openStores(config.storeUrl, { platform: config.platform });
-      const deadLetter = config.pubsub
-        ? createDeadLetterPublisher({
-            topic: TOPICS.ingestDeadLetter,
-            projectId: config.projectId,
-            emulatorHost: config.pubsubEmulatorHost,
-            timeoutMs: config.ingest.publishTimeoutMs,
-          })
-        : null;
-      const intake = buildIntake(stores.ingest, config, log, now, deadLetter);
-      return { stores, intake, deadLetter };
-    })().catch((e: unknown) => {
-      context = null;
-      throw e;
-    });
-    return context;
-  };
+  const context = lazyContext(async (): Promise<IngestContext> => {
+    const { config, log } = loadSettings();
+    const stores = await openStores(config.storeUrl, { platform: config.platform });
+    const deadLetter = config.pubsub
+      ? createDeadLetterPublisher({
+          topic: TOPICS.ingestDeadLetter,
+          projectId: config.projectId,
+          emulatorHost: config.pubsubEmulatorHost,
+          timeoutMs: config.ingest.publishTimeoutMs,
+        })
+      : null;
+    const intake = buildIntake(stores.ingest, config, log, now, deadLetter);
+    return { stores, intake, deadLetter };
+  });
 
   return {
     settings: loadSettings,
     log: source.log,
     async handle(event) {
       const { config } = loadSettings();
-      const { intake } = await loadContext();
+      const { intake } = await context.get();
       try {
         return await intake.accept(
           decodeEnvelope(event, { maxDataBytes: config.ingest.maxDataBytes }),
@@ -166,10 +159,7 @@ export function createIngestRuntime(
       }
     },
     async close() {
-      const pending = context;
-      context = null;
-      if (pending === null) return;
-      const ctx = await pending.catch(() => null);
+      const ctx = await context.take();
       await ctx?.deadLetter?.close();
       await ctx?.stores.close();
     },

@@ -21,7 +21,7 @@ import { loadTargets, type SweepTarget } from '../../alerts/sweep/targets.js';
 import { loadRules } from '../../alerts/trends/load-rules.js';
 import type { Logger } from '../../lib/logger.js';
 import { resolveSecretRef } from './config.js';
-import { type FunctionSettings, functionSettings } from './function-settings.js';
+import { type FunctionSettings, functionSettings, lazyContext } from './function-settings.js';
 import { buildIntake } from './ingest-runtime.js';
 import type { CertsProvider } from './oidc.js';
 
@@ -61,82 +61,70 @@ export function createSweepRuntime(
   functionName: string,
   options: SweepRuntimeOptions = {},
 ): SweepRuntime {
-  let context: Promise<SweepContext> | null = null;
   const now = options.now ?? Date.now;
 
   const source = functionSettings(functionName, options, 'sweep');
   const loadSettings = source.settings;
 
-  const loadContext = (): Promise<SweepContext> => {
-    context ??= (async () => {
-      const { config, log } = loadSettings();
-      const targetsText = config.sweepTargets?.trim()
-        ? ''
-        : readFileSync(config.targetsFile, 'utf8');
-      const targets = loadTargets(targetsText, config.targetsFile, config.sweepTargets);
-      const rules = loadRules(config.rulesDir);
-      const stores = await openStores(config.storeUrl, { platform: config.platform });
-      const store = stores.trends;
-      // With Pub/Sub the findings go to alert-ingest; without, to the same intake in-process.
-      const publisher = !config.pubsub
-        ? null
-        : createPubSubFindingsPublisher({
-            topic: config.findingsTopic,
-            projectId: config.projectId,
-            emulatorHost: config.pubsubEmulatorHost,
-            timeoutMs: config.publishTimeoutMs,
-            log,
-          });
-      // One token source per runtime: it keeps one ID-token client (and its cached token) per
-      // audience, and creates nothing until a target with `iam: true` is probed.
-      const idTokens = options.idTokens ?? googleIdTokens();
-      const deps: SweepDeps = {
-        store,
-        targets,
-        rules,
-        log,
-        concurrency: config.sweepConcurrency,
-        now,
-        ...(targets.some((t) => t.iam || t.adminKey)
-          ? {
-              probe: (all: readonly SweepTarget[], concurrency: number) =>
-                probeAll(all, concurrency, {
-                  headers: iamHeaders(idTokens),
-                  metricsHeaders: (target) =>
-                    target.adminKey
-                      ? { 'x-api-key': resolveSecretRef(target.adminKey, options.env) }
-                      : {},
-                }),
-            }
-          : {}),
-        publish:
-          publisher === null
-            ? ingestInProcess(buildIntake(stores.ingest, config, log, now, null), log, now)
-            : (findings, sweepId) => publisher.publish(findings, sweepId),
-        ...(config.pruneBatch > 0
-          ? { prune: { retentionDays: config.retentionDays, limit: config.pruneBatch } }
-          : {}),
-      };
-      return { deps, stores, publisher };
-    })().catch((e: unknown) => {
-      context = null;
-      throw e;
-    });
-    return context;
-  };
+  const context = lazyContext(async (): Promise<SweepContext> => {
+    const { config, log } = loadSettings();
+    const targetsText = config.sweepTargets?.trim() ? '' : readFileSync(config.targetsFile, 'utf8');
+    const targets = loadTargets(targetsText, config.targetsFile, config.sweepTargets);
+    const rules = loadRules(config.rulesDir);
+    const stores = await openStores(config.storeUrl, { platform: config.platform });
+    const store = stores.trends;
+    // With Pub/Sub the findings go to alert-ingest; without, to the same intake in-process.
+    const publisher = !config.pubsub
+      ? null
+      : createPubSubFindingsPublisher({
+          topic: config.findingsTopic,
+          projectId: config.projectId,
+          emulatorHost: config.pubsubEmulatorHost,
+          timeoutMs: config.publishTimeoutMs,
+          log,
+        });
+    // One token source per runtime: it keeps one ID-token client (and its cached token) per
+    // audience, and creates nothing until a target with `iam: true` is probed.
+    const idTokens = options.idTokens ?? googleIdTokens();
+    const deps: SweepDeps = {
+      store,
+      targets,
+      rules,
+      log,
+      concurrency: config.sweepConcurrency,
+      now,
+      ...(targets.some((t) => t.iam || t.adminKey)
+        ? {
+            probe: (all: readonly SweepTarget[], concurrency: number) =>
+              probeAll(all, concurrency, {
+                headers: iamHeaders(idTokens),
+                metricsHeaders: (target) =>
+                  target.adminKey
+                    ? { 'x-api-key': resolveSecretRef(target.adminKey, options.env) }
+                    : {},
+              }),
+          }
+        : {}),
+      publish:
+        publisher === null
+          ? ingestInProcess(buildIntake(stores.ingest, config, log, now, null), log, now)
+          : (findings, sweepId) => publisher.publish(findings, sweepId),
+      ...(config.pruneBatch > 0
+        ? { prune: { retentionDays: config.retentionDays, limit: config.pruneBatch } }
+        : {}),
+    };
+    return { deps, stores, publisher };
+  });
 
   return {
     settings: loadSettings,
     log: source.log,
     now,
     async sweep(sweep) {
-      return runSweep((await loadContext()).deps, sweep);
+      return runSweep((await context.get()).deps, sweep);
     },
     async close() {
-      const pending = context;
-      context = null;
-      if (pending === null) return;
-      const ctx = await pending.catch(() => null);
+      const ctx = await context.take();
       await ctx?.publisher?.close();
       await ctx?.stores.close();
     },
