@@ -1,0 +1,63 @@
+import { type ErrorSpec, RunwatchError } from '../../lib/errors.js';
+
+/**
+ * A notifier could not deliver a notification (alerts/engine/types.ts `Notifier.send`). The
+ * outbox keeps a `retryable` failure pending for the next delivery run and records the others as
+ * failed for good; both are visible in the outbox and logged `alert.delivery_failed`.
+ */
+export class NotifyError extends RunwatchError {
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(code, options.retryable ? 503 : 502, message, { cause: options.cause });
+    this.retryable = options.retryable;
+  }
+}
+
+/** The receiver answered with a status: 5xx is retried, others are not (Alertmanager's rule). */
+export const NOTIFY_ERR_HTTP_STATUS = 'NOTIFY_ERR_HTTP_STATUS';
+/** No answer within the attempt's timeout, or the delivery's deadline passed. */
+export const NOTIFY_ERR_TIMEOUT = 'NOTIFY_ERR_TIMEOUT';
+/** The connection failed (refused, reset, DNS). */
+export const NOTIFY_ERR_TRANSPORT = 'NOTIFY_ERR_TRANSPORT';
+/** The receiver's secret (its URL) cannot be resolved: unset variable, unreadable file. */
+export const NOTIFY_ERR_SECRET = 'NOTIFY_ERR_SECRET';
+/** Pub/Sub did not confirm the publish (or refused it, e.g. against the topic's schema). */
+export const NOTIFY_ERR_PUBLISH = 'NOTIFY_ERR_PUBLISH';
+
+export const NOTIFY_ERRORS: readonly ErrorSpec[] = [
+  {
+    code: NOTIFY_ERR_HTTP_STATUS,
+    statusCode: 502,
+    surface: 'delivery',
+    meaning:
+      'A webhook receiver answered with a status other than 2xx. 5xx is retried with backoff (and again on the next alertTick); any other status fails the delivery for good. Recorded in the outbox, logged `alert.delivery_failed`.',
+  },
+  {
+    code: NOTIFY_ERR_TIMEOUT,
+    statusCode: 503,
+    surface: 'delivery',
+    meaning:
+      'A webhook receiver did not answer within its timeout, or the delivery ran out of time: retried.',
+  },
+  {
+    code: NOTIFY_ERR_TRANSPORT,
+    statusCode: 503,
+    surface: 'delivery',
+    meaning: 'The connection to a webhook receiver failed (refused, reset, DNS): retried.',
+  },
+  {
+    code: NOTIFY_ERR_SECRET,
+    statusCode: 502,
+    surface: 'delivery',
+    meaning:
+      "A receiver's URL secret cannot be resolved (the environment variable is unset or empty, the file is unreadable): retried, since a secret mounted late or fixed by a redeploy makes the next run succeed.",
+  },
+  {
+    code: NOTIFY_ERR_PUBLISH,
+    statusCode: 503,
+    surface: 'delivery',
+    meaning:
+      'A publish to the `alerts` topic was not confirmed in time or was refused; retried, after `resumePublishing` of its ordering key.',
+  },
+];
