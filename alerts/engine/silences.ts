@@ -1,0 +1,98 @@
+/**
+ * Silences, the pure part: when one is active, which silence an alert's labels fall under, and
+ * the check of a silence's input (definitions file and admin API alike), Alertmanager's rules plus
+ * bounds: at least one matcher, and at least one that does not match the empty string (else the
+ * silence would mute every alert lacking the label), a window that ends after it starts, and a
+ * non-empty author and comment.
+ */
+import { describeValue } from '../../lib/errors.js';
+import { ENGINE_ERR_SILENCE_INVALID, EngineDefinitionsError } from './definition-errors.js';
+import { matchesAll, matchesValue, newMatcher } from './matchers.js';
+import type { Matcher, SilenceSpec } from './types.js';
+
+export const SILENCE_LIMITS = {
+  maxMatchers: 32,
+  maxCreatedByLength: 256,
+  maxCommentLength: 4096,
+} as const;
+
+/** Active from `startsAt` (inclusive) to `endsAt` (exclusive). */
+export function isActive(silence: Pick<SilenceSpec, 'startsAt' | 'endsAt'>, now: number): boolean {
+  return silence.startsAt <= now && now < silence.endsAt;
+}
+
+/** Ids of the silences active at `now` whose matchers all accept `labels`, in the given order. */
+export function silencedBy(
+  labels: Readonly<Record<string, string>>,
+  silences: readonly (SilenceSpec & { readonly id: string })[],
+  now: number,
+): string[] {
+  return silences
+    .filter((s) => isActive(s, now) && matchesAll(s.matchers, labels))
+    .map((s) => s.id);
+}
+
+function refuse(field: string, value: unknown, expected: string): EngineDefinitionsError {
+  return new EngineDefinitionsError(
+    ENGINE_ERR_SILENCE_INVALID,
+    400,
+    `field ${field} is ${describeValue(value)}; expected ${expected}`,
+    { field },
+  );
+}
+
+function checkText(field: string, value: unknown, max: number): void {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > max)
+    throw refuse(field, value, `a non-empty string of at most ${max} characters`);
+}
+
+function checkTime(field: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw refuse(field, value, 'a time in epoch milliseconds');
+}
+
+/**
+ * Checks a silence's input, matcher by matcher (each rebuilt with `newMatcher`, so a hand-made
+ * or JSON matcher gets the parser's checks). Throws ENGINE_ERR_SILENCE_INVALID naming the field
+ * (`/matchers/0/value`, `/endsAt`, ...), the value and the expectation; a bad matcher keeps
+ * ENGINE_ERR_MATCHER_INVALID's meaning in the message. Returns the spec with checked matchers.
+ */
+export function checkSilenceSpec(spec: SilenceSpec): SilenceSpec {
+  const { matchers } = spec;
+  if (
+    !Array.isArray(matchers) ||
+    matchers.length === 0 ||
+    matchers.length > SILENCE_LIMITS.maxMatchers
+  )
+    throw refuse('/matchers', matchers, `from 1 to ${SILENCE_LIMITS.maxMatchers} matchers`);
+  const checked: Matcher[] = matchers.map((m: Matcher, i: number) => {
+    try {
+      return newMatcher(m?.name, m?.op, m?.value);
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      throw new EngineDefinitionsError(
+        ENGINE_ERR_SILENCE_INVALID,
+        400,
+        `field /matchers/${i} is not a valid matcher: ${message}`,
+        { field: `/matchers/${i}`, cause },
+      );
+    }
+  });
+  if (checked.every((m) => matchesValue(m, '')))
+    throw refuse(
+      '/matchers',
+      matchers,
+      'at least one matcher that does not match the empty string (else the silence mutes every alert without that label)',
+    );
+  checkTime('/startsAt', spec.startsAt);
+  checkTime('/endsAt', spec.endsAt);
+  if (spec.endsAt <= spec.startsAt)
+    throw refuse(
+      '/endsAt',
+      new Date(spec.endsAt).toISOString(),
+      `a time after startsAt (${new Date(spec.startsAt).toISOString()})`,
+    );
+  checkText('/createdBy', spec.createdBy, SILENCE_LIMITS.maxCreatedByLength);
+  checkText('/comment', spec.comment, SILENCE_LIMITS.maxCommentLength);
+  return { ...spec, matchers: checked };
+}

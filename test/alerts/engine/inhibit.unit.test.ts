@@ -1,0 +1,108 @@
+import test from 'ava';
+import { fingerprint } from '../../../alerts/engine/fingerprint.js';
+import { isInhibited } from '../../../alerts/engine/inhibit.js';
+import { parseMatchers } from '../../../alerts/engine/matchers.js';
+import type { InhibitRule } from '../../../alerts/engine/types.js';
+
+const rule = (source: string, target: string, equal: string[]): InhibitRule => ({
+  sourceMatchers: parseMatchers(source),
+  targetMatchers: parseMatchers(target),
+  equal,
+});
+
+const alert = (labels: Record<string, string>) => ({ fingerprint: fingerprint(labels), labels });
+
+const DOWN_MUTES_LATENCY = [
+  rule('alertname="InferDown"', 'alertname="InferLatencyHigh"', ['target']),
+];
+
+const cases = [
+  {
+    name: 'a firing source with the same equal label mutes the target',
+    target: { alertname: 'InferLatencyHigh', target: 'prod' },
+    sources: [{ alertname: 'InferDown', target: 'prod' }],
+    muted: 0,
+  },
+  {
+    name: 'a source with another value of an equal label does not',
+    target: { alertname: 'InferLatencyHigh', target: 'prod' },
+    sources: [{ alertname: 'InferDown', target: 'dev' }],
+    muted: null,
+  },
+  {
+    name: 'a missing equal label on both sides counts as equal',
+    target: { alertname: 'InferLatencyHigh' },
+    sources: [{ alertname: 'InferDown' }],
+    muted: 0,
+  },
+  {
+    name: 'a missing equal label equals an empty one',
+    target: { alertname: 'InferLatencyHigh', target: '' },
+    sources: [{ alertname: 'InferDown' }],
+    muted: 0,
+  },
+  {
+    name: 'a missing equal label does not equal a set one',
+    target: { alertname: 'InferLatencyHigh' },
+    sources: [{ alertname: 'InferDown', target: 'prod' }],
+    muted: null,
+  },
+  {
+    name: 'a target the target matchers refuse is not muted',
+    target: { alertname: 'InferUnhealthy', target: 'prod' },
+    sources: [{ alertname: 'InferDown', target: 'prod' }],
+    muted: null,
+  },
+  {
+    name: 'a source the source matchers refuse does not mute',
+    target: { alertname: 'InferLatencyHigh', target: 'prod' },
+    sources: [{ alertname: 'InferLatencyTrend', target: 'prod' }],
+    muted: null,
+  },
+  {
+    name: 'the second source mutes when the first does not qualify; its fingerprint is returned',
+    target: { alertname: 'InferLatencyHigh', target: 'prod' },
+    sources: [
+      { alertname: 'InferDown', target: 'dev' },
+      { alertname: 'InferDown', target: 'prod' },
+    ],
+    muted: 1,
+  },
+];
+
+for (const c of cases) {
+  test(`inhibit: ${c.name}`, (t) => {
+    const sources = c.sources.map(alert);
+    const got = isInhibited(alert(c.target), sources, DOWN_MUTES_LATENCY);
+    t.is(got, c.muted === null ? null : (sources[c.muted]?.fingerprint ?? 'missing'));
+  });
+}
+
+test('inhibit: no firing sources, nothing is muted (the caller passes firing alerts only)', (t) => {
+  t.is(isInhibited(alert({ alertname: 'InferLatencyHigh' }), [], DOWN_MUTES_LATENCY), null);
+});
+
+test('inhibit: an alert matching both sides never inhibits itself', (t) => {
+  const rules = [rule('severity="critical"', 'severity=~"critical|warning"', ['target'])];
+  const self = alert({ alertname: 'InferDown', severity: 'critical', target: 'prod' });
+  t.is(isInhibited(self, [self], rules), null);
+  const warning = alert({ alertname: 'InferUnhealthy', severity: 'warning', target: 'prod' });
+  t.is(isInhibited(warning, [self, warning], rules), self.fingerprint);
+});
+
+test("inhibit: two alerts that both match both sides do not mute each other (Alertmanager's two-sided rule)", (t) => {
+  const rules = [rule('severity="critical"', 'severity="critical"', ['target'])];
+  const a = alert({ alertname: 'InferDown', severity: 'critical', target: 'prod' });
+  const b = alert({ alertname: 'InferTargetAbsent', severity: 'critical', target: 'prod' });
+  t.is(isInhibited(a, [a, b], rules), null);
+  t.is(isInhibited(b, [a, b], rules), null);
+});
+
+test('inhibit: rules are tried in order; any one muting is enough', (t) => {
+  const rules = [rule('alertname="X"', 'alertname="InferLatencyHigh"', []), ...DOWN_MUTES_LATENCY];
+  const down = alert({ alertname: 'InferDown', target: 'prod' });
+  t.is(
+    isInhibited(alert({ alertname: 'InferLatencyHigh', target: 'prod' }), [down], rules),
+    down.fingerprint,
+  );
+});
