@@ -3,6 +3,7 @@
  * recorded in `schema_migrations` (version, applied_at); never edit an applied migration, add the
  * next version. Both lists must have the same versions.
  */
+import { POSTGRES_ENGINE_MIGRATION, SQLITE_ENGINE_MIGRATION } from './engine-migrations.js';
 
 export interface Migration {
   readonly version: number;
@@ -192,6 +193,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ingest_poison_received_at ON ingest_poison (received_at, message_id);
     `,
   },
+  SQLITE_ENGINE_MIGRATION,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -381,6 +383,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ingest_poison_received_at ON ingest_poison (received_at, message_id);
     `,
   },
+  POSTGRES_ENGINE_MIGRATION,
 ];
 
 export const LATEST_VERSION = Math.max(...SQLITE_MIGRATIONS.map((m) => m.version));

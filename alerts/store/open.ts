@@ -1,15 +1,18 @@
 /**
- * Opens the store named by `STORE_URL` (the trend store and, on its connection, the ingest
- * store) and migrates it. The values come in as parameters; reading them from the environment is
+ * Opens the store named by `STORE_URL` (the trend store and, on its connection, the ingest and
+ * engine stores) and migrates it. The values come in as parameters; reading them from the environment is
  * the caller's config module's job.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { redactUrl } from '../../lib/redact.js';
+import type { EngineStore } from './engine-store.js';
 import type { IngestStore } from './ingest-store.js';
 import { PostgresStore } from './postgres.js';
+import { PostgresEngineStore } from './postgres-engine.js';
 import { PostgresIngestStore } from './postgres-ingest.js';
 import { SqliteStore } from './sqlite.js';
+import { SqliteEngineStore } from './sqlite-engine.js';
 import { SqliteIngestStore } from './sqlite-ingest.js';
 import { StoreError, type TrendStore } from './store.js';
 
@@ -88,12 +91,13 @@ export function parseStoreUrl(url: string, options: OpenStoreOptions): StoreLoca
 
 /**
  * The stores of one database: the trend store owns the connection (a better-sqlite3 handle or a
- * pg pool) and the ingest store uses the same one, so a process holds one pool, not two.
+ * pg pool) and the ingest and engine stores use the same one, so a process holds one pool.
  */
 export interface Stores {
   readonly trends: TrendStore;
   readonly ingest: IngestStore;
-  /** Closes the shared connection (the same as `trends.close()`); both stores are done then. */
+  readonly engine: EngineStore;
+  /** Closes the shared connection (the same as `trends.close()`); every store is done then. */
   close(): Promise<void>;
 }
 
@@ -102,11 +106,13 @@ export async function openStores(url: string, options: OpenStoreOptions): Promis
   const location = parseStoreUrl(url, options);
   let trends: TrendStore;
   let ingest: IngestStore;
+  let engine: EngineStore;
   if (location.kind === 'sqlite') {
     if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
     const store = new SqliteStore({ path: location.path });
     trends = store;
     ingest = new SqliteIngestStore(store.connection);
+    engine = new SqliteEngineStore(store.connection);
   } else {
     const store = new PostgresStore({
       connectionString: location.connectionString,
@@ -114,6 +120,7 @@ export async function openStores(url: string, options: OpenStoreOptions): Promis
     });
     trends = store;
     ingest = new PostgresIngestStore(store.pool);
+    engine = new PostgresEngineStore(store.pool);
   }
   try {
     await trends.migrate();
@@ -121,7 +128,7 @@ export async function openStores(url: string, options: OpenStoreOptions): Promis
     await trends.close();
     throw e;
   }
-  return { trends, ingest, close: () => trends.close() };
+  return { trends, ingest, engine, close: () => trends.close() };
 }
 
 /** Opens the trend store at `url` and applies pending migrations before returning it. */

@@ -4,6 +4,7 @@
  * are `from <= ts < to`.
  */
 import type { TestFn } from 'ava';
+import { engineContract } from './contract-engine.js';
 import { ALL_VERSIONS, finding, MIN, type StoreFactory, s, T0 } from './contract-fixtures.js';
 import { ingestContract } from './contract-ingest.js';
 import { ingestRaceContract } from './contract-ingest-races.js';
@@ -341,5 +342,6 @@ export function storeContract(test: TestFn, name: string, factory: StoreFactory)
 
   rollupContract(test, title, factory);
   ingestContract(test, title, factory);
+  engineContract(test, title, factory);
   ingestRaceContract(test, title, factory);
 }

@@ -1,0 +1,155 @@
+/**
+ * One alert's state in the engine, and the two pure steps that change it: `applyEvent` (an
+ * ingested event arrives) and `evaluate` (time passes: resolve_timeout, `for`, `keep_firing_for`,
+ * the minimum interval between flips). The store keeps the row; the engine calls these inside the
+ * store's transaction, so a row is never changed from two places at once.
+ *
+ * Two states are kept apart:
+ * - **raw**: what the sources say. Firing from the newest firing event until its `endsAt`, or,
+ *   for an alert without one and without a one-shot lifecycle (a sweep finding, a log entry),
+ *   until `resolveTimeoutMs` after it was last received (Alertmanager's resolve_timeout: sources
+ *   re-send firing alerts, the sweep once a minute). A Cloud Monitoring incident has a lifecycle
+ *   and sends its close, so it fires until the close arrives (Monitoring's autoClose bounds it).
+ * - **effective** (`state`): what notifications show. `pending` while raw firing for less than
+ *   `forMs`; `firing`; then, once raw resolves, still `firing` for `keepFiringForMs`; then
+ *   `resolved`. A flip between firing and not firing waits until `minFlipIntervalMs` has passed
+ *   since the last one, so a condition that toggles faster than that flips at most once per
+ *   interval. `pending` never notifies, so pending → resolved is not a flip.
+ */
+import type { AlertSource, IncomingAlert } from '../types.js';
+import type { FlapControl } from './types.js';
+
+export type EffectiveState = 'pending' | 'firing' | 'resolved';
+
+export interface AlertRow {
+  readonly fingerprint: string;
+  readonly source: AlertSource;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** Start of the current raw firing streak. */
+  readonly startsAt: number;
+  /** The newest event's end: set by a resolved event (or a firing one that carries an end). */
+  readonly endsAt: number | null;
+  /** One-shot lifecycle (a Monitoring incident): no resolve_timeout. */
+  readonly lifecycle: boolean;
+  /** Event time of the newest event applied; older events are stale. */
+  readonly lastEventAt: number;
+  /** When the newest event was received: resolve_timeout counts from here. */
+  readonly receivedAt: number;
+  readonly state: EffectiveState;
+  /** When `state` last changed. */
+  readonly stateSince: number;
+  /** When the state last became `firing`, or null if it never did. */
+  readonly firedAt: number | null;
+}
+
+export type FlapSettings = Omit<FlapControl, 'matchers'>;
+
+/** An event's own time: its end for a resolution, else its start. */
+export function eventTime(alert: IncomingAlert): number {
+  return alert.status === 'resolved' ? (alert.endsAt ?? alert.startsAt) : alert.startsAt;
+}
+
+/** When the raw alert stops (stopped) firing, or null while nothing ends it. */
+export function rawEnd(row: AlertRow, resolveTimeoutMs: number): number | null {
+  if (row.endsAt !== null) return row.endsAt;
+  return row.lifecycle ? null : row.receivedAt + resolveTimeoutMs;
+}
+
+export function rawFiring(row: AlertRow, now: number, resolveTimeoutMs: number): boolean {
+  const end = rawEnd(row, resolveTimeoutMs);
+  return end === null || end > now;
+}
+
+/**
+ * The row after `alert` (fingerprinted as `fingerprint`) arrives at `now`, or null when it
+ * changes nothing: an event older than the newest one applied (a redelivery, out of order), or a
+ * resolution of an alert the engine does not know. At equal event times a resolution wins.
+ * The effective state is not re-evaluated here: call `evaluate` after.
+ */
+export function applyEvent(
+  row: AlertRow | null,
+  alert: IncomingAlert,
+  fingerprint: string,
+  now: number,
+  resolveTimeoutMs: number,
+): AlertRow | null {
+  const at = eventTime(alert);
+  if (row === null) {
+    if (alert.status === 'resolved') return null;
+    return {
+      fingerprint,
+      source: alert.source,
+      labels: alert.labels,
+      annotations: alert.annotations,
+      startsAt: alert.startsAt,
+      endsAt: alert.endsAt,
+      lifecycle: alert.lifecycleId !== null,
+      lastEventAt: at,
+      receivedAt: now,
+      state: 'resolved',
+      stateSince: now,
+      firedAt: null,
+    };
+  }
+  if (at < row.lastEventAt) return null;
+  if (at === row.lastEventAt && alert.status === 'firing' && row.endsAt !== null) return null;
+  const base = {
+    ...row,
+    source: alert.source,
+    annotations: alert.annotations,
+    lifecycle: alert.lifecycleId !== null,
+    lastEventAt: at,
+    receivedAt: now,
+  };
+  if (alert.status === 'resolved') {
+    return { ...base, endsAt: alert.endsAt ?? at };
+  }
+  // A firing event after the raw alert ended starts a new streak.
+  const newStreak = !rawFiring(row, now, resolveTimeoutMs);
+  return {
+    ...base,
+    startsAt: newStreak ? alert.startsAt : Math.min(row.startsAt, alert.startsAt),
+    endsAt: alert.endsAt,
+  };
+}
+
+/** The row with its effective state at `now` (the same object when nothing changes). */
+export function evaluate(
+  row: AlertRow,
+  now: number,
+  resolveTimeoutMs: number,
+  flap: FlapSettings,
+): AlertRow {
+  const firingNow = rawFiring(row, now, resolveTimeoutMs);
+  let wanted: EffectiveState;
+  if (firingNow) {
+    wanted = row.state === 'firing' || now - row.startsAt >= flap.forMs ? 'firing' : 'pending';
+  } else {
+    const end = rawEnd(row, resolveTimeoutMs) ?? now;
+    wanted = row.state === 'firing' && now - end < flap.keepFiringForMs ? 'firing' : 'resolved';
+  }
+  if (wanted === row.state) return row;
+  const flips = (row.state === 'firing') !== (wanted === 'firing');
+  if (flips && now - row.stateSince < flap.minFlipIntervalMs) return row;
+  return {
+    ...row,
+    state: wanted,
+    stateSince: now,
+    firedAt: wanted === 'firing' ? now : row.firedAt,
+  };
+}
+
+/**
+ * Whether notifications show the alert: firing, or resolved after firing in its latest streak
+ * (an alert that resolved while still pending was never shown, so its resolution is not news).
+ */
+export function shown(row: AlertRow): boolean {
+  if (row.state === 'firing') return true;
+  return row.state === 'resolved' && row.firedAt !== null && row.firedAt >= row.startsAt;
+}
+
+/** The end a resolved alert shows: when its raw alert ended, never after it was resolved. */
+export function shownEnd(row: AlertRow, resolveTimeoutMs: number): number {
+  return Math.min(rawEnd(row, resolveTimeoutMs) ?? row.stateSince, row.stateSince);
+}

@@ -1,0 +1,181 @@
+/**
+ * The alert engine's store: alert states, groups with their notification log, the outbox of
+ * pending deliveries, and silences. One interface with a SQLite and a PostgreSQL implementation
+ * (sqlite-engine.ts, postgres-engine.ts), on the connection the trend store opens (open.ts), in
+ * migration 8. Times are epoch ms.
+ *
+ * The engine's decisions are pure and synchronous (alerts/engine/*.ts); the store runs them
+ * inside its own transactions, so a decision and everything it changes commit together:
+ * - `receive`, serialised per group (PostgreSQL: a transaction-scoped advisory lock per group key,
+ *   taken in key order; SQLite: the write lock of BEGIN IMMEDIATE), with the alert's row locked;
+ * - `flush`, serialised per group the same way: the new notification log, the outbox rows (one
+ *   per integration of the receiver), the group's timer and membership in one commit. Member
+ *   alerts' evaluated states are written only where the row did not change since it was read
+ *   (another group's receive may have moved it; the next evaluation recomputes).
+ * - deliveries are claimed under a lease, in order per group and integration (a later
+ *   notification of a group waits while an earlier one is pending), and completed or failed
+ *   under that lease only.
+ */
+import type { AlertRow } from '../engine/alert-state.js';
+import type { NotificationLog } from '../engine/decide.js';
+import type {
+  GroupNotification,
+  IntegrationConfig,
+  Silence,
+  SilenceSpec,
+} from '../engine/types.js';
+
+/** Where a received alert belongs: one group per matching route. */
+export interface GroupTarget {
+  readonly groupKey: string;
+  readonly routeId: string;
+  readonly receiver: string;
+  readonly groupLabels: Readonly<Record<string, string>>;
+  /** A new group's first flush (now + group_wait, or later while the alert is pending). */
+  readonly firstFlushAt: number;
+}
+
+export interface GroupRow {
+  readonly groupKey: string;
+  readonly routeId: string;
+  readonly receiver: string;
+  readonly groupLabels: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  readonly nextFlushAt: number;
+  readonly log: NotificationLog | null;
+}
+
+/** What a flush decision sees, read in its transaction. */
+export interface FlushState {
+  readonly group: GroupRow;
+  readonly members: readonly AlertRow[];
+  /** Silences active at the flush time. */
+  readonly silences: readonly Silence[];
+  /** Alerts whose state is `firing`, from every group (inhibition sources); empty unless asked. */
+  readonly firing: readonly AlertRow[];
+}
+
+export interface OutboxInsert {
+  readonly id: string;
+  readonly notification: GroupNotification;
+  /** Its index among the receiver's integrations, and the integration as it was configured. */
+  readonly integrationIndex: number;
+  readonly integration: IntegrationConfig;
+}
+
+/** What a flush decision changes. */
+export interface FlushChanges {
+  /** Members whose evaluated state changed. */
+  readonly alerts: readonly AlertRow[];
+  /** Fingerprints that leave the group. */
+  readonly remove: readonly string[];
+  /** Delete the group and its log (it has no members left). */
+  readonly deleteGroup: boolean;
+  readonly nextFlushAt: number;
+  /** The new notification log, or null to keep it. */
+  readonly log: NotificationLog | null;
+  readonly outbox: readonly OutboxInsert[];
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface Delivery extends OutboxInsert {
+  readonly seq: number;
+  readonly groupKey: string;
+  readonly receiver: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly leaseUntil: number | null;
+  readonly lastErrorCode: string | null;
+  readonly lastError: string | null;
+  readonly deliveredAt: number | null;
+  readonly createdAt: number;
+}
+
+export interface ReceiveResult {
+  /** False when the event changed nothing (stale, or the resolution of an unknown alert). */
+  readonly changed: boolean;
+  /** Group keys whose next flush is due at the receive time (a group_wait of 0). */
+  readonly due: readonly string[];
+}
+
+export interface EngineStore {
+  /**
+   * Applies one alert event: reads the alert's row (locked), calls `step` (pure), writes the
+   * result, and makes it a member of every target group, creating absent groups with their
+   * first flush time. `step` returning null changes nothing. A resolved alert joins no new group.
+   */
+  receive(
+    input: {
+      readonly fingerprint: string;
+      readonly groups: readonly GroupTarget[];
+      readonly now: number;
+    },
+    step: (row: AlertRow | null) => AlertRow | null,
+  ): Promise<ReceiveResult>;
+  /**
+   * Runs one flush of a group: reads its state (with the firing alerts when `withFiring`),
+   * calls `decide` (pure) and commits what it returns. Resolves to the decision, or null when the
+   * group does not exist (or is not due: its next flush is after `now`).
+   */
+  flush(
+    groupKey: string,
+    now: number,
+    withFiring: boolean,
+    decide: (state: FlushState) => FlushChanges,
+  ): Promise<FlushChanges | null>;
+  /** Group keys whose next flush is at or before `now`, soonest first. */
+  dueGroups(now: number, limit: number): Promise<string[]>;
+  getAlert(fingerprint: string): Promise<AlertRow | null>;
+  /** The alerts of every group, with the group keys they are in (the admin API's listing). */
+  alerts(
+    limit: number,
+  ): Promise<{ readonly alert: AlertRow; readonly groups: readonly string[] }[]>;
+  groups(limit: number): Promise<GroupRow[]>;
+
+  /**
+   * Takes the lease (until `now + leaseMs`) on up to `limit` pending deliveries whose next
+   * attempt is due and that are first in line for their group and integration; returns them.
+   */
+  claimDeliveries(now: number, leaseMs: number, limit: number): Promise<Delivery[]>;
+  /** Marks a claimed delivery delivered; false when the lease was lost (another run took it). */
+  completeDelivery(id: string, leaseUntil: number, now: number): Promise<boolean>;
+  /**
+   * Records a failed attempt of a claimed delivery: pending again from `retryAt`, or failed for
+   * good when `retryAt` is null; false when the lease was lost.
+   */
+  failDelivery(
+    id: string,
+    leaseUntil: number,
+    failure: { readonly code: string; readonly message: string; readonly retryAt: number | null },
+  ): Promise<boolean>;
+  deliveries(q: {
+    readonly status?: DeliveryStatus;
+    readonly groupKey?: string;
+    readonly limit: number;
+  }): Promise<Delivery[]>;
+
+  /** Creates the silence, or replaces the one with its id (keeping createdAt). */
+  putSilence(
+    silence: SilenceSpec & { readonly id: string; readonly origin: Silence['origin'] },
+    now: number,
+  ): Promise<Silence>;
+  /** Silences whose window has not ended at `now` (active or future), or every one with `all`. */
+  silences(q: {
+    readonly now: number;
+    readonly all?: boolean;
+    readonly limit: number;
+  }): Promise<Silence[]>;
+  getSilence(id: string): Promise<Silence | null>;
+  /** Ends the silence at `now` if it has not ended; false when unknown or already ended. */
+  expireSilence(id: string, now: number): Promise<boolean>;
+  /**
+   * Deletes resolved alerts in no group whose state is older than `before`, and delivered or
+   * failed deliveries created before it; returns how many rows went.
+   */
+  prune(before: number, limit: number): Promise<number>;
+}
+
+/** A silence id, a group key, a fingerprint: what the admin API may key on. */
+export const MAX_KEY_CHARS = 512;

@@ -1,0 +1,360 @@
+/**
+ * The engine store contract (migration 8), run by `storeContract` against both dialects: receive
+ * and group membership, flush commits (log, outbox, timer, deletion), the outbox's claim order
+ * and leases, silences, pruning, and two instances flushing one group at once.
+ */
+import type { TestFn } from 'ava';
+import type { AlertRow } from '../../../alerts/engine/alert-state.js';
+import type { GroupNotification, IntegrationConfig } from '../../../alerts/engine/types.js';
+import type {
+  EngineStore,
+  FlushChanges,
+  FlushState,
+  GroupTarget,
+} from '../../../alerts/store/engine-store.js';
+import { MIN, type StoreFactory, T0 } from './contract-fixtures.js';
+
+const row = (fp: string, over: Partial<AlertRow> = {}): AlertRow => ({
+  fingerprint: fp,
+  source: 'runwatch',
+  labels: { alertname: 'InferDown', target: fp },
+  annotations: { summary: `${fp} down` },
+  startsAt: T0,
+  endsAt: null,
+  lifecycle: false,
+  lastEventAt: T0,
+  receivedAt: T0,
+  state: 'firing',
+  stateSince: T0,
+  firedAt: T0,
+  ...over,
+});
+
+const group = (key: string, firstFlushAt = T0 + 30_000): GroupTarget => ({
+  groupKey: key,
+  routeId: '0',
+  receiver: 'default',
+  groupLabels: { alertname: 'InferDown' },
+  firstFlushAt,
+});
+
+const LOG: IntegrationConfig = { type: 'log' };
+
+const notification = (id: string, groupKey: string, at = T0): GroupNotification => ({
+  id,
+  groupKey,
+  receiver: 'default',
+  status: 'firing',
+  reason: 'first notification',
+  groupLabels: { alertname: 'InferDown' },
+  commonLabels: { alertname: 'InferDown' },
+  commonAnnotations: {},
+  alerts: [],
+  createdAt: at,
+});
+
+/** A flush that notifies once per call, to `integrations` integrations. */
+const notifyOnce =
+  (id: string, integrations = 1, at = T0) =>
+  (s: FlushState): FlushChanges => ({
+    alerts: [],
+    remove: [],
+    deleteGroup: false,
+    nextFlushAt: at + 5 * MIN,
+    log: { firing: s.members.map((m) => m.fingerprint), resolved: [], at },
+    outbox: Array.from({ length: integrations }, (_, i) => ({
+      id: `${id}/${i}`,
+      notification: notification(id, s.group.groupKey, at),
+      integrationIndex: i,
+      integration: LOG,
+    })),
+  });
+
+async function seed(engine: EngineStore, fp: string, key: string, firstFlushAt = T0) {
+  return engine.receive({ fingerprint: fp, groups: [group(key, firstFlushAt)], now: T0 }, () =>
+    row(fp),
+  );
+}
+
+export function engineContract(
+  test: TestFn,
+  title: (what: string) => string,
+  factory: StoreFactory,
+): void {
+  const t_ = (what: string) => title(`engine: ${what}`);
+
+  test(
+    t_('receive stores the alert, opens its group and says when the group is due'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      const later = await engine.receive(
+        { fingerprint: 'a', groups: [group('g1', T0 + 30_000)], now: T0 },
+        (prev) => {
+          t.is(prev, null);
+          return row('a');
+        },
+      );
+      t.deepEqual(later, { changed: true, due: [] });
+      t.deepEqual(await engine.getAlert('a'), row('a'));
+      const [g] = await engine.groups(10);
+      t.like(g, { groupKey: 'g1', receiver: 'default', nextFlushAt: T0 + 30_000, log: null });
+      const now = await engine.receive(
+        { fingerprint: 'b', groups: [group('g2', T0)], now: T0 },
+        () => row('b'),
+      );
+      t.deepEqual(now.due, ['g2']);
+      t.deepEqual(
+        (await engine.alerts(10)).map((a) => [a.alert.fingerprint, a.groups]),
+        [
+          ['a', ['g1']],
+          ['b', ['g2']],
+        ],
+      );
+    },
+  );
+
+  test(
+    t_('receive passes the stored row to the step and a null step changes nothing'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await seed(engine, 'a', 'g1');
+      let seen: AlertRow | null = null;
+      const r = await engine.receive(
+        { fingerprint: 'a', groups: [group('g9')], now: T0 },
+        (prev) => {
+          seen = prev;
+          return null;
+        },
+      );
+      t.deepEqual(r, { changed: false, due: [] });
+      t.deepEqual(seen, row('a'));
+      t.deepEqual(
+        (await engine.groups(10)).map((g) => g.groupKey),
+        ['g1'],
+      );
+    },
+  );
+
+  test(t_('a group joined again keeps its timer; an existing group is not reset'), async (t) => {
+    const { engine } = await factory.stores();
+    await seed(engine, 'a', 'g1', T0 + 30_000);
+    await engine.receive({ fingerprint: 'b', groups: [group('g1', T0 + 99_000)], now: T0 }, () =>
+      row('b'),
+    );
+    const [g] = await engine.groups(10);
+    t.is(g?.nextFlushAt, T0 + 30_000);
+  });
+
+  test(t_('flush of a group not yet due or unknown decides nothing'), async (t) => {
+    const { engine } = await factory.stores();
+    await seed(engine, 'a', 'g1', T0 + 30_000);
+    t.is(await engine.flush('g1', T0, false, () => t.fail() as never), null);
+    t.is(await engine.flush('nope', T0 + MIN, false, () => t.fail() as never), null);
+  });
+
+  test(
+    t_('flush commits the log, the timer, state changes and one outbox row per integration'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await seed(engine, 'a', 'g1');
+      await seed(engine, 'b', 'g1');
+      const changes = await engine.flush('g1', T0, false, (s) => {
+        t.deepEqual(
+          s.members.map((m) => m.fingerprint),
+          ['a', 'b'],
+        );
+        t.deepEqual(s.firing, []);
+        return {
+          ...notifyOnce('n1', 2)(s),
+          alerts: [{ ...row('a'), state: 'resolved', stateSince: T0 + 1 }],
+          remove: ['a'],
+        };
+      });
+      t.is(changes?.outbox.length, 2);
+      const [g] = await engine.groups(10);
+      t.deepEqual(g?.log, { firing: ['a', 'b'], resolved: [], at: T0 });
+      t.is(g?.nextFlushAt, T0 + 5 * MIN);
+      t.like(await engine.getAlert('a'), { state: 'resolved', stateSince: T0 + 1 });
+      t.deepEqual(
+        (await engine.alerts(10)).map((a) => [a.alert.fingerprint, a.groups]),
+        [
+          ['a', []],
+          ['b', ['g1']],
+        ],
+      );
+      const pending = await engine.deliveries({ status: 'pending', limit: 10 });
+      t.deepEqual(pending.map((d) => d.id).sort(), ['n1/0', 'n1/1']);
+      t.like(pending[0], { groupKey: 'g1', receiver: 'default', attempts: 0 });
+      t.deepEqual(pending[0]?.notification, notification('n1', 'g1'));
+    },
+  );
+
+  test(t_('flush with firing reads the firing alerts of every group'), async (t) => {
+    const { engine } = await factory.stores();
+    await seed(engine, 'a', 'g1');
+    await engine.receive({ fingerprint: 'z', groups: [group('g2')], now: T0 }, () =>
+      row('z', { state: 'pending' }),
+    );
+    await seed(engine, 'y', 'g3');
+    await engine.flush('g1', T0, true, (s) => {
+      t.deepEqual(s.firing.map((a) => a.fingerprint).sort(), ['a', 'y']);
+      return notifyOnce('n')(s);
+    });
+  });
+
+  test(
+    t_('flush deleting the group drops it and its members; the next alert opens it anew'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await seed(engine, 'a', 'g1');
+      await engine.flush('g1', T0, false, (s) => ({ ...notifyOnce('n1')(s), deleteGroup: true }));
+      t.deepEqual(await engine.groups(10), []);
+      await engine.receive({ fingerprint: 'a', groups: [group('g1', T0 + 7)], now: T0 }, () =>
+        row('a'),
+      );
+      const [g] = await engine.groups(10);
+      t.like(g, { nextFlushAt: T0 + 7, log: null });
+    },
+  );
+
+  test(
+    t_('deliveries of one group and integration are claimed in order, one at a time'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await seed(engine, 'a', 'g1');
+      await engine.flush('g1', T0, false, notifyOnce('n1', 2));
+      await engine.flush('g1', T0 + 5 * MIN, false, notifyOnce('n2', 2, T0 + 5 * MIN));
+      const now = T0 + 5 * MIN;
+      const first = await engine.claimDeliveries(now, 60_000, 10);
+      t.deepEqual(first.map((d) => d.id).sort(), ['n1/0', 'n1/1']);
+      t.true(first.every((d) => d.attempts === 1 && d.leaseUntil === now + 60_000));
+      t.deepEqual(await engine.claimDeliveries(now, 60_000, 10), [], 'held and in line');
+      t.true(await engine.completeDelivery('n1/0', now + 60_000, now));
+      const second = await engine.claimDeliveries(now, 60_000, 10);
+      t.deepEqual(
+        second.map((d) => d.id),
+        ['n2/0'],
+        'n2/1 waits behind n1/1',
+      );
+      t.false(await engine.completeDelivery('n1/0', now + 60_000, now), 'already delivered');
+    },
+  );
+
+  test(
+    t_('an expired lease can be claimed again and the old lease no longer completes'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await seed(engine, 'a', 'g1');
+      await engine.flush('g1', T0, false, notifyOnce('n1'));
+      const [d] = await engine.claimDeliveries(T0, 1000, 10);
+      t.deepEqual(await engine.claimDeliveries(T0 + 999, 1000, 10), []);
+      const [again] = await engine.claimDeliveries(T0 + 1000, 1000, 10);
+      t.is(again?.id, 'n1/0');
+      t.is(again?.attempts, 2);
+      t.false(await engine.completeDelivery('n1/0', d?.leaseUntil ?? 0, T0 + 1500));
+      t.true(await engine.completeDelivery('n1/0', again?.leaseUntil ?? 0, T0 + 1500));
+      const [done] = await engine.deliveries({ limit: 10 });
+      t.like(done, { status: 'delivered', deliveredAt: T0 + 1500, leaseUntil: null });
+    },
+  );
+
+  test(
+    t_('a failed delivery is pending again from its retry time, or failed for good'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await seed(engine, 'a', 'g1');
+      await engine.flush('g1', T0, false, notifyOnce('n1', 2));
+      const claimed = await engine.claimDeliveries(T0, 1000, 10);
+      const lease = T0 + 1000;
+      t.true(
+        await engine.failDelivery('n1/0', lease, {
+          code: 'NOTIFY_ERR_HTTP_STATUS',
+          message: '503',
+          retryAt: T0 + 10_000,
+        }),
+      );
+      t.true(
+        await engine.failDelivery('n1/1', lease, {
+          code: 'NOTIFY_ERR_HTTP_STATUS',
+          message: '404',
+          retryAt: null,
+        }),
+      );
+      t.is(claimed.length, 2);
+      t.deepEqual(await engine.claimDeliveries(T0 + 9_999, 1000, 10), []);
+      t.deepEqual(
+        (await engine.claimDeliveries(T0 + 10_000, 1000, 10)).map((d) => d.id),
+        ['n1/0'],
+      );
+      const [failed] = await engine.deliveries({ status: 'failed', limit: 10 });
+      t.like(failed, { id: 'n1/1', lastErrorCode: 'NOTIFY_ERR_HTTP_STATUS', lastError: '404' });
+    },
+  );
+
+  test(t_('two instances flushing one group at once commit one notification'), async (t) => {
+    const [a, b] = await factory.storesPair();
+    await seed(a.engine, 'x', 'g1');
+    // Each decision notifies only when the log is empty, as the engine's dedup does.
+    const once = (id: string) => (s: FlushState) =>
+      s.group.log === null ? notifyOnce(id)(s) : { ...notifyOnce(id)(s), outbox: [], log: null };
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 === 0 ? a : b).engine.flush('g1', T0, false, once(`n${i}`)),
+      ),
+    );
+    t.is(results.filter((r) => (r?.outbox.length ?? 0) > 0).length, 1);
+    t.is((await a.engine.deliveries({ limit: 10 })).length, 1);
+  });
+
+  test(t_('silences are put, listed by window, replaced by id and expired'), async (t) => {
+    const { engine } = await factory.stores();
+    const spec = {
+      id: 's1',
+      matchers: [{ name: 'target', op: '=' as const, value: 'prod' }],
+      startsAt: T0,
+      endsAt: T0 + 60 * MIN,
+      createdBy: 'ana',
+      comment: 'deploy',
+      origin: 'api' as const,
+    };
+    const put = await engine.putSilence(spec, T0);
+    t.like(put, { ...spec, createdAt: T0, updatedAt: T0 });
+    await engine.putSilence({ ...spec, comment: 'longer deploy' }, T0 + 1);
+    t.like(await engine.getSilence('s1'), {
+      comment: 'longer deploy',
+      createdAt: T0,
+      updatedAt: T0 + 1,
+    });
+    t.deepEqual(
+      (await engine.silences({ now: T0, limit: 10 })).map((s) => s.id),
+      ['s1'],
+    );
+    t.true(await engine.expireSilence('s1', T0 + MIN));
+    t.false(await engine.expireSilence('s1', T0 + MIN), 'already ended');
+    t.false(await engine.expireSilence('nope', T0));
+    t.deepEqual(await engine.silences({ now: T0 + MIN, limit: 10 }), []);
+    t.like((await engine.silences({ now: T0 + MIN, all: true, limit: 10 }))[0], {
+      endsAt: T0 + MIN,
+    });
+  });
+
+  test(
+    t_('prune deletes resolved alerts in no group and settled deliveries, nothing else'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await seed(engine, 'a', 'g1');
+      await engine.receive({ fingerprint: 'r', groups: [], now: T0 }, () =>
+        row('r', { state: 'resolved', stateSince: T0 }),
+      );
+      await engine.flush('g1', T0, false, notifyOnce('n1'));
+      const [d] = await engine.claimDeliveries(T0, 1000, 10);
+      await engine.completeDelivery('n1/0', d?.leaseUntil ?? 0, T0);
+      t.is(await engine.prune(T0 + 1, 100), 2);
+      t.deepEqual(
+        (await engine.alerts(10)).map((a) => a.alert.fingerprint),
+        ['a'],
+      );
+      t.deepEqual(await engine.deliveries({ limit: 10 }), []);
+    },
+  );
+}
