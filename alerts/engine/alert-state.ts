@@ -37,7 +37,10 @@ export interface AlertRow {
   /** When the newest event was received: resolve_timeout counts from here. */
   readonly receivedAt: number;
   readonly state: EffectiveState;
-  /** When `state` last changed. */
+  /**
+   * When the state last flipped into or out of `firing` (pending ⇄ resolved moves do not count),
+   * or, before the first flip, when the row was made.
+   */
   readonly stateSince: number;
   /** When the state last became `firing`, or null if it never did. */
   readonly firedAt: number | null;
@@ -131,11 +134,12 @@ export function evaluate(
   }
   if (wanted === row.state) return row;
   const flips = (row.state === 'firing') !== (wanted === 'firing');
-  if (flips && now - row.stateSince < flap.minFlipIntervalMs) return row;
+  // The first time an alert fires is not held back: there was no flip before it.
+  if (flips && row.firedAt !== null && now - row.stateSince < flap.minFlipIntervalMs) return row;
   return {
     ...row,
     state: wanted,
-    stateSince: now,
+    stateSince: flips ? now : row.stateSince,
     firedAt: wanted === 'firing' ? now : row.firedAt,
   };
 }

@@ -13,8 +13,10 @@
  *   last notification: repeat interval elapsed.
  * - Without send_resolved a notification shows firing alerts only, and an all-resolved update
  *   changes the log without sending anything (Alertmanager's integration filter).
- * - After a flush the group forgets its resolved alerts; a group left with none is deleted, so
- *   the next alert with its labels opens a new group and waits group_wait again.
+ * - After a flush the group forgets its resolved alerts. A group left with none lives one more
+ *   group_interval (an alert firing again meanwhile joins it: at most one notification per
+ *   group_interval, however fast a condition toggles) and is deleted at the flush after, so a
+ *   later alert opens a new group and waits group_wait again. Alertmanager deletes it at once.
  */
 import type { AlertSnapshot, NotificationReason } from './types.js';
 
@@ -52,7 +54,7 @@ export interface FlushPlan {
   readonly log: NotificationLog | null;
   /** Fingerprints that leave the group (its resolved alerts). */
   readonly remove: readonly string[];
-  /** Whether the group is empty after the flush. */
+  /** Whether the group had no members left at this flush: delete it. */
   readonly empty: boolean;
 }
 
@@ -95,7 +97,10 @@ export function planFlush(input: FlushInput): FlushPlan {
   const remove = input.members
     .filter((m) => m.snapshot.status === 'resolved')
     .map((m) => m.snapshot.fingerprint);
-  const empty = remove.length === input.members.length;
+  // A group is deleted only at a flush that finds it empty already: the flush that resolves its
+  // last alert keeps it (and its log) for one more group_interval, so an alert that fires again
+  // at once joins it and waits for its timer instead of opening a new group with no wait.
+  const empty = input.members.length === 0;
   if (reason === null) return { reason, alerts: null, log: null, remove, empty };
   const alerts = input.sendResolved ? [...firing, ...resolved] : firing;
   return {
