@@ -14,7 +14,10 @@ export class NotifyError extends RunwatchError {
   }
 }
 
-/** The receiver answered with a status: 5xx is retried, others are not (Alertmanager's rule). */
+/**
+ * The receiver answered with a status: 5xx is retried, others are not (Alertmanager's rule),
+ * except 429, a rate limit, which is retried after its Retry-After.
+ */
 export const NOTIFY_ERR_HTTP_STATUS = 'NOTIFY_ERR_HTTP_STATUS';
 /** No answer within the attempt's timeout, or the delivery's deadline passed. */
 export const NOTIFY_ERR_TIMEOUT = 'NOTIFY_ERR_TIMEOUT';
@@ -31,7 +34,7 @@ export const NOTIFY_ERRORS: readonly ErrorSpec[] = [
     statusCode: 502,
     surface: 'delivery',
     meaning:
-      'A webhook receiver answered with a status other than 2xx. 5xx is retried with backoff (and again on the next alertTick); any other status fails the delivery for good. Recorded in the outbox, logged `alert.delivery_failed`.',
+      'A webhook receiver answered with a status other than 2xx. 5xx and 429 are retried with backoff (429 after its `Retry-After` when that fits the delivery deadline) and again on the next alertTick; any other status (3xx is not followed, 4xx) fails the delivery for good. Recorded in the outbox, logged `alert.delivery_failed`.',
   },
   {
     code: NOTIFY_ERR_TIMEOUT,
