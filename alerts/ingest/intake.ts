@@ -19,15 +19,15 @@
  *   that concurrent deliveries publish once. A loop (`origin=runwatch`) is dropped with an
  *   `alert.loop_dropped` line.
  * - **At least once, in two windows**: a crash after the hand-off and before it is marked done,
- *   or a hand-off slower than the lease, hands the alert off again on redelivery. The engine's
- *   transactional outbox (its issue) closes them; the log notifier's line may repeat meanwhile.
+ *   or a hand-off slower than the lease, hands the alert off again on redelivery. That is
+ *   harmless: the engine's receive is idempotent (the same event applied twice is the same
+ *   state), and notifications come from its groups' logs and outbox, not from hand-offs.
  * - **Transient** failures (the store, the dead-letter publish, the hand-off) reject, so the
  *   delivery is retried and the subscription's dead-letter policy bounds the retries.
  */
 import { createHash } from 'node:crypto';
 import { type ErrorSpec, RunwatchError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import type { Notifier } from '../notifiers/log.js';
 import {
   type AdmitOutcome,
   admitProblem,
@@ -58,14 +58,24 @@ export interface OriginalMessage {
   readonly publishTime: number;
 }
 
+/** An admitted alert on its way to the alert engine, and why it is handed off. */
+export interface HandOffRequest {
+  readonly alert: IncomingAlert;
+  /** `new alert`, or `new alert (redelivered)` after a crash between admit and hand-off. */
+  readonly reason: string;
+}
+
+/** Where admitted alerts go: the alert engine's receive; rejects when it must be retried. */
+export type HandOff = (request: HandOffRequest) => Promise<void>;
+
 /** Publishes a poison message to the dead-letter topic; rejects when it was not confirmed. */
 export type DeadLetterPublisher = (poison: PoisonInput) => Promise<void>;
 
 export interface IntakeDeps {
   readonly store: IntakeStore;
   readonly normalise: (message: PubSubMessage) => IncomingAlert;
-  /** Where an admitted alert goes (the log notifier, until the alert engine). */
-  readonly handOff: Notifier;
+  /** Where an admitted alert goes: the alert engine. */
+  readonly handOff: HandOff;
   /** Null: Pub/Sub is off, and poison is kept in the store only. */
   readonly deadLetter: DeadLetterPublisher | null;
   readonly log: Logger;

@@ -92,6 +92,18 @@ export const FUNCTIONS_SETTINGS = {
     format: text,
     default: 'alerts/definitions/trend-rules',
   }),
+  alertingFile: setting({
+    env: 'ALERTING_FILE',
+    doc: "The alert engine's definitions: routing tree, receivers, inhibition rules, silences and flap control (YAML; docs/alerting-definitions.md).",
+    format: text,
+    default: 'alerts/definitions/alerting.yaml',
+  }),
+  deliveryMaxAgeMs: setting({
+    env: 'ALERT_DELIVERY_MAX_AGE_MS',
+    doc: 'How long a notification that fails with a retryable error keeps being retried (on every delivery run, with exponential backoff from 10 s to 10 min) before its delivery is failed for good (NOTIFY_ERR_EXPIRED).',
+    format: integer(60_000, 7 * 86_400_000),
+    default: 3_600_000,
+  }),
   sweepConcurrency: setting({
     env: 'SWEEP_CONCURRENCY',
     doc: 'Targets probed at once.',
@@ -182,6 +194,9 @@ export interface FunctionsConfig {
   /** SWEEP_TARGETS as given (a JSON array), or undefined to use `targetsFile`. */
   readonly sweepTargets: string | undefined;
   readonly rulesDir: string;
+  /** The alert engine's definitions file. */
+  readonly alertingFile: string;
+  readonly deliveryMaxAgeMs: number;
   readonly sweepConcurrency: number;
   readonly logLevel: LogLevel;
   /** Set: healthSweep checks an OIDC ID token for this audience from one of `sweepInvokers`. */
@@ -262,6 +277,8 @@ export function loadFunctionsConfig(
     targetsFile: values.targetsFile,
     sweepTargets: values.sweepTargets ?? undefined,
     rulesDir: values.rulesDir,
+    alertingFile: values.alertingFile,
+    deliveryMaxAgeMs: values.deliveryMaxAgeMs,
     sweepConcurrency: values.sweepConcurrency,
     logLevel: values.logLevel,
     sweepAudience,

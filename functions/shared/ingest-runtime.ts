@@ -13,14 +13,7 @@ import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { decodeEnvelope } from '../../alerts/ingest/envelope.js';
 import { IngestPoisonError } from '../../alerts/ingest/errors.js';
-import {
-  createIntake,
-  type Intake,
-  type IntakeResult,
-  type OriginalMessage,
-} from '../../alerts/ingest/intake.js';
-import { normalise } from '../../alerts/ingest/normalise.js';
-import { createLogNotifier } from '../../alerts/notifiers/log.js';
+import type { IntakeResult, OriginalMessage } from '../../alerts/ingest/intake.js';
 import {
   createDeadLetterPublisher,
   type DeadLetterSender,
@@ -28,6 +21,7 @@ import {
 import { TOPICS } from '../../alerts/pubsub/topology.js';
 import { openStores, type Stores } from '../../alerts/store/open.js';
 import type { Logger } from '../../lib/logger.js';
+import { type AlertPipeline, buildAlertPipeline } from './alert-pipeline.js';
 import type { FunctionsConfig } from './config.js';
 import { functionSettings, lazyContext } from './function-settings.js';
 
@@ -61,7 +55,7 @@ export interface IngestRuntime {
 
 interface IngestContext {
   readonly stores: Stores;
-  readonly intake: Intake;
+  readonly pipeline: AlertPipeline;
   readonly deadLetter: DeadLetterSender | null;
 }
 
@@ -99,25 +93,6 @@ export function originalOf(event: unknown, error: IngestPoisonError, now: number
   return { messageId, data, attributes: attributesOf(event), publishTime: now };
 }
 
-/** The intake over `store`, as alertIngest and the in-process sweep path both run it. */
-export function buildIntake(
-  store: Stores['ingest'],
-  config: FunctionsConfig,
-  log: Logger,
-  now: () => number,
-  deadLetter: DeadLetterSender | null,
-): Intake {
-  return createIntake({
-    store,
-    normalise: (m) => normalise(m, { maxDataBytes: config.ingest.maxDataBytes }),
-    handOff: createLogNotifier(log),
-    deadLetter: deadLetter === null ? null : (p) => deadLetter.send(p),
-    log,
-    now,
-    leaseMs: config.ingest.leaseMs,
-  });
-}
-
 export function createIngestRuntime(
   functionName: string,
   options: IngestRuntimeOptions = {},
@@ -138,8 +113,21 @@ export function createIngestRuntime(
           timeoutMs: config.ingest.publishTimeoutMs,
         })
       : null;
-    const intake = buildIntake(stores.ingest, config, log, now, deadLetter);
-    return { stores, intake, deadLetter };
+    try {
+      const pipeline = buildAlertPipeline({
+        stores,
+        config,
+        log,
+        now,
+        deadLetter,
+        env: options.env,
+      });
+      return { stores, pipeline, deadLetter };
+    } catch (e) {
+      await deadLetter?.close();
+      await stores.close();
+      throw e;
+    }
   });
 
   return {
@@ -147,7 +135,7 @@ export function createIngestRuntime(
     log: source.log,
     async handle(event) {
       const { config } = loadSettings();
-      const { intake } = await context.get();
+      const { intake } = (await context.get()).pipeline;
       try {
         return await intake.accept(
           decodeEnvelope(event, { maxDataBytes: config.ingest.maxDataBytes }),
@@ -160,6 +148,7 @@ export function createIngestRuntime(
     },
     async close() {
       const ctx = await context.take();
+      await ctx?.pipeline.close();
       await ctx?.deadLetter?.close();
       await ctx?.stores.close();
     },

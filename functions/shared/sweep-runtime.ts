@@ -20,9 +20,9 @@ import { runSweep, type SweepDeps, type SweepSummary } from '../../alerts/sweep/
 import { loadTargets, type SweepTarget } from '../../alerts/sweep/targets.js';
 import { loadRules } from '../../alerts/trends/load-rules.js';
 import type { Logger } from '../../lib/logger.js';
+import { type AlertPipeline, buildAlertPipeline } from './alert-pipeline.js';
 import { resolveSecretRef } from './config.js';
 import { type FunctionSettings, functionSettings, lazyContext } from './function-settings.js';
-import { buildIntake } from './ingest-runtime.js';
 import type { CertsProvider } from './oidc.js';
 
 export interface SweepRuntimeOptions {
@@ -43,6 +43,8 @@ interface SweepContext {
   readonly deps: SweepDeps;
   readonly stores: Stores;
   readonly publisher: FindingsPublisher | null;
+  /** Without Pub/Sub: the intake, engine and delivery the findings go through in-process. */
+  readonly pipeline: AlertPipeline | null;
 }
 
 export interface SweepRuntime {
@@ -83,6 +85,10 @@ export function createSweepRuntime(
           timeoutMs: config.publishTimeoutMs,
           log,
         });
+    const pipeline: AlertPipeline | null =
+      publisher === null
+        ? buildAlertPipeline({ stores, config, log, now, deadLetter: null, env: options.env })
+        : null;
     // One token source per runtime: it keeps one ID-token client (and its cached token) per
     // audience, and creates nothing until a target with `iam: true` is probed.
     const idTokens = options.idTokens ?? googleIdTokens();
@@ -106,14 +112,14 @@ export function createSweepRuntime(
           }
         : {}),
       publish:
-        publisher === null
-          ? ingestInProcess(buildIntake(stores.ingest, config, log, now, null), log, now)
-          : (findings, sweepId) => publisher.publish(findings, sweepId),
+        publisher !== null
+          ? (findings, sweepId) => publisher.publish(findings, sweepId)
+          : ingestInProcess((pipeline as AlertPipeline).intake, log, now),
       ...(config.pruneBatch > 0
         ? { prune: { retentionDays: config.retentionDays, limit: config.pruneBatch } }
         : {}),
     };
-    return { deps, stores, publisher };
+    return { deps, stores, publisher, pipeline };
   });
 
   return {
@@ -126,6 +132,7 @@ export function createSweepRuntime(
     async close() {
       const ctx = await context.take();
       await ctx?.publisher?.close();
+      await ctx?.pipeline?.close();
       await ctx?.stores.close();
     },
   };

@@ -11,9 +11,13 @@ import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { IngestPoisonError } from '../../../alerts/ingest/errors.js';
-import { createIntake, IntakeBusyError, type IntakeDeps } from '../../../alerts/ingest/intake.js';
+import {
+  createIntake,
+  type HandOffRequest as Notification,
+  IntakeBusyError,
+  type IntakeDeps,
+} from '../../../alerts/ingest/intake.js';
 import { normalise } from '../../../alerts/ingest/normalise.js';
-import type { Notification } from '../../../alerts/notifiers/log.js';
 import type { PoisonInput } from '../../../alerts/store/ingest-store.js';
 import { openStores, type Stores } from '../../../alerts/store/open.js';
 import type { PubSubMessage } from '../../../alerts/types.js';
