@@ -15,12 +15,6 @@ import {
 } from '../alerts/trends/sweeper-heartbeat.js';
 import type { Logger } from '../lib/logger.js';
 
-/**
- * SweeperAbsent's runbook, relative to the repository root: the repository has no published URL
- * yet, and a made-up one would be worse than a path that resolves in any checkout.
- */
-export const SWEEPER_ABSENT_RUNBOOK = 'docs/alerts.md#sweeper-heartbeat';
-
 export interface HeartbeatWatch {
   start(): Promise<void>;
   /** Stops the timer and waits for a tick in progress. */
@@ -54,7 +48,6 @@ export function createHeartbeatWatch(opts: {
         now: t,
         maxSilenceMs: opts.maxSilenceMs,
         wasFiring,
-        runbookUrl: SWEEPER_ABSENT_RUNBOOK,
       });
       if (finding === null) return;
       await opts.store.recordFindings([finding], `heartbeat@${new Date(t).toISOString()}`);

@@ -13,14 +13,15 @@
  *
  * Stateless like the rules: "was firing" is read back from the stored findings, one query per sweep.
  */
+import { runbookPath } from '../runbooks.js';
 import type { TrendStore } from '../store/store.js';
 import { PREVIOUS_EVALUATION_SLACK_MS } from '../trends/rule.js';
 import type { Finding } from '../types.js';
 import type { ScrapeProblem } from './probe.js';
 
 export const SCRAPE_FAILED = 'ScrapeFailed';
-/** Its runbook: the heading in docs/alerts.md. */
-export const SCRAPE_FAILED_RUNBOOK = 'docs/alerts.md#scrape-failures-scrapefailed';
+/** Its runbook's repository path, every finding's `runbook_url` (alerts/runbooks.ts). */
+export const SCRAPE_FAILED_RUNBOOK = runbookPath(SCRAPE_FAILED);
 
 export interface TargetScrape {
   readonly target: string;

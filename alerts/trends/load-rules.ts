@@ -4,7 +4,8 @@
  * fields, flat. Validation is ajv in two steps: the common schema (which also fixes `type`), then
  * the common schema merged with the type's schema, with no other property allowed. The first
  * problem is thrown as `RULE_ERR_INVALID`, naming file, rule, field (JSON path), value and
- * expectation. Alertnames are unique across files (they are the alert's identity).
+ * expectation. Alertnames are unique across files (they are the alert's identity). `runbook_url`
+ * is an http(s) URL or a runbook's repository path, `docs/runbooks/<alertname>.md` (alerts/runbooks.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { describeValue } from '../../lib/errors.js';
 import { valueAt } from '../../lib/json-pointer.js';
+import { RUNBOOK_URL_PATTERN } from '../runbooks.js';
 import { RULE_ERR_INVALID, RULE_ERR_UNREADABLE, RuleError } from './errors.js';
 import type { RuleSpec } from './rule.js';
 import { RULE_TYPES } from './rule-types/index.js';
@@ -22,7 +24,7 @@ const COMMON_PROPERTIES = {
   severity: { enum: ['critical', 'warning', 'info'] },
   targets: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
   summary: { type: 'string', minLength: 1 },
-  runbook_url: { type: 'string', pattern: '^https?://' },
+  runbook_url: { type: 'string', pattern: RUNBOOK_URL_PATTERN },
 } as const;
 
 const COMMON_REQUIRED = ['alertname', 'type', 'severity', 'summary'];

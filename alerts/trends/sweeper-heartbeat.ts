@@ -10,9 +10,12 @@
  * store whose last sweep is old (a stack stopped overnight), and a store with no sweep at all is
  * absent once the watch itself is that old. Only a fresh sweep resolves a firing alert.
  */
+import { runbookPath } from '../runbooks.js';
 import type { Finding, Severity } from '../types.js';
 
 export const SWEEPER_ABSENT = 'SweeperAbsent';
+/** Its runbook's repository path, the findings' default `runbook_url` (alerts/runbooks.ts). */
+export const SWEEPER_ABSENT_RUNBOOK = runbookPath(SWEEPER_ABSENT);
 
 export interface SweeperHeartbeatInput {
   /** The sweep job watched (its Scheduler job name); the finding's `target`. */
@@ -31,6 +34,7 @@ export interface SweeperHeartbeatInput {
   /** Whether the previous check fired; a quiet check after a firing one reports `resolved`. */
   readonly wasFiring: boolean;
   readonly severity?: Severity;
+  /** The finding's `runbook_url`; default `SWEEPER_ABSENT_RUNBOOK` (a caller may pass its absolute form). */
   readonly runbookUrl?: string;
 }
 
@@ -79,7 +83,7 @@ export function checkSweeperHeartbeat(input: SweeperHeartbeatInput): Finding | n
       summary,
       observed: seconds(observedMs),
       threshold: seconds(maxSilenceMs),
-      ...(input.runbookUrl === undefined ? {} : { runbook_url: input.runbookUrl }),
+      runbook_url: input.runbookUrl ?? SWEEPER_ABSENT_RUNBOOK,
     },
   };
 }

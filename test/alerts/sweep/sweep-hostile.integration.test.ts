@@ -4,13 +4,12 @@
  * finite), beside a healthy target, on SQLite and, when its server answers, PostgreSQL. Also how
  * a scrape problem becomes a finding (ScrapeFailed) and how a /health status is summarised.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { openStore } from '../../../alerts/store/open.js';
 import type { TrendStore } from '../../../alerts/store/store.js';
-import { SCRAPE_FAILED_RUNBOOK } from '../../../alerts/sweep/scrape-findings.js';
 import { runSweep, type SweepDeps } from '../../../alerts/sweep/sweep.js';
 import { type SweepTarget, TARGET_DEFAULTS } from '../../../alerts/sweep/targets.js';
 import { loadRules } from '../../../alerts/trends/load-rules.js';
@@ -235,16 +234,4 @@ test('sweep: an unknown /health status is health_status degraded, summarised and
     await store.close();
     await odd.close();
   }
-});
-
-test("sweep: ScrapeFailed's runbook_url names a heading of docs/alerts.md", (t) => {
-  const [file = '', anchor = ''] = SCRAPE_FAILED_RUNBOOK.split('#');
-  const slugs = [...readFileSync(file, 'utf8').matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
-    (m[1] ?? '')
-      .trim()
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N} _-]/gu, '')
-      .replace(/ /g, '-'),
-  );
-  t.true(slugs.includes(anchor), SCRAPE_FAILED_RUNBOOK);
 });

@@ -107,6 +107,12 @@ const bad = [
     words: ['99.5', 'expected a value < 1'],
   },
   {
+    name: 'a runbook_url that is neither an http(s) URL nor a runbook path is refused',
+    yaml: GOOD.replace('summary: s', 'summary: s\n    runbook_url: runbooks/A.md'),
+    field: '/rules/0/runbook_url',
+    words: ['rule 0 (A)', '"runbooks/A.md"', 'a string matching'],
+  },
+  {
     name: 'a file without `rules` is refused',
     yaml: 'alerts: []\n',
     field: '/rules',
@@ -143,6 +149,16 @@ test('load rules: an alertname repeated across files names both places', (t) => 
   t.is(err?.field, '/rules/0/alertname');
   t.true(err?.message.includes(join(dir, 'b.yaml')), err?.message);
   t.true(err?.message.includes(`${join(dir, 'a.yaml')}#0`), err?.message);
+});
+
+test('load rules: runbook_url is a runbook path or an http(s) URL, kept as written', (t) => {
+  for (const url of ['docs/runbooks/A.md', 'https://wiki.example/rb/a', 'http://rb.local/a']) {
+    const [rule] = parseRules(
+      GOOD.replace('summary: s', `summary: s\n    runbook_url: ${url}`),
+      'x.yaml',
+    );
+    t.is(rule?.runbook_url, url);
+  }
 });
 
 test('load rules: defaults fill in optional fields', (t) => {
