@@ -23,7 +23,7 @@ import {
   SweepScheduleError,
   sweepErrorCode,
 } from './shared/errors.js';
-import { createOidcVerifier, type OidcVerifier } from './shared/oidc.js';
+import { createSchedulerAuth } from './shared/scheduler-auth.js';
 import { createSweepRuntime, type SweepRuntimeOptions } from './shared/sweep-runtime.js';
 import { sweepTimeProblem } from './shared/sweep-time.js';
 
@@ -54,26 +54,7 @@ export function createHealthSweep(options: SweepRuntimeOptions = {}): HealthSwee
   // function) rather than answering every caller with its problems.
   runtime.settings();
   // Per handler (so per instance): the verifier keeps its certificate cache between requests.
-  let verifier: OidcVerifier | null | undefined;
-
-  const authenticate = async (req: Request): Promise<void> => {
-    const { config } = runtime.settings();
-    if (verifier === undefined) {
-      if (config.sweepAudience === undefined) {
-        // The config allows this on Cloud Run only with SWEEP_IAM_GUARDED=true.
-        verifier = null;
-      } else {
-        verifier = createOidcVerifier({
-          audience: config.sweepAudience,
-          invokers: config.sweepInvokers,
-          ...(options.certs === undefined ? {} : { certs: options.certs }),
-        });
-      }
-    }
-    if (verifier === null) return;
-    const authorization = req.headers.authorization;
-    await verifier(typeof authorization === 'string' ? authorization : undefined);
-  };
+  const authenticate = createSchedulerAuth(() => runtime.settings().config, options.certs);
 
   const handler = async (req: Request, res: Response): Promise<void> => {
     try {

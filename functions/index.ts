@@ -4,6 +4,7 @@
  *   functions-framework --source=build/functions/index.js --target=healthSweep
  *   functions-framework --source=build/functions/index.js --target=healthSweepEvent --signature-type=cloudevent
  *   functions-framework --source=build/functions/index.js --target=alertIngest --signature-type=cloudevent
+ *   functions-framework --source=build/functions/index.js --target=alertTick
  *
  * The target this process serves (`--target`, or FUNCTION_TARGET) is created when the source
  * loads, so an invalid configuration for it refuses to start; the others are created on their
@@ -13,6 +14,7 @@
  */
 import * as ff from '@google-cloud/functions-framework';
 import { createAlertIngest } from './alert-ingest.js';
+import { createAlertTick } from './alert-tick.js';
 import { createHealthSweep } from './health-sweep.js';
 import { createHealthSweepEvent } from './health-sweep-event.js';
 import { servedTarget } from './shared/config.js';
@@ -34,7 +36,9 @@ function onDemand<A extends unknown[], R>(
 export const healthSweep = onDemand('healthSweep', () => createHealthSweep());
 export const healthSweepEvent = onDemand('healthSweepEvent', () => createHealthSweepEvent());
 export const alertIngest = onDemand('alertIngest', () => createAlertIngest());
+export const alertTick = onDemand('alertTick', () => createAlertTick());
 
 ff.http('healthSweep', healthSweep);
 ff.cloudEvent('healthSweepEvent', healthSweepEvent);
 ff.cloudEvent('alertIngest', alertIngest);
+ff.http('alertTick', alertTick);

@@ -104,6 +104,18 @@ export const FUNCTIONS_SETTINGS = {
     format: integer(60_000, 7 * 86_400_000),
     default: 3_600_000,
   }),
+  heartbeatJob: setting({
+    env: 'HEARTBEAT_JOB',
+    doc: "alertTick: the health-sweep job whose sweeps it watches (the Cloud Scheduler job name, the finding's target); SweeperAbsent fires when none was recorded for HEARTBEAT_MAX_SILENCE_MS. Unset: no heartbeat check.",
+    format: text,
+    default: null,
+  }),
+  heartbeatMaxSilenceMs: setting({
+    env: 'HEARTBEAT_MAX_SILENCE_MS',
+    doc: 'alertTick: the longest time without a recorded sweep before SweeperAbsent fires. A cold-started alertTick waits this long before it pages about an old last sweep.',
+    format: integer(60_000, 86_400_000),
+    default: 300_000,
+  }),
   sweepConcurrency: setting({
     env: 'SWEEP_CONCURRENCY',
     doc: 'Targets probed at once.',
@@ -197,6 +209,9 @@ export interface FunctionsConfig {
   /** The alert engine's definitions file. */
   readonly alertingFile: string;
   readonly deliveryMaxAgeMs: number;
+  /** alertTick's heartbeat: the sweep job watched, or undefined for none. */
+  readonly heartbeatJob: string | undefined;
+  readonly heartbeatMaxSilenceMs: number;
   readonly sweepConcurrency: number;
   readonly logLevel: LogLevel;
   /** Set: healthSweep checks an OIDC ID token for this audience from one of `sweepInvokers`. */
@@ -279,6 +294,8 @@ export function loadFunctionsConfig(
     rulesDir: values.rulesDir,
     alertingFile: values.alertingFile,
     deliveryMaxAgeMs: values.deliveryMaxAgeMs,
+    heartbeatJob: values.heartbeatJob ?? undefined,
+    heartbeatMaxSilenceMs: values.heartbeatMaxSilenceMs,
     sweepConcurrency: values.sweepConcurrency,
     logLevel: values.logLevel,
     sweepAudience,

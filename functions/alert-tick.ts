@@ -1,0 +1,204 @@
+/**
+ * `alertTick`, the HTTP function Cloud Scheduler calls every minute (the local scheduler in
+ * `npm start`): the alert engine's clock (alerts/engine/tick.ts: silences from the definitions,
+ * the sweeper heartbeat, due groups flushed, the outbox delivered, old rows pruned), and a small
+ * admin API over the engine's state. Every request is authenticated like healthSweep's
+ * (SWEEP_AUDIENCE / SWEEP_INVOKER, or the platform's IAM): 401 `SWEEP_ERR_UNAUTHENTICATED`.
+ *
+ * | request | answer |
+ * |---|---|
+ * | `POST /` | the tick: 200 `{at, silences, heartbeat, flushed, deliveries, pruned, failed}` |
+ * | `GET /alerts` | 200 `{alerts: [{fingerprint, state, labels, annotations, startsAt, groups}]}` |
+ * | `GET /silences[?all=true]` | 200 `{silences: [...]}`: not yet ended (all: every one kept) |
+ * | `POST /silences` | 201 the silence; body `{matchers, startsAt?, endsAt, createdBy, comment}`, matchers as Alertmanager strings (`target="prod"`) or `{name, op, value}` |
+ * | `DELETE /silences/<id>` | 200 `{expired: true}`; 404 when unknown or already ended |
+ * | `GET /deliveries[?status=pending\|delivered\|failed]` | 200 `{deliveries: [...]}`: the outbox, newest first |
+ *
+ * Errors are `{error: {code, message}}`: 400 `TICK_ERR_BODY_INVALID` or
+ * `ENGINE_ERR_SILENCE_INVALID` naming the field, 404 `TICK_ERR_NOT_FOUND`, 405
+ * `TICK_ERR_METHOD`, 500 for a failure (the message says what).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { parseMatcher } from '../alerts/engine/matchers.js';
+import { checkSilenceSpec } from '../alerts/engine/silences.js';
+import type { Matcher } from '../alerts/engine/types.js';
+import { type ErrorSpec, RunwatchError } from '../lib/errors.js';
+import { SweepAuthError, SweepAuthUnavailableError } from './shared/errors.js';
+import type { CertsProvider } from './shared/oidc.js';
+import { createSchedulerAuth } from './shared/scheduler-auth.js';
+import { createTickRuntime, type TickRuntimeOptions } from './shared/tick-runtime.js';
+
+export const TICK_ERR_NOT_FOUND = 'TICK_ERR_NOT_FOUND';
+export const TICK_ERR_METHOD = 'TICK_ERR_METHOD';
+export const TICK_ERR_BODY_INVALID = 'TICK_ERR_BODY_INVALID';
+
+export const TICK_ERRORS: readonly ErrorSpec[] = [
+  {
+    code: TICK_ERR_NOT_FOUND,
+    statusCode: 404,
+    meaning:
+      'alertTick: no such path, or (DELETE /silences/<id>) no silence with that id that has not ended.',
+  },
+  {
+    code: TICK_ERR_METHOD,
+    statusCode: 405,
+    meaning: 'alertTick: the path exists but not with this method; `Allow` lists the ones it takes.',
+  },
+  {
+    code: TICK_ERR_BODY_INVALID,
+    statusCode: 400,
+    meaning:
+      'alertTick admin API: the body is not a JSON object of the expected shape, or a time is not RFC 3339; the message names the field, the value and what was expected.',
+  },
+];
+
+class TickError extends RunwatchError {}
+
+export type AlertTickHandler = ((req: Request, res: Response) => Promise<void>) & {
+  close(): Promise<void>;
+};
+
+/** How many rows a listing answers with at most. */
+const LIST_LIMIT = 500;
+/** A silence without `startsAt` starts now. */
+const bodyInvalid = (field: string, value: unknown, expected: string) =>
+  new TickError(
+    TICK_ERR_BODY_INVALID,
+    400,
+    `field ${field} is ${JSON.stringify(value)?.slice(0, 80) ?? 'undefined'}; expected ${expected}`,
+    { field },
+  );
+
+function time(body: Record<string, unknown>, field: string, fallback?: number): number {
+  const v = body[field];
+  if (v === undefined && fallback !== undefined) return fallback;
+  const ms = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms)) throw bodyInvalid(`/${field}`, v, 'an RFC 3339 time');
+  return ms;
+}
+
+function matchersOf(v: unknown): Matcher[] {
+  if (!Array.isArray(v)) throw bodyInvalid('/matchers', v, 'an array of matchers');
+  return v.map((m, i) => {
+    if (typeof m === 'string') {
+      try {
+        return parseMatcher(m);
+      } catch (e) {
+        throw bodyInvalid(`/matchers/${i}`, m, `a matcher (${(e as Error).message})`);
+      }
+    }
+    return m as Matcher;
+  });
+}
+
+export function createAlertTick(
+  options: TickRuntimeOptions & { readonly certs?: CertsProvider } = {},
+): AlertTickHandler {
+  const runtime = createTickRuntime('alertTick', options);
+  // An invalid configuration refuses to start rather than fail every tick.
+  runtime.settings();
+  const authenticate = createSchedulerAuth(() => runtime.settings().config, options.certs);
+
+  const route = async (req: Request, res: Response): Promise<void> => {
+    const path = req.path.replace(/\/+$/, '') || '/';
+    const method = req.method;
+    const allow = (methods: string) => {
+      res.set('Allow', methods);
+      throw new TickError(TICK_ERR_METHOD, 405, `${method} ${path}: expected ${methods}`);
+    };
+    if (path === '/') {
+      if (method !== 'POST') allow('POST');
+      res.status(200).json(await runtime.tick());
+      return;
+    }
+    const { stores } = await runtime.context();
+    const engine = stores.engine;
+    if (path === '/alerts') {
+      if (method !== 'GET') allow('GET');
+      const alerts = await engine.alerts(LIST_LIMIT);
+      res.status(200).json({
+        alerts: alerts.map(({ alert, groups }) => ({
+          fingerprint: alert.fingerprint,
+          state: alert.state,
+          source: alert.source,
+          labels: alert.labels,
+          annotations: alert.annotations,
+          startsAt: new Date(alert.startsAt).toISOString(),
+          groups,
+        })),
+      });
+      return;
+    }
+    if (path === '/deliveries') {
+      if (method !== 'GET') allow('GET');
+      const status = req.query.status;
+      if (status !== undefined && !['pending', 'delivered', 'failed'].includes(String(status)))
+        throw bodyInvalid('?status', status, 'pending, delivered or failed');
+      const deliveries = await engine.deliveries({
+        ...(status === undefined ? {} : { status: status as 'pending' }),
+        limit: LIST_LIMIT,
+      });
+      res.status(200).json({ deliveries });
+      return;
+    }
+    if (path === '/silences') {
+      if (method === 'GET') {
+        const all = req.query.all === 'true';
+        res.status(200).json({
+          silences: await engine.silences({ now: runtime.now(), all, limit: LIST_LIMIT }),
+        });
+        return;
+      }
+      if (method !== 'POST') allow('GET, POST');
+      const body = req.body as unknown;
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        throw bodyInvalid('(the body)', body, 'a JSON object');
+      const b = body as Record<string, unknown>;
+      const now = runtime.now();
+      const spec = checkSilenceSpec({
+        matchers: matchersOf(b.matchers),
+        startsAt: time(b, 'startsAt', now),
+        endsAt: time(b, 'endsAt'),
+        createdBy: b.createdBy as string,
+        comment: b.comment as string,
+      });
+      const silence = await engine.putSilence({ ...spec, id: randomUUID(), origin: 'api' }, now);
+      runtime.log().info(
+        { event: 'alert.silence_created', id: silence.id, createdBy: silence.createdBy },
+        `silence ${silence.id} by ${silence.createdBy}: ${silence.comment}`,
+      );
+      res.status(201).json(silence);
+      return;
+    }
+    const one = /^\/silences\/([^/]+)$/.exec(path);
+    if (one !== null) {
+      if (method !== 'DELETE') allow('DELETE');
+      const id = decodeURIComponent(one[1] as string);
+      if (!(await engine.expireSilence(id, runtime.now())))
+        throw new TickError(TICK_ERR_NOT_FOUND, 404, `no silence ${JSON.stringify(id)} that has not ended`);
+      runtime.log().info({ event: 'alert.silence_expired', id }, `silence ${id} expired`);
+      res.status(200).json({ expired: true });
+      return;
+    }
+    throw new TickError(TICK_ERR_NOT_FOUND, 404, `no ${path} here`);
+  };
+
+  const handler = async (req: Request, res: Response): Promise<void> => {
+    try {
+      await authenticate(req);
+      await route(req, res);
+    } catch (e) {
+      const code = e instanceof RunwatchError ? e.code : 'TICK_ERR_INTERNAL';
+      const status = e instanceof RunwatchError && e.statusCode >= 400 ? e.statusCode : 500;
+      const message = e instanceof Error ? e.message : String(e);
+      const log = runtime.log();
+      if (e instanceof SweepAuthError) res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+      if (e instanceof SweepAuthUnavailableError) res.set('Retry-After', '10');
+      if (status >= 500) log.error({ event: 'alert.tick_failed', code, error: message }, message);
+      else log.warn({ event: 'alert.tick_refused', code, reason: message }, message);
+      res.status(status).json({ error: { code, message } });
+    }
+  };
+  return Object.assign(handler, { close: () => runtime.close() });
+}
