@@ -80,7 +80,8 @@ export function createPubSubNotifier(options: PubSubNotifierOptions): PubSubNoti
         if (stop.aborted) resolve('stopped');
         else stop.addEventListener('abort', onStop, { once: true });
       });
-      const outcomes: (Outcome | undefined)[] = new Array(messages.length);
+      // Not a sparse array: a message without an answer must count as unconfirmed.
+      const outcomes: (Outcome | undefined)[] = messages.map(() => undefined);
       const sends = messages.map(async (message, i) => {
         try {
           await topic.get().publishMessage(message);
