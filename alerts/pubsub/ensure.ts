@@ -1,6 +1,8 @@
 /**
- * Makes a Pub/Sub project (or the emulator: the same calls) hold the topology: every topic and
- * subscription is described first, created when missing, and a subscription whose push config,
+ * Makes a Pub/Sub project (or the emulator: the same calls) hold the topology: every schema,
+ * topic and subscription is described first, created when missing (schemas first, then topics
+ * with their schema settings; ensure-schemas.ts says what a differing schema means), and a
+ * subscription whose push config,
  * ack deadline, retention, expiration, dead-letter or retry policy differs is updated in place
  * (`updateSubscription` with a mask of exactly the differing fields). Each resource is reported
  * `created`, `updated` or `unchanged`, so a second run reports every one unchanged.
