@@ -80,16 +80,14 @@ async function withAlertsTopic(
   }
 }
 
+const notifierOn = (emulator: PubSubEmulator, projectId: string, topic: string) =>
+  createPubSubNotifier({ topic, projectId, emulatorHost: emulator.host, timeoutMs: 5000 });
+
 const body = (m: Message) => JSON.parse(m.data.toString('utf8'));
 
 test('pubsub notifier: a notification of 3 alerts is 3 messages with the attributes, the group ordering key and the alert.v1 body', (t) =>
   withAlertsTopic(t, async ({ emulator, projectId, topic, received, until }) => {
-    const notifier = createPubSubNotifier({
-      topic,
-      projectId,
-      emulatorHost: emulator.host,
-      timeoutMs: 5000,
-    });
+    const notifier = notifierOn(emulator, projectId, topic);
     const n = notification([
       alert(1),
       alert(2),
@@ -118,12 +116,7 @@ test('pubsub notifier: a notification of 3 alerts is 3 messages with the attribu
 
 test('pubsub notifier: notifications of two groups sent in turn arrive in order within each group', (t) =>
   withAlertsTopic(t, async ({ emulator, projectId, topic, received, until }) => {
-    const notifier = createPubSubNotifier({
-      topic,
-      projectId,
-      emulatorHost: emulator.host,
-      timeoutMs: 5000,
-    });
+    const notifier = notifierOn(emulator, projectId, topic);
     const groups = ['0:{target="a"}', '0:{target="b"}'];
     try {
       for (let round = 0; round < 4; round++) {
@@ -156,12 +149,7 @@ test('pubsub notifier: notifications of two groups sent in turn arrive in order 
 
 test("alert.v1: every message the notifier makes is valid against the JSON Schema and accepted by the emulator's Avro validation; a message missing a field, or with endsAt unwrapped, is refused by both", (t) =>
   withAlertsTopic(t, async ({ emulator, client, projectId, topic, received, until }) => {
-    const notifier = createPubSubNotifier({
-      topic,
-      projectId,
-      emulatorHost: emulator.host,
-      timeoutMs: 5000,
-    });
+    const notifier = notifierOn(emulator, projectId, topic);
     try {
       let count = 0;
       for (const n of varied()) {
@@ -213,12 +201,7 @@ test('pubsub notifier: a topic whose schema refuses the message fails the delive
       name: topic,
       schemaSettings: { schema: `projects/${projectId}/schemas/stricter`, encoding: 'JSON' },
     });
-    const notifier = createPubSubNotifier({
-      topic,
-      projectId,
-      emulatorHost: emulator.host,
-      timeoutMs: 5000,
-    });
+    const notifier = notifierOn(emulator, projectId, topic);
     try {
       const e = await t.throwsAsync(
         notifier.send(notification([alert(1), alert(2)]), { deadlineMs: 5000 }),
