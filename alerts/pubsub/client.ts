@@ -16,6 +16,11 @@ export interface TopicOptions {
   readonly timeoutMs: number;
   /** How many queued messages go out in one request (they go at once: no wait). */
   readonly batchMessages: number;
+  /**
+   * Publish messages with an ordering key in order per key (the client's `messageOrdering`); a
+   * failed publish then holds its key until `resumePublishing(key)`.
+   */
+  readonly messageOrdering?: boolean;
 }
 
 export interface LazyTopic {
@@ -24,6 +29,10 @@ export interface LazyTopic {
   /** Closes the client's channels, if one was created; pending publishes fail. */
   close(): Promise<void>;
 }
+
+/** The gRPC status code of a client error (3 INVALID_ARGUMENT, 5 NOT_FOUND, ...), if it has one. */
+export const grpcCode = (e: unknown): number | undefined =>
+  typeof (e as { code?: unknown })?.code === 'number' ? (e as { code: number }).code : undefined;
 
 export function lazyTopic(options: TopicOptions): LazyTopic {
   let client: PubSub | null = null;
@@ -40,6 +49,7 @@ export function lazyTopic(options: TopicOptions): LazyTopic {
         topic = client.topic(options.topic, {
           gaxOpts: { timeout: options.timeoutMs },
           batching: { maxMessages: options.batchMessages, maxMilliseconds: 0 },
+          ...(options.messageOrdering === true ? { messageOrdering: true } : {}),
         });
       }
       return topic;

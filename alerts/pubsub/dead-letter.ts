@@ -19,6 +19,7 @@ import {
   PUBSUB_MAX_ATTRIBUTES,
 } from '../ingest/envelope.js';
 import type { PoisonInput } from '../store/ingest-store.js';
+import { cutBytes } from './attributes.js';
 import { lazyTopic } from './client.js';
 
 export interface DeadLetterOptions {
@@ -39,16 +40,6 @@ export interface DeadLetterSender {
 const MAX_ATTRIBUTES = PUBSUB_MAX_ATTRIBUTES;
 const MAX_KEY_BYTES = PUBSUB_MAX_ATTRIBUTE_KEY_BYTES;
 const MAX_VALUE_BYTES = PUBSUB_MAX_ATTRIBUTE_VALUE_BYTES;
-
-/** The first `max` bytes of `text`, never splitting a character. */
-function cutBytes(text: string, max: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= max) return text;
-  return bytes
-    .subarray(0, max)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '');
-}
 
 export function deadLetterAttributes(poison: PoisonInput): Record<string, string> {
   const own = {

@@ -1,6 +1,8 @@
 /**
- * Makes a Pub/Sub project (or the emulator: the same calls) hold the topology: every topic and
- * subscription is described first, created when missing, and a subscription whose push config,
+ * Makes a Pub/Sub project (or the emulator: the same calls) hold the topology: every schema,
+ * topic and subscription is described first, created when missing (schemas first, then topics
+ * with their schema settings; ensure-schemas.ts says what a differing schema means), and a
+ * subscription whose push config,
  * ack deadline, retention, expiration, dead-letter or retry policy differs is updated in place
  * (`updateSubscription` with a mask of exactly the differing fields). Each resource is reported
  * `created`, `updated` or `unchanged`, so a second run reports every one unchanged.
@@ -17,7 +19,17 @@
  * IAM is not touched: on a real project, dead-lettering also needs the Pub/Sub service agent to
  * publish to the dead-letter topic and subscribe to the source subscription (docs/pubsub.md).
  */
-import type { PubSub, SubscriptionMetadata } from '@google-cloud/pubsub';
+import type { PubSub, SubscriptionMetadata, TopicMetadata } from '@google-cloud/pubsub';
+import { grpcCode } from './client.js';
+import {
+  createSchema,
+  describeSchema,
+  renderSchemaSettings,
+  schemaConflict,
+  schemaPath,
+  schemaSettingsOf,
+  topicSchemaPlan,
+} from './ensure-schemas.js';
 import {
   PUBSUB_ERR_CONFLICT,
   PUBSUB_ERR_ENDPOINT_INVALID,
@@ -29,7 +41,7 @@ import { type SubscriptionSpec, subscriptionPath, type Topology, topicPath } fro
 export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
 
 export interface EnsureResult {
-  readonly kind: 'topic' | 'subscription';
+  readonly kind: 'schema' | 'topic' | 'subscription';
   /** The role in the topology file. */
   readonly role: string;
   /** The full resource name. */
@@ -59,9 +71,6 @@ export const DEFAULT_ENSURE_TIMEOUT_MS = 10_000;
 
 const NOT_FOUND = 5;
 const ALREADY_EXISTS = 6;
-
-const grpcCode = (e: unknown): number | undefined =>
-  typeof (e as { code?: unknown })?.code === 'number' ? (e as { code: number }).code : undefined;
 
 function failed(call: string, name: string, cause: unknown): PubSubEnsureError {
   const detail =
@@ -211,13 +220,20 @@ export async function ensurePubSub(
   const gaxOpts = { timeout: options.timeoutMs ?? DEFAULT_ENSURE_TIMEOUT_MS };
   checkEndpoints(topology, endpoints);
 
-  const describeTopic = async (name: string): Promise<boolean> => {
+  const describeTopic = async (name: string): Promise<TopicMetadata | null> => {
     try {
-      await client.topic(name).getMetadata(gaxOpts);
-      return true;
+      const [metadata] = await client.topic(name).getMetadata(gaxOpts);
+      return metadata as TopicMetadata;
     } catch (e) {
-      if (grpcCode(e) === NOT_FOUND) return false;
+      if (grpcCode(e) === NOT_FOUND) return null;
       throw failed('describing topic', name, e);
+    }
+  };
+  const describeSchemaOrFail = async (name: string) => {
+    try {
+      return await describeSchema(client, name, gaxOpts);
+    } catch (e) {
+      throw failed('describing schema', name, e);
     }
   };
   const describeSubscription = async (name: string): Promise<SubscriptionMetadata | null> => {
@@ -230,9 +246,14 @@ export async function ensurePubSub(
     }
   };
 
+  const schemas = topology.schemas.map((spec) => ({
+    spec,
+    name: schemaPath(projectId, spec.name),
+  }));
   const topics = Object.values(topology.topics).map((t) => ({
     role: t.role,
     name: topicPath(projectId, t.name),
+    schema: t.schema,
   }));
   const subscriptions = Object.values(topology.subscriptions).map((spec) => ({
     spec,
@@ -245,8 +266,21 @@ export async function ensurePubSub(
     ),
   }));
 
+  const schemaFound = await Promise.all(schemas.map((s) => describeSchemaOrFail(s.name)));
   const topicFound = await Promise.all(topics.map((t) => describeTopic(t.name)));
   const found = await Promise.all(subscriptions.map((s) => describeSubscription(s.name)));
+  schemas.forEach((s, i) => {
+    const actual = schemaFound[i];
+    const conflict = actual ? schemaConflict(s.name, s.spec, actual) : null;
+    if (conflict !== null) throw conflict;
+  });
+  const topicPlans = topics.map((t, i) => {
+    const actual = topicFound[i];
+    if (actual === null || actual === undefined) return 'create';
+    const plan = topicSchemaPlan(t.name, projectId, t.schema, actual);
+    if (plan instanceof PubSubEnsureError) throw plan;
+    return plan;
+  });
   subscriptions.forEach((s, i) => {
     const actual = found[i];
     if (actual === null || actual === undefined) return;
@@ -267,17 +301,45 @@ export async function ensurePubSub(
   });
 
   const results: EnsureResult[] = [];
+  for (const [i, s] of schemas.entries()) {
+    let outcome: EnsureOutcome = 'unchanged';
+    if (!schemaFound[i]) {
+      try {
+        await createSchema(client, projectId, s.spec, gaxOpts);
+        outcome = 'created';
+      } catch (e) {
+        if (grpcCode(e) !== ALREADY_EXISTS) throw failed('creating schema', s.name, e);
+        const raced = await describeSchemaOrFail(s.name);
+        const conflict = raced === null ? null : schemaConflict(s.name, s.spec, raced);
+        if (conflict !== null) throw conflict;
+      }
+    }
+    results.push({ kind: 'schema', role: s.spec.name, name: s.name, outcome, changes: [] });
+  }
+
   for (const [i, t] of topics.entries()) {
     let outcome: EnsureOutcome = 'unchanged';
-    if (!topicFound[i]) {
+    const changes: string[] = [];
+    const schemaSettings = t.schema === null ? undefined : schemaSettingsOf(projectId, t.schema);
+    if (topicPlans[i] === 'create') {
       try {
-        await client.createTopic(t.name, gaxOpts);
+        await client.createTopic({ name: t.name, schemaSettings: schemaSettings ?? null }, gaxOpts);
         outcome = 'created';
       } catch (e) {
         if (grpcCode(e) !== ALREADY_EXISTS) throw failed('creating topic', t.name, e);
       }
+    } else if (topicPlans[i] === 'attach' && schemaSettings !== undefined) {
+      try {
+        await client.topic(t.name).setMetadata({ schemaSettings }, gaxOpts);
+      } catch (e) {
+        throw failed('attaching schema to topic', t.name, e);
+      }
+      outcome = 'updated';
+      changes.push(
+        `schemaSettings: ${renderSchemaSettings(topicFound[i] ?? null)} → ${renderSchemaSettings({ schemaSettings })}`,
+      );
     }
-    results.push({ kind: 'topic', role: t.role, name: t.name, outcome, changes: [] });
+    results.push({ kind: 'topic', role: t.role, name: t.name, outcome, changes });
   }
 
   for (const [i, s] of subscriptions.entries()) {

@@ -11,15 +11,24 @@
  * value and what was expected.
  *
  * A subscription's dead-letter topic is not written on the subscription: it is its topic's
- * `deadLetterTopic`, so every subscription of a topic dead-letters to the same place.
+ * `deadLetterTopic`, so every subscription of a topic dead-letters to the same place. The
+ * message schemas a topic can name, and their definition files, are schemas.ts's part.
  */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { describeValue } from '../../lib/errors.js';
-import { valueAt } from '../../lib/json-pointer.js';
-import { TOPOLOGY_ERR_INVALID, TOPOLOGY_ERR_UNREADABLE, TopologyError } from './errors.js';
+import { refuseField, schemaFieldError, TOPOLOGY_ERR_UNREADABLE, TopologyError } from './errors.js';
+import {
+  type RawSchema,
+  type SchemaSpec,
+  schemaEntrySchema,
+  schemaSpecs,
+  type TopicSchemaSetting,
+  topicSchemaSetting,
+  topicSchemaSettingSchema,
+} from './schemas.js';
 
 export const TOPIC_ROLES = ['ingest', 'ingestDeadLetter', 'alerts', 'alertsDeadLetter'] as const;
 export type TopicRole = (typeof TOPIC_ROLES)[number];
@@ -35,6 +44,9 @@ export type SubscriptionRole = (typeof SUBSCRIPTION_ROLES)[number];
 export const TOPOLOGY_FILE = fileURLToPath(
   new URL('../../../alerts/definitions/pubsub.yaml', import.meta.url),
 );
+
+/** Where the committed topology's schema definitions are. */
+export const DEFINITIONS_DIR = dirname(TOPOLOGY_FILE);
 
 /** Pub/Sub's defaults for what a subscription leaves out, and the bounds it accepts. */
 export const SUBSCRIPTION_DEFAULTS = {
@@ -56,6 +68,8 @@ export interface TopicSpec {
   readonly name: string;
   /** Where this topic's subscriptions dead-letter (a topic name of this file), or null. */
   readonly deadLetterTopic: string | null;
+  /** The schema its messages must match (a schema of this file), or null. */
+  readonly schema: TopicSchemaSetting | null;
 }
 
 export interface SubscriptionSpec {
@@ -85,6 +99,8 @@ export interface SubscriptionSpec {
 export interface Topology {
   /** Where it was read from, for messages. */
   readonly file: string;
+  /** Created before the topics that use them. */
+  readonly schemas: readonly SchemaSpec[];
   readonly topics: Readonly<Record<TopicRole, TopicSpec>>;
   readonly subscriptions: Readonly<Record<SubscriptionRole, SubscriptionSpec>>;
 }
@@ -98,7 +114,7 @@ const topicSchema = {
   type: 'object',
   required: ['name'],
   additionalProperties: false,
-  properties: { name: NAME, deadLetterTopic: NAME },
+  properties: { name: NAME, deadLetterTopic: NAME, schema: topicSchemaSettingSchema(NAME) },
 } as const;
 
 const subscriptionSchema = {
@@ -155,6 +171,7 @@ const validateFile = ajv.compile({
   required: ['topics', 'subscriptions'],
   additionalProperties: false,
   properties: {
+    schemas: { type: 'array', items: schemaEntrySchema(NAME) },
     topics: byRole(TOPIC_ROLES, topicSchema),
     subscriptions: byRole(SUBSCRIPTION_ROLES, subscriptionSchema),
   },
@@ -163,6 +180,7 @@ const validateFile = ajv.compile({
 interface RawTopic {
   name: string;
   deadLetterTopic?: string;
+  schema?: TopicSchemaSetting;
 }
 interface RawSubscription {
   name: string;
@@ -176,6 +194,7 @@ interface RawSubscription {
   retryPolicy?: { minimumBackoff: string; maximumBackoff: string };
 }
 interface RawTopology {
+  schemas?: RawSchema[];
   topics: Record<TopicRole, RawTopic>;
   subscriptions: Record<SubscriptionRole, RawSubscription>;
 }
@@ -188,46 +207,12 @@ function seconds(duration: string): number {
   return Number(duration.slice(0, -1)) * UNIT_SECONDS[unit];
 }
 
-function expectation(e: ErrorObject): string {
-  const params = e.params as Record<string, unknown>;
-  if (e.keyword === 'pattern') return `a string matching ${String(params.pattern)}`;
-  if (e.keyword === 'additionalProperties') return 'no such property (see docs/pubsub.md)';
-  if (e.keyword === 'type') return `a value of type ${String(params.type)}`;
-  if (e.keyword === 'minimum') return `a value >= ${String(params.limit)}`;
-  if (e.keyword === 'maximum') return `a value <= ${String(params.limit)}`;
-  return (e.message ?? e.keyword).replace(/^must (be )?/, 'a value ');
-}
-
-function schemaError(file: string, doc: unknown, e: ErrorObject): TopologyError {
-  let path = e.instancePath;
-  if (e.keyword === 'required') path += `/${String(e.params.missingProperty)}`;
-  if (e.keyword === 'additionalProperties') path += `/${String(e.params.additionalProperty)}`;
-  const problem =
-    e.keyword === 'required'
-      ? 'is missing; expected it to be present'
-      : `is ${describeValue(valueAt(doc, path))}; expected ${expectation(e)}`;
-  return new TopologyError(TOPOLOGY_ERR_INVALID, 400, `${file}: field ${path} ${problem}`, {
-    field: path,
-  });
-}
-
-/** A TOPOLOGY_ERR_INVALID for the field at `path`, whose value is `value`. */
-function refuse(file: string, path: string, value: unknown, expected: string): TopologyError {
-  const shown = value === undefined ? 'missing' : `is ${describeValue(value)}`;
-  return new TopologyError(
-    TOPOLOGY_ERR_INVALID,
-    400,
-    `${file}: field ${path} ${shown}; expected ${expected}`,
-    { field: path },
-  );
-}
-
 function checkUnique(file: string, kind: 'topics' | 'subscriptions', raw: RawTopology): void {
   const seen = new Map<string, string>();
   for (const [role, entry] of Object.entries(raw[kind]) as [string, { name: string }][]) {
     const first = seen.get(entry.name);
     if (first !== undefined) {
-      throw refuse(
+      throw refuseField(
         file,
         `/${kind}/${role}/name`,
         entry.name,
@@ -238,21 +223,30 @@ function checkUnique(file: string, kind: 'topics' | 'subscriptions', raw: RawTop
   }
 }
 
-function topicSpecs(file: string, raw: RawTopology): Record<TopicRole, TopicSpec> {
+function topicSpecs(
+  file: string,
+  raw: RawTopology,
+  schemas: readonly SchemaSpec[],
+): Record<TopicRole, TopicSpec> {
   const names = new Set(Object.values(raw.topics).map((t) => t.name));
   const specs = {} as Record<TopicRole, TopicSpec>;
   for (const role of TOPIC_ROLES) {
     const t = raw.topics[role];
     const dlt = t.deadLetterTopic;
     if (dlt !== undefined && (!names.has(dlt) || dlt === t.name)) {
-      throw refuse(
+      throw refuseField(
         file,
         `/topics/${role}/deadLetterTopic`,
         dlt,
         `the name of another topic of this file (${[...names].filter((n) => n !== t.name).join(', ')})`,
       );
     }
-    specs[role] = { role, name: t.name, deadLetterTopic: dlt ?? null };
+    specs[role] = {
+      role,
+      name: t.name,
+      deadLetterTopic: dlt ?? null,
+      schema: topicSchemaSetting(file, `/topics/${role}/schema`, t.schema, schemas),
+    };
   }
   return specs;
 }
@@ -266,7 +260,7 @@ function subscriptionSpec(
   const at = `/subscriptions/${role}`;
   const topic = topics.find((t) => t.name === s.topic);
   if (topic === undefined) {
-    throw refuse(
+    throw refuseField(
       file,
       `${at}/topic`,
       s.topic,
@@ -279,7 +273,7 @@ function subscriptionSpec(
       : seconds(s.messageRetentionDuration);
   const { min: rMin, max: rMax } = LIMITS.messageRetentionSeconds;
   if (retention < rMin || retention > rMax) {
-    throw refuse(
+    throw refuseField(
       file,
       `${at}/messageRetentionDuration`,
       s.messageRetentionDuration,
@@ -290,7 +284,7 @@ function subscriptionSpec(
   if (s.expirationTtl !== undefined && s.expirationTtl !== 'never') {
     ttl = seconds(s.expirationTtl);
     if (ttl < LIMITS.expirationTtlSeconds.min) {
-      throw refuse(
+      throw refuseField(
         file,
         `${at}/expirationTtl`,
         s.expirationTtl,
@@ -304,7 +298,7 @@ function subscriptionSpec(
     const max = seconds(s.retryPolicy.maximumBackoff);
     const { max: bMax } = LIMITS.backoffSeconds;
     if (min > bMax) {
-      throw refuse(
+      throw refuseField(
         file,
         `${at}/retryPolicy/minimumBackoff`,
         s.retryPolicy.minimumBackoff,
@@ -312,7 +306,7 @@ function subscriptionSpec(
       );
     }
     if (max > bMax || max < min) {
-      throw refuse(
+      throw refuseField(
         file,
         `${at}/retryPolicy/maximumBackoff`,
         s.retryPolicy.maximumBackoff,
@@ -324,7 +318,7 @@ function subscriptionSpec(
   let deadLetterPolicy: SubscriptionSpec['deadLetterPolicy'] = null;
   if (s.deadLetterPolicy !== undefined) {
     if (topic.deadLetterTopic === null) {
-      throw refuse(
+      throw refuseField(
         file,
         `/topics/${topic.role}/deadLetterTopic`,
         undefined,
@@ -339,7 +333,7 @@ function subscriptionSpec(
   }
   if (s.push !== undefined) {
     if (deadLetterPolicy === null) {
-      throw refuse(
+      throw refuseField(
         file,
         `${at}/deadLetterPolicy`,
         undefined,
@@ -347,7 +341,7 @@ function subscriptionSpec(
       );
     }
     if (retryPolicy === null) {
-      throw refuse(
+      throw refuseField(
         file,
         `${at}/retryPolicy`,
         undefined,
@@ -369,8 +363,15 @@ function subscriptionSpec(
   };
 }
 
-/** Parses and validates a topology file's text; `file` is used in messages and kept. */
-export function parseTopology(text: string, file: string): Topology {
+/**
+ * Parses and validates a topology file's text; `file` is used in messages and kept. Schema
+ * definition files are read from `definitionsDir`.
+ */
+export function parseTopology(
+  text: string,
+  file: string,
+  definitionsDir: string = DEFINITIONS_DIR,
+): Topology {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -383,11 +384,12 @@ export function parseTopology(text: string, file: string): Topology {
     );
   }
   if (!validateFile(doc))
-    throw schemaError(file, doc, (validateFile.errors ?? [])[0] as ErrorObject);
+    throw schemaFieldError(file, doc, (validateFile.errors ?? [])[0] as ErrorObject);
   const raw = doc as RawTopology;
   checkUnique(file, 'topics', raw);
   checkUnique(file, 'subscriptions', raw);
-  const topics = topicSpecs(file, raw);
+  const schemas = schemaSpecs(file, raw.schemas ?? [], definitionsDir);
+  const topics = topicSpecs(file, raw, schemas);
   const subscriptions = {} as Record<SubscriptionRole, SubscriptionSpec>;
   for (const role of SUBSCRIPTION_ROLES) {
     subscriptions[role] = subscriptionSpec(
@@ -397,7 +399,7 @@ export function parseTopology(text: string, file: string): Topology {
       Object.values(topics),
     );
   }
-  return { file, topics, subscriptions };
+  return { file, schemas, topics, subscriptions };
 }
 
 export function loadTopology(file: string = TOPOLOGY_FILE): Topology {
@@ -407,7 +409,7 @@ export function loadTopology(file: string = TOPOLOGY_FILE): Topology {
   } catch (cause) {
     throw new TopologyError(TOPOLOGY_ERR_UNREADABLE, 400, `${file}: cannot be read`, { cause });
   }
-  return parseTopology(text, file);
+  return parseTopology(text, file, dirname(file));
 }
 
 /** The committed topology, loaded when this module is first imported. */

@@ -50,10 +50,10 @@ test('pubsub:ensure: prints a row per resource, all created, then all unchanged 
     first.out,
     new RegExp(`topic +created +projects/${env.PUBSUB_PROJECT_ID}/topics/${TOPICS.ingest}\\n`),
   );
-  t.true(first.out.includes('7 created, 0 updated, 0 unchanged'), first.out);
+  t.true(first.out.includes('8 created, 0 updated, 0 unchanged'), first.out);
   const second = await run(env);
   t.is(second.code, 0, second.err);
-  t.true(second.out.includes('0 created, 0 updated, 7 unchanged'), second.out);
+  t.true(second.out.includes('0 created, 0 updated, 8 unchanged'), second.out);
 });
 
 test('pubsub:ensure: without INGEST_PUSH_ENDPOINT it names the variable and exits 78; an unreachable emulator exits 1 with PUBSUB_ERR_ENSURE_FAILED', async (t) => {

@@ -65,6 +65,11 @@ test('ensure: on a fresh project the first run creates every topic and subscript
     t.deepEqual(
       first.map((r) => [r.kind, r.name, r.outcome]),
       [
+        ...TOPOLOGY.schemas.map((s) => [
+          'schema',
+          `projects/${projectId}/schemas/${s.name}`,
+          'created',
+        ]),
         ...Object.values(TOPICS).map((n) => [
           'topic',
           `projects/${projectId}/topics/${n}`,
@@ -244,10 +249,104 @@ test('ensure: a Pub/Sub that does not answer is PUBSUB_ERR_ENSURE_FAILED naming 
     t.is(e?.code, PUBSUB_ERR_ENSURE_FAILED);
     t.regex(
       e?.message ?? '',
-      /^describing (topic|subscription) projects\/unreachable\/\S+ failed \(gRPC status (4|14)\)/,
+      /^describing (schema|topic|subscription) projects\/unreachable\/\S+ failed \(gRPC status (4|14)\)/,
     );
     t.true(performance.now() - began < 5000, `${Math.round(performance.now() - began)} ms`);
   } finally {
     await client.close();
   }
 });
+
+async function conflictStartingWith(
+  t: ExecutionContext,
+  run: Promise<unknown>,
+  start: string,
+): Promise<void> {
+  const e = await t.throwsAsync(run, { instanceOf: PubSubEnsureError });
+  t.is(e?.code, PUBSUB_ERR_CONFLICT);
+  t.true(e?.message.startsWith(start), e?.message);
+}
+
+const ALERTS_TOPIC = (projectId: string) => `projects/${projectId}/topics/${TOPICS.alerts}`;
+const ALERT_SCHEMA = (projectId: string) => `projects/${projectId}/schemas/alert-v1`;
+
+test('ensure: the alert-v1 Avro schema is created from its file and the alerts topic validates JSON against it; a second run changes nothing', (t) =>
+  withProject(t, async (client, projectId) => {
+    await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    const schema = await client.schema(ALERT_SCHEMA(projectId)).get('FULL');
+    t.is(schema.type, 'AVRO');
+    t.is(schema.definition, TOPOLOGY.schemas[0]?.definition);
+    const [alerts] = await client.topic(ALERTS_TOPIC(projectId)).getMetadata();
+    t.like(alerts.schemaSettings, { schema: ALERT_SCHEMA(projectId), encoding: 'JSON' });
+    const [ingest] = await client
+      .topic(`projects/${projectId}/topics/${TOPICS.ingest}`)
+      .getMetadata();
+    t.falsy(ingest.schemaSettings?.schema, 'alert-ingest takes any message');
+    const again = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    t.deepEqual(
+      again.filter((r) => r.outcome !== 'unchanged'),
+      [],
+    );
+  }));
+
+test('ensure: an alerts topic made before it had a schema gets the schema attached, reported as an update', (t) =>
+  withProject(t, async (client, projectId) => {
+    await client.createTopic(ALERTS_TOPIC(projectId));
+    const results = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    t.deepEqual(
+      results.find((r) => r.name === ALERTS_TOPIC(projectId)),
+      {
+        kind: 'topic',
+        role: 'alerts',
+        name: ALERTS_TOPIC(projectId),
+        outcome: 'updated',
+        changes: [`schemaSettings: none → ${ALERT_SCHEMA(projectId)} (JSON)`],
+      },
+    );
+    const [alerts] = await client.topic(ALERTS_TOPIC(projectId)).getMetadata();
+    t.like(alerts.schemaSettings, { schema: ALERT_SCHEMA(projectId), encoding: 'JSON' });
+  }));
+
+test('ensure: a schema alert-v1 with another definition is PUBSUB_ERR_CONFLICT naming it, and nothing is created', (t) =>
+  withProject(t, async (client, projectId) => {
+    const other = JSON.stringify({
+      type: 'record',
+      name: 'Alert',
+      fields: [{ name: 'only', type: 'string' }],
+    });
+    await client.createSchema('alert-v1', 'AVRO', other);
+    await conflictStartingWith(
+      t,
+      ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT }),
+      `schema ${ALERT_SCHEMA(projectId)} exists with another definition than alert.v1.avsc`,
+    );
+    const [topics] = await client.getTopics();
+    t.deepEqual(topics, []);
+    t.is((await client.schema('alert-v1').get('FULL')).definition, other, 'left as it was');
+  }));
+
+test('ensure: an alerts topic validating against another schema is PUBSUB_ERR_CONFLICT naming topic and schema, and is not changed', (t) =>
+  withProject(t, async (client, projectId) => {
+    const otherSchema = `projects/${projectId}/schemas/someone-elses`;
+    await client.createSchema(
+      'someone-elses',
+      'AVRO',
+      JSON.stringify({ type: 'record', name: 'X', fields: [{ name: 'x', type: 'string' }] }),
+    );
+    await client.createTopic({
+      name: ALERTS_TOPIC(projectId),
+      schemaSettings: { schema: otherSchema, encoding: 'JSON' },
+    });
+    await conflictStartingWith(
+      t,
+      ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT }),
+      `topic ${ALERTS_TOPIC(projectId)} has schema setting ${otherSchema} (JSON), not ${ALERT_SCHEMA(projectId)} (JSON)`,
+    );
+    const [topics] = await client.getTopics();
+    t.deepEqual(
+      topics.map((x) => x.name),
+      [ALERTS_TOPIC(projectId)],
+    );
+    const [alerts] = await client.topic(ALERTS_TOPIC(projectId)).getMetadata();
+    t.is(alerts.schemaSettings?.schema, otherSchema);
+  }));

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { parse, stringify } from 'yaml';
 import {
@@ -7,6 +9,7 @@ import {
   TopologyError,
 } from '../../../alerts/pubsub/errors.js';
 import {
+  DEFINITIONS_DIR,
   loadTopology,
   parseTopology,
   SUBSCRIPTIONS,
@@ -70,6 +73,7 @@ test('topology: maxDeliveryAttempts defaults to 5 and durations take s, m, h and
 });
 
 type Doc = {
+  schemas: Record<string, unknown>[];
   topics: Record<string, Record<string, unknown>>;
   subscriptions: Record<string, Record<string, unknown>>;
 };
@@ -284,6 +288,41 @@ const bad: {
     field: `${PUSH}/push/endpoint`,
     words: ['"https://x.run.app/"', 'a string matching'],
   },
+  {
+    name: 'a topic schema that is not declared',
+    change: (d) => {
+      (d.topics.alerts as Record<string, unknown>).schema = { name: 'alert-v9', encoding: 'JSON' };
+    },
+    field: '/topics/alerts/schema/name',
+    words: ['"alert-v9"', 'the name of a schema of this file (alert-v1)'],
+  },
+  {
+    name: 'a topic schema encoded BINARY',
+    change: (d) => {
+      (d.topics.alerts as Record<string, unknown>).schema = {
+        name: 'alert-v1',
+        encoding: 'BINARY',
+      };
+    },
+    field: '/topics/alerts/schema/encoding',
+    words: ['"BINARY"', 'allowed values'],
+  },
+  {
+    name: 'a protocol buffer schema',
+    change: (d) => {
+      (d.schemas[0] as Record<string, unknown>).type = 'PROTOCOL_BUFFER';
+    },
+    field: '/schemas/0/type',
+    words: ['"PROTOCOL_BUFFER"', 'allowed values'],
+  },
+  {
+    name: 'two schemas with one name',
+    change: (d) => {
+      d.schemas.push({ ...d.schemas[0] });
+    },
+    field: '/schemas/1/name',
+    words: ['"alert-v1"', 'a name not already used by another schema'],
+  },
 ];
 
 for (const row of bad) {
@@ -312,4 +351,36 @@ test('topology: a file that cannot be read is TOPOLOGY_ERR_UNREADABLE naming it'
   const e = t.throws(() => loadTopology('/nonexistent/pubsub.yaml'), { instanceOf: TopologyError });
   t.is(e?.code, TOPOLOGY_ERR_UNREADABLE);
   t.is(e?.message, '/nonexistent/pubsub.yaml: cannot be read');
+});
+
+test('topology: the committed file declares the Avro schema alert-v1 from alert.v1.avsc and the alerts topic validates JSON against it', (t) => {
+  t.deepEqual(
+    TOPOLOGY.schemas.map((s) => [s.name, s.type, s.definitionFile]),
+    [['alert-v1', 'AVRO', 'alert.v1.avsc']],
+  );
+  t.is(
+    TOPOLOGY.schemas[0]?.definition,
+    readFileSync(join(DEFINITIONS_DIR, 'alert.v1.avsc'), 'utf8'),
+  );
+  t.deepEqual(TOPOLOGY.topics.alerts.schema, { name: 'alert-v1', encoding: 'JSON' });
+  t.is(TOPOLOGY.topics.ingest.schema, null);
+});
+
+test('topology: a schema definition file is read beside the topology file; missing is TOPOLOGY_ERR_UNREADABLE, not an Avro record TOPOLOGY_ERR_INVALID, each naming the field', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'topology-'));
+  const file = join(dir, 'pubsub.yaml');
+  writeFileSync(file, COMMITTED);
+  const missing = t.throws(() => loadTopology(file), { instanceOf: TopologyError });
+  t.is(missing?.code, TOPOLOGY_ERR_UNREADABLE);
+  t.is(missing?.field, '/schemas/0/definitionFile');
+  t.true(missing?.message.includes(join(dir, 'alert.v1.avsc')), missing?.message);
+  writeFileSync(join(dir, 'alert.v1.avsc'), '{"type": "string"}');
+  const notRecord = t.throws(() => loadTopology(file), { instanceOf: TopologyError });
+  t.is(notRecord?.code, TOPOLOGY_ERR_INVALID);
+  t.is(
+    notRecord?.message,
+    `${file}: field /schemas/0/definitionFile is "alert.v1.avsc"; expected a file holding an Avro record schema (JSON with type "record", a name and fields)`,
+  );
+  writeFileSync(join(dir, 'alert.v1.avsc'), '{"type": "record", "name": "A", "fields": []}');
+  t.is(loadTopology(file).schemas[0]?.definition, '{"type": "record", "name": "A", "fields": []}');
 });
