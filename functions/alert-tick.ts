@@ -43,7 +43,8 @@ export const TICK_ERRORS: readonly ErrorSpec[] = [
   {
     code: TICK_ERR_METHOD,
     statusCode: 405,
-    meaning: 'alertTick: the path exists but not with this method; `Allow` lists the ones it takes.',
+    meaning:
+      'alertTick: the path exists but not with this method; `Allow` lists the ones it takes.',
   },
   {
     code: TICK_ERR_BODY_INVALID,
@@ -164,10 +165,12 @@ export function createAlertTick(
         comment: b.comment as string,
       });
       const silence = await engine.putSilence({ ...spec, id: randomUUID(), origin: 'api' }, now);
-      runtime.log().info(
-        { event: 'alert.silence_created', id: silence.id, createdBy: silence.createdBy },
-        `silence ${silence.id} by ${silence.createdBy}: ${silence.comment}`,
-      );
+      runtime
+        .log()
+        .info(
+          { event: 'alert.silence_created', id: silence.id, createdBy: silence.createdBy },
+          `silence ${silence.id} by ${silence.createdBy}: ${silence.comment}`,
+        );
       res.status(201).json(silence);
       return;
     }
@@ -176,7 +179,11 @@ export function createAlertTick(
       if (method !== 'DELETE') allow('DELETE');
       const id = decodeURIComponent(one[1] as string);
       if (!(await engine.expireSilence(id, runtime.now())))
-        throw new TickError(TICK_ERR_NOT_FOUND, 404, `no silence ${JSON.stringify(id)} that has not ended`);
+        throw new TickError(
+          TICK_ERR_NOT_FOUND,
+          404,
+          `no silence ${JSON.stringify(id)} that has not ended`,
+        );
       runtime.log().info({ event: 'alert.silence_expired', id }, `silence ${id} expired`);
       res.status(200).json({ expired: true });
       return;

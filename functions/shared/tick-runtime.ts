@@ -3,8 +3,9 @@
  * and the alert pipeline (intake, engine, delivery). `tick` runs the engine's timer work
  * (alerts/engine/tick.ts); `admin` is what the admin API reads and changes.
  */
-import { ingestInProcess } from '../../alerts/ingest/in-process.js';
+
 import { runTick, type TickReport } from '../../alerts/engine/tick.js';
+import { ingestInProcess } from '../../alerts/ingest/in-process.js';
 import { openStores, type Stores } from '../../alerts/store/open.js';
 import type { Logger } from '../../lib/logger.js';
 import { type AlertPipeline, buildAlertPipeline } from './alert-pipeline.js';

@@ -43,7 +43,7 @@ test('alertIngest: a handler failure is retried and then dead-lettered after max
         t.is(failures.length, 5, 'the function failed each one');
         t.true(failures.every((l) => l.ceId === messageId));
         t.regex(String(failures[0]?.error), /ECONNREFUSED/);
-        t.deepEqual(fn.lines('alert.notification'), []);
+        t.deepEqual(fn.lines('alert.ingested'), []);
         t.is(keep.messages.length, 1, 'one dead letter');
         const [letter] = keep.messages;
         t.true(letter?.data.equals(data), 'the original data');

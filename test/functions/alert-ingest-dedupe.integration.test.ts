@@ -3,7 +3,7 @@
  * in STORE_URL as the function reads it): one incident republished under a new messageId, and a
  * closed incident arriving before its open, each published with the real client through the
  * emulator's push and the Eventarc relay; and one CloudEvent POSTed twice at once. Each yields
- * exactly one hand-off (one `alert.notification` line).
+ * exactly one hand-off (one `alert.ingested` line).
  */
 import test from 'ava';
 import { TOPICS } from '../../alerts/pubsub/topology.js';
@@ -110,7 +110,7 @@ for (const [dialect, newStore] of dialects) {
           'both acknowledged',
         );
         t.deepEqual(
-          fn.lines('alert.notification').map((l) => l.dedupeKey),
+          fn.lines('alert.ingested').map((l) => l.dedupeKey),
           [OPEN_KEY],
         );
         const duplicates = fn.lines('alert.duplicate');
@@ -151,7 +151,7 @@ for (const [dialect, newStore] of dialects) {
         t.true(await until(() => relayLines('relay.forwarded', closed).length === 1, 15_000));
         const open = await topic.publishMessage({ data: Buffer.from(INCIDENT_METRIC_OPEN) });
         t.true(await until(() => relayLines('relay.forwarded', open).length === 1, 15_000));
-        const notes = fn.lines('alert.notification');
+        const notes = fn.lines('alert.ingested');
         t.is(notes.length, 1);
         t.like(notes[0], { dedupeKey: CLOSED_KEY, status: 'resolved' });
         t.like(fn.lines('alert.stale'), [{ dedupeKey: OPEN_KEY, messageId: open }]);
@@ -189,7 +189,7 @@ for (const [dialect, newStore] of dialects) {
         for (const s of statuses) if (s === 500) t.is(await send(request), 204);
       }
       t.log(`statuses per round: ${seen.map((s) => s.join('+')).join(', ')}`);
-      const keys = fn.lines('alert.notification').map((l) => l.dedupeKey);
+      const keys = fn.lines('alert.ingested').map((l) => l.dedupeKey);
       t.deepEqual(
         keys.sort(),
         Array.from({ length: rounds }, (_, n) => `monitoring:0.concurrent${n}:open`).sort(),

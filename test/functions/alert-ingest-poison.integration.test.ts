@@ -529,7 +529,7 @@ test('alertIngest: a table of at least 25 poison messages is acknowledged (204) 
     // Still serving: a valid incident is handed off.
     const ok = await post(fn.url, carrying('valid-after-poison', INCIDENT_METRIC_OPEN));
     t.is(ok.status, 204);
-    t.like(fn.lines('alert.notification'), [{ dedupeKey: 'monitoring:0.nz2jrw4lq8vd:open' }]);
+    t.like(fn.lines('alert.ingested'), [{ dedupeKey: 'monitoring:0.nz2jrw4lq8vd:open' }]);
   } finally {
     await dead.close();
     await fn.close();

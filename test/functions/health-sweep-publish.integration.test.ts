@@ -158,7 +158,7 @@ test('healthSweep: a Pub/Sub host that never answers delays the sweep by SWEEP_P
   }
 });
 
-test('healthSweep: with Pub/Sub off, findings go through the ingest core in-process: one alert.notification, stored in the ingest tables, a retried sweep adds nothing', async (t) => {
+test('healthSweep: with Pub/Sub off, findings go through the ingest core in-process: one hand-off (alert.ingested), stored in the ingest tables, a retried sweep adds nothing', async (t) => {
   const logs = sinkLogger('info');
   const { env: e, storeUrl } = await env({ ALERTS_PUBSUB: 'off' });
   const fn = createHealthSweep({ env: e, log: logs.log });
@@ -168,7 +168,7 @@ test('healthSweep: with Pub/Sub off, findings go through the ingest core in-proc
     const res = await fetch(server.url, { method: 'POST', headers: schedulerHeaders });
     t.is(((await res.json()) as { findings: unknown[] }).findings.length, 1);
     await fetch(server.url, { method: 'POST', headers: schedulerHeaders });
-    const notified = logs.lines.filter((l) => l.event === 'alert.notification');
+    const notified = logs.lines.filter((l) => l.event === 'alert.ingested');
     t.is(notified.length, 1);
     t.like(notified[0], { alertname: 'TargetDown', status: 'firing', source: 'runwatch' });
     t.false(logs.lines.some((l) => String(l.event).startsWith('sweep.publish')));

@@ -13,9 +13,9 @@ import fc from 'fast-check';
 import { IngestPoisonError } from '../../../alerts/ingest/errors.js';
 import {
   createIntake,
-  type HandOffRequest as Notification,
   IntakeBusyError,
   type IntakeDeps,
+  type HandOffRequest as Notification,
 } from '../../../alerts/ingest/intake.js';
 import { normalise } from '../../../alerts/ingest/normalise.js';
 import type { PoisonInput } from '../../../alerts/store/ingest-store.js';

@@ -1,0 +1,206 @@
+/**
+ * alertTick through the real Functions Framework (getTestServer on port 0) with a real SQLite
+ * store and a real webhook receiver (a recording HTTP server): the tick takes over the sweeper
+ * heartbeat and notifies through the engine, retries a failed delivery on the next tick and
+ * delivers it once, and the admin API creates, lists and expires silences with clear errors.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ff from '@google-cloud/functions-framework';
+import test from 'ava';
+import { openStores } from '../../alerts/store/open.js';
+import { createAlertTick } from '../../functions/alert-tick.js';
+import { createLogger } from '../../lib/logger.js';
+import { serveFunction } from '../helpers/ff-server.js';
+import { serveReceiver, status } from '../helpers/webhook-receiver.js';
+
+const T0 = Date.parse('2026-12-07T12:00:00Z');
+const M = 60_000;
+
+const ALERTING = `
+route:
+  receiver: hook
+  group_by: [alertname, target]
+  group_wait: 0s
+  group_interval: 1m
+  repeat_interval: 4h
+receivers:
+  - name: hook
+    integrations:
+      - type: webhook
+        url: { env: TEST_HOOK_URL }
+        timeout: 2s
+        max_attempts: 1
+`;
+
+let n = 0;
+async function rig(answers: Parameters<typeof serveReceiver>[0]) {
+  const dir = mkdtempSync(join(tmpdir(), 'runwatch-tick-'));
+  const alerting = join(dir, 'alerting.yaml');
+  writeFileSync(alerting, ALERTING);
+  const receiver = await serveReceiver(answers);
+  const storeUrl = `sqlite:${join(dir, 'store.db')}`;
+  const clock = { now: T0 };
+  const fn = createAlertTick({
+    env: {
+      STORE_URL: storeUrl,
+      ALERTING_FILE: alerting,
+      HEARTBEAT_JOB: 'sweep-job',
+      HEARTBEAT_MAX_SILENCE_MS: String(2 * M),
+      TEST_HOOK_URL: `${receiver.url}/hook`,
+      ALERTS_PUBSUB: 'off',
+    },
+    log: createLogger({ level: 'silent' }),
+    now: () => clock.now,
+  });
+  const name = `alertTickTest${n++}`;
+  ff.http(name, fn);
+  const server = await serveFunction(name);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(new URL(path, server.url), {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  return {
+    clock,
+    receiver,
+    call,
+    storeUrl,
+    async close() {
+      await server.close();
+      await fn.close();
+      await receiver.close();
+    },
+  };
+}
+
+const bodies = (r: { requests: { body: string }[] }) =>
+  r.requests.map((q) => JSON.parse(q.body) as Record<string, unknown>);
+
+test('alertTick: a missed sweep fires SweeperAbsent through the engine to the webhook once; a fresh sweep resolves it', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    t.is((await r.call('POST', '/')).status, 200);
+    t.is(r.receiver.requests.length, 0, 'within the grace of a cold start');
+    r.clock.now = T0 + 3 * M;
+    const fired = await r.call('POST', '/');
+    t.like(fired.body, { heartbeat: { state: 'firing' }, failed: {} });
+    r.clock.now = T0 + 3 * M + 30_000;
+    await r.call('POST', '/');
+    const [first] = bodies(r.receiver);
+    t.is(r.receiver.requests.length, 1, 'one page, however many ticks');
+    t.like(first, {
+      version: '4',
+      status: 'firing',
+      notification_reason: 'first notification',
+      groupLabels: { alertname: 'SweeperAbsent', target: 'sweep-job' },
+    });
+    const stores = await openStores(r.storeUrl, { platform: 'local' });
+    await stores.trends.recordSweep({
+      sweepId: 'sweep-job@now',
+      ts: T0 + 4 * M,
+      recordedAt: T0 + 4 * M,
+      summary: { targets: [], findings: 0 },
+    } as never);
+    await stores.close();
+    r.clock.now = T0 + 4 * M;
+    t.like((await r.call('POST', '/')).body, { heartbeat: { state: 'resolved' } });
+    r.clock.now = T0 + 5 * M;
+    await r.call('POST', '/');
+    const statuses = bodies(r.receiver).map((b) => [b.status, b.notification_reason]);
+    t.deepEqual(statuses, [
+      ['firing', 'first notification'],
+      ['resolved', 'all alerts resolved'],
+    ]);
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: a delivery answered 503 stays pending and the next tick delivers it, once', async (t) => {
+  const r = await rig([status(503), status(200)]);
+  try {
+    r.clock.now = T0 + 3 * M;
+    // The heartbeat's finding is delivered in the same tick, as soon as the engine decides.
+    await r.call('POST', '/');
+    t.is(r.receiver.requests.length, 1);
+    const pending = await r.call('GET', '/deliveries?status=pending');
+    t.like((pending.body.deliveries as unknown[])[0], {
+      lastErrorCode: 'NOTIFY_ERR_HTTP_STATUS',
+      attempts: 1,
+    });
+    r.clock.now = T0 + 4 * M;
+    t.like((await r.call('POST', '/')).body, { deliveries: { delivered: 1 } });
+    r.clock.now = T0 + 5 * M;
+    await r.call('POST', '/');
+    t.is(r.receiver.requests.length, 2, 'the 503, then the one that landed');
+    const delivered = await r.call('GET', '/deliveries?status=delivered');
+    t.is((delivered.body.deliveries as unknown[]).length, 1);
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: silences are created, listed and expired through the admin API; bad input names its field', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    const created = await r.call('POST', '/silences', {
+      matchers: ['target="sweep-job"'],
+      endsAt: new Date(T0 + 60 * M).toISOString(),
+      createdBy: 'ana',
+      comment: 'scheduler maintenance',
+    });
+    t.is(created.status, 201);
+    t.like(created.body, { createdBy: 'ana', origin: 'api', startsAt: T0, endsAt: T0 + 60 * M });
+    const id = String(created.body.id);
+    const listed = await r.call('GET', '/silences');
+    t.deepEqual(
+      (listed.body.silences as { id: string }[]).map((s) => s.id),
+      [id],
+    );
+    // The silenced heartbeat pages nobody.
+    r.clock.now = T0 + 3 * M;
+    await r.call('POST', '/');
+    t.is(r.receiver.requests.length, 0);
+    t.deepEqual((await r.call('DELETE', `/silences/${id}`)).body, { expired: true });
+    t.like(await r.call('DELETE', `/silences/${id}`), {
+      status: 404,
+      body: { error: { code: 'TICK_ERR_NOT_FOUND' } },
+    });
+    const bad = await r.call('POST', '/silences', {
+      matchers: ['target=~".*"'],
+      endsAt: new Date(T0 + M).toISOString(),
+      createdBy: 'ana',
+      comment: 'x',
+    });
+    t.is(bad.status, 400);
+    t.like(bad.body, { error: { code: 'ENGINE_ERR_SILENCE_INVALID' } });
+    t.regex(String((bad.body.error as { message: string }).message), /\/matchers/);
+    const badTime = await r.call('POST', '/silences', {
+      matchers: ['target="x"'],
+      endsAt: 'tomorrow',
+      createdBy: 'ana',
+      comment: 'x',
+    });
+    t.like(badTime, { status: 400, body: { error: { code: 'TICK_ERR_BODY_INVALID' } } });
+    t.regex(
+      String((badTime.body.error as { message: string }).message),
+      /\/endsAt.*"tomorrow".*RFC 3339/,
+    );
+    t.like(await r.call('GET', '/'), { status: 405, body: { error: { code: 'TICK_ERR_METHOD' } } });
+    t.like(await r.call('GET', '/nope'), { status: 404 });
+    t.like(await r.call('GET', '/deliveries?status=lost'), { status: 400 });
+    const alerts = await r.call('GET', '/alerts');
+    t.like((alerts.body.alerts as unknown[])[0], {
+      state: 'firing',
+      labels: { alertname: 'SweeperAbsent' },
+    });
+  } finally {
+    await r.close();
+  }
+});
