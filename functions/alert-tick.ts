@@ -32,6 +32,7 @@ import { createTickRuntime, type TickRuntimeOptions } from './shared/tick-runtim
 export const TICK_ERR_NOT_FOUND = 'TICK_ERR_NOT_FOUND';
 export const TICK_ERR_METHOD = 'TICK_ERR_METHOD';
 export const TICK_ERR_BODY_INVALID = 'TICK_ERR_BODY_INVALID';
+export const TICK_ERR_INTERNAL = 'TICK_ERR_INTERNAL';
 
 export const TICK_ERRORS: readonly ErrorSpec[] = [
   {
@@ -51,6 +52,12 @@ export const TICK_ERRORS: readonly ErrorSpec[] = [
     statusCode: 400,
     meaning:
       'alertTick admin API: the body is not a JSON object of the expected shape, or a time is not RFC 3339; the message names the field, the value and what was expected.',
+  },
+  {
+    code: TICK_ERR_INTERNAL,
+    statusCode: 500,
+    meaning:
+      'alertTick: the store could not be opened or read, or another failure without a code of its own (the message says what); Cloud Scheduler retries per its retry config, and the next tick does the same work anyway. A failing step of a tick is not this: the tick answers 200 and names the step in `failed`.',
   },
 ];
 
@@ -196,7 +203,7 @@ export function createAlertTick(
       await authenticate(req);
       await route(req, res);
     } catch (e) {
-      const code = e instanceof RunwatchError ? e.code : 'TICK_ERR_INTERNAL';
+      const code = e instanceof RunwatchError ? e.code : TICK_ERR_INTERNAL;
       const status = e instanceof RunwatchError && e.statusCode >= 400 ? e.statusCode : 500;
       const message = e instanceof Error ? e.message : String(e);
       const log = runtime.log();

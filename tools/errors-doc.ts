@@ -4,13 +4,16 @@
  * between the markers; a test keeps it in step.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { ENGINE_DEFINITION_ERRORS } from '../alerts/engine/definition-errors.js';
 import { INGEST_ERROR_SPECS } from '../alerts/ingest/errors.js';
 import { INTAKE_ERRORS } from '../alerts/ingest/intake.js';
+import { NOTIFY_ERRORS } from '../alerts/notifiers/errors.js';
 import { TOPOLOGY_ERRORS } from '../alerts/pubsub/errors.js';
 import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
+import { TICK_ERRORS } from '../functions/alert-tick.js';
 import { SWEEP_ERRORS } from '../functions/shared/errors.js';
 import { CONFIG_ERRORS } from '../lib/config/problems.js';
 import type { ErrorSpec } from '../lib/errors.js';
@@ -38,6 +41,9 @@ export const CATALOGUES: readonly {
   { title: 'Trend store', specs: STORE_ERROR_SPECS },
   { title: 'Alert ingest (poison: acknowledged, never retried)', specs: INGEST_ERROR_SPECS },
   { title: 'Alert ingest (transient: retried)', specs: INTAKE_ERRORS },
+  { title: 'Alert engine definitions and silences', specs: ENGINE_DEFINITION_ERRORS },
+  { title: 'Notification delivery (recorded in the outbox)', specs: NOTIFY_ERRORS },
+  { title: 'alertTick (the engine clock and admin API)', specs: TICK_ERRORS },
   { title: 'Pub/Sub topology and `npm run pubsub:ensure`', specs: TOPOLOGY_ERRORS },
   { title: 'Local stack (`npm start`)', specs: STACK_ERRORS },
   { title: 'Pub/Sub emulator launcher (local stack, tests)', specs: EMULATOR_ERRORS },

@@ -22,7 +22,7 @@
 
 import { RunwatchError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { NotifyError } from '../notifiers/errors.js';
+import { NOTIFY_ERR_EXPIRED, NOTIFY_ERR_UNEXPECTED, NotifyError } from '../notifiers/errors.js';
 import type { Delivery, EngineStore } from '../store/engine-store.js';
 import type { IntegrationConfig, Notifier } from './types.js';
 
@@ -61,8 +61,6 @@ export const DELIVERY_DEFAULTS = {
   maxBackoffMs: 600_000,
 } as const;
 
-export const NOTIFY_ERR_EXPIRED = 'NOTIFY_ERR_EXPIRED';
-
 export interface DeliveryWorker {
   /** Sends what is pending until nothing due is left or `budgetMs` has passed. */
   run(options?: { readonly budgetMs?: number }): Promise<DeliveryReport>;
@@ -78,7 +76,7 @@ export function createDeliveryWorker(deps: DeliveryDeps): DeliveryWorker {
       await deps.notifierFor(d.integration).send(d.notification, { deadlineMs: o.sendDeadlineMs });
     } catch (e) {
       const retryable = e instanceof NotifyError ? e.retryable : true;
-      const code = e instanceof RunwatchError ? e.code : 'NOTIFY_ERR_UNEXPECTED';
+      const code = e instanceof RunwatchError ? e.code : NOTIFY_ERR_UNEXPECTED;
       const message = e instanceof Error ? e.message : String(e);
       const t = now();
       const expired = t - d.createdAt >= o.maxAgeMs;

@@ -28,6 +28,13 @@ export const NOTIFY_ERR_SECRET = 'NOTIFY_ERR_SECRET';
 /** Pub/Sub did not confirm the publish (or refused it, e.g. against the topic's schema). */
 export const NOTIFY_ERR_PUBLISH = 'NOTIFY_ERR_PUBLISH';
 
+/** A retryable failure kept failing until the delivery's maximum age: given up. */
+export const NOTIFY_ERR_EXPIRED = 'NOTIFY_ERR_EXPIRED';
+/** The integration cannot deliver in this deployment (a pubsub integration with Pub/Sub off). */
+export const NOTIFY_ERR_DISABLED = 'NOTIFY_ERR_DISABLED';
+/** A notifier threw something that is not a NotifyError: a bug; retried as transient. */
+export const NOTIFY_ERR_UNEXPECTED = 'NOTIFY_ERR_UNEXPECTED';
+
 export const NOTIFY_ERRORS: readonly ErrorSpec[] = [
   {
     code: NOTIFY_ERR_HTTP_STATUS,
@@ -62,5 +69,26 @@ export const NOTIFY_ERRORS: readonly ErrorSpec[] = [
     surface: 'delivery',
     meaning:
       'A publish to the `alerts` topic was not confirmed in time or was refused; retried, after `resumePublishing` of its ordering key.',
+  },
+  {
+    code: NOTIFY_ERR_EXPIRED,
+    statusCode: 502,
+    surface: 'delivery',
+    meaning:
+      'A delivery kept failing with retryable errors for longer than ALERT_DELIVERY_MAX_AGE_MS after its notification was made: failed for good (the last error is in its message). Logged `alert.delivery_failed` with `final: true`.',
+  },
+  {
+    code: NOTIFY_ERR_DISABLED,
+    statusCode: 502,
+    surface: 'delivery',
+    meaning:
+      'A receiver has a `pubsub` integration while Pub/Sub is off (ALERTS_PUBSUB): nothing can be published, so its deliveries fail for good instead of pretending to succeed.',
+  },
+  {
+    code: NOTIFY_ERR_UNEXPECTED,
+    statusCode: 500,
+    surface: 'delivery',
+    meaning:
+      'A notifier failed with an error of no known kind (a bug); treated as transient and retried with backoff.',
   },
 ];

@@ -8,14 +8,12 @@
  * deliveries fail for good with NOTIFY_ERR_DISABLED, visible in the outbox, rather than pretend.
  */
 import type { IntegrationConfig, Notifier } from '../../alerts/engine/types.js';
-import { NotifyError } from '../../alerts/notifiers/errors.js';
+import { NOTIFY_ERR_DISABLED, NotifyError } from '../../alerts/notifiers/errors.js';
 import { createLogNotifier } from '../../alerts/notifiers/log.js';
 import { createPubSubNotifier, type PubSubNotifier } from '../../alerts/notifiers/pubsub.js';
 import { createWebhookNotifier } from '../../alerts/notifiers/webhook.js';
 import type { Logger } from '../../lib/logger.js';
 import { type FunctionsConfig, resolveSecretRef } from './config.js';
-
-export const NOTIFY_ERR_DISABLED = 'NOTIFY_ERR_DISABLED';
 
 export interface NotifierRegistry {
   notifierFor(integration: IntegrationConfig): Notifier;
