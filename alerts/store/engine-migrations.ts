@@ -69,7 +69,7 @@ export const SQLITE_ENGINE_MIGRATION = {
       last_error_code TEXT,
       last_error TEXT,
       delivered_at INTEGER
-    );
+    ) STRICT;
     CREATE INDEX engine_outbox_pending ON engine_outbox (status, next_attempt_at);
     CREATE INDEX engine_outbox_line ON engine_outbox (group_key, integration_index, status, seq);
     CREATE INDEX engine_outbox_created ON engine_outbox (created_at);

@@ -94,6 +94,11 @@ if (fixture.unavailable !== null) {
       rows.map((r: { table_name: string }) => r.table_name),
       [
         'counter_state',
+        'engine_alerts',
+        'engine_groups',
+        'engine_members',
+        'engine_outbox',
+        'engine_silences',
         'findings',
         'ingest_alerts',
         'ingest_messages',

@@ -76,6 +76,11 @@ test('sqlite store: the file is in WAL mode with STRICT tables', async (t) => {
     .all();
   t.deepEqual(strict.map((r) => r.name).sort(), [
     'counter_state',
+    'engine_alerts',
+    'engine_groups',
+    'engine_members',
+    'engine_outbox',
+    'engine_silences',
     'findings',
     'ingest_alerts',
     'ingest_messages',
