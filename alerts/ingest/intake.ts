@@ -1,7 +1,9 @@
 /**
  * Alert intake: one Pub/Sub message in, at most one hand-off out, however often it is delivered.
  *
- * normalise → admit (dedupe, in the store) → claim the hand-off → hand off → mark it done.
+ * normalise → admit (dedupe, in the store) → claim the hand-off → hand off → mark it done. The
+ * claim is asked of the admit itself (one store transaction); only a pending duplicate the admit
+ * could not claim tries a separate claim.
  *
  * - **Dedupe** is the store's: one transaction, unique constraints on the messageId and on the
  *   alert's content identity (`dedupeKey`), never read-then-write, so two concurrent deliveries of
@@ -178,8 +180,13 @@ export function createIntake(deps: IntakeDeps): Intake {
     return { kind: 'poison', code: error.code, deadLettered };
   };
 
-  const handOff = async (alert: IncomingAlert, recovered: boolean): Promise<IntakeResult> => {
-    if (!(await store.claimHandOff(alert.dedupeKey, now(), leaseMs))) {
+  /** Hands off `alert` under a lease: the admit's (`claimed`), or one claimed here. */
+  const handOff = async (
+    alert: IncomingAlert,
+    recovered: boolean,
+    claimed: boolean,
+  ): Promise<IntakeResult> => {
+    if (!claimed && !(await store.claimHandOff(alert.dedupeKey, now(), leaseMs))) {
       throw new IntakeBusyError(`the hand-off of ${alert.dedupeKey}`);
     }
     await deps.handOff({ alert, reason: recovered ? 'new alert (redelivered)' : 'new alert' });
@@ -211,7 +218,8 @@ export function createIntake(deps: IntakeDeps): Intake {
         if (!(e instanceof IngestPoisonError)) throw e;
         return poison(e, message);
       }
-      const input = { messageId: message.messageId, alert, receivedAt: now() };
+      const receivedAt = now();
+      const input = { messageId: message.messageId, alert, receivedAt };
       // What the store would refuse every time is poison, not a failure to retry.
       const problem = admitProblem(input);
       if (problem !== null) {
@@ -224,8 +232,8 @@ export function createIntake(deps: IntakeDeps): Intake {
           message,
         );
       }
-      const admitted = await store.admit(input);
-      if (admitted.outcome === 'new') return handOff(alert, false);
+      const admitted = await store.admit({ ...input, claim: { now: receivedAt, leaseMs } });
+      if (admitted.outcome === 'new') return handOff(alert, false, admitted.claimed);
       if (admitted.outcome === 'stale') {
         log.info(
           { event: 'alert.stale', dedupeKey: alert.dedupeKey, messageId: message.messageId },
@@ -233,7 +241,7 @@ export function createIntake(deps: IntakeDeps): Intake {
         );
         return { kind: 'stale', dedupeKey: alert.dedupeKey };
       }
-      if (!admitted.handedOff) return handOff(alert, true);
+      if (!admitted.handedOff) return handOff(alert, true, admitted.claimed);
       log.info(
         {
           event: 'alert.duplicate',

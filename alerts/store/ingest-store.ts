@@ -2,14 +2,16 @@
  * The ingest store: exactly-once intake of alert messages, the hand-off of each alert, and the
  * poison messages kept for operators. One interface with a SQLite and a PostgreSQL
  * implementation (sqlite-ingest.ts, postgres-ingest.ts) on the connection the trend store opens
- * (open.ts `openStores`), in the same database and migrations (version 6). Times are epoch ms.
+ * (open.ts `openStores`), in the same database and migrations (version 6; version 7 gives
+ * PostgreSQL its one-round-trip admit). Times are epoch ms.
  *
- * How ingest uses it, per delivery: `admit`; unless `handedOff`, `claimHandOff` then hand the
- * alert off then `completeHandOff`. A crash between admit and the hand-off leaves the alert
- * pending, so the redelivery (a `duplicate_*` that is not `handedOff`) claims and hands it off;
- * a claim refused while another delivery's lease runs means that delivery is handing it off now,
- * and the caller throws so Pub/Sub retries later. A lease must outlast the hand-off, which bounds
- * its own time below it; an expired lease can be claimed again.
+ * How ingest uses it, per delivery: `admit` with `claim`; when `claimed`, hand the alert off then
+ * `completeHandOff`; else, unless `handedOff`, `claimHandOff` first. A crash between admit and
+ * the hand-off leaves the alert pending, so the redelivery (a `duplicate_*` that is not
+ * `handedOff`) claims and hands it off; a claim refused while another delivery's lease runs
+ * means that delivery is handing it off now, and the caller throws so Pub/Sub retries later. A
+ * lease must outlast the hand-off, which bounds its own time below it; an expired lease can be
+ * claimed again.
  */
 import { describeValue } from '../../lib/errors.js';
 import type { IncomingAlert } from '../types.js';
@@ -27,6 +29,12 @@ export interface AdmitInput {
   readonly messageId: string;
   readonly alert: IncomingAlert;
   readonly receivedAt: number;
+  /**
+   * Also take the hand-off lease until `now + leaseMs`, in the admit's own transaction, when it
+   * can be taken: the alert is `new` and not stale, or a duplicate still pending whose lease is
+   * free or expired (the same condition as `claimHandOff`). Saves the caller the separate claim.
+   */
+  readonly claim?: { readonly now: number; readonly leaseMs: number };
 }
 
 export interface AdmitResult {
@@ -34,9 +42,15 @@ export interface AdmitResult {
   /**
    * True when nothing is left to hand off for the alert's dedupe key: it was handed off, it is
    * stale (never handed off), or its row is gone (pruned). False while its hand-off is pending,
-   * always so for `new`: the caller then claims it.
+   * always so for `new`.
    */
   readonly handedOff: boolean;
+  /**
+   * True when this admit took the hand-off lease (`claim` was given): a `new` alert, or a pending
+   * one whose lease had expired. Of concurrent admits of one key at most one takes it. False
+   * without `claim`, and when it could not be taken: handed off, stale, or the lease held.
+   */
+  readonly claimed: boolean;
 }
 
 /** An admitted alert with its intake and hand-off state. */
@@ -78,6 +92,7 @@ export interface IngestStore {
    * In one transaction, records the messageId and the alert under its dedupe key, each by a
    * unique constraint (insert-if-absent, never read-then-write), and says which it was.
    * A resolved alert with a lifecycle makes that lifecycle's firing alerts still pending stale.
+   * With `claim`, takes the hand-off lease in the same transaction when it is free (`claimed`).
    * Throws STORE_ERR_INGEST_INVALID for input `admitProblem` refuses.
    */
   admit(input: AdmitInput): Promise<AdmitResult>;
@@ -207,7 +222,17 @@ function refuse(what: string, problem: IngestProblem | null): void {
   );
 }
 
-export const checkAdmit = (input: AdmitInput): void => refuse('admit', admitProblem(input));
+/**
+ * Refuses what `admitProblem` refuses (STORE_ERR_INGEST_INVALID), and a `claim` whose times
+ * `claimHandOff` would refuse (RangeError: the caller's bug, not the message's).
+ */
+export function checkAdmit(input: AdmitInput): void {
+  refuse('admit', admitProblem(input));
+  if (input.claim !== undefined) {
+    checkInteger('claim.now', input.claim.now);
+    checkInteger('claim.leaseMs', input.claim.leaseMs, true);
+  }
+}
 export const checkPoison = (input: PoisonInput): void => refuse('poison', poisonProblem(input));
 
 /** A time is an integer; a lease length or a listing limit a positive one. */

@@ -193,6 +193,13 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ingest_poison_received_at ON ingest_poison (received_at, message_id);
     `,
   },
+  {
+    version: 7,
+    name: 'alert ingest: admit in one round trip',
+    // PostgreSQL only (its admit becomes one function call); SQLite admits in process, so its
+    // version 7 changes nothing and is recorded to keep both lists at the same versions.
+    sql: '-- nothing to change in SQLite',
+  },
   SQLITE_ENGINE_MIGRATION,
 ];
 
@@ -381,6 +388,79 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         dead_lettered_at BIGINT
       );
       CREATE INDEX ingest_poison_received_at ON ingest_poison (received_at, message_id);
+    `,
+  },
+  {
+    version: 7,
+    name: 'alert ingest: admit in one round trip',
+    // The admit of postgres-ingest.ts (and the optional hand-off claim) as one function call, so
+    // a delivery's admit is one round trip instead of one per statement. The same statements in
+    // the same order, each with its own snapshot (a VOLATILE function under READ COMMITTED), so
+    // the module comment there still holds: an insert that meets a concurrent uncommitted row
+    // waits and does nothing, and the next statement sees that row; the advisory lock on the
+    // lifecycle is the same key. Tables resolve through the caller's search_path, like the
+    // statements did. p_lease_until null: no claim.
+    sql: `
+      CREATE FUNCTION ingest_admit(
+        p_message_id TEXT, p_dedupe_key TEXT, p_source TEXT, p_status TEXT, p_lifecycle_id TEXT,
+        p_alert JSONB, p_received_at BIGINT, p_claim_now BIGINT, p_lease_until BIGINT,
+        OUT outcome TEXT, OUT handed_off BOOLEAN, OUT claimed BOOLEAN
+      ) LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        v_stale BOOLEAN;
+      BEGIN
+        IF p_lifecycle_id IS NOT NULL THEN
+          PERFORM pg_advisory_xact_lock(
+            hashtext('runwatch.ingest.' || current_schema() || '.' || p_lifecycle_id));
+        END IF;
+        INSERT INTO ingest_messages (message_id, dedupe_key, received_at)
+          VALUES (p_message_id, p_dedupe_key, p_received_at)
+          ON CONFLICT (message_id) DO NOTHING;
+        IF NOT FOUND THEN
+          outcome := 'duplicate_message';
+        ELSE
+          -- The stale check is the insert's own, as before.
+          INSERT INTO ingest_alerts AS a (dedupe_key, source, status, lifecycle_id, alert,
+              message_id, received_at, stale, lease_until)
+            SELECT p_dedupe_key, p_source, p_status, p_lifecycle_id, p_alert, p_message_id,
+              p_received_at, s.stale, CASE WHEN s.stale THEN NULL ELSE p_lease_until END
+            FROM (SELECT p_status = 'firing' AND p_lifecycle_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM ingest_alerts r
+                WHERE r.lifecycle_id = p_lifecycle_id AND r.status = 'resolved')) AS s (stale)
+            ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING a.stale INTO v_stale;
+          IF NOT FOUND THEN
+            outcome := 'duplicate_content';
+          ELSE
+            IF p_status = 'resolved' AND p_lifecycle_id IS NOT NULL THEN
+              UPDATE ingest_alerts SET stale = true
+                WHERE lifecycle_id = p_lifecycle_id AND status = 'firing'
+                  AND handed_off_at IS NULL AND NOT stale;
+            END IF;
+            outcome := CASE WHEN v_stale THEN 'stale' ELSE 'new' END;
+            handed_off := v_stale;
+            claimed := NOT v_stale AND p_lease_until IS NOT NULL;
+            RETURN;
+          END IF;
+        END IF;
+        -- A duplicate: claim its lease when free (claimHandOff's condition), else say whether
+        -- anything is left to hand off (a row gone, pruned, is settled).
+        IF p_lease_until IS NOT NULL THEN
+          UPDATE ingest_alerts SET lease_until = p_lease_until
+            WHERE dedupe_key = p_dedupe_key AND handed_off_at IS NULL AND NOT stale
+              AND (lease_until IS NULL OR lease_until <= p_claim_now);
+          IF FOUND THEN
+            handed_off := false;
+            claimed := true;
+            RETURN;
+          END IF;
+        END IF;
+        claimed := false;
+        SELECT a.stale OR a.handed_off_at IS NOT NULL INTO handed_off
+          FROM ingest_alerts a WHERE a.dedupe_key = p_dedupe_key;
+        handed_off := coalesce(handed_off, true);
+      END
+      $fn$;
     `,
   },
   POSTGRES_ENGINE_MIGRATION,

@@ -4,12 +4,15 @@
  * uncommitted row waits for it and then does nothing, and the next statement sees that row; so
  * of two concurrent deliveries one is `new` and the other a duplicate that reads the winner's
  * state. An admit with a lifecycle first takes a transaction-scoped advisory lock on it, so the
- * stale check and a resolution's marking of pending firing alerts never interleave.
+ * stale check and a resolution's marking of pending firing alerts never interleave. The admit's
+ * statements run in the function `ingest_admit` (migration 7), one statement and so one
+ * transaction and one round trip.
  */
 import type pg from 'pg';
 import type { IncomingAlert } from '../types.js';
 import {
   type AdmitInput,
+  type AdmitOutcome,
   type AdmitResult,
   checkAdmit,
   checkInteger,
@@ -52,22 +55,27 @@ export class PostgresIngestStore implements IngestStore {
 
   async admit(input: AdmitInput): Promise<AdmitResult> {
     checkAdmit(input);
-    const client = await this.#pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await admitIn(client, input);
-      await client.query('COMMIT');
-      return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch((rollback: Error) => {
-        broken = rollback;
-      });
-      throw e;
-    } finally {
-      // A client whose ROLLBACK failed is in an unknown state: destroy it, not back to the pool.
-      client.release(broken);
-    }
+    const { messageId, alert, receivedAt, claim } = input;
+    // One round trip: the function of migration 7 runs the admit's statements in the one
+    // transaction of this statement. Named, so each connection parses and plans it once.
+    const { rows } = await this.#pool.query({
+      name: 'runwatch.ingest_admit',
+      text: `SELECT outcome, handed_off, claimed FROM ingest_admit($1::text, $2::text, $3::text,
+        $4::text, $5::text, $6::jsonb, $7::bigint, $8::bigint, $9::bigint)`,
+      values: [
+        messageId,
+        alert.dedupeKey,
+        alert.source,
+        alert.status,
+        alert.lifecycleId,
+        JSON.stringify(alert),
+        receivedAt,
+        claim?.now ?? null,
+        claim === undefined ? null : claim.now + claim.leaseMs,
+      ],
+    });
+    const r = rows[0] as { outcome: AdmitOutcome; handed_off: boolean; claimed: boolean };
+    return { outcome: r.outcome, handedOff: r.handed_off, claimed: r.claimed };
   }
 
   async claimHandOff(dedupeKey: string, now: number, leaseMs: number): Promise<boolean> {
@@ -83,10 +91,11 @@ export class PostgresIngestStore implements IngestStore {
 
   async completeHandOff(dedupeKey: string, now: number): Promise<boolean> {
     checkInteger('now', now);
-    const { rowCount } = await this.#pool.query(
-      'UPDATE ingest_alerts SET handed_off_at = $2, lease_until = NULL WHERE dedupe_key = $1 AND handed_off_at IS NULL',
-      [dedupeKey, now],
-    );
+    const { rowCount } = await this.#pool.query({
+      name: 'runwatch.ingest_complete',
+      text: 'UPDATE ingest_alerts SET handed_off_at = $2, lease_until = NULL WHERE dedupe_key = $1 AND handed_off_at IS NULL',
+      values: [dedupeKey, now],
+    });
     return rowCount === 1;
   }
 
@@ -174,67 +183,4 @@ export class PostgresIngestStore implements IngestStore {
       deadLetteredAt: orNull(r.dead_lettered_at),
     }));
   }
-}
-
-/** One admit inside the caller's transaction (see the module comment for why it is safe). */
-async function admitIn(
-  client: pg.PoolClient,
-  { messageId, alert, receivedAt }: AdmitInput,
-): Promise<AdmitResult> {
-  const key = alert.dedupeKey;
-  if (alert.lifecycleId !== null) {
-    await client.query(
-      "SELECT pg_advisory_xact_lock(hashtext('runwatch.ingest.' || current_schema() || '.' || $1))",
-      [alert.lifecycleId],
-    );
-  }
-  const message = await client.query(
-    `INSERT INTO ingest_messages (message_id, dedupe_key, received_at) VALUES ($1, $2, $3)
-     ON CONFLICT (message_id) DO NOTHING`,
-    [messageId, key, receivedAt],
-  );
-  if (message.rowCount === 0) {
-    return { outcome: 'duplicate_message', handedOff: await settled(client, key) };
-  }
-  // The stale check is the insert's own: the row is stale when, as it goes in, a resolved alert
-  // of its lifecycle is stored.
-  const inserted = await client.query(
-    `INSERT INTO ingest_alerts (dedupe_key, source, status, lifecycle_id, alert, message_id, received_at, stale)
-     SELECT $1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::text, $7::bigint,
-       $3 = 'firing' AND $4 IS NOT NULL AND EXISTS (
-         SELECT 1 FROM ingest_alerts WHERE lifecycle_id = $4 AND status = 'resolved')
-     ON CONFLICT (dedupe_key) DO NOTHING
-     RETURNING stale`,
-    [
-      key,
-      alert.source,
-      alert.status,
-      alert.lifecycleId,
-      JSON.stringify(alert),
-      messageId,
-      receivedAt,
-    ],
-  );
-  const row = inserted.rows[0] as { stale: boolean } | undefined;
-  if (row === undefined) {
-    return { outcome: 'duplicate_content', handedOff: await settled(client, key) };
-  }
-  if (alert.status === 'resolved' && alert.lifecycleId !== null) {
-    await client.query(
-      `UPDATE ingest_alerts SET stale = true WHERE lifecycle_id = $1 AND status = 'firing'
-         AND handed_off_at IS NULL AND NOT stale`,
-      [alert.lifecycleId],
-    );
-  }
-  return row.stale ? { outcome: 'stale', handedOff: true } : { outcome: 'new', handedOff: false };
-}
-
-/** Whether nothing is left to hand off for the key (see AdmitResult.handedOff). */
-async function settled(client: pg.PoolClient, key: string): Promise<boolean> {
-  const { rows } = await client.query(
-    'SELECT stale, handed_off_at FROM ingest_alerts WHERE dedupe_key = $1',
-    [key],
-  );
-  const r = rows[0] as { stale: boolean; handed_off_at: string | null } | undefined;
-  return r === undefined || r.stale || r.handed_off_at !== null;
 }

@@ -1,7 +1,8 @@
 /**
  * The ingest store on SQLite, on the trend store's connection (SqliteStore.connection). Each
- * admit is one BEGIN IMMEDIATE transaction: it holds the write lock from its first read, so the
- * stale check and the inserts see one state even with other processes on the file.
+ * admit, with its claim, is one BEGIN IMMEDIATE transaction: it holds the write lock from its
+ * first read, so the stale check, the inserts and the claim see one state even with other
+ * processes on the file.
  */
 import type Database from 'better-sqlite3';
 import type { IncomingAlert } from '../types.js';
@@ -63,18 +64,17 @@ export class SqliteIngestStore implements IngestStore {
     return this.#admit(input);
   }
 
-  #admitIn({ messageId, alert, receivedAt }: AdmitInput): AdmitResult {
+  #admitIn({ messageId, alert, receivedAt, claim }: AdmitInput): AdmitResult {
     const key = alert.dedupeKey;
     const message = this.#stmt(
       `INSERT INTO ingest_messages (message_id, dedupe_key, received_at) VALUES (?, ?, ?)
        ON CONFLICT (message_id) DO NOTHING`,
     ).run(messageId, key, receivedAt);
-    if (message.changes === 0)
-      return { outcome: 'duplicate_message', handedOff: this.#settled(key) };
+    if (message.changes === 0) return this.#duplicate('duplicate_message', key, claim);
     const stale = alert.status === 'firing' && this.#resolved(alert.lifecycleId);
     const inserted = this.#stmt(
-      `INSERT INTO ingest_alerts (dedupe_key, source, status, lifecycle_id, alert, message_id, received_at, stale)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+      `INSERT INTO ingest_alerts (dedupe_key, source, status, lifecycle_id, alert, message_id, received_at, stale, lease_until)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
     ).run(
       key,
       alert.source,
@@ -84,16 +84,30 @@ export class SqliteIngestStore implements IngestStore {
       messageId,
       receivedAt,
       stale ? 1 : 0,
+      stale || claim === undefined ? null : claim.now + claim.leaseMs,
     );
-    if (inserted.changes === 0)
-      return { outcome: 'duplicate_content', handedOff: this.#settled(key) };
+    if (inserted.changes === 0) return this.#duplicate('duplicate_content', key, claim);
     if (alert.status === 'resolved' && alert.lifecycleId !== null) {
       this.#stmt(
         `UPDATE ingest_alerts SET stale = 1 WHERE lifecycle_id = ? AND status = 'firing'
            AND handed_off_at IS NULL AND stale = 0`,
       ).run(alert.lifecycleId);
     }
-    return stale ? { outcome: 'stale', handedOff: true } : { outcome: 'new', handedOff: false };
+    return stale
+      ? { outcome: 'stale', handedOff: true, claimed: false }
+      : { outcome: 'new', handedOff: false, claimed: claim !== undefined };
+  }
+
+  /** A duplicate's result: claimed when `claim` takes its free lease, else whether it is settled. */
+  #duplicate(
+    outcome: 'duplicate_message' | 'duplicate_content',
+    key: string,
+    claim: AdmitInput['claim'],
+  ): AdmitResult {
+    if (claim !== undefined && this.#claim(key, claim.now, claim.leaseMs)) {
+      return { outcome, handedOff: false, claimed: true };
+    }
+    return { outcome, handedOff: this.#settled(key), claimed: false };
   }
 
   /** Whether nothing is left to hand off for the key (see AdmitResult.handedOff). */
@@ -102,6 +116,16 @@ export class SqliteIngestStore implements IngestStore {
       'SELECT stale, handed_off_at FROM ingest_alerts WHERE dedupe_key = ?',
     ).get(key);
     return row === undefined || row.stale === 1 || row.handed_off_at !== null;
+  }
+
+  /** The conditional update of `claimHandOff` (of concurrent claims one wins). */
+  #claim(dedupeKey: string, now: number, leaseMs: number): boolean {
+    return (
+      this.#stmt(
+        `UPDATE ingest_alerts SET lease_until = ? WHERE dedupe_key = ? AND handed_off_at IS NULL
+           AND stale = 0 AND (lease_until IS NULL OR lease_until <= ?)`,
+      ).run(now + leaseMs, dedupeKey, now).changes === 1
+    );
   }
 
   #resolved(lifecycleId: string | null): boolean {
@@ -116,12 +140,7 @@ export class SqliteIngestStore implements IngestStore {
   async claimHandOff(dedupeKey: string, now: number, leaseMs: number): Promise<boolean> {
     checkInteger('now', now);
     checkInteger('leaseMs', leaseMs, true);
-    return (
-      this.#stmt(
-        `UPDATE ingest_alerts SET lease_until = ? WHERE dedupe_key = ? AND handed_off_at IS NULL
-           AND stale = 0 AND (lease_until IS NULL OR lease_until <= ?)`,
-      ).run(now + leaseMs, dedupeKey, now).changes === 1
-    );
+    return this.#claim(dedupeKey, now, leaseMs);
   }
 
   async completeHandOff(dedupeKey: string, now: number): Promise<boolean> {

@@ -80,6 +80,35 @@ export function ingestRaceContract(
   });
 
   test(
+    t_('concurrent admits of one key with a claim, same or new messageIds: exactly one claims'),
+    async (t) => {
+      const [a, b] = await factory.storesPair();
+      for (let i = 0; i < ITERATIONS; i++) {
+        const alert = i % 2 === 0 ? logAlert(`ins-${i}`) : incident(`inc-${i}`, 'firing');
+        // Half the iterations redeliver one messageId, half republish under new ones.
+        const ids = [0, 1, 2, 3, 4, 5].map((n) => (i % 4 < 2 ? `m-${i}` : `m-${i}-${n}`));
+        const results = await Promise.all(
+          ids.map((messageId, n) =>
+            (n % 2 === 0 ? a : b).ingest.admit({
+              messageId,
+              alert,
+              receivedAt: T0,
+              claim: { now: T0, leaseMs: LEASE },
+            }),
+          ),
+        );
+        t.is(results.filter((r) => r.claimed).length, 1, `iteration ${i}: claimed`);
+        t.is(results.filter((r) => r.outcome === 'new').length, 1, `iteration ${i}: new`);
+        t.true(
+          results.every((r) => r.claimed === (r.outcome === 'new') && !r.handedOff),
+          `iteration ${i}: the new one claims, the duplicates see it pending`,
+        );
+        t.false(await a.ingest.claimHandOff(alert.dedupeKey, T0, LEASE), `iteration ${i}: held`);
+      }
+    },
+  );
+
+  test(
     t_(
       'any interleaving of redeliveries: one new per dedupe key that is not stale, one hand-off each',
     ),
@@ -105,24 +134,31 @@ export function ingestRaceContract(
           const handOffs = new Map<string, number>();
           const outcomes: { messageId: string; key: string; outcome: AdmitOutcome }[] = [];
           const retry: typeof deliveries = [];
-          /** The ingest caller: admit; unless handed off, claim, hand off, complete. */
-          const deliver = async (store: IngestStore, d: (typeof deliveries)[number]) => {
-            const admitted = await store.admit({ ...d, receivedAt: T0 });
+          /**
+           * The ingest caller: admit; unless handed off, claim, hand off, complete. Every other
+           * delivery asks the admit for the claim, as intake does; the rest claim apart, as an
+           * older build does, so both meet in one run.
+           */
+          const deliver = async (store: IngestStore, d: (typeof deliveries)[number], n: number) => {
+            const claim = n % 2 === 0 ? { now: T0, leaseMs: LEASE } : undefined;
+            const admitted = await store.admit({ ...d, receivedAt: T0, ...(claim && { claim }) });
             outcomes.push({
               messageId: d.messageId,
               key: d.alert.dedupeKey,
               outcome: admitted.outcome,
             });
             if (admitted.handedOff) return;
-            if (!(await store.claimHandOff(d.alert.dedupeKey, T0, LEASE))) {
+            if (!admitted.claimed && !(await store.claimHandOff(d.alert.dedupeKey, T0, LEASE))) {
               retry.push(d); // held by a concurrent delivery: the caller throws, Pub/Sub retries
               return;
             }
             handOffs.set(d.alert.dedupeKey, (handOffs.get(d.alert.dedupeKey) ?? 0) + 1);
             await store.completeHandOff(d.alert.dedupeKey, T0);
           };
-          await Promise.all(deliveries.map((d, i) => deliver((i % 2 === 0 ? a : b).ingest, d)));
-          for (const d of retry.splice(0)) await deliver(a.ingest, d);
+          await Promise.all(
+            deliveries.map((d, i) => deliver((i % 2 === 0 ? a : b).ingest, d, Math.floor(i / 2))),
+          );
+          for (const [i, d] of retry.splice(0).entries()) await deliver(a.ingest, d, i);
 
           const byMessage = groupBy(outcomes, (o) => o.messageId);
           for (const [id, os] of byMessage) {

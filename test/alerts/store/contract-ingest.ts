@@ -38,6 +38,7 @@ export function ingestContract(
     t.deepEqual(await ingest.admit({ messageId: 'm-1', alert, receivedAt: T0 }), {
       outcome: 'new',
       handedOff: false,
+      claimed: false,
     });
     t.deepEqual(await ingest.getAlert(alert.dedupeKey), {
       alert,
@@ -59,6 +60,7 @@ export function ingestContract(
       t.deepEqual(await ingest.admit({ messageId: 'm-1', alert, receivedAt: T0 + MIN }), {
         outcome: 'duplicate_message',
         handedOff: true,
+        claimed: false,
       });
       t.like(await ingest.getAlert(alert.dedupeKey), { handedOffAt: T0, leaseUntil: null });
     },
@@ -73,6 +75,7 @@ export function ingestContract(
       t.deepEqual(await ingest.admit({ messageId: 'm-2', alert, receivedAt: T0 + MIN }), {
         outcome: 'duplicate_content',
         handedOff: true,
+        claimed: false,
       });
       t.is(
         (await ingest.admit({ messageId: 'm-2', alert, receivedAt: T0 })).outcome,
@@ -90,12 +93,14 @@ export function ingestContract(
     t.deepEqual(await ingest.admit({ messageId: 'm-open', alert: open, receivedAt: T0 }), {
       outcome: 'stale',
       handedOff: true,
+      claimed: false,
     });
     t.false(await ingest.claimHandOff(open.dedupeKey, T0, LEASE));
     t.like(await ingest.getAlert(open.dedupeKey), { stale: true, handedOffAt: null });
     t.deepEqual(await ingest.admit({ messageId: 'm-open', alert: open, receivedAt: T0 }), {
       outcome: 'duplicate_message',
       handedOff: true,
+      claimed: false,
     });
     // Another incident's open is not affected.
     t.is((await deliver(ingest, 'm-other', incident('0.xyz', 'firing'))).outcome, 'new');
@@ -126,6 +131,7 @@ export function ingestContract(
       t.deepEqual(await ingest.admit({ messageId: 'm-open', alert: open, receivedAt: T0 + MIN }), {
         outcome: 'duplicate_message',
         handedOff: true,
+        claimed: false,
       });
       t.false(await ingest.claimHandOff(open.dedupeKey, T0 + MIN, LEASE));
     },
@@ -139,6 +145,7 @@ export function ingestContract(
       t.deepEqual(await ingest.admit({ messageId: 'm-1', alert, receivedAt: T0 }), {
         outcome: 'new',
         handedOff: false,
+        claimed: false,
       });
       t.like(await deliver(ingest, 'm-1', alert, T0 + MIN), {
         outcome: 'duplicate_message',
@@ -178,6 +185,109 @@ export function ingestContract(
       t.false(await ingest.claimHandOff('log:never', T0, LEASE));
       t.false(await ingest.completeHandOff('log:never', T0));
       await t.throwsAsync(ingest.claimHandOff(key, T0, 0), { instanceOf: RangeError });
+    },
+  );
+
+  const claim = (now: number) => ({ now, leaseMs: LEASE });
+
+  test(
+    t_('admit with a claim: a new alert is claimed, its lease taken in the admit'),
+    async (t) => {
+      const { ingest } = await factory.stores();
+      const alert = logAlert('ins-1');
+      t.deepEqual(
+        await ingest.admit({ messageId: 'm-1', alert, receivedAt: T0, claim: claim(T0) }),
+        { outcome: 'new', handedOff: false, claimed: true },
+      );
+      t.like(await ingest.getAlert(alert.dedupeKey), { leaseUntil: T0 + LEASE, handedOffAt: null });
+      t.false(await ingest.claimHandOff(alert.dedupeKey, T0 + 1, LEASE), 'the admit holds it');
+      t.true(await ingest.completeHandOff(alert.dedupeKey, T0 + 2));
+      t.like(await ingest.getAlert(alert.dedupeKey), { leaseUntil: null, handedOffAt: T0 + 2 });
+    },
+  );
+
+  test(
+    t_('admit with a claim: a pending duplicate is claimed once its lease expired, not while held'),
+    async (t) => {
+      const { ingest } = await factory.stores();
+      const alert = logAlert('ins-1');
+      await ingest.admit({ messageId: 'm-1', alert, receivedAt: T0, claim: claim(T0) });
+      // The first delivery crashed before its hand-off; its lease runs until T0 + LEASE.
+      t.deepEqual(
+        await ingest.admit({
+          messageId: 'm-1',
+          alert,
+          receivedAt: T0 + 1,
+          claim: claim(T0 + LEASE - 1),
+        }),
+        { outcome: 'duplicate_message', handedOff: false, claimed: false },
+      );
+      t.like(await ingest.getAlert(alert.dedupeKey), { leaseUntil: T0 + LEASE });
+      t.deepEqual(
+        await ingest.admit({
+          messageId: 'm-2',
+          alert,
+          receivedAt: T0 + 2,
+          claim: claim(T0 + LEASE),
+        }),
+        { outcome: 'duplicate_content', handedOff: false, claimed: true },
+        'expired at its end',
+      );
+      t.like(await ingest.getAlert(alert.dedupeKey), { leaseUntil: T0 + 2 * LEASE });
+      // A pending alert admitted without a claim holds no lease: its redelivery claims it.
+      const other = logAlert('ins-2');
+      await ingest.admit({ messageId: 'm-3', alert: other, receivedAt: T0 });
+      t.deepEqual(
+        await ingest.admit({ messageId: 'm-3', alert: other, receivedAt: T0, claim: claim(T0) }),
+        { outcome: 'duplicate_message', handedOff: false, claimed: true },
+      );
+    },
+  );
+
+  test(
+    t_('admit with a claim: a handed-off alert and a stale one are not claimed and keep no lease'),
+    async (t) => {
+      const { ingest } = await factory.stores();
+      const alert = logAlert('ins-1');
+      await deliver(ingest, 'm-1', alert);
+      for (const messageId of ['m-1', 'm-2']) {
+        t.like(
+          await ingest.admit({ messageId, alert, receivedAt: T0, claim: claim(T0 + MIN) }),
+          { handedOff: true, claimed: false },
+          messageId,
+        );
+      }
+      t.like(await ingest.getAlert(alert.dedupeKey), { leaseUntil: null, handedOffAt: T0 });
+      await deliver(ingest, 'm-close', incident('0.abc', 'resolved'));
+      const open = incident('0.abc', 'firing');
+      t.deepEqual(
+        await ingest.admit({ messageId: 'm-open', alert: open, receivedAt: T0, claim: claim(T0) }),
+        { outcome: 'stale', handedOff: true, claimed: false },
+      );
+      t.deepEqual(
+        await ingest.admit({ messageId: 'm-open', alert: open, receivedAt: T0, claim: claim(T0) }),
+        { outcome: 'duplicate_message', handedOff: true, claimed: false },
+      );
+      t.like(await ingest.getAlert(open.dedupeKey), { stale: true, leaseUntil: null });
+    },
+  );
+
+  test(
+    t_('admit with a claim whose lease is not a positive integer is refused, nothing stored'),
+    async (t) => {
+      const { ingest } = await factory.stores();
+      const alert = logAlert('ins-1');
+      for (const bad of [
+        { now: T0, leaseMs: 0 },
+        { now: T0 + 0.5, leaseMs: LEASE },
+      ]) {
+        await t.throwsAsync(
+          ingest.admit({ messageId: 'm-1', alert, receivedAt: T0, claim: bad }),
+          { instanceOf: RangeError },
+          JSON.stringify(bad),
+        );
+      }
+      t.is(await ingest.getAlert(alert.dedupeKey), null);
     },
   );
 
