@@ -39,6 +39,11 @@ export interface OpenStoreOptions {
   readonly cwd?: string;
   /** PostgreSQL schema (tests use one per run). */
   readonly schema?: string;
+  /**
+   * PostgreSQL pool size and idle timeout (default 4 connections, kept 10 s): tests that open
+   * many stores at once keep them small so the server's connection limit holds.
+   */
+  readonly pool?: { readonly max?: number; readonly idleTimeoutMs?: number };
 }
 
 function invalid(url: string, expected: string): StoreError {
@@ -117,6 +122,10 @@ export async function openStores(url: string, options: OpenStoreOptions): Promis
     const store = new PostgresStore({
       connectionString: location.connectionString,
       ...(options.schema === undefined ? {} : { schema: options.schema }),
+      ...(options.pool?.max === undefined ? {} : { maxConnections: options.pool.max }),
+      ...(options.pool?.idleTimeoutMs === undefined
+        ? {}
+        : { idleTimeoutMs: options.pool.idleTimeoutMs }),
     });
     trends = store;
     ingest = new PostgresIngestStore(store.pool);

@@ -33,6 +33,8 @@ export interface PostgresStoreOptions {
   /** The schema to use (created by `migrate` if absent); default: the server's search_path. */
   readonly schema?: string;
   readonly maxConnections?: number;
+  /** How long an idle connection is kept open; default pg's (10 s). */
+  readonly idleTimeoutMs?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -73,6 +75,7 @@ export class PostgresStore implements TrendStore {
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConnections ?? 4,
+      ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMillis: options.idleTimeoutMs }),
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.

@@ -206,7 +206,10 @@ export async function withPushRig(
           (l) => l.event === event && (messageId === undefined || l.messageId === messageId),
         ),
       stores: async () => {
-        const stores = await openStores(storeUrl, { platform: 'local' });
+        const stores = await openStores(storeUrl, {
+          platform: 'local',
+          pool: { max: 2, idleTimeoutMs: 200 },
+        });
         opened.push(stores);
         return stores;
       },

@@ -16,6 +16,8 @@ import { createLogger } from '../../../lib/logger.js';
 import { postgresFixture, REQUIRE_POSTGRES } from '../../helpers/postgres.js';
 
 const fixture = await postgresFixture();
+/** Many stores are open at once here: small pools that let idle connections go. */
+const SMALL_POOL = { max: 2, idleTimeoutMs: 200 };
 const opened: Stores[] = [];
 test.after.always(async () => {
   for (const s of opened) await s.close();
@@ -96,8 +98,8 @@ if (fixture.unavailable !== null) {
     test(`engine concurrency (PostgreSQL): two engines on one database send one first notification (round ${round})`, async (t) => {
       const schema = fixture.newSchema();
       const pair: [Stores, Stores] = [
-        await openStores(fixture.url, { platform: 'local', schema }),
-        await openStores(fixture.url, { platform: 'local', schema }),
+        await openStores(fixture.url, { platform: 'local', schema, pool: SMALL_POOL }),
+        await openStores(fixture.url, { platform: 'local', schema, pool: SMALL_POOL }),
       ];
       opened.push(...pair);
       await race(t, pair);

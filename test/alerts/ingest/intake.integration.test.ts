@@ -50,7 +50,11 @@ if (pg.unavailable === null) {
   dialects.push([
     'postgres',
     async () => {
-      const stores = await openStores(pg.url, { platform: 'local', schema: pg.newSchema() });
+      const stores = await openStores(pg.url, {
+        platform: 'local',
+        schema: pg.newSchema(),
+        pool: { max: 2, idleTimeoutMs: 200 },
+      });
       await stores.trends.migrate();
       opened.push(stores);
       return stores;

@@ -10,16 +10,23 @@ import { storeContract } from './contract.js';
 import { ALL_VERSIONS } from './contract-fixtures.js';
 
 const fixture = await postgresFixture();
+/** Many stores are open at once here: small pools that let idle connections go. */
+const SMALL_POOL = { max: 2, idleTimeoutMs: 200 };
 const opened: { close(): Promise<void> }[] = [];
 
 const open = (schema: string): TrendStore => {
-  const store = new PostgresStore({ connectionString: fixture.url, schema });
+  const store = new PostgresStore({
+    connectionString: fixture.url,
+    schema,
+    maxConnections: 2,
+    idleTimeoutMs: 200,
+  });
   opened.push(store);
   return store;
 };
 
 const openBoth = async (schema: string): Promise<Stores> => {
-  const stores = await openStores(fixture.url, { platform: 'local', schema });
+  const stores = await openStores(fixture.url, { platform: 'local', schema, pool: SMALL_POOL });
   opened.push(stores);
   return stores;
 };

@@ -39,7 +39,12 @@ const BACKENDS: { name: string; open(): Promise<TrendStore> }[] = [
     ? [
         {
           name: 'postgres',
-          open: () => openStore(pg.url, { platform: 'local', schema: pg.newSchema() }),
+          open: () =>
+            openStore(pg.url, {
+              platform: 'local',
+              schema: pg.newSchema(),
+              pool: { max: 2, idleTimeoutMs: 200 },
+            }),
         },
       ]
     : []),
