@@ -60,6 +60,7 @@ export function startStack(
       PORT: '0',
       SWEEP_PORT: '0',
       INGEST_PORT: '0',
+      TICK_PORT: '0',
       LOCAL_SWEEP_INTERVAL: '1',
       LOG_LEVEL: 'info',
       ...env,
@@ -84,7 +85,7 @@ export function startStack(
       const text = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       nl = buffer.indexOf('\n');
-      const m = /^(stack|service|sweep|ingest)\s*\| (.*)$/.exec(text);
+      const m = /^(stack|service|sweep|ingest|tick)\s*\| (.*)$/.exec(text);
       if (m === null) {
         plain.push(text);
         continue;
