@@ -9,43 +9,24 @@
  * an ALERTING_FILE with `group_wait: 0s` and a log receiver only, so the engine notifies on the
  * first alert rather than at a tick 30 s later.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { request } from '../helpers/child-service.js';
 import { needsEmulatorBinary } from '../helpers/pubsub-emulator.js';
 import {
   alive,
+  quickAlertingFile,
   type StackProcess,
   startStack,
   stopStack,
   tempStoreUrl,
+  unhealthyRuleDir,
 } from '../helpers/stack-process.js';
 
 const ADMIN = 'admin-key-0123456789abcdef';
 
-/** Engine definitions: one log receiver, notified as soon as a group gets its first alert. */
-function quickAlertingFile(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'runwatch-alerting-')), 'alerting.yaml');
-  writeFileSync(
-    file,
-    [
-      'route:',
-      '  receiver: log',
-      '  group_by: [alertname, target]',
-      '  group_wait: 0s',
-      '  group_interval: 5m',
-      '  repeat_interval: 4h',
-      'receivers:',
-      '  - name: log',
-      '    integrations:',
-      '      - type: log',
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
+/** One log receiver, notified as soon as a group gets its first alert. */
+const quickAlerting = () =>
+  quickAlertingFile({ receiver: 'log', groupInterval: '5m', integrations: ['- type: log'] });
 
 /**
  * With the fault still on, `sweeps` more sweeps re-send the firing finding to the engine (more
@@ -92,27 +73,6 @@ async function repeatedSweepsAddNone(
     );
 }
 
-/** InferUnhealthy without its 2-minute `for`, so one unhealthy sweep fires it. */
-function unhealthyRuleDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'runwatch-rules-'));
-  writeFileSync(
-    join(dir, 'unhealthy.yaml'),
-    [
-      'rules:',
-      '  - alertname: InferUnhealthy',
-      '    type: threshold',
-      '    severity: warning',
-      '    metric: health_status',
-      '    op: ">="',
-      '    value: 2',
-      '    for: 0s',
-      '    summary: "{{target}} reports health_status {{value}}"',
-      '',
-    ].join('\n'),
-  );
-  return dir;
-}
-
 async function faultToNotification(t: import('ava').ExecutionContext, stack: StackProcess) {
   const ready = await stack.waitFor('stack', 'stack.ready', 45_000);
   const port = Number(new URL(ready.serviceUrl as string).port);
@@ -132,7 +92,7 @@ test('local stack: a model fault becomes a sweep finding, goes through the emula
       ENABLE_FAULT_INJECTION: 'true',
       ADMIN_API_KEYS: ADMIN,
       SWEEP_RULES_DIR: unhealthyRuleDir(),
-      ALERTING_FILE: quickAlertingFile(),
+      ALERTING_FILE: quickAlerting(),
     },
     { detached: true },
   );
@@ -185,7 +145,7 @@ test('local stack: without an emulator the alert flow runs in-process, says so i
     ADMIN_API_KEYS: ADMIN,
     SWEEP_RULES_DIR: unhealthyRuleDir(),
     PUBSUB_EMULATOR_BIN: '/nonexistent/cloud-pubsub-emulator',
-    ALERTING_FILE: quickAlertingFile(),
+    ALERTING_FILE: quickAlerting(),
   });
   try {
     const ready = await faultToNotification(t, stack);
