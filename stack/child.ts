@@ -13,7 +13,7 @@ export interface ChildExit {
 }
 
 export interface StackChild {
-  /** `service`, `healthSweep` or `alertIngest`, for messages. */
+  /** `service`, `healthSweep`, `alertIngest` or `alertTick`, for messages. */
   readonly name: string;
   readonly pid: number | undefined;
   readonly exited: Promise<ChildExit>;

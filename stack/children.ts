@@ -1,6 +1,6 @@
 /**
  * The stack's children and how their endings read: the service (its own entry script), and
- * healthSweep and alertIngest (the Functions Framework's entry script, run with node directly so
+ * healthSweep, alertIngest and alertTick (the Functions Framework's entry script, run with node directly so
  * signals reach it rather than a shell).
  */
 import { existsSync } from 'node:fs';

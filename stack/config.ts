@@ -1,8 +1,13 @@
 /**
  * The local stack's configuration (`npm start`), read from the environment here and nowhere else,
  * with the same kit as the service (lib/config/). Everything has a default: `npm start` alone runs
- * the service on :8080, healthSweep on :8081, a scheduler every 15 s and the SQLite store under
- * `.runwatch/`.
+ * the service on :8080, healthSweep on :8081, alertIngest on :8082, alertTick on :8083, a
+ * scheduler every 15 s and the SQLite store under `.runwatch/`.
+ *
+ * The local scheduler calls alertTick at the sweep interval (LOCAL_SWEEP_INTERVAL) rather than on
+ * a setting of its own: the engine's timers (group_wait, group_interval, the sweeper heartbeat)
+ * then resolve within one sweep interval, and a stack run with a short interval (the tests' 1 s)
+ * sees its notifications and SweeperAbsent as quickly as its sweeps.
  *
  * Durations (LOCAL_SWEEP_INTERVAL, SWEEPER_MAX_SILENCE) are a number with an optional unit, `ms`,
  * `s` or `m`; a plain number is seconds: `15`, `15s`, `15000ms` and `0.25m` are all 15 s.
@@ -28,6 +33,7 @@ import { LOG_LEVELS, type LogLevel } from '../lib/logger.js';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_SWEEP_PORT = 8081;
 export const DEFAULT_INGEST_PORT = 8082;
+export const DEFAULT_TICK_PORT = 8083;
 export const DEFAULT_SWEEP_INTERVAL_MS = 15_000;
 /** SWEEPER_MAX_SILENCE defaults to this many sweep intervals. */
 export const DEFAULT_MAX_SILENCE_INTERVALS = 3;
@@ -76,6 +82,12 @@ export const STACK_SETTINGS = {
     format: integer(0, 65535),
     default: DEFAULT_INGEST_PORT,
   }),
+  tickPort: setting({
+    env: 'TICK_PORT',
+    doc: "alertTick's port (on 127.0.0.1); 0 picks a free one, any other must differ from PORT, SWEEP_PORT and INGEST_PORT. The local scheduler calls it every LOCAL_SWEEP_INTERVAL.",
+    format: integer(0, 65535),
+    default: DEFAULT_TICK_PORT,
+  }),
   host: setting({
     env: 'HOST',
     doc: "The service's listen address in the local stack (passed to the service; the port check binds it). Loopback by default, so nothing off this machine reaches the development service, which needs no key; 0.0.0.0 opens it to the network. healthSweep, which runs without OIDC here, listens on 127.0.0.1 whatever this says.",
@@ -84,14 +96,14 @@ export const STACK_SETTINGS = {
   }),
   sweepIntervalMs: setting({
     env: 'LOCAL_SWEEP_INTERVAL',
-    doc: 'Time between scheduled sweeps: seconds (15, 0.5), or with a unit, 15s, 15000ms, 1m; 100 ms to 1 h.',
+    doc: "Time between scheduled sweeps, and between alertTick's ticks: seconds (15, 0.5), or with a unit, 15s, 15000ms, 1m; 100 ms to 1 h.",
     format: duration(MIN_SWEEP_INTERVAL_MS, MAX_SWEEP_INTERVAL_MS),
     default: DEFAULT_SWEEP_INTERVAL_MS,
     defaultDoc: '15 s',
   }),
   maxSilenceMs: setting({
     env: 'SWEEPER_MAX_SILENCE',
-    doc: 'Silence after which SweeperAbsent fires; the same syntax, longer than LOCAL_SWEEP_INTERVAL.',
+    doc: "Silence after which alertTick's heartbeat fires SweeperAbsent (its HEARTBEAT_MAX_SILENCE_MS); the same syntax, longer than LOCAL_SWEEP_INTERVAL.",
     format: duration(MIN_SWEEP_INTERVAL_MS, 24 * MAX_SWEEP_INTERVAL_MS),
     default: null,
     defaultDoc: `${DEFAULT_MAX_SILENCE_INTERVALS} × LOCAL_SWEEP_INTERVAL`,
@@ -132,11 +144,13 @@ export interface StackConfig {
   readonly sweepPort: number;
   /** alertIngest's port (INGEST_PORT); 0 picks a free one. */
   readonly ingestPort: number;
+  /** alertTick's port (TICK_PORT); 0 picks a free one. */
+  readonly tickPort: number;
   /** The service's listen address (HOST, as the service reads it), for the port check. */
   readonly host: string;
-  /** Time between scheduled sweeps (LOCAL_SWEEP_INTERVAL). */
+  /** Time between scheduled sweeps, and between ticks (LOCAL_SWEEP_INTERVAL). */
   readonly sweepIntervalMs: number;
-  /** Silence after which SweeperAbsent fires (SWEEPER_MAX_SILENCE). */
+  /** Silence after which SweeperAbsent fires (SWEEPER_MAX_SILENCE; alertTick's HEARTBEAT_MAX_SILENCE_MS). */
   readonly maxSilenceMs: number;
   readonly storeUrl: string;
   /** SWEEP_TARGETS as given; undefined sweeps the local service. */
@@ -152,16 +166,22 @@ export interface StackConfig {
 export function loadStackConfig(env: Env = process.env): StackConfig {
   const platform = detectPlatform(env);
   const { values, report, operator } = readSettings(STACK_SETTINGS, env, { platform });
-  const { port, sweepPort, ingestPort, sweepIntervalMs } = values;
-  if (port !== 0 && port === sweepPort) {
-    report.refuse('SWEEP_PORT', String(sweepPort), `a port other than PORT (${port})`);
-  }
-  if (ingestPort !== 0 && (ingestPort === port || ingestPort === sweepPort)) {
-    report.refuse(
-      'INGEST_PORT',
-      String(ingestPort),
-      `a port other than PORT (${port}) and SWEEP_PORT (${sweepPort})`,
-    );
+  const { port, sweepPort, ingestPort, tickPort, sweepIntervalMs } = values;
+  // Each port other than 0 must differ from the ones before it (0 picks a free port each time).
+  const ports: readonly [string, number][] = [
+    ['PORT', port],
+    ['SWEEP_PORT', sweepPort],
+    ['INGEST_PORT', ingestPort],
+    ['TICK_PORT', tickPort],
+  ];
+  for (const [i, [variable, value]] of ports.entries()) {
+    const earlier = ports.slice(0, i);
+    if (value !== 0 && earlier.some(([, p]) => p === value)) {
+      const names = earlier.map(([v, p]) => `${v} (${p})`);
+      const list =
+        names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+      report.refuse(variable, String(value), `a port other than ${list}`);
+    }
   }
   const maxSilenceMs = values.maxSilenceMs ?? DEFAULT_MAX_SILENCE_INTERVALS * sweepIntervalMs;
   if (maxSilenceMs <= sweepIntervalMs) {
@@ -176,6 +196,7 @@ export function loadStackConfig(env: Env = process.env): StackConfig {
     port,
     sweepPort,
     ingestPort,
+    tickPort,
     host: values.host,
     sweepIntervalMs,
     maxSilenceMs,

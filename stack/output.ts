@@ -1,13 +1,14 @@
 /**
- * One terminal for three processes. Every line of the service, healthSweep and the supervisor is
- * prefixed with its source (`service | `, `sweep   | `, `ingest  | `, `stack   | `). On a TTY, JSON log lines are
+ * One terminal for the stack's processes. Every line of the service, healthSweep, alertIngest,
+ * alertTick and the supervisor is prefixed with its source (`service | `, `sweep   | `,
+ * `ingest  | `, `tick    | `, `stack   | `). On a TTY, JSON log lines are
  * pretty-printed (the children always log JSON to the supervisor, so it can also watch their
  * events); elsewhere lines pass through as written, one JSON object after the prefix.
  */
 import type { Writable } from 'node:stream';
 import { prettyFactory } from 'pino-pretty';
 
-export type Source = 'stack' | 'service' | 'sweep' | 'ingest';
+export type Source = 'stack' | 'service' | 'sweep' | 'ingest' | 'tick';
 
 const WIDTH = 7;
 const COLOUR: Readonly<Record<Source, string>> = {
@@ -15,6 +16,7 @@ const COLOUR: Readonly<Record<Source, string>> = {
   service: '\x1b[36m',
   sweep: '\x1b[35m',
   ingest: '\x1b[33m',
+  tick: '\x1b[34m',
 };
 const RESET = '\x1b[0m';
 

@@ -48,3 +48,28 @@ export function tcpOpen(port: number): Promise<boolean> {
     socket.once('timeout', () => done(false));
   });
 }
+
+export interface ReadyCheck {
+  /** What is waited for, for the message: `the service (http://…/health/ready)`. */
+  readonly what: string;
+  readonly check: () => Promise<boolean>;
+}
+
+/**
+ * Waits for every check at once, each up to `timeoutMs`; resolves with what was not ready (empty
+ * when all were), or null when a stop was asked for meanwhile (`cancelled()` not null, or
+ * `stopped` settled).
+ */
+export async function waitAllReady(
+  checks: readonly ReadyCheck[],
+  timeoutMs: number,
+  cancelled: () => unknown,
+  stopped: Promise<unknown>,
+): Promise<string[] | null> {
+  const results = await Promise.race([
+    Promise.all(checks.map((c) => until(c.check, timeoutMs, cancelled))),
+    stopped.then(() => null),
+  ]);
+  if (results === null || cancelled() !== null) return null;
+  return checks.filter((_, i) => !results[i]).map((c) => c.what);
+}

@@ -1,5 +1,6 @@
 /**
- * The local stand-in for Cloud Scheduler: it POSTs to healthSweep once per slot, with the headers
+ * The local stand-in for Cloud Scheduler: one job POSTs to one function (healthSweep, alertTick)
+ * once per slot, with the headers
  * Cloud Scheduler's HTTP target sends (gcp-formats.md §8), so the function cannot tell the two
  * apart. Slots are multiples of the interval since the epoch, as a cron schedule's are multiples
  * of a minute; `X-CloudScheduler-ScheduleTime` is the slot, not the moment the call left, so the
@@ -11,6 +12,7 @@
 import type { Logger } from '../lib/logger.js';
 
 export const LOCAL_SWEEP_JOB = 'local-health-sweep';
+export const LOCAL_TICK_JOB = 'local-alert-tick';
 
 /** How long one call may take (Cloud Scheduler's attemptDeadline; its default is 3 min). */
 export const ATTEMPT_DEADLINE_MS = 60_000;
@@ -56,23 +58,71 @@ export interface LocalScheduler {
   stop(): void;
 }
 
-interface SweepReply {
-  sweepId?: string;
-  duplicate?: boolean;
-  targets?: { up?: boolean }[];
-  findings?: unknown[];
-  error?: { code?: string; message?: string };
+/** The parsed JSON answer of a function (an empty object when it was not JSON). */
+type Reply = Record<string, unknown>;
+
+/** A function the scheduler calls: its name, the event a call is logged as, and what is logged. */
+export interface ScheduledFunction {
+  /** The function's name, for messages (`healthSweep answered 500`). */
+  readonly name: string;
+  /** The event of a successful call (`scheduler.sweep`). */
+  readonly event: string;
+  /** The fields a successful call's log line carries, from the function's answer. */
+  summarise(reply: Reply): Record<string, unknown>;
+  /** A short note appended to the log message, if any (`(duplicate)`). */
+  note?(reply: Reply): string;
 }
 
+const list = (v: unknown): Record<string, unknown>[] =>
+  Array.isArray(v) ? (v as Record<string, unknown>[]) : [];
+const record = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+
+/** healthSweep: `scheduler.sweep` with the sweep id, whether a duplicate, targets down, findings. */
+export const SWEEP_FUNCTION: ScheduledFunction = {
+  name: 'healthSweep',
+  event: 'scheduler.sweep',
+  summarise: (reply) => ({
+    sweepId: reply.sweepId,
+    duplicate: reply.duplicate === true,
+    targets: list(reply.targets).length,
+    down: list(reply.targets).filter((t) => t.up === false).length,
+    findings: list(reply.findings).length,
+  }),
+  note: (reply) => (reply.duplicate === true ? ' (duplicate)' : ''),
+};
+
+/** alertTick: `scheduler.tick` with the groups flushed and notified, deliveries, the heartbeat. */
+export const TICK_FUNCTION: ScheduledFunction = {
+  name: 'alertTick',
+  event: 'scheduler.tick',
+  summarise: (reply) => {
+    const flushed = list(reply.flushed);
+    const deliveries = record(reply.deliveries);
+    return {
+      flushed: flushed.length,
+      notified: flushed.filter((f) => f.reason !== null && f.reason !== undefined).length,
+      delivered: deliveries.delivered ?? 0,
+      retrying: deliveries.retrying ?? 0,
+      heartbeat: record(reply.heartbeat).state ?? null,
+      failedSteps: Object.keys(record(reply.failed)),
+    };
+  },
+};
+
 export function createLocalScheduler(opts: {
-  /** healthSweep's URL. */
+  /** The function's URL. */
   readonly url: string;
+  /** What is called: healthSweep (the default) or alertTick. */
+  readonly target?: ScheduledFunction;
   readonly intervalMs: number;
+  /** The job name (X-CloudScheduler-JobName); default LOCAL_SWEEP_JOB. */
   readonly job?: string;
   readonly log: Logger;
   readonly now?: () => number;
 }): LocalScheduler {
   const job = opts.job ?? LOCAL_SWEEP_JOB;
+  const target = opts.target ?? SWEEP_FUNCTION;
   const now = opts.now ?? Date.now;
   const inFlight = new Set<AbortController>();
   let timer: NodeJS.Timeout | null = null;
@@ -93,41 +143,40 @@ export function createLocalScheduler(opts: {
         signal: controller.signal,
       });
       const text = await res.text();
-      let reply: SweepReply = {};
+      let reply: Reply = {};
       try {
-        reply = JSON.parse(text) as SweepReply;
+        reply = record(JSON.parse(text));
       } catch {
-        // healthSweep always answers JSON; anything else is reported by status
+        // the functions always answer JSON; anything else is reported by status
       }
       const durationMs = Math.round(performance.now() - t0);
       if (res.ok) {
         opts.log.info(
           {
-            event: 'scheduler.sweep',
+            event: target.event,
             job,
             scheduleTime,
-            sweepId: reply.sweepId,
             status: res.status,
-            duplicate: reply.duplicate === true,
-            targets: reply.targets?.length ?? 0,
-            down: reply.targets?.filter((t) => t.up === false).length ?? 0,
-            findings: reply.findings?.length ?? 0,
+            ...target.summarise(reply),
             durationMs,
           },
-          `${job} ${scheduleTime}: ${res.status}${reply.duplicate ? ' (duplicate)' : ''}`,
+          `${job} ${scheduleTime}: ${res.status}${target.note?.(reply) ?? ''}`,
         );
       } else {
+        const error = record(reply.error);
+        const detail =
+          error.code === undefined ? '' : ` ${String(error.code)}: ${String(error.message)}`;
         opts.log.warn(
           {
             event: 'scheduler.failed',
             job,
             scheduleTime,
             status: res.status,
-            code: reply.error?.code,
-            error: reply.error?.message ?? text.slice(0, 200),
+            code: error.code,
+            error: error.message ?? text.slice(0, 200),
             durationMs,
           },
-          `${job} ${scheduleTime}: healthSweep answered ${res.status}${reply.error ? ` ${reply.error.code}: ${reply.error.message}` : ''}`,
+          `${job} ${scheduleTime}: ${target.name} answered ${res.status}${detail}`,
         );
       }
     } catch (e) {

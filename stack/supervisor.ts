@@ -1,16 +1,16 @@
 /**
- * The local stack (`npm start`): the service, healthSweep and alertIngest as child processes,
- * the alert flow's Pub/Sub (stack/alert-flow.ts: the emulator, its topology, the Eventarc relay),
- * a local Cloud Scheduler calling healthSweep, and the sweeper's heartbeat watch, under one
- * supervisor.
+ * The local stack (`npm start`): the service, healthSweep, alertIngest and alertTick as child
+ * processes (stack/functions.ts), the alert flow's Pub/Sub (stack/alert-flow.ts: the emulator, its
+ * topology, the Eventarc relay), and a local Cloud Scheduler calling healthSweep and alertTick
+ * (whose tick watches the sweeper's heartbeat), under one supervisor.
  *
  * Start: check the ports (a taken one fails before anything starts), the sweep targets and the
  * store (opened and migrated here, so the functions' first calls never race a migration), start
  * the alert flow, spawn the children, wait until the service is ready and the functions listen,
- * print the URL table, then start the scheduler (its first call is the current slot) and the
- * heartbeat watch.
+ * print the URL table, then start the scheduler's two jobs (each one's first call is the current
+ * slot). SIGUSR2 pauses and resumes the sweeps only, so the ticks go on and SweeperAbsent fires.
  *
- * Stop, on SIGINT, SIGTERM or SIGHUP: stop the scheduler and the watch; give the children 300 ms
+ * Stop, on SIGINT, SIGTERM or SIGHUP: stop the scheduler; give the children 300 ms
  * to show they got the signal themselves (a Ctrl-C in a terminal reaches the whole process group:
  * a second signal would make the service give up its drain and exit 1), then SIGTERM the ones
  * that did not; SIGKILL whatever still runs 12 s after the signal. Further signals while stopping
@@ -34,13 +34,7 @@ import { createLogger } from '../lib/logger.js';
 import { redactUrl } from '../lib/redact.js';
 import { type AlertFlow, AlertFlowError, startAlertFlow } from './alert-flow.js';
 import { spawnChild } from './child.js';
-import {
-  describeExit,
-  functionsFrameworkMain,
-  LOOPBACK_HOST,
-  spawnFunction,
-  stoppedAsAsked,
-} from './children.js';
+import { describeExit, functionsFrameworkMain, LOOPBACK_HOST, stoppedAsAsked } from './children.js';
 import type { StackConfig } from './config.js';
 import {
   STACK_ERR_CHILD_EXITED,
@@ -49,11 +43,17 @@ import {
   STACK_EXIT,
   StackError,
 } from './errors.js';
-import { createHeartbeatWatch, type HeartbeatWatch } from './heartbeat.js';
+import { spawnStackFunctions } from './functions.js';
 import { createOutput } from './output.js';
 import { claimPorts } from './ports.js';
-import { httpOk, reachable, sleep, tcpOpen, until } from './readiness.js';
-import { createLocalScheduler, LOCAL_SWEEP_JOB, type LocalScheduler } from './scheduler.js';
+import { httpOk, reachable, sleep, tcpOpen, waitAllReady } from './readiness.js';
+import {
+  createLocalScheduler,
+  LOCAL_SWEEP_JOB,
+  LOCAL_TICK_JOB,
+  type LocalScheduler,
+  TICK_FUNCTION,
+} from './scheduler.js';
 import { stopChildren } from './stop-children.js';
 import { renderStackTable } from './table.js';
 
@@ -123,6 +123,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
     resolveStop(reason);
   };
   let scheduler: LocalScheduler | null = null;
+  let tickScheduler: LocalScheduler | null = null;
   const onStopSignal = (signal: NodeJS.Signals) => requestStop({ kind: 'signal', signal });
   const onPauseSignal = () => {
     if (scheduler === null || stopReason !== null) return;
@@ -140,12 +141,14 @@ export async function runStack(opts: StackOptions): Promise<number> {
   let port: number;
   let sweepPort: number;
   let ingestPort: number;
+  let tickPort: number;
   try {
-    [port, sweepPort, ingestPort] = (await claimPorts([
+    [port, sweepPort, ingestPort, tickPort] = (await claimPorts([
       { variable: 'PORT', port: config.port, host: config.host },
       { variable: 'SWEEP_PORT', port: config.sweepPort, host: LOOPBACK_HOST },
       { variable: 'INGEST_PORT', port: config.ingestPort, host: LOOPBACK_HOST },
-    ])) as [number, number, number];
+      { variable: 'TICK_PORT', port: config.tickPort, host: LOOPBACK_HOST },
+    ])) as [number, number, number, number];
   } catch (e) {
     if (!(e instanceof StackError)) throw e;
     fail(e.code, e.message, { variable: e.field });
@@ -155,6 +158,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
   const serviceUrl = `http://${reachable(config.host)}:${port}`;
   const sweepUrl = `http://${LOOPBACK_HOST}:${sweepPort}/`;
   const ingestUrl = `http://${LOOPBACK_HOST}:${ingestPort}/`;
+  const tickUrl = `http://${LOOPBACK_HOST}:${tickPort}/`;
   const sweepTargets = config.sweepTargets ?? JSON.stringify([{ name: 'local', url: serviceUrl }]);
   let targets: { name: string; url: string }[];
   let store: TrendStore;
@@ -244,27 +248,19 @@ export async function runStack(opts: StackOptions): Promise<number> {
       out.line('service', line, stream);
     },
   });
-  const sweep = spawnFunction({
-    name: 'healthSweep',
-    signatureType: 'http',
-    port: sweepPort,
-    env: {
-      ...common,
-      ...config.env,
-      ...flow.childEnv,
-      STORE_URL: config.storeUrl,
-      SWEEP_TARGETS: sweepTargets,
-    },
-    onLine: (line, stream) => out.line('sweep', line, stream),
+  const {
+    sweep,
+    ingest,
+    tick,
+    all: functions,
+  } = spawnStackFunctions({
+    config,
+    ports: { sweep: sweepPort, ingest: ingestPort, tick: tickPort },
+    common,
+    flowEnv: flow.childEnv,
+    sweepTargets,
+    out,
   });
-  const ingest = spawnFunction({
-    name: 'alertIngest',
-    signatureType: 'cloudevent',
-    port: ingestPort,
-    env: { ...common, ...config.env, ...flow.childEnv, STORE_URL: config.storeUrl },
-    onLine: (line, stream) => out.line('ingest', line, stream),
-  });
-  const functions = [sweep, ingest];
   const children = [service, ...functions];
   // Should the supervisor itself crash, its children must not outlive it.
   const orphanGuard = () => {
@@ -287,32 +283,26 @@ export async function runStack(opts: StackOptions): Promise<number> {
     });
   }
 
-  // 3. Ready: the service answers /health/ready, the function listens.
-  const ready = await Promise.race([
-    Promise.all([
-      until(
-        () => httpOk(`${serviceUrl}/health/ready`),
-        READY_TIMEOUT_MS,
-        () => stopReason,
-      ),
-      until(
-        () => tcpOpen(sweepPort),
-        READY_TIMEOUT_MS,
-        () => stopReason,
-      ),
-      until(
-        () => tcpOpen(ingestPort),
-        READY_TIMEOUT_MS,
-        () => stopReason,
-      ),
-    ]).then((r) => r.every(Boolean)),
-    stopRequested.then(() => false),
-  ]);
-  let heartbeat: HeartbeatWatch | null = null;
-  if (stopReason === null && !ready) {
+  // 3. Ready: the service answers /health/ready, the functions listen.
+  const notReady = await waitAllReady(
+    [
+      {
+        what: `the service (${serviceUrl}/health/ready)`,
+        check: () => httpOk(`${serviceUrl}/health/ready`),
+      },
+      { what: `healthSweep (port ${sweepPort})`, check: () => tcpOpen(sweepPort) },
+      { what: `alertIngest (port ${ingestPort})`, check: () => tcpOpen(ingestPort) },
+      { what: `alertTick (port ${tickPort})`, check: () => tcpOpen(tickPort) },
+    ],
+    READY_TIMEOUT_MS,
+    () => stopReason,
+    stopRequested,
+  );
+  if (stopReason === null && notReady !== null && notReady.length > 0) {
     fail(
       STACK_ERR_NOT_READY,
-      `the service (${serviceUrl}/health/ready), healthSweep (port ${sweepPort}) or alertIngest (port ${ingestPort}) was not ready within ${READY_TIMEOUT_MS / 1000} s; stopping the stack`,
+      `${notReady.join(', ')} not ready within ${READY_TIMEOUT_MS / 1000} s; stopping the stack`,
+      { notReady },
     );
     requestStop({ kind: 'failure', exitCode: STACK_EXIT.FAILED });
   }
@@ -322,6 +312,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
       service: service.pid ?? 0,
       sweep: sweep.pid ?? 0,
       ingest: ingest.pid ?? 0,
+      tick: tick.pid ?? 0,
       ...(flow.mode === 'pubsub' && flow.emulator !== null ? { pubsub: flow.emulator.pid } : {}),
     };
     out.raw(
@@ -336,6 +327,8 @@ export async function runStack(opts: StackOptions): Promise<number> {
         store: redactUrl(config.storeUrl),
         storeFile: storeLocation.kind === 'sqlite' ? storeLocation.path : null,
         ingestUrl,
+        tickUrl,
+        tickJob: LOCAL_TICK_JOB,
         pubsub:
           flow.mode === 'pubsub'
             ? {
@@ -354,6 +347,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
         serviceUrl,
         sweepUrl,
         ingestUrl,
+        tickUrl,
         pids,
         pubsub: flow.mode === 'pubsub' ? flow.host : 'off',
         store: redactUrl(config.storeUrl),
@@ -363,17 +357,15 @@ export async function runStack(opts: StackOptions): Promise<number> {
       'stack ready',
     );
     scheduler = createLocalScheduler({ url: sweepUrl, intervalMs: config.sweepIntervalMs, log });
-    scheduler.start();
-    heartbeat = createHeartbeatWatch({
-      store,
-      job: LOCAL_SWEEP_JOB,
-      everyMs: config.sweepIntervalMs,
-      maxSilenceMs: config.maxSilenceMs,
+    tickScheduler = createLocalScheduler({
+      url: tickUrl,
+      target: TICK_FUNCTION,
+      job: LOCAL_TICK_JOB,
+      intervalMs: config.sweepIntervalMs,
       log,
     });
-    await heartbeat.start().catch((e: unknown) => {
-      log.warn({ event: 'heartbeat.failed', err: e }, `heartbeat did not start: ${String(e)}`);
-    });
+    scheduler.start();
+    tickScheduler.start();
   }
 
   // 4. Stop.
@@ -384,7 +376,7 @@ export async function runStack(opts: StackOptions): Promise<number> {
     reason.kind === 'signal' ? `${reason.signal}: stopping the stack` : 'stopping the stack',
   );
   scheduler?.stop();
-  const stopWatch = heartbeat?.stop() ?? Promise.resolve();
+  tickScheduler?.stop();
   const killed = await stopChildren({
     service,
     functions,
@@ -395,7 +387,6 @@ export async function runStack(opts: StackOptions): Promise<number> {
     killAfterMs: STOP_KILL_AFTER_MS,
     log,
   });
-  await Promise.race([stopWatch, sleep(1000)]);
   // The emulator last: the functions may publish until they exit.
   await flow.stop().catch((e: unknown) => {
     log.warn({ event: 'stack.pubsub_stop_failed', err: String(e) }, `Pub/Sub stop: ${String(e)}`);

@@ -10,9 +10,14 @@ export interface StackInfo {
     readonly service: number;
     readonly sweep: number;
     readonly ingest: number;
+    readonly tick: number;
   };
   /** alertIngest's URL, e.g. http://127.0.0.1:8082/ */
   readonly ingestUrl: string;
+  /** alertTick's URL, e.g. http://127.0.0.1:8083/ */
+  readonly tickUrl: string;
+  /** The scheduler job that calls alertTick. */
+  readonly tickJob: string;
   /** The emulator and what pushes to alertIngest, or why the alert flow runs without Pub/Sub. */
   readonly pubsub:
     | {
@@ -25,6 +30,7 @@ export interface StackInfo {
         readonly relay: string;
       }
     | { readonly off: string };
+  /** The scheduler job that calls healthSweep; both jobs run every `intervalMs`. */
   readonly job: string;
   readonly intervalMs: number;
   readonly maxSilenceMs: number;
@@ -71,6 +77,11 @@ export function renderStackTable(info: StackInfo): string {
       `POST ${info.ingestUrl}`,
       `CloudEvents (Eventarc binary mode), pid ${info.pids.ingest}`,
     ],
+    [
+      'alertTick',
+      `POST ${info.tickUrl}`,
+      `the engine's tick; GET alerts, silences, deliveries; pid ${info.pids.tick}`,
+    ],
     ...pubsubRows(info.pubsub),
     ...info.targets.map((t, i): [string, string, string] => [
       i === 0 ? 'targets' : '',
@@ -80,9 +91,14 @@ export function renderStackTable(info: StackInfo): string {
     [
       'scheduler',
       `${info.job} every ${formatMs(info.intervalMs)}`,
-      `kill -USR2 ${info.pids.stack} pauses / resumes it`,
+      `kill -USR2 ${info.pids.stack} pauses / resumes the sweeps`,
     ],
-    ['heartbeat', `SweeperAbsent after ${formatMs(info.maxSilenceMs)} without a sweep`, ''],
+    ['', `${info.tickJob} every ${formatMs(info.intervalMs)}`, ''],
+    [
+      'heartbeat',
+      `SweeperAbsent after ${formatMs(info.maxSilenceMs)} without a sweep`,
+      'checked by alertTick',
+    ],
     ['store', info.store, info.storeFile ?? ''],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));

@@ -112,8 +112,8 @@ export const FUNCTIONS_SETTINGS = {
   }),
   heartbeatMaxSilenceMs: setting({
     env: 'HEARTBEAT_MAX_SILENCE_MS',
-    doc: 'alertTick: the longest time without a recorded sweep before SweeperAbsent fires. A cold-started alertTick waits this long before it pages about an old last sweep.',
-    format: integer(60_000, 86_400_000),
+    doc: 'alertTick: the longest time without a recorded sweep before SweeperAbsent fires, 100 ms to 24 h (the local stack passes its SWEEPER_MAX_SILENCE, which may be seconds). A cold-started alertTick waits this long before it pages about an old last sweep.',
+    format: integer(100, 86_400_000),
     default: 300_000,
   }),
   sweepConcurrency: setting({

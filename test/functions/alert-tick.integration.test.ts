@@ -42,21 +42,25 @@ async function rig(answers: Parameters<typeof serveReceiver>[0]) {
   const receiver = await serveReceiver(answers);
   const storeUrl = `sqlite:${join(dir, 'store.db')}`;
   const clock = { now: T0 };
-  const fn = createAlertTick({
-    env: {
-      STORE_URL: storeUrl,
-      ALERTING_FILE: alerting,
-      HEARTBEAT_JOB: 'sweep-job',
-      HEARTBEAT_MAX_SILENCE_MS: String(2 * M),
-      TEST_HOOK_URL: `${receiver.url}/hook`,
-      ALERTS_PUBSUB: 'off',
-    },
-    log: createLogger({ level: 'silent' }),
-    now: () => clock.now,
-  });
-  const name = `alertTickTest${n++}`;
-  ff.http(name, fn);
-  const server = await serveFunction(name);
+  // One alertTick instance; a restart is a new one on the same store (its grace starts anew).
+  const instance = async () => {
+    const fn = createAlertTick({
+      env: {
+        STORE_URL: storeUrl,
+        ALERTING_FILE: alerting,
+        HEARTBEAT_JOB: 'sweep-job',
+        HEARTBEAT_MAX_SILENCE_MS: String(2 * M),
+        TEST_HOOK_URL: `${receiver.url}/hook`,
+        ALERTS_PUBSUB: 'off',
+      },
+      log: createLogger({ level: 'silent' }),
+      now: () => clock.now,
+    });
+    const name = `alertTickTest${n++}`;
+    ff.http(name, fn);
+    return { fn, server: await serveFunction(name) };
+  };
+  let { fn, server } = await instance();
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(new URL(path, server.url), {
       method,
@@ -71,6 +75,11 @@ async function rig(answers: Parameters<typeof serveReceiver>[0]) {
     receiver,
     call,
     storeUrl,
+    async restart() {
+      await server.close();
+      await fn.close();
+      ({ fn, server } = await instance());
+    },
     async close() {
       await server.close();
       await fn.close();
@@ -200,6 +209,91 @@ test('alertTick: silences are created, listed and expired through the admin API;
       state: 'firing',
       labels: { alertname: 'SweeperAbsent' },
     });
+  } finally {
+    await r.close();
+  }
+});
+
+async function recordSweep(
+  storeUrl: string,
+  sweep: { sweepId: string; ts: number; recordedAt: number },
+) {
+  const stores = await openStores(storeUrl, { platform: 'local' });
+  try {
+    await stores.trends.recordSweep({ ...sweep, summary: { targets: [], findings: 0 } } as never);
+  } finally {
+    await stores.close();
+  }
+}
+
+const absentStates = async (storeUrl: string) => {
+  const stores = await openStores(storeUrl, { platform: 'local' });
+  try {
+    return (await stores.trends.findings({ target: 'sweep-job' }))
+      .filter((f) => f.alertname === 'SweeperAbsent')
+      .map((f) => f.state);
+  } finally {
+    await stores.close();
+  }
+};
+
+test("alertTick: a SweeperAbsent firing when alertTick restarts stays firing through the new instance's grace, pages nobody again, and resolves on a fresh sweep", async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    r.clock.now = T0 + 3 * M;
+    t.like((await r.call('POST', '/')).body, { heartbeat: { state: 'firing' } });
+    t.is(r.receiver.requests.length, 1);
+    // A cold start 10 s later: its grace (2 min) must not read as "sweeps are back".
+    r.clock.now = T0 + 3 * M + 10_000;
+    await r.restart();
+    r.clock.now = T0 + 3 * M + 40_000;
+    t.like((await r.call('POST', '/')).body, { heartbeat: { state: 'firing' }, failed: {} });
+    t.is((await absentStates(r.storeUrl)).at(-1), 'firing');
+    t.is(r.receiver.requests.length, 1, 'the restart sends no second page and no resolve');
+    await recordSweep(r.storeUrl, {
+      sweepId: 'sweep-job@back',
+      ts: T0 + 4 * M,
+      recordedAt: T0 + 4 * M,
+    });
+    r.clock.now = T0 + 4 * M;
+    t.like((await r.call('POST', '/')).body, { heartbeat: { state: 'resolved' } });
+    r.clock.now = T0 + 4 * M + 30_000;
+    t.like((await r.call('POST', '/')).body, { heartbeat: null }, 'resolved once, then quiet');
+    t.deepEqual(
+      bodies(r.receiver).map((b) => b.status),
+      ['firing', 'resolved'],
+    );
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: a sweep recorded now under a far-future schedule time does not postpone SweeperAbsent', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    const forged = Date.UTC(2099, 0, 1);
+    await recordSweep(r.storeUrl, {
+      sweepId: `sweep-job@${new Date(forged).toISOString()}`,
+      ts: forged,
+      recordedAt: T0,
+    });
+    r.clock.now = T0 + 2 * M + 1000;
+    t.like((await r.call('POST', '/')).body, { heartbeat: { state: 'firing' } });
+    t.deepEqual(await absentStates(r.storeUrl), ['firing']);
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: a sweep recorded by a clock far ahead does not keep SweeperAbsent quiet', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    // A sweeper instance whose clock is a year ahead records its sweep.
+    const ahead = T0 + 365 * 86_400_000;
+    await recordSweep(r.storeUrl, { sweepId: 'sweep-job@ahead', ts: T0, recordedAt: ahead });
+    r.clock.now = T0 + 2 * M + 1000;
+    t.like((await r.call('POST', '/')).body, { heartbeat: { state: 'firing' } });
+    t.deepEqual(await absentStates(r.storeUrl), ['firing']);
   } finally {
     await r.close();
   }

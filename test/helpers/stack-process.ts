@@ -4,7 +4,7 @@
  * log lines (JSON parsed when possible).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,59 @@ export function tempStoreUrl(): { url: string; file: string } {
   return { url: `sqlite:${file}`, file };
 }
 
+/**
+ * A SWEEP_RULES_DIR holding one rule: InferUnhealthy without its 2-minute `for`, so one unhealthy
+ * sweep (a model fault) fires it and the first healthy one resolves it.
+ */
+export function unhealthyRuleDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'runwatch-rules-'));
+  writeFileSync(
+    join(dir, 'unhealthy.yaml'),
+    [
+      'rules:',
+      '  - alertname: InferUnhealthy',
+      '    type: threshold',
+      '    severity: warning',
+      '    metric: health_status',
+      '    op: ">="',
+      '    value: 2',
+      '    for: 0s',
+      '    summary: "{{target}} reports health_status {{value}}"',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+/**
+ * An ALERTING_FILE (in a temp directory) that sends every alert to one receiver with these
+ * integration lines (YAML, indented under `integrations:`), grouped by alertname and target, with
+ * `group_wait: 0s`: a group's first notification goes out as soon as the engine takes its first
+ * alert, not at a tick 30 s later.
+ */
+export function quickAlertingFile(opts: {
+  readonly receiver: string;
+  readonly groupInterval: string;
+  readonly integrations: readonly string[];
+}): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'runwatch-alerting-')), 'alerting.yaml');
+  const lines = [
+    'route:',
+    `  receiver: ${opts.receiver}`,
+    '  group_by: [alertname, target]',
+    '  group_wait: 0s',
+    `  group_interval: ${opts.groupInterval}`,
+    '  repeat_interval: 4h',
+    'receivers:',
+    `  - name: ${opts.receiver}`,
+    '    integrations:',
+    ...opts.integrations.map((l) => `      ${l}`),
+    '',
+  ];
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
 export function startStack(
   env: Record<string, string>,
   opts: { detached?: boolean } = {},
@@ -60,6 +113,7 @@ export function startStack(
       PORT: '0',
       SWEEP_PORT: '0',
       INGEST_PORT: '0',
+      TICK_PORT: '0',
       LOCAL_SWEEP_INTERVAL: '1',
       LOG_LEVEL: 'info',
       ...env,
@@ -84,7 +138,7 @@ export function startStack(
       const text = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       nl = buffer.indexOf('\n');
-      const m = /^(stack|service|sweep|ingest)\s*\| (.*)$/.exec(text);
+      const m = /^(stack|service|sweep|ingest|tick)\s*\| (.*)$/.exec(text);
       if (m === null) {
         plain.push(text);
         continue;

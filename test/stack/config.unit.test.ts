@@ -1,11 +1,13 @@
 import test from 'ava';
 import { ConfigError, loadStackConfig } from '../../stack/config.js';
 
-test('stack config: defaults are the service on 8080, healthSweep on 8081, a sweep every 15 s, SweeperAbsent after 45 s, the SQLite default store', (t) => {
+test('stack config: defaults are the service on 8080, healthSweep on 8081, alertIngest on 8082, alertTick on 8083, a sweep every 15 s, SweeperAbsent after 45 s, the SQLite default store', (t) => {
   const c = loadStackConfig({});
   t.like(c, {
     port: 8080,
     sweepPort: 8081,
+    ingestPort: 8082,
+    tickPort: 8083,
     host: '127.0.0.1',
     sweepIntervalMs: 15_000,
     maxSilenceMs: 45_000,
@@ -83,6 +85,24 @@ const bad = [
     expected: /a port other than PORT \(9000\)/,
   },
   {
+    name: 'a tick port equal to the ingest port',
+    env: { TICK_PORT: '8082' },
+    variable: 'TICK_PORT',
+    expected: /a port other than PORT \(8080\), SWEEP_PORT \(8081\) and INGEST_PORT \(8082\)/,
+  },
+  {
+    name: 'a tick port equal to the service port',
+    env: { PORT: '9001', TICK_PORT: '9001' },
+    variable: 'TICK_PORT',
+    expected: /a port other than PORT \(9001\), SWEEP_PORT/,
+  },
+  {
+    name: 'a tick port above 65535',
+    env: { TICK_PORT: '65536' },
+    variable: 'TICK_PORT',
+    expected: /an integer from 0 to 65535/,
+  },
+  {
     name: 'an unknown log level',
     env: { LOG_LEVEL: 'loud' },
     variable: 'LOG_LEVEL',
@@ -100,8 +120,13 @@ for (const row of bad) {
   });
 }
 
-test('stack config: two ports of 0 are allowed (each picks a free port)', (t) => {
-  t.like(loadStackConfig({ PORT: '0', SWEEP_PORT: '0' }), { port: 0, sweepPort: 0 });
+test('stack config: ports of 0 are allowed together (each picks a free port)', (t) => {
+  t.like(loadStackConfig({ PORT: '0', SWEEP_PORT: '0', INGEST_PORT: '0', TICK_PORT: '0' }), {
+    port: 0,
+    sweepPort: 0,
+    ingestPort: 0,
+    tickPort: 0,
+  });
 });
 
 test('stack config: STORE_URL is never echoed in a problem, SWEEP_TARGETS is kept as given', (t) => {

@@ -53,12 +53,14 @@ test('stack output: the line splitter joins chunks split mid-line and flushes th
   t.deepEqual(lines, ['one', 'two', 'thr']);
 });
 
-test('stack table: lists every URL with its note, the scheduler pause signal and the store file', (t) => {
+test('stack table: lists every URL with its note, alertTick and both scheduler jobs, the pause signal and the store file', (t) => {
   const info = (): StackInfo => ({
     serviceUrl: 'http://127.0.0.1:8080',
     sweepUrl: 'http://127.0.0.1:8081/',
-    pids: { stack: 10, service: 11, sweep: 12, ingest: 13 },
+    pids: { stack: 10, service: 11, sweep: 12, ingest: 13, tick: 15 },
     ingestUrl: 'http://127.0.0.1:8082/',
+    tickUrl: 'http://127.0.0.1:8083/',
+    tickJob: 'local-alert-tick',
     pubsub: {
       host: '127.0.0.1:40123',
       pid: 14,
@@ -84,8 +86,10 @@ test('stack table: lists every URL with its note, the scheduler pause signal and
     /pubsub +emulator 127\.0\.0\.1:40123 +pid 14, log \/repo\/\.runwatch\/pubsub-emulator\.log/,
     /alert-ingest → push http:\/\/127\.0\.0\.1:40124\/projects\/runwatch-local\/topics\/alert-ingest \(Eventarc relay\) → alertIngest/,
     /targets +http:\/\/127\.0\.0\.1:8080 +local/,
-    /scheduler +local-health-sweep every 15 s +kill -USR2 10 pauses \/ resumes it/,
-    /heartbeat +SweeperAbsent after 45 s without a sweep/,
+    /alertTick +POST http:\/\/127\.0\.0\.1:8083\/ +the engine's tick; GET alerts, silences, deliveries; pid 15/,
+    /scheduler +local-health-sweep every 15 s +kill -USR2 10 pauses \/ resumes the sweeps/,
+    /\n +local-alert-tick every 15 s\n/,
+    /heartbeat +SweeperAbsent after 45 s without a sweep +checked by alertTick/,
     /store +sqlite:\.runwatch\/runwatch\.db +\/repo\/\.runwatch\/runwatch\.db/,
   ]) {
     t.regex(table, row);

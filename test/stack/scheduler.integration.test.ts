@@ -1,6 +1,6 @@
 /**
  * The local scheduler against a real HTTP server on port 0 that records each call, as healthSweep
- * would receive it.
+ * or alertTick would receive it.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,11 +8,14 @@ import test from 'ava';
 import { pino } from 'pino';
 import {
   createLocalScheduler,
+  LOCAL_TICK_JOB,
   nextSlot,
   schedulerHeaders,
   scheduleTimeText,
   slotAt,
+  TICK_FUNCTION,
 } from '../../stack/scheduler.js';
+import { sinkLogger } from '../helpers/log-sink.js';
 
 const T0 = Date.UTC(2026, 10, 27, 13, 0);
 
@@ -98,6 +101,79 @@ test('local scheduler: calls once per slot with Scheduler headers, skips slots w
     const stopped = calls.length;
     await new Promise((r) => setTimeout(r, 450));
     t.is(calls.length, stopped, 'no calls after stop');
+  } finally {
+    scheduler.stop();
+    server.close();
+  }
+});
+
+test('local scheduler: the tick job calls alertTick with its own job name and logs scheduler.tick with what the tick did; a failed tick is scheduler.failed naming alertTick', async (t) => {
+  const calls: http.IncomingHttpHeaders[] = [];
+  const answers = [
+    {
+      status: 200,
+      body: {
+        at: '2026-11-27T13:00:00.000Z',
+        silences: 0,
+        heartbeat: { state: 'firing' },
+        flushed: [
+          { groupKey: 'a', reason: 'first notification', deliveries: 2 },
+          { groupKey: 'b', reason: null, deliveries: 0 },
+        ],
+        deliveries: { delivered: 2, retrying: 1, failed: 0, lost: 0 },
+        pruned: 0,
+        failed: { prune: 'disk full' },
+      },
+    },
+    { status: 500, body: { error: { code: 'TICK_ERR_INTERNAL', message: 'store gone' } } },
+  ];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const answer = answers[Math.min(calls.length, answers.length - 1)];
+      calls.push(req.headers);
+      res.statusCode = answer?.status ?? 500;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(answer?.body));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const { log, lines } = sinkLogger();
+  const scheduler = createLocalScheduler({
+    url,
+    target: TICK_FUNCTION,
+    job: LOCAL_TICK_JOB,
+    intervalMs: 150,
+    log,
+  });
+  try {
+    scheduler.start();
+    const deadline = Date.now() + 3000;
+    while (lines.filter((l) => l.event === 'scheduler.failed').length === 0) {
+      if (Date.now() > deadline) return t.fail(JSON.stringify(lines));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    scheduler.stop();
+    t.is(calls[0]?.['x-cloudscheduler-jobname'], LOCAL_TICK_JOB);
+    const tick = lines.find((l) => l.event === 'scheduler.tick');
+    t.like(tick, {
+      job: LOCAL_TICK_JOB,
+      status: 200,
+      flushed: 2,
+      notified: 1,
+      delivered: 2,
+      retrying: 1,
+      heartbeat: 'firing',
+      failedSteps: ['prune'],
+    });
+    t.false(
+      lines.some((l) => l.event === 'scheduler.sweep'),
+      'no sweep events from the tick job',
+    );
+    const failed = lines.find((l) => l.event === 'scheduler.failed');
+    t.like(failed, { job: LOCAL_TICK_JOB, status: 500, code: 'TICK_ERR_INTERNAL' });
+    t.regex(String(failed?.message), /alertTick answered 500 TICK_ERR_INTERNAL: store gone/);
   } finally {
     scheduler.stop();
     server.close();

@@ -3,44 +3,74 @@
  * committed model) with fault injection, healthSweep and alertIngest on the real Functions
  * Framework, the real Cloud Pub/Sub emulator with the topology ensured, and the Eventarc relay.
  * A model fault → a sweep finding → published to alert-ingest → pushed through the relay →
- * alertIngest → a log-notifier line in the stack's output; Ctrl-C then stops everything, the
- * emulator's JVM included. Without an emulator the same fault reaches the log notifier in-process.
+ * alertIngest → the alert engine → one log-notifier line in the stack's output, however many
+ * sweeps re-send the finding; Ctrl-C then stops everything, the emulator's JVM included. Without
+ * an emulator the same fault reaches the engine and the log notifier in-process. The stacks run
+ * an ALERTING_FILE with `group_wait: 0s` and a log receiver only, so the engine notifies on the
+ * first alert rather than at a tick 30 s later.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
 import { request } from '../helpers/child-service.js';
 import { needsEmulatorBinary } from '../helpers/pubsub-emulator.js';
 import {
   alive,
+  quickAlertingFile,
   type StackProcess,
   startStack,
   stopStack,
   tempStoreUrl,
+  unhealthyRuleDir,
 } from '../helpers/stack-process.js';
 
 const ADMIN = 'admin-key-0123456789abcdef';
 
-/** InferUnhealthy without its 2-minute `for`, so one unhealthy sweep fires it. */
-function unhealthyRuleDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'runwatch-rules-'));
-  writeFileSync(
-    join(dir, 'unhealthy.yaml'),
-    [
-      'rules:',
-      '  - alertname: InferUnhealthy',
-      '    type: threshold',
-      '    severity: warning',
-      '    metric: health_status',
-      '    op: ">="',
-      '    value: 2',
-      '    for: 0s',
-      '    summary: "{{target}} reports health_status {{value}}"',
-      '',
-    ].join('\n'),
+/** One log receiver, notified as soon as a group gets its first alert. */
+const quickAlerting = () =>
+  quickAlertingFile({ receiver: 'log', groupInterval: '5m', integrations: ['- type: log'] });
+
+/**
+ * With the fault still on, `sweeps` more sweeps re-send the firing finding to the engine (more
+ * `alert.ingested` lines from `source`), and the notification stays the only one.
+ */
+async function repeatedSweepsAddNone(
+  t: import('ava').ExecutionContext,
+  stack: StackProcess,
+  source: string,
+  sweeps = 3,
+) {
+  const firing = (event: string) =>
+    stack
+      .events(source, event)
+      .filter((l) => l.alertname === 'InferUnhealthy' && l.status === 'firing');
+  const ingestedBefore = firing('alert.ingested').length;
+  const sweptBefore = stack.events('stack', 'scheduler.sweep').length;
+  await stack.waitFor(
+    'stack',
+    'scheduler.sweep',
+    15_000,
+    () => stack.events('stack', 'scheduler.sweep').length >= sweptBefore + sweeps,
   );
-  return dir;
+  await stack.waitFor(
+    source,
+    'alert.ingested',
+    15_000,
+    () => firing('alert.ingested').length > ingestedBefore,
+  );
+  // A tick flushes whatever group is due; one after the repeats gives a re-notify its chance.
+  const ticks = stack.events('stack', 'scheduler.tick').length;
+  await stack.waitFor(
+    'stack',
+    'scheduler.tick',
+    10_000,
+    () => stack.events('stack', 'scheduler.tick').length > ticks,
+  );
+  t.is(firing('alert.notification').length, 1, 'one notification, however many sweeps');
+  for (const other of ['ingest', 'sweep', 'tick'].filter((s) => s !== source))
+    t.is(
+      stack.events(other, 'alert.notification').length,
+      0,
+      `no notification from ${other} as well`,
+    );
 }
 
 async function faultToNotification(t: import('ava').ExecutionContext, stack: StackProcess) {
@@ -54,7 +84,7 @@ async function faultToNotification(t: import('ava').ExecutionContext, stack: Sta
   return ready;
 }
 
-test('local stack: a model fault becomes a sweep finding, goes through the emulator and the Eventarc relay to alertIngest, and reaches the log notifier; Ctrl-C stops every process, the JVM too', async (t) => {
+test('local stack: a model fault becomes a sweep finding, goes through the emulator and the Eventarc relay to alertIngest and the engine, and reaches the log notifier once; Ctrl-C stops every process, the JVM too', async (t) => {
   if (needsEmulatorBinary(t) === null) return;
   const stack = startStack(
     {
@@ -62,6 +92,7 @@ test('local stack: a model fault becomes a sweep finding, goes through the emula
       ENABLE_FAULT_INJECTION: 'true',
       ADMIN_API_KEYS: ADMIN,
       SWEEP_RULES_DIR: unhealthyRuleDir(),
+      ALERTING_FILE: quickAlerting(),
     },
     { detached: true },
   );
@@ -79,11 +110,24 @@ test('local stack: a model fault becomes a sweep finding, goes through the emula
       30_000,
       (l) => l.alertname === 'InferUnhealthy' && l.status === 'firing',
     );
-    t.like(notified, { source: 'runwatch', receiver: 'log', severity: 'warning' });
+    t.like(notified, {
+      source: 'runwatch',
+      receiver: 'log',
+      severity: 'warning',
+      reason: 'first notification',
+    });
     t.true(
       stack.lines.some((l) => l.source === 'sweep' && l.json?.event === 'sweep.published'),
       'the sweep published its finding',
     );
+    // The hand-off is logged once the engine took it (and notified, at a group_wait of 0).
+    await stack.waitFor(
+      'ingest',
+      'alert.ingested',
+      10_000,
+      (l) => l.alertname === 'InferUnhealthy',
+    );
+    await repeatedSweepsAddNone(t, stack, 'ingest');
     process.kill(-stack.pid, 'SIGINT');
     const exit = await stack.exited;
     t.is(exit.code, 0, stack.stderr());
@@ -94,13 +138,14 @@ test('local stack: a model fault becomes a sweep finding, goes through the emula
   }
 });
 
-test('local stack: without an emulator the alert flow runs in-process, says so in one line with how to install one, and the fault still reaches the log notifier', async (t) => {
+test('local stack: without an emulator the alert flow runs in-process, says so in one line with how to install one, and the fault still reaches the engine and the log notifier once', async (t) => {
   const stack = startStack({
     STORE_URL: tempStoreUrl().url,
     ENABLE_FAULT_INJECTION: 'true',
     ADMIN_API_KEYS: ADMIN,
     SWEEP_RULES_DIR: unhealthyRuleDir(),
     PUBSUB_EMULATOR_BIN: '/nonexistent/cloud-pubsub-emulator',
+    ALERTING_FILE: quickAlerting(),
   });
   try {
     const ready = await faultToNotification(t, stack);
@@ -115,7 +160,8 @@ test('local stack: without an emulator the alert flow runs in-process, says so i
       30_000,
       (l) => l.alertname === 'InferUnhealthy',
     );
-    t.like(notified, { source: 'runwatch', status: 'firing' });
+    t.like(notified, { source: 'runwatch', status: 'firing', reason: 'first notification' });
+    await repeatedSweepsAddNone(t, stack, 'sweep');
   } finally {
     await stopStack(stack);
   }

@@ -1,6 +1,6 @@
 /**
  * The local stack's failure paths: a taken port stops it before anything starts; a child that
- * dies stops the rest and the supervisor exits non-zero, passing the child's code through.
+ * dies (the service, healthSweep, alertTick) stops the rest and the supervisor exits non-zero, passing the child's code through.
  */
 import net from 'node:net';
 import test from 'ava';
@@ -13,7 +13,7 @@ function listenOnFreePort(): Promise<net.Server> {
   });
 }
 
-for (const variable of ['PORT', 'SWEEP_PORT'] as const) {
+for (const variable of ['PORT', 'SWEEP_PORT', 'TICK_PORT'] as const) {
   test(`local stack: a taken ${variable} fails at once with exit 69, naming ${variable} and the port, and starts nothing`, async (t) => {
     const blocker = await listenOnFreePort();
     const port = (blocker.address() as net.AddressInfo).port;
@@ -37,25 +37,31 @@ for (const variable of ['PORT', 'SWEEP_PORT'] as const) {
   });
 }
 
-test('local stack: healthSweep dying stops the service and the supervisor exits 1, naming the child', async (t) => {
-  const stack = startStack({ STORE_URL: tempStoreUrl().url });
-  try {
-    const ready = await stack.waitFor('stack', 'stack.ready', 30_000);
-    const pids = ready.pids as { service: number; sweep: number };
-    process.kill(pids.sweep, 'SIGKILL');
-    const exit = await stack.exited;
-    t.is(exit.code, 1);
-    t.regex(
-      stack.stderr(),
-      new RegExp(`healthSweep \\(pid ${pids.sweep}\\) was killed by SIGKILL unexpectedly`),
-    );
-    t.like(stack.events('stack', 'stack.failed')[0], { code: 'STACK_ERR_CHILD_EXITED' });
-    t.false(alive(pids.service), 'service pid gone');
-    t.is(stack.events('service', 'drain.started').length, 1, 'the service drained');
-  } finally {
-    await stopStack(stack);
-  }
-});
+for (const [name, key] of [
+  ['healthSweep', 'sweep'],
+  ['alertTick', 'tick'],
+] as const) {
+  test(`local stack: ${name} dying stops the service and the other functions, and the supervisor exits 1, naming the child`, async (t) => {
+    const stack = startStack({ STORE_URL: tempStoreUrl().url });
+    try {
+      const ready = await stack.waitFor('stack', 'stack.ready', 30_000);
+      const pids = ready.pids as Record<'service' | 'sweep' | 'ingest' | 'tick', number>;
+      process.kill(pids[key], 'SIGKILL');
+      const exit = await stack.exited;
+      t.is(exit.code, 1);
+      t.regex(
+        stack.stderr(),
+        new RegExp(`${name} \\(pid ${pids[key]}\\) was killed by SIGKILL unexpectedly`),
+      );
+      t.like(stack.events('stack', 'stack.failed')[0], { code: 'STACK_ERR_CHILD_EXITED' });
+      for (const other of ['service', 'sweep', 'ingest', 'tick'] as const)
+        t.false(alive(pids[other]), `${other} pid gone`);
+      t.is(stack.events('service', 'drain.started').length, 1, 'the service drained');
+    } finally {
+      await stopStack(stack);
+    }
+  });
+}
 
 test('local stack: a service that cannot load its model stops the stack with its exit code 66', async (t) => {
   const stack = startStack({ STORE_URL: tempStoreUrl().url, MODEL_PATH: '/nonexistent/model' });

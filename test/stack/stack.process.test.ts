@@ -1,13 +1,13 @@
 /**
  * The local stack as `npm start` runs it: the real supervisor, the real service (main.js and the
- * committed model), healthSweep on the real Functions Framework binary, a SQLite store in a temp
- * directory, free ports, and a 1 s scheduler. One stack serves the tests up to its stop.
+ * committed model), healthSweep, alertIngest and alertTick on the real Functions Framework binary,
+ * a SQLite store in a temp directory, free ports, and a 1 s scheduler (sweeps and ticks). One stack serves the tests up to its stop.
  */
 import net from 'node:net';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { openStore } from '../../alerts/store/open.js';
-import { LOCAL_SWEEP_JOB } from '../../stack/scheduler.js';
+import { LOCAL_SWEEP_JOB, LOCAL_TICK_JOB } from '../../stack/scheduler.js';
 import { request, until } from '../helpers/child-service.js';
 import {
   alive,
@@ -20,9 +20,10 @@ import {
 const store = tempStoreUrl();
 let stack: StackProcess;
 let ready: Record<string, unknown>;
-let pids: { stack: number; service: number; sweep: number };
+let pids: { stack: number; service: number; sweep: number; ingest: number; tick: number };
 let serviceUrl: string;
 let sweepUrl: string;
+let tickUrl: string;
 
 const sweeps = (): { sweep_id: string; ts: number }[] => {
   const db = new Database(store.file, { readonly: true, fileMustExist: true });
@@ -44,12 +45,13 @@ test.before(async () => {
   pids = ready.pids as typeof pids;
   serviceUrl = ready.serviceUrl as string;
   sweepUrl = ready.sweepUrl as string;
+  tickUrl = ready.tickUrl as string;
 });
 
 test.after.always(() => stopStack(stack));
 
 test.serial(
-  'local stack: once ready it prints the URL table of the service, healthSweep and the store',
+  'local stack: once ready it prints the URL table of the service, the functions, both scheduler jobs and the store',
   (t) => {
     const table = stack.plain().join('\n');
     t.regex(table, /runwatch local stack is ready/);
@@ -59,18 +61,22 @@ test.serial(
       `${serviceUrl}/metrics`,
       `${serviceUrl}/health`,
       `POST ${sweepUrl}`,
+      `POST ${tickUrl}`,
+      `pid ${pids.tick}`,
       `${LOCAL_SWEEP_JOB} every 1 s`,
+      `${LOCAL_TICK_JOB} every 1 s`,
       'SweeperAbsent after 3 s',
       store.url,
     ]) {
       t.true(table.includes(row), `table row with ${row}:\n${table}`);
     }
-    t.true(alive(pids.service) && alive(pids.sweep), 'both children run');
+    for (const name of ['service', 'sweep', 'ingest', 'tick'] as const)
+      t.true(alive(pids[name]), `${name} (pid ${pids[name]}) runs`);
   },
 );
 
 test.serial(
-  'local stack: healthSweep, alertIngest and the service listen on 127.0.0.1 only, so another address of this host is refused',
+  'local stack: healthSweep, alertIngest, alertTick and the service listen on 127.0.0.1 only, so another address of this host is refused',
   async (t) => {
     // 127.0.0.2 reaches this host too: a server on every address would accept it.
     const connects = (port: number, host: string) =>
@@ -85,6 +91,7 @@ test.serial(
     for (const [name, url] of [
       ['healthSweep', sweepUrl],
       ['alertIngest', ready.ingestUrl as string],
+      ['alertTick', tickUrl],
       ['service', serviceUrl],
     ] as const) {
       t.true(await connects(portOf(url), '127.0.0.1'), `${name} answers on 127.0.0.1`);
@@ -152,7 +159,7 @@ test.serial(
 );
 
 test.serial(
-  'local stack: with the scheduler paused (SIGUSR2) SweeperAbsent fires in the store, and resolves after resuming',
+  'local stack: alertTick is called every slot, and with the sweeps paused (SIGUSR2) its heartbeat fires SweeperAbsent into the store and the engine, and resolves after resuming',
   async (t) => {
     const s = await openStore(store.url, { platform: 'local' });
     const absent = async () =>
@@ -161,10 +168,26 @@ test.serial(
       );
     try {
       t.deepEqual(await absent(), [], 'quiet while sweeps land');
+      const ticks = stack.events('stack', 'scheduler.tick');
+      t.true(ticks.length >= 1, 'the tick job runs');
+      t.true(
+        ticks.every((c) => c.status === 200 && c.job === LOCAL_TICK_JOB && c.heartbeat === null),
+        JSON.stringify(ticks),
+      );
       process.kill(stack.pid, 'SIGUSR2');
-      await stack.waitFor('stack', 'scheduler.paused', 5000);
-      const fired = await stack.waitFor('stack', 'heartbeat.finding', 8000);
+      const paused = await stack.waitFor('stack', 'scheduler.paused', 5000);
+      t.is(paused.job, LOCAL_SWEEP_JOB, 'only the sweeps pause');
+      const fired = await stack.waitFor('tick', 'heartbeat.finding', 8000);
       t.is(fired.state, 'firing');
+      await stack.waitFor('stack', 'scheduler.tick', 5000, (c) => c.heartbeat === 'firing');
+      // The engine got it: alertTick's admin API lists the alert.
+      const alerts = (await (await fetch(new URL('/alerts', tickUrl))).json()) as {
+        alerts: { state: string; labels: Record<string, string> }[];
+      };
+      t.true(
+        alerts.alerts.some((a) => a.labels.alertname === 'SweeperAbsent' && a.state === 'firing'),
+        JSON.stringify(alerts),
+      );
       const stored = await absent();
       t.is(stored[0]?.state, 'firing');
       t.deepEqual(stored[0]?.labels, {
@@ -178,7 +201,7 @@ test.serial(
 
       process.kill(stack.pid, 'SIGUSR2');
       await stack.waitFor('stack', 'scheduler.resumed', 5000);
-      await stack.waitFor('stack', 'heartbeat.finding', 8000, (f) => f.state === 'resolved');
+      await stack.waitFor('tick', 'heartbeat.finding', 8000, (f) => f.state === 'resolved');
       t.is((await absent()).at(-1)?.state, 'resolved');
     } finally {
       await s.close();
@@ -187,7 +210,7 @@ test.serial(
 );
 
 test.serial(
-  'local stack: SIGTERM to the supervisor stops both children and exits 0 within 15 s',
+  'local stack: SIGTERM to the supervisor stops every child and exits 0 within 15 s',
   async (t) => {
     const t0 = performance.now();
     process.kill(stack.pid, 'SIGTERM');
@@ -196,6 +219,8 @@ test.serial(
     t.true(exit.at - t0 < 15_000, `stopped in ${Math.round(exit.at - t0)} ms`);
     t.false(alive(pids.service), 'service pid gone');
     t.false(alive(pids.sweep), 'healthSweep pid gone');
+    t.false(alive(pids.ingest), 'alertIngest pid gone');
+    t.false(alive(pids.tick), 'alertTick pid gone');
     const stopped = stack.events('stack', 'stack.stopped')[0];
     t.deepEqual(stopped?.killed, []);
   },
