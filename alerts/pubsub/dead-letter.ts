@@ -19,7 +19,7 @@ import {
   PUBSUB_MAX_ATTRIBUTES,
 } from '../ingest/envelope.js';
 import type { PoisonInput } from '../store/ingest-store.js';
-import { lazyTopic } from './client.js';
+import { lazyTopic, publishConfirmed } from './client.js';
 
 export interface DeadLetterOptions {
   /** A topic id, or its full name `projects/P/topics/T`. */
@@ -40,8 +40,16 @@ const MAX_ATTRIBUTES = PUBSUB_MAX_ATTRIBUTES;
 const MAX_KEY_BYTES = PUBSUB_MAX_ATTRIBUTE_KEY_BYTES;
 const MAX_VALUE_BYTES = PUBSUB_MAX_ATTRIBUTE_VALUE_BYTES;
 
+/** The attributes a dead letter of alertIngest's carries beside the original's, by what they say. */
+export const POISON_ATTRIBUTES = {
+  code: 'runwatch_poison_code',
+  reason: 'runwatch_poison_reason',
+  sourceMessageId: 'runwatch_source_message_id',
+  receivedAt: 'runwatch_received_at',
+} as const;
+
 /** The first `max` bytes of `text`, never splitting a character. */
-function cutBytes(text: string, max: number): string {
+export function cutBytes(text: string, max: number): string {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= max) return text;
   return bytes
@@ -52,10 +60,10 @@ function cutBytes(text: string, max: number): string {
 
 export function deadLetterAttributes(poison: PoisonInput): Record<string, string> {
   const own = {
-    runwatch_poison_code: poison.code,
-    runwatch_poison_reason: cutBytes(poison.reason, MAX_VALUE_BYTES),
-    runwatch_source_message_id: cutBytes(poison.messageId, MAX_VALUE_BYTES),
-    runwatch_received_at: new Date(poison.receivedAt).toISOString(),
+    [POISON_ATTRIBUTES.code]: poison.code,
+    [POISON_ATTRIBUTES.reason]: cutBytes(poison.reason, MAX_VALUE_BYTES),
+    [POISON_ATTRIBUTES.sourceMessageId]: cutBytes(poison.messageId, MAX_VALUE_BYTES),
+    [POISON_ATTRIBUTES.receivedAt]: new Date(poison.receivedAt).toISOString(),
   };
   const room = MAX_ATTRIBUTES - Object.keys(own).length;
   // An event that never became a message may carry attributes Pub/Sub would refuse: a key too
@@ -72,30 +80,12 @@ export function createDeadLetterPublisher(options: DeadLetterOptions): DeadLette
 
   return {
     async send(poison) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `dead letter ${poison.messageId} not confirmed by ${options.topic} within ${options.timeoutMs} ms`,
-              ),
-            ),
-          options.timeoutMs,
-        );
-      });
-      try {
-        await Promise.race([
-          (async () =>
-            topic.get().publishMessage({
-              data: poison.data,
-              attributes: deadLetterAttributes(poison),
-            }))(),
-          deadline,
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await publishConfirmed(
+        topic,
+        { data: poison.data, attributes: deadLetterAttributes(poison) },
+        options.timeoutMs,
+        { message: `dead letter ${poison.messageId}`, topic: options.topic },
+      );
     },
     close: () => topic.close(),
   };
