@@ -77,10 +77,9 @@ class Resources {
   }
 }
 
-function where(target: PubSubTarget): string {
-  return target.emulatorHost === undefined
-    ? `project ${target.projectId}`
-    : `the emulator at ${target.emulatorHost}, project ${target.projectId}`;
+/** Where a subscription is, when not on Google. */
+function emulatorNote(target: PubSubTarget): string {
+  return target.emulatorHost === undefined ? '' : ` (the emulator at ${target.emulatorHost})`;
 }
 
 async function list(cmd: ListCommand, route: DeadLetterRoute, r: Resources): Promise<number> {
@@ -115,7 +114,7 @@ async function list(cmd: ListCommand, route: DeadLetterRoute, r: Resources): Pro
     else {
       out(
         renderDeadLetters(
-          `Dead letters on ${subscription} on ${where(r.pubsub)} (read, not consumed), ${letters.length} (at most ${cmd.limit}):`,
+          `Dead letters on ${subscription}${emulatorNote(r.pubsub)}, read and not consumed, ${letters.length} (at most ${cmd.limit}):`,
           letters,
         ),
       );

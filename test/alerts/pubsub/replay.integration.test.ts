@@ -48,6 +48,10 @@ test.after.always(stopPubSubEmulator);
 const INGEST_ROUTE = deadLetterRoutes(TOPOLOGY).find((r) => r.store) as DeadLetterRoute;
 const PULL = { limit: 100, timeoutMs: 10_000 } as const;
 
+/** The real republisher to alert-ingest, through Pub/Sub at `emulatorHost`. */
+const republisherOf = (projectId: string, emulatorHost: string, timeoutMs = 5000) =>
+  createRepublisher({ topic: INGEST_ROUTE.replayTo, projectId, emulatorHost, timeoutMs });
+
 interface Rig {
   readonly emulator: PubSubEmulator;
   readonly projectId: string;
@@ -152,12 +156,7 @@ test('dead letters: a replay from the subscription republishes each to alert-ing
   await withRig(t, async (rig) => {
     const { pubsub } = await twoDeadLetters(rig);
     const tap = await rig.tap();
-    const republisher = createRepublisher({
-      topic: INGEST_ROUTE.replayTo,
-      projectId: rig.projectId,
-      emulatorHost: rig.emulator.host,
-      timeoutMs: 5000,
-    });
+    const republisher = republisherOf(rig.projectId, rig.emulator.host);
     try {
       const report = await replayFromSubscription(await pullHeld(rig.api, rig.keep, PULL), {
         ids: 'all',
@@ -193,12 +192,7 @@ test('dead letters: a republish Pub/Sub does not confirm (unreachable) leaves ev
   await withRig(t, async (rig) => {
     await twoDeadLetters(rig);
     const before = await listIds(rig);
-    const unreachable = createRepublisher({
-      topic: INGEST_ROUTE.replayTo,
-      projectId: rig.projectId,
-      emulatorHost: '127.0.0.1:1',
-      timeoutMs: 1000,
-    });
+    const unreachable = republisherOf(rig.projectId, '127.0.0.1:1', 1000);
     try {
       const report = await replayFromSubscription(await pullHeld(rig.api, rig.keep, PULL), {
         ids: 'all',
@@ -223,12 +217,7 @@ test('dead letters: a dry run publishes and acknowledges nothing; an unknown --i
     await twoDeadLetters(rig);
     const before = await listIds(rig);
     const tap = await rig.tap();
-    const republisher = createRepublisher({
-      topic: INGEST_ROUTE.replayTo,
-      projectId: rig.projectId,
-      emulatorHost: rig.emulator.host,
-      timeoutMs: 5000,
-    });
+    const republisher = republisherOf(rig.projectId, rig.emulator.host);
     try {
       const dry = await replayFromSubscription(await pullHeld(rig.api, rig.keep, PULL), {
         ids: 'all',
@@ -274,12 +263,7 @@ test('dead letters: a replay from the store republishes the original bytes and a
       await stores.ingest.markDeadLettered('orig-7', 3_000);
       const before = await readStoredDeadLetters(stores.ingest, { limit: 10 });
       const tap = await rig.tap();
-      const republisher = createRepublisher({
-        topic: INGEST_ROUTE.replayTo,
-        projectId: rig.projectId,
-        emulatorHost: rig.emulator.host,
-        timeoutMs: 5000,
-      });
+      const republisher = republisherOf(rig.projectId, rig.emulator.host);
       try {
         const report = await replayFromStore(stores.ingest, {
           ids: ['orig-7'],
@@ -317,12 +301,7 @@ test('dead letters: replaying the dead letter of an alert alertIngest already ad
         attributes: { sender: 'monitoring' },
       });
       t.true(await until(() => fn.lines('alert.ingested').length === 1, 20_000), 'handed off');
-      const republisher = createRepublisher({
-        topic: INGEST_ROUTE.replayTo,
-        projectId,
-        emulatorHost: emulator.host,
-        timeoutMs: 5000,
-      });
+      const republisher = republisherOf(projectId, emulator.host);
       let replayedAs: string | null = null;
       try {
         const keep = subscriptionPath(projectId, SUBSCRIPTIONS.ingestDeadLetterKeep);
