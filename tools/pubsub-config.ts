@@ -8,6 +8,7 @@ import { DEFAULT_ENSURE_TIMEOUT_MS, type PushEndpoint } from '../alerts/pubsub/e
 import { TOPOLOGY } from '../alerts/pubsub/topology.js';
 import { defineFormat, Expected, integer, text } from '../lib/config/formats.js';
 import { detectPlatform } from '../lib/config/platform.js';
+import type { ConfigReport } from '../lib/config/problems.js';
 import { type Env, readSettings } from '../lib/config/read.js';
 import { setting } from '../lib/config/settings.js';
 
@@ -100,6 +101,41 @@ export const PUBSUB_ENSURE_SETTINGS = {
   }),
 };
 
+/** Where a tool's Pub/Sub calls go, from PUBSUB_EMULATOR_HOST and the project settings. */
+export interface PubSubTarget {
+  /** Undefined: Google. */
+  readonly emulatorHost: string | undefined;
+  readonly projectId: string;
+  /** The emulator was meant (even by a PUBSUB_EMULATOR_HOST that was refused). */
+  readonly local: boolean;
+}
+
+/**
+ * The emulator host and the project: PUBSUB_PROJECT_ID, else GOOGLE_CLOUD_PROJECT, else (for the
+ * emulator only) DEFAULT_EMULATOR_PROJECT; a real project without one is refused into `report`.
+ */
+export function pubsubTarget(
+  values: {
+    readonly emulatorHost: string | null;
+    readonly pubsubProjectId: string | null;
+    readonly projectId: string | null;
+  },
+  report: ConfigReport,
+): PubSubTarget {
+  const emulatorHost = values.emulatorHost ?? undefined;
+  // A refused PUBSUB_EMULATOR_HOST still says the emulator was meant: judge the rest by that.
+  const local = emulatorHost !== undefined || report.refused('PUBSUB_EMULATOR_HOST');
+  const projectId = values.pubsubProjectId ?? values.projectId ?? undefined;
+  if (projectId === undefined && !local) {
+    report.refuse(
+      'PUBSUB_PROJECT_ID',
+      undefined,
+      'a project id (PUBSUB_PROJECT_ID or GOOGLE_CLOUD_PROJECT) for a real project',
+    );
+  }
+  return { emulatorHost, projectId: projectId ?? DEFAULT_EMULATOR_PROJECT, local };
+}
+
 export interface PubSubEnsureConfig {
   /** Undefined: Google. */
   readonly emulatorHost: string | undefined;
@@ -113,20 +149,7 @@ export function loadPubSubEnsureConfig(env: Env = process.env): PubSubEnsureConf
   const { values, report, operator } = readSettings(PUBSUB_ENSURE_SETTINGS, env, {
     platform: detectPlatform(env),
   });
-  const emulator = values.emulatorHost ?? undefined;
-  // A refused PUBSUB_EMULATOR_HOST still says the emulator was meant: judge the rest by that.
-  const local = emulator !== undefined || report.refused('PUBSUB_EMULATOR_HOST');
-  let projectId = values.pubsubProjectId ?? values.projectId ?? undefined;
-  if (projectId === undefined) {
-    if (!local) {
-      report.refuse(
-        'PUBSUB_PROJECT_ID',
-        undefined,
-        'a project id (PUBSUB_PROJECT_ID or GOOGLE_CLOUD_PROJECT) for a real project',
-      );
-    }
-    projectId = DEFAULT_EMULATOR_PROJECT;
-  }
+  const { emulatorHost: emulator, projectId, local } = pubsubTarget(values, report);
   const url = values.ingestPushEndpoint;
   if (url === null && !report.refused('INGEST_PUSH_ENDPOINT')) {
     report.refuse('INGEST_PUSH_ENDPOINT', undefined, "alertIngest's push URL (the relay locally)");

@@ -62,3 +62,54 @@ export function lazyTopic(options: TopicOptions): LazyTopic {
     },
   };
 }
+
+/** What one publish sends: the bytes and the attributes, exactly. */
+export interface OutgoingMessage {
+  readonly data: Buffer;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/**
+ * Publishes `message` on `topic` and resolves with its messageId once Pub/Sub confirmed it, or
+ * rejects within `timeoutMs`: the topic's gax `{timeout}` caps the client's retries, and the wait
+ * is raced against a deadline of the same length, which also covers client set-up and
+ * credentials. A publish that timed out may still land: callers are at least once.
+ */
+export async function publishConfirmed(
+  topic: LazyTopic,
+  message: OutgoingMessage,
+  timeoutMs: number,
+  what: { readonly message: string; readonly topic: string },
+): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`${what.message} not confirmed by ${what.topic} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([
+      (async () =>
+        topic
+          .get()
+          .publishMessage({ data: message.data, attributes: { ...message.attributes } }))(),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One line for a failed Pub/Sub call: its gRPC status and gax's message without the list of
+ * every retry's error that gax appends.
+ */
+export function describeFailure(cause: unknown): string {
+  const code = grpcCode(cause);
+  const text = cause instanceof Error ? cause.message : String(cause);
+  const first = text.split(' : Previous errors')[0] ?? text;
+  const short = first.length > 300 ? `${first.slice(0, 300)}…` : first;
+  return code === undefined ? short : `gRPC status ${code}: ${short}`;
+}

@@ -20,7 +20,7 @@ import {
 } from '../ingest/envelope.js';
 import type { PoisonInput } from '../store/ingest-store.js';
 import { cutBytes } from './attributes.js';
-import { lazyTopic } from './client.js';
+import { lazyTopic, publishConfirmed } from './client.js';
 
 export interface DeadLetterOptions {
   /** A topic id, or its full name `projects/P/topics/T`. */
@@ -41,12 +41,20 @@ const MAX_ATTRIBUTES = PUBSUB_MAX_ATTRIBUTES;
 const MAX_KEY_BYTES = PUBSUB_MAX_ATTRIBUTE_KEY_BYTES;
 const MAX_VALUE_BYTES = PUBSUB_MAX_ATTRIBUTE_VALUE_BYTES;
 
+/** The attributes a dead letter of alertIngest's carries beside the original's, by what they say. */
+export const POISON_ATTRIBUTES = {
+  code: 'runwatch_poison_code',
+  reason: 'runwatch_poison_reason',
+  sourceMessageId: 'runwatch_source_message_id',
+  receivedAt: 'runwatch_received_at',
+} as const;
+
 export function deadLetterAttributes(poison: PoisonInput): Record<string, string> {
   const own = {
-    runwatch_poison_code: poison.code,
-    runwatch_poison_reason: cutBytes(poison.reason, MAX_VALUE_BYTES),
-    runwatch_source_message_id: cutBytes(poison.messageId, MAX_VALUE_BYTES),
-    runwatch_received_at: new Date(poison.receivedAt).toISOString(),
+    [POISON_ATTRIBUTES.code]: poison.code,
+    [POISON_ATTRIBUTES.reason]: cutBytes(poison.reason, MAX_VALUE_BYTES),
+    [POISON_ATTRIBUTES.sourceMessageId]: cutBytes(poison.messageId, MAX_VALUE_BYTES),
+    [POISON_ATTRIBUTES.receivedAt]: new Date(poison.receivedAt).toISOString(),
   };
   const room = MAX_ATTRIBUTES - Object.keys(own).length;
   // An event that never became a message may carry attributes Pub/Sub would refuse: a key too
@@ -63,30 +71,12 @@ export function createDeadLetterPublisher(options: DeadLetterOptions): DeadLette
 
   return {
     async send(poison) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `dead letter ${poison.messageId} not confirmed by ${options.topic} within ${options.timeoutMs} ms`,
-              ),
-            ),
-          options.timeoutMs,
-        );
-      });
-      try {
-        await Promise.race([
-          (async () =>
-            topic.get().publishMessage({
-              data: poison.data,
-              attributes: deadLetterAttributes(poison),
-            }))(),
-          deadline,
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await publishConfirmed(
+        topic,
+        { data: poison.data, attributes: deadLetterAttributes(poison) },
+        options.timeoutMs,
+        { message: `dead letter ${poison.messageId}`, topic: options.topic },
+      );
     },
     close: () => topic.close(),
   };

@@ -1,5 +1,4 @@
 /** `npm run pubsub:ensure` as a child process against the file's emulator. */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { TOPICS } from '../../alerts/pubsub/topology.js';
@@ -8,29 +7,13 @@ import {
   needsPubSubEmulator,
   stopPubSubEmulator,
 } from '../helpers/pubsub-emulator.js';
+import { runCli } from '../helpers/run-cli.js';
 
 test.after.always(stopPubSubEmulator);
 
 const CLI = fileURLToPath(new URL('../../tools/pubsub-ensure.js', import.meta.url));
 
-function run(
-  env: Record<string, string>,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI], {
-      env: { PATH: process.env.PATH ?? '', METADATA_SERVER_DETECTION: 'none', ...env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.once('close', (code) => resolve({ code, out, err }));
-  });
-}
+const run = (env: Record<string, string>) => runCli(CLI, [], env);
 
 test('pubsub:ensure: prints a row per resource, all created, then all unchanged on a second run, exiting 0', async (t) => {
   const emulator = await needsPubSubEmulator(t);
