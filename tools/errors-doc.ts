@@ -9,6 +9,7 @@ import { INGEST_ERROR_SPECS } from '../alerts/ingest/errors.js';
 import { INTAKE_ERRORS } from '../alerts/ingest/intake.js';
 import { NOTIFY_ERRORS } from '../alerts/notifiers/errors.js';
 import { TOPOLOGY_ERRORS } from '../alerts/pubsub/errors.js';
+import { DLQ_ERRORS } from '../alerts/pubsub/replay-errors.js';
 import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
@@ -45,6 +46,7 @@ export const CATALOGUES: readonly {
   { title: 'Notification delivery (recorded in the outbox)', specs: NOTIFY_ERRORS },
   { title: 'alertTick (the engine clock and admin API)', specs: TICK_ERRORS },
   { title: 'Pub/Sub topology and `npm run pubsub:ensure`', specs: TOPOLOGY_ERRORS },
+  { title: 'Dead letters (`npm run dlq`)', specs: DLQ_ERRORS },
   { title: 'Local stack (`npm start`)', specs: STACK_ERRORS },
   { title: 'Pub/Sub emulator launcher (local stack, tests)', specs: EMULATOR_ERRORS },
   { title: 'Eventarc relay (local stack, tests)', specs: RELAY_ERRORS },
