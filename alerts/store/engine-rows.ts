@@ -80,6 +80,10 @@ export function silenceOf(r: Raw): Silence {
   };
 }
 
+/** The alert columns `alertValues` gives, in its order (after fingerprint). */
+export const ALERT_COLUMNS =
+  'source, labels, annotations, starts_at, ends_at, lifecycle, last_event_at, received_at, state, state_since, fired_at';
+
 /** An alert row's columns in insert order (after fingerprint), for both dialects. */
 export function alertValues(a: AlertRow, lifecycle: (b: boolean) => unknown): unknown[] {
   return [

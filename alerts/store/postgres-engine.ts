@@ -10,6 +10,7 @@ import type pg from 'pg';
 import type { AlertRow } from '../engine/alert-state.js';
 import type { Silence, SilenceSpec } from '../engine/types.js';
 import {
+  ALERT_COLUMNS,
   alertOf,
   alertValues,
   deliveryOf,
@@ -30,9 +31,6 @@ import type {
 } from './engine-store.js';
 
 type Raw = Record<string, unknown>;
-
-const ALERT_COLUMNS =
-  'source, labels, annotations, starts_at, ends_at, lifecycle, last_event_at, received_at, state, state_since, fired_at';
 
 /** The advisory lock key space of group keys (the ingest store's lifecycle locks use another). */
 const GROUP_LOCK_SPACE = 'runwatch.engine.group:';

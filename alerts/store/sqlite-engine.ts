@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import type { AlertRow } from '../engine/alert-state.js';
 import type { Silence, SilenceSpec } from '../engine/types.js';
 import {
+  ALERT_COLUMNS,
   alertOf,
   alertValues,
   deliveryOf,
@@ -28,9 +29,6 @@ import type {
 } from './engine-store.js';
 
 type Raw = Record<string, unknown>;
-
-const ALERT_COLUMNS =
-  'source, labels, annotations, starts_at, ends_at, lifecycle, last_event_at, received_at, state, state_since, fired_at';
 
 export class SqliteEngineStore implements EngineStore {
   readonly #db: Database.Database;
