@@ -2,12 +2,14 @@
  * Ingest benchmark (issue 17): alertIngest on the real Functions Framework, over HTTP and through
  * the real Pub/Sub emulator.
  *
- * 1. Throughput (bench/ingest/throughput.ts), interleaved rounds of three variants, each a fresh
+ * 1. Throughput (bench/ingest/throughput.ts), interleaved rounds of five variants, each a fresh
  *    Functions Framework process on core 0 loaded by autocannon on core 1 with Eventarc's
  *    binary-mode CloudEvents, every request a new message of one of the three sources
- *    (bench/ingest/messages.ts): a hello-world CloudEvent function, alertIngest on a new SQLite
- *    file, alertIngest on a new PostgreSQL schema (ALERTS_PUBSUB=off). CloudEvents/s counts 2xx
- *    only. Target: each alertIngest ≥ 0.6× the hello-world function's CloudEvents/s.
+ *    (bench/ingest/messages.ts): a hello-world CloudEvent function, the store floor (one durable
+ *    write per event) on each store, alertIngest on a new SQLite file, alertIngest on a new
+ *    PostgreSQL schema (ALERTS_PUBSUB=off). CloudEvents/s counts 2xx only. Target: each
+ *    alertIngest ≥ 0.6× the hello-world function's CloudEvents/s; the floors say how much of
+ *    the gap any durable intake pays.
  * 2. Latency (bench/ingest/latency.ts): publish with the real client → emulator push → the
  *    Eventarc relay → alertIngest (ALERTS_PUBSUB=on), p50 / p99 from the publish call to the
  *    relay's forward completing (stored, handed off, hand-off marked done), per store.
@@ -24,6 +26,7 @@ import { findEmulator, startPubSubEmulator } from '../stack/pubsub-emulator.js';
 import { latencyRound } from './ingest/latency.js';
 import { IngestOptionsError, parseIngestArgs } from './ingest/options.js';
 import {
+  floorLines,
   latencyLine,
   latencyVerdicts,
   throughputLine,
@@ -139,8 +142,9 @@ try {
   const verdicts = throughputVerdicts(summary, raw, {
     connections: options.connections,
     baseline: 'hello-world',
-    variants: variants.filter((v) => v !== 'hello-world'),
+    variants: variants.filter((v) => v.startsWith('alertIngest-')),
   });
+  const floors = floorLines(summary, options.connections);
   const file = writeResult({
     bench: 'ingest',
     title: 'Ingest throughput (issue 17)',
@@ -166,13 +170,15 @@ try {
     verdicts,
     notes: [
       `Command: \`npm run bench:ingest\` (${seconds} s here, ${throughputS} s of it the throughput rounds).`,
-      "Every variant is the Functions Framework's own entry (`main.js --signature-type=cloudevent`) in a fresh process per round and variant, with the same requests: hello-world is bench/fixtures/hello-cloudevent.ts, a function that returns; alertIngest is build/functions/index.js, every request a new message that is decoded, normalised, admitted in the store (dedupe), claimed, handed off to the log notifier and marked done.",
+      "Every variant is the Functions Framework's own entry (`main.js --signature-type=cloudevent`) in a fresh process per round and variant, with the same requests: hello-world is bench/fixtures/hello-cloudevent.ts, a function that returns; the floors are bench/fixtures/durable-cloudevent.ts, one deduplicated insert of the event per request and nothing else; alertIngest is build/functions/index.js, every request a new message that is decoded, normalised, admitted in the store (dedupe) with its hand-off claimed, received by the alert engine (its state, group and members) and marked done.",
       "CloudEvents/s counts 2xx answers only; non-2xx and connection errors are counted apart. server CPU µs/CloudEvent is the function process's user + system CPU time over the window (/proc) per 2xx: it does not count time spent waiting (fsync, PostgreSQL) and moves less than throughput when the machine is busy.",
       "Ratios are of medians of interleaved rounds within this run; the per-round range pairs each round's variants.",
+      ...floors.map((line) => `Store floor, ${line}.`),
       'Lab notes on these figures (where the time goes, and the options): the ingest section of docs/benchmarks.md.',
     ],
   });
   say(`results: ${file}`);
+  for (const line of floors) say(`floor  ${line}`);
   for (const v of verdicts) say(`${v.met ? 'MET   ' : 'MISSED'} ${v.target}: ${v.detail}`);
 
   if (latency !== null) {

@@ -116,3 +116,24 @@ export function throughputLine(
 export function latencyLine(round: number, variant: string, m: Metrics) {
   return `latency round ${round + 1} ${variant.padEnd(21)} handled p50 ${m['publish → handled p50 ms']} ms p99 ${m['publish → handled p99 ms']} ms (${m['messages handled']} handled, ${m['messages not handled']} not)`;
 }
+
+/**
+ * Where the store floor sits (bench/fixtures/durable-cloudevent.ts): per store and concurrency,
+ * the floor's CloudEvents/s over hello-world's, and alertIngest's over its floor. The target is
+ * met only if the floor clears it; the second figure is what alertIngest's own work costs.
+ */
+export function floorLines(summary: Summaries, connections: readonly number[]): string[] {
+  const median = (variant: string, metric: string) =>
+    summary[variant]?.[metric]?.median ?? Number.NaN;
+  return ['sqlite', 'postgres'].flatMap((store) => {
+    const floor = `floor-${store}`;
+    const ingest = `alertIngest-${store}`;
+    if (summary[floor] === undefined) return [];
+    const cells = connections.map((c) => {
+      const metric = `c${c} CloudEvents/s`;
+      const f = median(floor, metric);
+      return `c${c}: floor ${fixed(f / median('hello-world', metric))}× hello-world, alertIngest ${fixed(median(ingest, metric) / f)}× the floor (${median(ingest, metric)} vs ${f} CloudEvents/s)`;
+    });
+    return [`${store}, one durable write per CloudEvent: ${cells.join('; ')}`];
+  });
+}

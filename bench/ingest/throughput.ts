@@ -26,8 +26,18 @@ export const HELLO_SOURCE = fileURLToPath(
   new URL('../fixtures/hello-cloudevent.js', import.meta.url),
 );
 
+export const DURABLE_SOURCE = fileURLToPath(
+  new URL('../fixtures/durable-cloudevent.js', import.meta.url),
+);
+
+/**
+ * hello-world is the peer the target is set against; the floors are one durable write per event
+ * on each store (bench/fixtures/durable-cloudevent.ts), what no exactly-once intake avoids.
+ */
 export const THROUGHPUT_VARIANTS = [
   'hello-world',
+  'floor-sqlite',
+  'floor-postgres',
   'alertIngest-sqlite',
   'alertIngest-postgres',
 ] as const;
@@ -128,6 +138,19 @@ async function functionEnv(
 ): Promise<{ source: string; target: string; env: Record<string, string> }> {
   const env = baseEnv(options.logLevel);
   if (variant === 'hello-world') return { source: HELLO_SOURCE, target: 'helloCloudEvent', env };
+  if (variant === 'floor-sqlite') {
+    const db = join(options.dir, `floor-r${round}.db`);
+    return {
+      source: DURABLE_SOURCE,
+      target: 'durableCloudEvent',
+      env: { ...env, STORE_URL: `sqlite:${db}` },
+    };
+  }
+  if (variant === 'floor-postgres') {
+    if (options.postgres === null) throw new Error('PostgreSQL is unavailable');
+    const url = await scratchPostgresUrl(options.postgres);
+    return { source: DURABLE_SOURCE, target: 'durableCloudEvent', env: { ...env, STORE_URL: url } };
+  }
   if (variant === 'alertIngest-sqlite') {
     const db = join(options.dir, `ingest-r${round}.db`);
     return {

@@ -1,5 +1,10 @@
 import test from 'ava';
-import { latencyVerdicts, pairedRatios, throughputVerdicts } from '../../../bench/ingest/report.js';
+import {
+  floorLines,
+  latencyVerdicts,
+  pairedRatios,
+  throughputVerdicts,
+} from '../../../bench/ingest/report.js';
 import { summarizeRounds } from '../../../bench/lib/harness.js';
 
 const window = (perSecond: number, bad = 0) => ({
@@ -58,4 +63,14 @@ test('ingest report: a message not handled misses the latency target', (t) => {
   t.false(lost?.met);
   t.is(lost?.detail, 'a: 1 not handled, 0 relay forward failures, 0 redeliveries');
   t.false(latencyVerdicts({ a: [{ ...ok, redeliveries: 1 }] })[0]?.met);
+});
+
+test('ingest report: the store floor is set against hello-world, and alertIngest against its floor', (t) => {
+  const withFloor = {
+    ...raw,
+    'floor-sqlite': [window(880), window(800), window(900)],
+  };
+  t.deepEqual(floorLines(summarizeRounds(withFloor), [16]), [
+    'sqlite, one durable write per CloudEvent: c16: floor 0.800× hello-world, alertIngest 0.795× the floor (700 vs 880 CloudEvents/s)',
+  ]);
 });
