@@ -1,10 +1,14 @@
 /**
  * Every alert runwatch can raise, from every source of alert definitions, with the runbook
- * reference its findings carry: the trend rules (`alerts/definitions/trend-rules/*.yaml`) and the
- * findings built in code (ScrapeFailed by the sweep, SweeperAbsent by the heartbeat). The Cloud
- * Monitoring alert policies, when they are defined as code, join here as a third source, so that
- * one check (test/alerts/runbooks.unit.test.ts) holds every alertname to its runbook.
+ * reference its findings carry: the trend rules (`alerts/definitions/trend-rules/*.yaml`), the
+ * findings built in code (ScrapeFailed by the sweep, SweeperAbsent by the heartbeat), and the
+ * Cloud Monitoring alert policies (`alerts/definitions/monitoring/policies/*.yaml`: an incident's
+ * alertname is its policy's display name, its runbook the policy's runbook link), so that one
+ * check (test/alerts/runbooks.unit.test.ts) holds every alertname to its runbook.
  */
+import { dirname, join } from 'node:path';
+import { policyAlert } from '../deploy/monitoring/policy-alerts.js';
+import { readMonitoringDefinitions } from '../deploy/monitoring/read.js';
 import { SCRAPE_FAILED, SCRAPE_FAILED_RUNBOOK } from './sweep/scrape-findings.js';
 import { loadRules } from './trends/load-rules.js';
 import { SWEEPER_ABSENT, SWEEPER_ABSENT_RUNBOOK } from './trends/sweeper-heartbeat.js';
@@ -13,7 +17,10 @@ export interface KnownAlert {
   readonly alertname: string;
   /** The `runbook_url` its findings carry; undefined when the definition names none. */
   readonly runbookUrl: string | undefined;
-  /** Where it is defined, for messages: a rule's `file#index`, or the module that builds it. */
+  /**
+   * Where it is defined, for messages: a rule's `file#index`, a policy's file, or the module
+   * that builds it.
+   */
   readonly source: string;
 }
 
@@ -32,19 +39,35 @@ const BUILT_IN: readonly KnownAlert[] = [
 ];
 
 /**
- * Every known alert: the rules in `rulesDir` (loaded and validated as the sweep loads them, so a
- * bad rule file throws its `RULE_ERR_*`), then the built-in ones.
+ * The alerts of the Monitoring policies under `monitoringDir`, read as written (their proto and
+ * rules are deploy/monitoring's to check: `npm run deploy:validate`). A policy without a string
+ * display name raises no alertname it could be known by and is left out.
  */
-export function knownAlerts(rulesDir: string): KnownAlert[] {
+function policyAlerts(monitoringDir: string): KnownAlert[] {
+  return readMonitoringDefinitions(monitoringDir).definitions.policies.flatMap((def) => {
+    const { alertname, runbookUrl } = policyAlert(def);
+    return alertname === undefined ? [] : [{ alertname, runbookUrl, source: def.file }];
+  });
+}
+
+/**
+ * Every known alert: the rules in `rulesDir` (loaded and validated as the sweep loads them, so a
+ * bad rule file throws its `RULE_ERR_*`), the built-in ones, then the Monitoring policies in
+ * `monitoringDir` (by default `monitoring/` beside `rulesDir`).
+ */
+export function knownAlerts(
+  rulesDir: string,
+  monitoringDir: string = join(dirname(rulesDir), 'monitoring'),
+): KnownAlert[] {
   const rules = loadRules(rulesDir).map((rule) => ({
     alertname: rule.alertname,
     runbookUrl: rule.runbook_url,
     source: rule.source,
   }));
-  return [...rules, ...BUILT_IN];
+  return [...rules, ...BUILT_IN, ...policyAlerts(monitoringDir)];
 }
 
-/** The alertnames of `knownAlerts(rulesDir)`, in the same order. */
-export function knownAlertnames(rulesDir: string): string[] {
-  return knownAlerts(rulesDir).map((a) => a.alertname);
+/** The alertnames of `knownAlerts(rulesDir, monitoringDir)`, in the same order. */
+export function knownAlertnames(rulesDir: string, monitoringDir?: string): string[] {
+  return knownAlerts(rulesDir, monitoringDir).map((a) => a.alertname);
 }

@@ -32,6 +32,17 @@ export interface MonitoringContext {
   readonly region: string;
   readonly environment: string;
   readonly serviceName: string;
+  /**
+   * The environment's Cloud Run MAX_INSTANCES (the service's resolved configuration): the
+   * ceiling the instance-count policy's threshold is a share of.
+   */
+  readonly maxInstances: number;
+  /**
+   * The published repository root (e.g. `https://github.com/<owner>/runwatch/blob/main`): when
+   * given, a policy's runbook link `docs/runbooks/<alertname>.md` becomes an absolute URL under
+   * it (`absoluteRunbookUrl`, alerts/runbooks.ts); without it the repository path is kept.
+   */
+  readonly runbookBaseUrl?: string;
 }
 
 /**
