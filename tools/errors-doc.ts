@@ -15,6 +15,8 @@ import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
 import { MONITORING_DEFINITION_ERRORS } from '../deploy/monitoring/errors.js';
+import { PLAN_ERRORS } from '../deploy/plan/errors.js';
+import { SPEC_ERRORS } from '../deploy/spec/errors.js';
 import { TICK_ERRORS } from '../functions/alert-tick.js';
 import { SWEEP_ERRORS } from '../functions/shared/errors.js';
 import { CONFIG_ERRORS } from '../lib/config/problems.js';
@@ -56,6 +58,8 @@ export const CATALOGUES: readonly {
   { title: 'Pub/Sub emulator launcher (local stack, tests)', specs: EMULATOR_ERRORS },
   { title: 'Eventarc relay (local stack, tests)', specs: RELAY_ERRORS },
   { title: 'Training and evaluation', specs: TRAINING_ERRORS },
+  { title: 'Service spec (`npm run deploy:generate`)', specs: SPEC_ERRORS },
+  { title: 'Deploy plan (`npm run deploy:plan`)', specs: PLAN_ERRORS },
 ];
 
 /** What the caller sees: the HTTP status, or where the error surfaces instead. */
