@@ -14,6 +14,8 @@ import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
+import { CONTAINER_ERRORS } from '../deploy/container/errors.js';
+import { PACKAGE_ERRORS } from '../deploy/package/errors.js';
 import { TICK_ERRORS } from '../functions/alert-tick.js';
 import { SWEEP_ERRORS } from '../functions/shared/errors.js';
 import { CONFIG_ERRORS } from '../lib/config/problems.js';
@@ -51,6 +53,8 @@ export const CATALOGUES: readonly {
   { title: 'Pub/Sub emulator launcher (local stack, tests)', specs: EMULATOR_ERRORS },
   { title: 'Eventarc relay (local stack, tests)', specs: RELAY_ERRORS },
   { title: 'Training and evaluation', specs: TRAINING_ERRORS },
+  { title: 'Deploy packages (`npm run deploy:package`)', specs: PACKAGE_ERRORS },
+  { title: 'Container test (`npm run test:container`)', specs: CONTAINER_ERRORS },
 ];
 
 /** What the caller sees: the HTTP status, or where the error surfaces instead. */
