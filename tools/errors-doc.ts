@@ -14,7 +14,9 @@ import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
+import { CONTAINER_ERRORS } from '../deploy/container/errors.js';
 import { MONITORING_DEFINITION_ERRORS } from '../deploy/monitoring/errors.js';
+import { PACKAGE_ERRORS } from '../deploy/package/errors.js';
 import { PLAN_ERRORS } from '../deploy/plan/errors.js';
 import { SPEC_ERRORS } from '../deploy/spec/errors.js';
 import { TICK_ERRORS } from '../functions/alert-tick.js';
@@ -60,6 +62,8 @@ export const CATALOGUES: readonly {
   { title: 'Training and evaluation', specs: TRAINING_ERRORS },
   { title: 'Service spec (`npm run deploy:generate`)', specs: SPEC_ERRORS },
   { title: 'Deploy plan (`npm run deploy:plan`)', specs: PLAN_ERRORS },
+  { title: 'Deploy packages (`npm run deploy:package`)', specs: PACKAGE_ERRORS },
+  { title: 'Container test (`npm run test:container`)', specs: CONTAINER_ERRORS },
 ];
 
 /** What the caller sees: the HTTP status, or where the error surfaces instead. */

@@ -2,18 +2,16 @@
  * Opens the store named by `STORE_URL` (the trend store and, on its connection, the ingest and
  * engine stores) and migrates it. The values come in as parameters; reading them from the environment is
  * the caller's config module's job.
+ *
+ * Each dialect's modules are imported when a URL of that dialect is opened, never before: the
+ * deployed functions' packages (deploy/package/) carry the PostgreSQL store and its driver but
+ * not the SQLite store nor better-sqlite3, so importing this module must not need them.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { redactUrl } from '../../lib/redact.js';
 import type { EngineStore } from './engine-store.js';
 import type { IngestStore } from './ingest-store.js';
-import { PostgresStore } from './postgres.js';
-import { PostgresEngineStore } from './postgres-engine.js';
-import { PostgresIngestStore } from './postgres-ingest.js';
-import { SqliteStore } from './sqlite.js';
-import { SqliteEngineStore } from './sqlite-engine.js';
-import { SqliteIngestStore } from './sqlite-ingest.js';
 import { StoreError, type TrendStore } from './store.js';
 
 /** The embedded default: a file under the working directory. */
@@ -106,6 +104,25 @@ export interface Stores {
   close(): Promise<void>;
 }
 
+/** A dialect's modules, or STORE_ERR_DIALECT_UNAVAILABLE when this installation lacks them. */
+async function dialect<T>(
+  url: string,
+  kind: StoreLocation['kind'],
+  load: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    const other = kind === 'sqlite' ? 'a postgres:// URL' : 'a sqlite: URL';
+    throw new StoreError(
+      'STORE_ERR_DIALECT_UNAVAILABLE',
+      `STORE_URL=${JSON.stringify(redactUrl(url))}: this installation has no ${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} store (${(e as Error).message}); expected ${other}, or an installation that carries it`,
+      { field: 'STORE_URL', cause: e },
+    );
+  }
+}
+
 /** Opens the database at `url`, applies pending migrations, and returns both of its stores. */
 export async function openStores(url: string, options: OpenStoreOptions): Promise<Stores> {
   const location = parseStoreUrl(url, options);
@@ -113,12 +130,32 @@ export async function openStores(url: string, options: OpenStoreOptions): Promis
   let ingest: IngestStore;
   let engine: EngineStore;
   if (location.kind === 'sqlite') {
+    const [{ SqliteStore }, { SqliteIngestStore }, { SqliteEngineStore }] = await dialect(
+      url,
+      'sqlite',
+      () =>
+        Promise.all([
+          import('./sqlite.js'),
+          import('./sqlite-ingest.js'),
+          import('./sqlite-engine.js'),
+        ]),
+    );
     if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
     const store = new SqliteStore({ path: location.path });
     trends = store;
     ingest = new SqliteIngestStore(store.connection);
     engine = new SqliteEngineStore(store.connection);
   } else {
+    const [{ PostgresStore }, { PostgresIngestStore }, { PostgresEngineStore }] = await dialect(
+      url,
+      'postgres',
+      () =>
+        Promise.all([
+          import('./postgres.js'),
+          import('./postgres-ingest.js'),
+          import('./postgres-engine.js'),
+        ]),
+    );
     const store = new PostgresStore({
       connectionString: location.connectionString,
       ...(options.schema === undefined ? {} : { schema: options.schema }),

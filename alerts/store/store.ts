@@ -26,6 +26,12 @@ export const STORE_ERRORS = {
     meaning:
       'STORE_URL is `sqlite:` on Cloud Run, whose instance disks are ephemeral and not shared; use `postgres://`.',
   },
+  STORE_ERR_DIALECT_UNAVAILABLE: {
+    status: 500,
+    surface: 'start',
+    meaning:
+      "STORE_URL names a dialect whose store this installation does not carry: the deployed functions' packages hold the PostgreSQL store only, so a `sqlite:` URL there is refused; use `postgres://`.",
+  },
   STORE_ERR_RETENTION_INVALID: {
     status: 500,
     surface: 'start',
