@@ -1,11 +1,9 @@
 /**
  * Where the plan gets the resolved alerting-as-code definitions: deploy/monitoring/index.ts's
- * loader and resolver. This is the one call site; until that module is part of the build it is
- * imported by a computed specifier, so the plan still builds and runs, and says the monitoring
- * resources are not listed and why. Any other failure of the loader (a definition it refuses) is
- * the loader's error and fails the plan.
+ * loader and resolver, the one call site. A definition the loader refuses fails the plan with
+ * the loader's error.
  */
-import { fileURLToPath } from 'node:url';
+import { loadMonitoringDefinitions, resolveMonitoringDefinitions } from '../monitoring/index.js';
 import type { MonitoringContext, ResolvedMonitoring } from '../monitoring/types.js';
 import { DEPLOY_PROFILES } from '../spec/profiles.js';
 import { resolveService } from '../spec/resolve.js';
@@ -14,13 +12,6 @@ import type { PlanTarget } from './types.js';
 export type MonitoringSource =
   | { readonly available: true; readonly resolved: ResolvedMonitoring }
   | { readonly available: false; readonly reason: string };
-
-interface MonitoringModule {
-  loadMonitoringDefinitions(): unknown;
-  resolveMonitoringDefinitions(definitions: unknown, context: MonitoringContext): unknown;
-}
-
-const MONITORING_MODULE = '../monitoring/index.js';
 
 /**
  * What the definitions are resolved against for `target`: its project, region, environment and
@@ -41,26 +32,6 @@ export function monitoringContext(
 }
 
 export async function loadMonitoring(context: MonitoringContext): Promise<MonitoringSource> {
-  let mod: MonitoringModule;
-  try {
-    mod = (await import(MONITORING_MODULE)) as MonitoringModule;
-  } catch (e) {
-    // Only the module itself missing; a module it imports that is missing is its own failure.
-    const missing = fileURLToPath(new URL(MONITORING_MODULE, import.meta.url));
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((e as Error).message).includes(`'${missing}'`)) {
-      throw e;
-    }
-    return {
-      available: false,
-      reason:
-        'deploy/monitoring/index.ts (loadMonitoringDefinitions, resolveMonitoringDefinitions) is not in this build, so the notification channel, log metrics, sinks and alert policies are not listed',
-    };
-  }
-  const definitions = await mod.loadMonitoringDefinitions();
-  const resolved = (await mod.resolveMonitoringDefinitions(
-    definitions,
-    context,
-  )) as ResolvedMonitoring;
+  const resolved = resolveMonitoringDefinitions(loadMonitoringDefinitions(), context);
   return { available: true, resolved };
 }
