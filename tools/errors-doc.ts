@@ -14,6 +14,7 @@ import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
+import { DEPLOY_APPLY_ERRORS } from '../deploy/apply/errors.js';
 import { TICK_ERRORS } from '../functions/alert-tick.js';
 import { SWEEP_ERRORS } from '../functions/shared/errors.js';
 import { CONFIG_ERRORS } from '../lib/config/problems.js';
@@ -47,6 +48,7 @@ export const CATALOGUES: readonly {
   { title: 'alertTick (the engine clock and admin API)', specs: TICK_ERRORS },
   { title: 'Pub/Sub topology and `npm run pubsub:ensure`', specs: TOPOLOGY_ERRORS },
   { title: 'Dead letters (`npm run dlq`)', specs: DLQ_ERRORS },
+  { title: 'Deploy apply (`npm run deploy:apply`)', specs: DEPLOY_APPLY_ERRORS },
   { title: 'Local stack (`npm start`)', specs: STACK_ERRORS },
   { title: 'Pub/Sub emulator launcher (local stack, tests)', specs: EMULATOR_ERRORS },
   { title: 'Eventarc relay (local stack, tests)', specs: RELAY_ERRORS },
