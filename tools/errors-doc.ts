@@ -14,6 +14,7 @@ import { STORE_ERROR_SPECS } from '../alerts/store/store.js';
 import { SCRAPE_ERRORS } from '../alerts/sweep/prometheus-text.js';
 import { TARGET_ERRORS } from '../alerts/sweep/targets.js';
 import { RULE_ERRORS } from '../alerts/trends/errors.js';
+import { DEPLOY_APPLY_ERRORS } from '../deploy/apply/errors.js';
 import { CONTAINER_ERRORS } from '../deploy/container/errors.js';
 import { MONITORING_DEFINITION_ERRORS } from '../deploy/monitoring/errors.js';
 import { PACKAGE_ERRORS } from '../deploy/package/errors.js';
@@ -56,6 +57,7 @@ export const CATALOGUES: readonly {
     title: 'Alerting-as-code definitions (`npm run deploy:validate`)',
     specs: MONITORING_DEFINITION_ERRORS,
   },
+  { title: 'Deploy apply (`npm run deploy:apply`)', specs: DEPLOY_APPLY_ERRORS },
   { title: 'Local stack (`npm start`)', specs: STACK_ERRORS },
   { title: 'Pub/Sub emulator launcher (local stack, tests)', specs: EMULATOR_ERRORS },
   { title: 'Eventarc relay (local stack, tests)', specs: RELAY_ERRORS },

@@ -18,6 +18,12 @@
  * never decides where resources land; the dead-letter policy needs the full name anyway.
  * IAM is not touched: on a real project, dead-lettering also needs the Pub/Sub service agent to
  * publish to the dead-letter topic and subscribe to the source subscription (docs/pubsub.md).
+ *
+ * With `dryRun`, only the describes are made: each result says what a run would do (`created`
+ * for a resource a run would create), the conflicts stop it the same way, and nothing is
+ * changed. `subscriptions` narrows the run to some subscription roles (a deployed environment
+ * has no `alert-ingest-push`: its trigger's subscription stands in, and
+ * `ensureSubscriptionPolicies` gives that one the dead-letter and retry policy).
  */
 import type { PubSub, SubscriptionMetadata, TopicMetadata } from '@google-cloud/pubsub';
 import { grpcCode } from './client.js';
@@ -36,7 +42,13 @@ import {
   PUBSUB_ERR_ENSURE_FAILED,
   PubSubEnsureError,
 } from './errors.js';
-import { type SubscriptionSpec, subscriptionPath, type Topology, topicPath } from './topology.js';
+import {
+  type SubscriptionRole,
+  type SubscriptionSpec,
+  subscriptionPath,
+  type Topology,
+  topicPath,
+} from './topology.js';
 
 export type EnsureOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -65,6 +77,10 @@ export interface EnsureOptions {
   readonly endpoints: Readonly<Record<string, PushEndpoint>>;
   /** The deadline of each call, its retries included (the gax `timeout`); default 10 s. */
   readonly timeoutMs?: number;
+  /** Describe only, and report what a run would do; default false. */
+  readonly dryRun?: boolean;
+  /** The subscription roles to ensure; default every one of the topology. */
+  readonly subscriptions?: readonly SubscriptionRole[];
 }
 
 export const DEFAULT_ENSURE_TIMEOUT_MS = 10_000;
@@ -190,8 +206,11 @@ function desiredMetadata(fields: readonly Field[]): SubscriptionMetadata {
   return Object.fromEntries(fields.map((f) => [f.key, f.value])) as SubscriptionMetadata;
 }
 
-function checkEndpoints(topology: Topology, endpoints: EnsureOptions['endpoints']): void {
-  for (const spec of Object.values(topology.subscriptions)) {
+function checkEndpoints(
+  specs: readonly SubscriptionSpec[],
+  endpoints: EnsureOptions['endpoints'],
+): void {
+  for (const spec of specs) {
     if (spec.push === null) continue;
     const endpoint = endpoints[spec.push.endpoint];
     let ok = false;
@@ -217,8 +236,12 @@ export async function ensurePubSub(
   options: EnsureOptions,
 ): Promise<EnsureResult[]> {
   const { projectId, endpoints } = options;
+  const dryRun = options.dryRun ?? false;
   const gaxOpts = { timeout: options.timeoutMs ?? DEFAULT_ENSURE_TIMEOUT_MS };
-  checkEndpoints(topology, endpoints);
+  const subscriptionSpecs = Object.values(topology.subscriptions).filter(
+    (spec) => options.subscriptions === undefined || options.subscriptions.includes(spec.role),
+  );
+  checkEndpoints(subscriptionSpecs, endpoints);
 
   const describeTopic = async (name: string): Promise<TopicMetadata | null> => {
     try {
@@ -255,7 +278,7 @@ export async function ensurePubSub(
     name: topicPath(projectId, t.name),
     schema: t.schema,
   }));
-  const subscriptions = Object.values(topology.subscriptions).map((spec) => ({
+  const subscriptions = subscriptionSpecs.map((spec) => ({
     spec,
     name: subscriptionPath(projectId, spec.name),
     topic: topicPath(projectId, spec.topic),
@@ -303,7 +326,9 @@ export async function ensurePubSub(
   const results: EnsureResult[] = [];
   for (const [i, s] of schemas.entries()) {
     let outcome: EnsureOutcome = 'unchanged';
-    if (!schemaFound[i]) {
+    if (!schemaFound[i] && dryRun) {
+      outcome = 'created';
+    } else if (!schemaFound[i]) {
       try {
         await createSchema(client, projectId, s.spec, gaxOpts);
         outcome = 'created';
@@ -321,7 +346,9 @@ export async function ensurePubSub(
     let outcome: EnsureOutcome = 'unchanged';
     const changes: string[] = [];
     const schemaSettings = t.schema === null ? undefined : schemaSettingsOf(projectId, t.schema);
-    if (topicPlans[i] === 'create') {
+    if (topicPlans[i] === 'create' && dryRun) {
+      outcome = 'created';
+    } else if (topicPlans[i] === 'create') {
       try {
         await client.createTopic({ name: t.name, schemaSettings: schemaSettings ?? null }, gaxOpts);
         outcome = 'created';
@@ -330,7 +357,7 @@ export async function ensurePubSub(
       }
     } else if (topicPlans[i] === 'attach' && schemaSettings !== undefined) {
       try {
-        await client.topic(t.name).setMetadata({ schemaSettings }, gaxOpts);
+        if (!dryRun) await client.topic(t.name).setMetadata({ schemaSettings }, gaxOpts);
       } catch (e) {
         throw failed('attaching schema to topic', t.name, e);
       }
@@ -344,6 +371,16 @@ export async function ensurePubSub(
 
   for (const [i, s] of subscriptions.entries()) {
     let actual = found[i] ?? null;
+    if (actual === null && dryRun) {
+      results.push({
+        kind: 'subscription',
+        role: s.spec.role,
+        name: s.name,
+        outcome: 'created',
+        changes: [],
+      });
+      continue;
+    }
     if (actual === null) {
       try {
         await client.createSubscription(s.topic, s.name, {
@@ -365,30 +402,76 @@ export async function ensurePubSub(
         if (actual === null) throw failed('describing subscription', s.name, e);
       }
     }
-    const current = actual;
-    const desired = desiredMetadata(s.fields);
-    const differing = s.fields.filter((f) => f.render(current) !== f.render(desired));
-    if (differing.length > 0) {
-      const update = Object.fromEntries(differing.map((f) => [f.key, f.value]));
-      try {
-        await client.subscription(s.name).setMetadata(update as SubscriptionMetadata, gaxOpts);
-      } catch (e) {
-        throw failed(
-          `updating ${differing.map((f) => f.key).join(', ')} of subscription`,
-          s.name,
-          e,
-        );
-      }
-    }
-    results.push({
-      kind: 'subscription',
-      role: s.spec.role,
-      name: s.name,
-      outcome: differing.length > 0 ? 'updated' : 'unchanged',
-      changes: differing.map((f) => `${f.key}: ${f.render(current)} → ${f.render(desired)}`),
+    const { outcome, changes } = await reconcileFields(client, s.name, actual, s.fields, {
+      gaxOpts,
+      dryRun,
     });
+    results.push({ kind: 'subscription', role: s.spec.role, name: s.name, outcome, changes });
   }
   return results;
+}
+
+/**
+ * Updates the managed `fields` of the existing subscription `name` that differ from `current`
+ * (its description), in one call whose mask names exactly those; with `dryRun`, only says so.
+ */
+async function reconcileFields(
+  client: PubSub,
+  name: string,
+  current: SubscriptionMetadata,
+  fields: readonly Field[],
+  options: { readonly gaxOpts: { timeout: number }; readonly dryRun: boolean },
+): Promise<{ outcome: EnsureOutcome; changes: string[] }> {
+  const desired = desiredMetadata(fields);
+  const differing = fields.filter((f) => f.render(current) !== f.render(desired));
+  if (differing.length > 0 && !options.dryRun) {
+    const update = Object.fromEntries(differing.map((f) => [f.key, f.value]));
+    try {
+      await client.subscription(name).setMetadata(update as SubscriptionMetadata, options.gaxOpts);
+    } catch (e) {
+      throw failed(`updating ${differing.map((f) => f.key).join(', ')} of subscription`, name, e);
+    }
+  }
+  return {
+    outcome: differing.length > 0 ? 'updated' : 'unchanged',
+    changes: differing.map((f) => `${f.key}: ${f.render(current)} → ${f.render(desired)}`),
+  };
+}
+
+/** The fields `ensureSubscriptionPolicies` manages on a subscription the topology does not name. */
+export const POLICY_FIELDS = ['deadLetterPolicy', 'retryPolicy'] as const;
+
+/**
+ * Gives the existing subscription `name` (one the topology does not create, such as an Eventarc
+ * trigger's) the dead-letter and retry policy of `spec`, and nothing else: its push config, ack
+ * deadline and retention stay whatever its owner set. A missing subscription is
+ * PUBSUB_ERR_ENSURE_FAILED (NOT_FOUND); so is any refused call.
+ */
+export async function ensureSubscriptionPolicies(
+  client: PubSub,
+  name: string,
+  spec: SubscriptionSpec,
+  options: {
+    readonly projectId: string;
+    readonly timeoutMs?: number;
+    readonly dryRun?: boolean;
+  },
+): Promise<EnsureResult> {
+  const gaxOpts = { timeout: options.timeoutMs ?? DEFAULT_ENSURE_TIMEOUT_MS };
+  const fields = fieldsOf(spec, options.projectId, null).filter((f) =>
+    (POLICY_FIELDS as readonly string[]).includes(f.key),
+  );
+  let current: SubscriptionMetadata;
+  try {
+    [current] = (await client.subscription(name).getMetadata(gaxOpts)) as [SubscriptionMetadata];
+  } catch (e) {
+    throw failed('describing subscription', name, e);
+  }
+  const { outcome, changes } = await reconcileFields(client, name, current, fields, {
+    gaxOpts,
+    dryRun: options.dryRun ?? false,
+  });
+  return { kind: 'subscription', role: spec.role, name, outcome, changes };
 }
 
 /** What a run did, for people: one aligned row per resource, each update's changes under it. */
