@@ -141,7 +141,7 @@ try {
     verdicts,
     notes: [
       `Command: \`npm run bench:engine\` (${seconds} s here, ${decisionS} s of it the decision rounds).`,
-      "A receive is `engine.receive` of one re-sent firing alert (fingerprint, route, the store transaction that applies it to the row and its group memberships). A flush is one group of `engine.flushDue` over due groups: read the group, its 20 members, the active silences and every firing alert (the inhibition sources), evaluate, mute, decide, commit the timer (steady state: nothing to send). first receives/s are new alerts making rows and groups; first flushes/s are first notifications with their outbox rows (2 or 3 per group: the receiver's integrations).",
+      "A receive is `engine.receive` of one re-sent firing alert (fingerprint, route, the store transaction that applies it to the row and its group memberships). A flush is one group of `engine.flushDue` over due groups: read the group, its 20 members (with their group memberships) and the active silences, evaluate, mute, decide, commit the timer (steady state: nothing to send); the inhibition sources (the active alerts matching a rule's source matchers, evaluated and indexed) are read once per flushDue batch, and that read counts in the flush time. first receives/s are new alerts making rows and groups; first flushes/s are first notifications with their outbox rows (2 or 3 per group: the receiver's integrations).",
       "`÷ in-memory` is each round's rate over the in-memory baseline's in the same round: what the store leaves of the engine's own speed. Rounds interleave the variants.",
       'Lab notes on these figures (where the time goes, and what they mean for alertTick): the engine section of docs/benchmarks.md.',
     ],

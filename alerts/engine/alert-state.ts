@@ -14,7 +14,12 @@
  *   `forMs`; `firing`; then, once raw resolves, still `firing` for `keepFiringForMs`; then
  *   `resolved`. A flip between firing and not firing waits until `minFlipIntervalMs` has passed
  *   since the last one, so a condition that toggles faster than that flips at most once per
- *   interval. `pending` never notifies, so pending → resolved is not a flip.
+ *   interval: held `firing` when raw resolves too soon, held `pending` (raw firing, not yet
+ *   shown) when raw fires again too soon after a resolution. `pending` never notifies, so
+ *   pending ⇄ resolved is not a flip.
+ *
+ * A streak (`startsAt`) lasts while the effective state is `firing`: a firing event during
+ * `keepFiringForMs` or a held flip continues it, as the receiver never saw it end.
  */
 import type { AlertSource, IncomingAlert } from '../types.js';
 import type { FlapControl } from './types.js';
@@ -108,8 +113,9 @@ export function applyEvent(
   if (alert.status === 'resolved') {
     return { ...base, endsAt: alert.endsAt ?? at };
   }
-  // A firing event after the raw alert ended starts a new streak.
-  const newStreak = !rawFiring(row, now, resolveTimeoutMs);
+  // A firing event after the raw alert ended starts a new streak, unless the alert never
+  // stopped firing as notifications show it (keep_firing_for, a held flip).
+  const newStreak = !rawFiring(row, now, resolveTimeoutMs) && row.state !== 'firing';
   return {
     ...base,
     startsAt: newStreak ? alert.startsAt : Math.min(row.startsAt, alert.startsAt),
@@ -135,7 +141,11 @@ export function evaluate(
   if (wanted === row.state) return row;
   const flips = (row.state === 'firing') !== (wanted === 'firing');
   // The first time an alert fires is not held back: there was no flip before it.
-  if (flips && row.firedAt !== null && now - row.stateSince < flap.minFlipIntervalMs) return row;
+  if (flips && row.firedAt !== null && now - row.stateSince < flap.minFlipIntervalMs) {
+    // Firing again too soon: pending until the interval ends, so its groups keep it and notify
+    // it then (a resolved alert leaves its groups at their next flush).
+    return row.state === 'resolved' ? { ...row, state: 'pending' } : row;
+  }
   return {
     ...row,
     state: wanted,

@@ -3,16 +3,18 @@
  * against the notification log) as a pure function of the group's alerts, what the group last
  * notified, and the time.
  *
- * - Alerts still `pending` (or resolved without having fired) are not shown; muted alerts (silenced, or inhibited by a firing
- *   source) are dropped from the notification, firing or resolved, as Alertmanager drops them.
+ * - Alerts still `pending` (or resolved without having fired) are not shown; a pending alert
+ *   stays in the group (it is shown once it fires). Muted alerts (silenced, or inhibited by a
+ *   firing source) are dropped from the notification, firing or resolved, as Alertmanager drops
+ *   them.
  * - The reason is Alertmanager's `needsUpdate` (notify/dedup_stage.go), in its order: no log
  *   entry and something firing: first notification; a firing alert not in the last notification:
- *   new alerts added; nothing firing where something was: all alerts resolved (sent even without
- *   send_resolved, to clear the receiver's state); with send_resolved, a resolved alert not in
- *   the last notification: some alerts resolved; else, while firing, the repeat interval since the
- *   last notification: repeat interval elapsed.
- * - Without send_resolved a notification shows firing alerts only, and an all-resolved update
- *   changes the log without sending anything (Alertmanager's integration filter).
+ *   new alerts added; nothing firing where something was: all alerts resolved; with
+ *   send_resolved, a resolved alert not in the last notification: some alerts resolved; else,
+ *   while firing, the repeat interval since the last notification: repeat interval elapsed.
+ * - Without send_resolved a notification shows firing alerts only, so an all-resolved update
+ *   changes the log without sending anything, as Alertmanager's integrations drop resolved
+ *   alerts (the receiver is not told).
  * - After a flush the group forgets its resolved alerts. A group left with none lives one more
  *   group_interval (an alert firing again meanwhile joins it: at most one notification per
  *   group_interval, however fast a condition toggles) and is deleted at the flush after, so a
@@ -52,7 +54,7 @@ export interface FlushPlan {
   readonly alerts: readonly AlertSnapshot[] | null;
   /** The new log entry, or null to keep the old one. */
   readonly log: NotificationLog | null;
-  /** Fingerprints that leave the group (its resolved alerts). */
+  /** Fingerprints that leave the group (its members shown or hidden as resolved). */
   readonly remove: readonly string[];
   /** Whether the group had no members left at this flush: delete it. */
   readonly empty: boolean;

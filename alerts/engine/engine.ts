@@ -11,6 +11,15 @@
  * - a flush evaluates its alerts (alert-state.ts), mutes them (silences, inhibition), decides
  *   (decide.ts), and commits the new notification log with one outbox row per integration of the
  *   receiver, in the store's transaction. Delivery is the worker's (deliver.ts).
+ * - inhibition sources are the store's active alerts that match some rule's source matchers,
+ *   evaluated at the flush time and indexed by the rules' `equal` values (inhibit.ts): read once
+ *   per batch of flushes (a tick's `flushDue`, the groups one `receive` finds due), not per group;
+ *   a group's own members count as evaluated in its transaction.
+ * - a group keeps the receiver it was made for. After a definitions change, a member whose labels
+ *   now route elsewhere, and that has already joined the group(s) it routes to (an event for it
+ *   arrived under the new definitions), leaves: resolved for this group at its next flush (shown
+ *   only if this group notified it firing), then removed. An alert no event re-routes stays where
+ *   it was, so the receiver that got it firing gets its resolve.
  *
  * Nothing here keeps state between calls: the store is the state, so any function instance can
  * take over from any other.
@@ -29,7 +38,7 @@ import {
 } from './alert-state.js';
 import { common, type FlushMember, planFlush } from './decide.js';
 import { fingerprint } from './fingerprint.js';
-import { isInhibited } from './inhibit.js';
+import { type InhibitionIndex, indexSources, isSourceOf } from './inhibit.js';
 import { matchesAll } from './matchers.js';
 import { groupKeyOf, groupLabelsOf, matchRoutes } from './routes.js';
 import { silencedBy } from './silences.js';
@@ -40,7 +49,6 @@ import type {
   NotificationReason,
   Route,
 } from './types.js';
-import { ROUTE_DEFAULTS } from './types.js';
 
 export interface EngineDeps {
   readonly config: EngineConfig;
@@ -115,33 +123,66 @@ export function createEngine(deps: EngineDeps): Engine {
     };
   };
 
+  /** The group keys `labels` route to under these definitions. */
+  const groupKeysOf = (labels: Readonly<Record<string, string>>): Set<string> =>
+    new Set(matchRoutes(config.route, labels).map((r) => groupKeyOf(r, labels)));
+
+  /** The firing inhibition sources at `t`, indexed; null without inhibition rules. */
+  const loadSources = async (t: number): Promise<InhibitionIndex | null> => {
+    const rules = config.inhibitRules;
+    if (rules.length === 0) return null;
+    const firing = (await store.activeAlerts())
+      .filter((a) => rules.some((rule) => isSourceOf(rule, a.labels)))
+      .map((a) => evaluate(a, t, resolveTimeout, flapFor(a.labels)))
+      .filter((a) => a.state === 'firing');
+    return indexSources(rules, firing);
+  };
+
   const decide =
-    (t: number, notificationId: string) =>
+    (t: number, notificationId: string, sources: InhibitionIndex | null) =>
     (state: FlushState): FlushChanges => {
-      const route = routes.get(state.group.routeId);
-      const receiverName = route?.receiver ?? state.group.receiver;
-      const receiver = config.receivers.get(receiverName);
+      const { group } = state;
+      // A route gone from the definitions leaves its groups to the root's timers until they empty.
+      const route = routes.get(group.routeId) ?? config.route;
+      const receiver = config.receivers.get(group.receiver);
       const evaluated = state.members.map((m) => evaluate(m, t, resolveTimeout, flapFor(m.labels)));
-      const byFp = new Map(evaluated.map((a) => [a.fingerprint, a]));
-      const sources = state.firing
-        .map((a) => byFp.get(a.fingerprint) ?? a)
-        .filter((a) => a.state === 'firing');
-      const members: FlushMember[] = evaluated.map((row) => ({
-        snapshot: snapshot(row),
-        hidden: !shown(row),
-        muted:
-          silencedBy(row.labels, state.silences, t).length > 0 ||
-          isInhibited(
-            { fingerprint: row.fingerprint, labels: row.labels },
-            sources,
-            config.inhibitRules,
-          ) !== null,
-      }));
+      const memberFps = new Set(evaluated.map((a) => a.fingerprint));
+      const own =
+        sources === null
+          ? null
+          : indexSources(
+              config.inhibitRules,
+              evaluated.filter((a) => a.state === 'firing'),
+            );
+      const inhibited = (row: AlertRow): boolean =>
+        sources !== null &&
+        own !== null &&
+        (sources.mutedBy(row, memberFps) ?? own.mutedBy(row)) !== null;
+      const muted = (row: AlertRow): boolean =>
+        silencedBy(row.labels, state.silences, t).length > 0 || inhibited(row);
+      const notifiedFiring = new Set(group.log?.firing ?? []);
+      const members: FlushMember[] = evaluated.map((row) => {
+        const routed = groupKeysOf(row.labels);
+        const departed =
+          !routed.has(group.groupKey) &&
+          (state.memberships.get(row.fingerprint) ?? []).some((k) => routed.has(k));
+        if (departed && row.state !== 'resolved') {
+          // Resolved for this group only: it fires on in the groups it routes to now.
+          const hidden = !notifiedFiring.has(row.fingerprint);
+          return {
+            snapshot: { ...snapshot(row), status: 'resolved', endsAt: t },
+            hidden,
+            muted: !hidden && muted(row),
+          };
+        }
+        const hidden = !shown(row);
+        return { snapshot: snapshot(row), hidden, muted: !hidden && muted(row) };
+      });
       const plan = planFlush({
         members,
-        log: state.group.log,
+        log: group.log,
         now: t,
-        repeatIntervalMs: route?.repeatIntervalMs ?? ROUTE_DEFAULTS.repeatIntervalMs,
+        repeatIntervalMs: route.repeatIntervalMs,
         sendResolved: receiver?.sendResolved ?? true,
       });
       const notification: GroupNotification | null =
@@ -149,11 +190,11 @@ export function createEngine(deps: EngineDeps): Engine {
           ? null
           : {
               id: notificationId,
-              groupKey: state.group.groupKey,
-              receiver: receiverName,
+              groupKey: group.groupKey,
+              receiver: group.receiver,
               status: plan.alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
               reason: plan.reason,
-              groupLabels: state.group.groupLabels,
+              groupLabels: group.groupLabels,
               commonLabels: common(plan.alerts.map((a) => a.labels)),
               commonAnnotations: common(plan.alerts.map((a) => a.annotations)),
               alerts: plan.alerts,
@@ -163,7 +204,7 @@ export function createEngine(deps: EngineDeps): Engine {
         alerts: evaluated.filter((a, i) => a !== state.members[i]),
         remove: plan.remove,
         deleteGroup: plan.empty,
-        nextFlushAt: t + (route?.groupIntervalMs ?? ROUTE_DEFAULTS.groupIntervalMs),
+        nextFlushAt: t + route.groupIntervalMs,
         log: plan.log,
         outbox:
           notification === null
@@ -177,15 +218,14 @@ export function createEngine(deps: EngineDeps): Engine {
       };
     };
 
-  const flushGroup = async (groupKey: string): Promise<FlushOutcome | null> => {
-    const t = now();
+  /** One group's flush at `t` against `sources` (read for the batch it belongs to). */
+  const flushAt = async (
+    groupKey: string,
+    t: number,
+    sources: InhibitionIndex | null,
+  ): Promise<FlushOutcome | null> => {
     const notificationId = newId();
-    const changes = await store.flush(
-      groupKey,
-      t,
-      config.inhibitRules.length > 0,
-      decide(t, notificationId),
-    );
+    const changes = await store.flush(groupKey, t, decide(t, notificationId, sources));
     if (changes === null) return null;
     const sent = changes.outbox[0]?.notification ?? null;
     const outcome: FlushOutcome = {
@@ -216,6 +256,23 @@ export function createEngine(deps: EngineDeps): Engine {
     return outcome;
   };
 
+  /** Flushes `keys` at `t`, in order, reading the inhibition sources once for all of them. */
+  const flushBatch = async (keys: readonly string[], t: number): Promise<FlushOutcome[]> => {
+    if (keys.length === 0) return [];
+    const sources = await loadSources(t);
+    const outcomes: FlushOutcome[] = [];
+    for (const key of keys) {
+      const outcome = await flushAt(key, t, sources);
+      if (outcome !== null) outcomes.push(outcome);
+    }
+    return outcomes;
+  };
+
+  const flushGroup = async (groupKey: string): Promise<FlushOutcome | null> => {
+    const [outcome] = await flushBatch([groupKey], now());
+    return outcome ?? null;
+  };
+
   return {
     flushGroup,
 
@@ -240,11 +297,7 @@ export function createEngine(deps: EngineDeps): Engine {
         const applied = applyEvent(row, alert, fp, t, resolveTimeout);
         return applied === null ? null : evaluate(applied, t, resolveTimeout, flap);
       });
-      const flushed: FlushOutcome[] = [];
-      for (const key of result.due) {
-        const outcome = await flushGroup(key);
-        if (outcome !== null) flushed.push(outcome);
-      }
+      const flushed = await flushBatch(result.due, t);
       return {
         fingerprint: fp,
         changed: result.changed,
@@ -254,12 +307,8 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     async flushDue(limit = DEFAULT_FLUSH_LIMIT) {
-      const outcomes: FlushOutcome[] = [];
-      for (const key of await store.dueGroups(now(), limit)) {
-        const outcome = await flushGroup(key);
-        if (outcome !== null) outcomes.push(outcome);
-      }
-      return outcomes;
+      const t = now();
+      return flushBatch(await store.dueGroups(t, limit), t);
     },
 
     async syncSilences() {

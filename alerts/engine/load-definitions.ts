@@ -13,7 +13,9 @@
  * Loading reads no environment: a webhook's `{env: NAME}` is resolved when it delivers.
  *
  * Route children inherit `receiver`, `group_by` and the three timers from their parent; the root
- * takes Alertmanager's defaults (30s, 5m, 4h, no grouping labels). `repeat_interval` is rounded
+ * takes Alertmanager's defaults (30s, 5m, 4h, no grouping labels). A route's id hashes its
+ * matcher path, receiver and group_by (routes.ts `routeId`); two routes alike in all three would
+ * share groups and are refused. `repeat_interval` is rounded
  * up to a multiple of its route's `group_interval`: a group is only looked at on its
  * `group_interval` ticks, so that is when a repeat really goes out (Alertmanager does the same
  * implicitly); the loaded value says so.
@@ -32,6 +34,7 @@ import {
   EngineDefinitionsError,
 } from './definition-errors.js';
 import { LABEL_NAME_PATTERN, parseMatchers } from './matchers.js';
+import { routeId } from './routes.js';
 import { checkSilenceSpec } from './silences.js';
 import {
   DEFAULT_RESOLVE_TIMEOUT_MS,
@@ -362,15 +365,22 @@ interface Inherited {
   readonly repeatIntervalMs: number;
 }
 
+/** Where the route tree is being built: the parent's matcher path, and the ids taken so far. */
+interface TreeContext {
+  readonly matcherPath: readonly (readonly Matcher[])[];
+  /** Route id → the JSON path of the route that has it. */
+  readonly ids: Map<string, string>;
+}
+
 function buildRoute(
   file: string,
   raw: RawRoute,
   path: string,
-  id: string,
   parent: Inherited,
   receivers: ReadonlySet<string>,
+  tree: TreeContext,
 ): Route {
-  const depth = id.split('.').length;
+  const depth = tree.matcherPath.length + 1;
   if (depth > DEFINITION_LIMITS.routeDepth)
     throw refuse(
       file,
@@ -409,17 +419,29 @@ function buildRoute(
     groupIntervalMs,
     repeatIntervalMs: Math.ceil(repeatGivenMs / groupIntervalMs) * groupIntervalMs,
   };
+  const matchers = matchersAt(file, `${path}/matchers`, raw.matchers);
+  const matcherPath = [...tree.matcherPath, matchers];
+  const id = routeId(matcherPath, receiver, own.groupBy);
+  const twin = tree.ids.get(id);
+  if (twin !== undefined)
+    throw refuse(
+      file,
+      path,
+      `has the same matchers (its own and its parents'), receiver and group_by as ${twin}`,
+      'a route that differs from every other in one of them (two such routes would share groups)',
+    );
+  tree.ids.set(id, path);
   return {
     id,
     receiver,
-    matchers: matchersAt(file, `${path}/matchers`, raw.matchers),
+    matchers,
     groupBy: own.groupBy,
     continue: raw.continue ?? false,
     groupWaitMs: own.groupWaitMs,
     groupIntervalMs: own.groupIntervalMs,
     repeatIntervalMs: own.repeatIntervalMs,
     routes: (raw.routes ?? []).map((child, i) =>
-      buildRoute(file, child, `${path}/routes/${i}`, `${id}.${i}`, own, receivers),
+      buildRoute(file, child, `${path}/routes/${i}`, own, receivers, { ...tree, matcherPath }),
     ),
   };
 }
@@ -611,9 +633,9 @@ export function parseEngineDefinitions(text: string, fileName: string): EngineCo
     fileName,
     raw.route,
     '/route',
-    '0',
     { receiver: undefined, groupBy: [], ...ROUTE_DEFAULTS },
     new Set(receivers.keys()),
+    { matcherPath: [], ids: new Map() },
   );
 
   const inhibitRules: InhibitRule[] = (raw.inhibit_rules ?? []).map((r, i) => ({

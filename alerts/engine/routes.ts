@@ -1,9 +1,11 @@
 /**
- * The routing tree at work: which routes an alert goes to (Alertmanager's `Route.Match`) and the
- * group it joins on each (its group key and group labels).
+ * The routing tree at work: which routes an alert goes to (Alertmanager's `Route.Match`), the
+ * group it joins on each (its group key and group labels), and what makes a route the same route
+ * across definitions changes (its id).
  */
+import { createHash } from 'node:crypto';
 import { matchesAll } from './matchers.js';
-import type { Route } from './types.js';
+import type { GroupBy, Matcher, Route } from './types.js';
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -68,7 +70,29 @@ export function formatLabelSet(labels: Labels): string {
   return `{${names.map((n) => `${n}=${quoteLabelValue(labels[n] as string)}`).join(',')}}`;
 }
 
-/** `<route id>:{<group labels>}`, e.g. `0.1:{alertname="InferDown",target="prod"}`. */
+/** `<route id>:{<group labels>}`, e.g. `5f0c2a9e81d3b74c:{alertname="InferDown",target="prod"}`. */
 export function groupKeyOf(route: Route, labels: Labels): string {
   return `${route.id}:${formatLabelSet(groupLabelsOf(route, labels))}`;
+}
+
+/**
+ * A route's id: 16 hex digits of SHA-256 over its matcher path (one matcher set per level from
+ * the root's down to its own, each set sorted), its receiver and its group_by (sorted; `all` is
+ * Alertmanager's `'...'`). What decides which alerts a route takes, where they go and how they
+ * group is in it; its position, timers and `continue` are not, so inserting or reordering routes
+ * moves no group (Alertmanager's route key is its matcher path too).
+ */
+export function routeId(
+  path: readonly (readonly Matcher[])[],
+  receiver: string,
+  groupBy: GroupBy,
+): string {
+  const levels = path.map((level) =>
+    [...new Set(level.map((m) => JSON.stringify([m.name, m.op, m.value])))].sort(),
+  );
+  const by = groupBy === 'all' ? '...' : [...new Set(groupBy)].sort();
+  return createHash('sha256')
+    .update(JSON.stringify({ path: levels, receiver, groupBy: by }))
+    .digest('hex')
+    .slice(0, 16);
 }

@@ -21,8 +21,11 @@ export type GroupBy = readonly string[] | 'all';
 /** A node of the routing tree, with what it inherits from its parent already applied. */
 export interface Route {
   /**
-   * Stable within one configuration: the path of child indexes from the root (`"0"`, `"0.1"`,
-   * `"0.1.0"`), part of every group key, so editing a sibling's matchers does not move groups.
+   * The route's identity across definitions changes, part of every group key: 16 hex digits
+   * hashing its matcher path (its own matchers and its ancestors', each level's as a set), its
+   * receiver and its group_by (routes.ts `routeId`). Inserting, removing or reordering other
+   * routes, or changing its timers or `continue`, leaves it (and its groups) as they are;
+   * changing what it matches or where it sends makes it another route, with new groups.
    */
   readonly id: string;
   readonly receiver: string;
@@ -83,7 +86,11 @@ export type IntegrationConfig =
 
 export interface ReceiverConfig {
   readonly name: string;
-  /** Whether notifications for "some alerts resolved" go out (all resolved always does). */
+  /**
+   * Whether notifications show resolved alerts. Without it a notification shows firing alerts
+   * only, so neither "some alerts resolved" nor "all alerts resolved" sends anything (the group's
+   * log is still updated), as Alertmanager's integrations drop resolved alerts.
+   */
   readonly sendResolved: boolean;
   /** Each gets its own outbox row per notification; one failing never blocks another. */
   readonly integrations: readonly IntegrationConfig[];
@@ -155,7 +162,7 @@ export interface AlertSnapshot {
 export interface GroupNotification {
   /** Unique per notification, the same on every delivery attempt: receivers may dedupe on it. */
   readonly id: string;
-  /** `<route id>:{<group labels>}`, e.g. `0.1:{alertname="InferDown",target="prod"}`. */
+  /** `<route id>:{<group labels>}`, e.g. `5f0c2a9e81d3b74c:{alertname="InferDown",target="prod"}`. */
   readonly groupKey: string;
   readonly receiver: string;
   /** `firing` while any alert in it fires. */

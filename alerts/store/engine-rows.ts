@@ -84,6 +84,13 @@ export function silenceOf(r: Raw): Silence {
 export const ALERT_COLUMNS =
   'source, labels, annotations, starts_at, ends_at, lifecycle, last_event_at, received_at, state, state_since, fired_at';
 
+/**
+ * The columns of an alert for `activeAlerts`, annotations left out (as an empty object, which
+ * both dialects read back as `{}`): what the engine evaluates and matches, not what it shows.
+ */
+export const ACTIVE_COLUMNS =
+  "fingerprint, source, labels, '{}' AS annotations, starts_at, ends_at, lifecycle, last_event_at, received_at, state, state_since, fired_at";
+
 /** An alert row's columns in insert order (after fingerprint), for both dialects. */
 export function alertValues(a: AlertRow, lifecycle: (b: boolean) => unknown): unknown[] {
   return [

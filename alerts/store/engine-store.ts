@@ -9,7 +9,8 @@
  * - `receive`, serialised per group (PostgreSQL: a transaction-scoped advisory lock per group key,
  *   taken in key order; SQLite: the write lock of BEGIN IMMEDIATE), with the alert's row locked;
  * - `flush`, serialised per group the same way: the new notification log, the outbox rows (one
- *   per integration of the receiver), the group's timer and membership in one commit. Member
+ *   per integration of the receiver), the group's timer and membership in one commit (a
+ *   membership ends only there: when the alert resolved, or moved to other groups). Member
  *   alerts' evaluated states are written only where the row did not change since it was read
  *   (another group's receive may have moved it; the next evaluation recomputes).
  * - deliveries are claimed under a lease, in order per group and integration (a later
@@ -51,8 +52,8 @@ export interface FlushState {
   readonly members: readonly AlertRow[];
   /** Silences active at the flush time. */
   readonly silences: readonly Silence[];
-  /** Alerts whose state is `firing`, from every group (inhibition sources); empty unless asked. */
-  readonly firing: readonly AlertRow[];
+  /** For each member (by fingerprint), the keys of every group it is in, this one included, sorted. */
+  readonly memberships: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface OutboxInsert {
@@ -115,16 +116,21 @@ export interface EngineStore {
     step: (row: AlertRow | null) => AlertRow | null,
   ): Promise<ReceiveResult>;
   /**
-   * Runs one flush of a group: reads its state (with the firing alerts when `withFiring`),
-   * calls `decide` (pure) and commits what it returns. Resolves to the decision, or null when the
-   * group does not exist (or is not due: its next flush is after `now`).
+   * Runs one flush of a group: reads its state, calls `decide` (pure) and commits what it
+   * returns. Resolves to the decision, or null when the group does not exist (or is not due: its
+   * next flush is after `now`).
    */
   flush(
     groupKey: string,
     now: number,
-    withFiring: boolean,
     decide: (state: FlushState) => FlushChanges,
   ): Promise<FlushChanges | null>;
+  /**
+   * Alerts whose stored state is `firing` or `pending`, in any group or none: those that fire, or
+   * may fire later without a new event (a `for` running out). The engine takes its inhibition
+   * sources from them, once per batch of flushes. Annotations are left out (empty).
+   */
+  activeAlerts(): Promise<AlertRow[]>;
   /** Group keys whose next flush is at or before `now`, soonest first. */
   dueGroups(now: number, limit: number): Promise<string[]>;
   getAlert(fingerprint: string): Promise<AlertRow | null>;

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import type { AlertRow } from '../engine/alert-state.js';
 import type { Silence, SilenceSpec } from '../engine/types.js';
 import {
+  ACTIVE_COLUMNS,
   ALERT_COLUMNS,
   alertOf,
   alertValues,
@@ -137,7 +138,6 @@ export class PostgresEngineStore implements EngineStore {
   async flush(
     groupKey: string,
     now: number,
-    withFiring: boolean,
     decide: (state: FlushState) => FlushChanges,
   ): Promise<FlushChanges | null> {
     return this.#transaction([groupKey], async (c) => {
@@ -147,7 +147,9 @@ export class PostgresEngineStore implements EngineStore {
       const g = groups[0] as Raw | undefined;
       if (g === undefined || int(g.next_flush_at) > now) return null;
       const { rows: memberRows } = await c.query(
-        `SELECT a.* FROM engine_alerts a JOIN engine_members m ON m.fingerprint = a.fingerprint
+        `SELECT a.*, ARRAY(SELECT o.group_key FROM engine_members o WHERE o.fingerprint = a.fingerprint
+             ORDER BY o.group_key COLLATE "C") AS group_keys
+         FROM engine_alerts a JOIN engine_members m ON m.fingerprint = a.fingerprint
          WHERE m.group_key = $1 ORDER BY a.fingerprint`,
         [groupKey],
       );
@@ -155,15 +157,14 @@ export class PostgresEngineStore implements EngineStore {
         'SELECT * FROM engine_silences WHERE starts_at <= $1 AND ends_at > $1 ORDER BY id',
         [now],
       );
-      const firing = withFiring
-        ? (await c.query("SELECT * FROM engine_alerts WHERE state = 'firing'")).rows
-        : [];
       const versions = new Map(memberRows.map((r) => [r.fingerprint as string, int(r.version)]));
       const changes = decide({
         group: groupOf(g),
         members: memberRows.map(alertOf),
         silences: silenceRows.map(silenceOf),
-        firing: firing.map(alertOf),
+        memberships: new Map(
+          memberRows.map((r) => [r.fingerprint as string, r.group_keys as string[]]),
+        ),
       } satisfies FlushState);
       if (changes.alerts.length > 0) {
         await c.query(
@@ -227,6 +228,13 @@ export class PostgresEngineStore implements EngineStore {
       }
       return changes;
     });
+  }
+
+  async activeAlerts(): Promise<AlertRow[]> {
+    const { rows } = await this.#pool.query(
+      `SELECT ${ACTIVE_COLUMNS} FROM engine_alerts WHERE state IN ('firing', 'pending')`,
+    );
+    return rows.map(alertOf);
   }
 
   async dueGroups(now: number, limit: number): Promise<string[]> {

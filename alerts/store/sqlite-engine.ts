@@ -8,12 +8,14 @@ import type Database from 'better-sqlite3';
 import type { AlertRow } from '../engine/alert-state.js';
 import type { Silence, SilenceSpec } from '../engine/types.js';
 import {
+  ACTIVE_COLUMNS,
   ALERT_COLUMNS,
   alertOf,
   alertValues,
   deliveryOf,
   groupOf,
   int,
+  json,
   MAX_CLAIM,
   silenceOf,
 } from './engine-rows.js';
@@ -101,14 +103,15 @@ export class SqliteEngineStore implements EngineStore {
   async flush(
     groupKey: string,
     now: number,
-    withFiring: boolean,
     decide: (state: FlushState) => FlushChanges,
   ): Promise<FlushChanges | null> {
     return this.#immediate(() => {
       const g = this.#stmt('SELECT * FROM engine_groups WHERE group_key = ?').get(groupKey);
       if (g === undefined || int(g.next_flush_at) > now) return null;
       const memberRows = this.#stmt(
-        `SELECT a.* FROM engine_alerts a JOIN engine_members m ON m.fingerprint = a.fingerprint
+        `SELECT a.*, (SELECT json_group_array(k.group_key) FROM (SELECT o.group_key FROM engine_members o
+             WHERE o.fingerprint = a.fingerprint ORDER BY o.group_key) k) AS group_keys
+         FROM engine_alerts a JOIN engine_members m ON m.fingerprint = a.fingerprint
          WHERE m.group_key = ? ORDER BY a.fingerprint`,
       ).all(groupKey);
       const versions = new Map(memberRows.map((r) => [r.fingerprint as string, int(r.version)]));
@@ -120,9 +123,9 @@ export class SqliteEngineStore implements EngineStore {
         )
           .all(now, now)
           .map(silenceOf),
-        firing: withFiring
-          ? this.#stmt("SELECT * FROM engine_alerts WHERE state = 'firing'").all().map(alertOf)
-          : [],
+        memberships: new Map(
+          memberRows.map((r) => [r.fingerprint as string, json<string[]>(r.group_keys)]),
+        ),
       };
       const changes = decide(state);
       for (const a of changes.alerts) {
@@ -176,6 +179,14 @@ export class SqliteEngineStore implements EngineStore {
       }
       return changes;
     });
+  }
+
+  async activeAlerts(): Promise<AlertRow[]> {
+    return this.#stmt(
+      `SELECT ${ACTIVE_COLUMNS} FROM engine_alerts WHERE state IN ('firing', 'pending')`,
+    )
+      .all()
+      .map(alertOf);
   }
 
   async dueGroups(now: number, limit: number): Promise<string[]> {

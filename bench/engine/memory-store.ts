@@ -56,15 +56,17 @@ export function createMemoryEngineStore(): EngineStore {
       return { changed: true, due: due.sort() };
     },
 
-    async flush(groupKey, now, withFiring, decide): Promise<FlushChanges | null> {
+    async flush(groupKey, now, decide): Promise<FlushChanges | null> {
       const group = groups.get(groupKey);
       if (group === undefined || group.nextFlushAt > now) return null;
       const fps = members.get(groupKey) ?? new Set<string>();
+      const keysOf = (fp: string) =>
+        [...members.entries()].filter(([, m]) => m.has(fp)).map(([k]) => k);
       const state: FlushState = {
         group,
         members: [...fps].map((fp) => alerts.get(fp) as AlertRow),
         silences: [...silences.values()].filter((s) => s.startsAt <= now && s.endsAt > now),
-        firing: withFiring ? [...alerts.values()].filter((a) => a.state === 'firing') : [],
+        memberships: new Map([...fps].map((fp) => [fp, keysOf(fp).sort()])),
       };
       const changes = decide(state);
       for (const a of changes.alerts) alerts.set(a.fingerprint, a);
@@ -96,6 +98,10 @@ export function createMemoryEngineStore(): EngineStore {
         });
       }
       return changes;
+    },
+
+    async activeAlerts() {
+      return [...alerts.values()].filter((a) => a.state === 'firing' || a.state === 'pending');
     },
 
     async dueGroups(now, limit) {

@@ -20,7 +20,7 @@ import { TOPICS } from '../../../alerts/pubsub/topology.js';
 test('load definitions: the committed file loads: routes, receivers, inhibition, no silences', (t) => {
   const config = loadEngineDefinitions();
   t.is(config.resolveTimeoutMs, 300_000);
-  t.like(config.route, { id: '0', receiver: 'default', groupWaitMs: 30_000 });
+  t.like(config.route, { receiver: 'default', groupWaitMs: 30_000 });
   t.deepEqual(config.route.groupBy, ['alertname', 'target']);
   t.deepEqual([...config.receivers.keys()].sort(), ['default', 'log-only', 'oncall']);
   const oncall = config.receivers.get('oncall');
@@ -241,6 +241,15 @@ const bad = [
 `,
     field: '/silences/0/starts_at',
     words: ['"tomorrow"', 'a string matching'],
+  },
+  {
+    name: 'two routes with the same matchers, receiver and group_by (they would share groups)',
+    yaml: GOOD.replace(
+      '      receiver: b\n',
+      "      receiver: b\n      continue: true\n    - matchers: ['severity=critical']\n      receiver: b\n      group_wait: 1m\n",
+    ),
+    field: '/route/routes/1',
+    words: ['the same matchers', '/route/routes/0', 'a route that differs'],
   },
   {
     name: 'an inhibit rule without target matchers',

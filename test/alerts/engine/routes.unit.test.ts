@@ -133,10 +133,7 @@ test('routes: children inherit receiver, group_by and timers from their parent, 
   const prod = crit.routes[0] as Route;
   const dev = crit.routes[1] as Route;
   const info = root.routes[1] as Route;
-  t.deepEqual(
-    [root, crit, prod, dev, info].map((r) => r.id),
-    ['0', '0.0', '0.0.0', '0.0.1', '0.1'],
-  );
+  t.is(new Set([root, crit, prod, dev, info].map((r) => r.id)).size, 5, 'ids are distinct');
   t.like(crit, {
     receiver: 'page',
     groupWaitMs: 0,
@@ -152,8 +149,57 @@ test('routes: children inherit receiver, group_by and timers from their parent, 
   t.deepEqual(info.groupBy, []);
   t.deepEqual(
     matchRoutes(root, { severity: 'critical', target: 'prod' }).map((r) => r.id),
-    ['0.0.0'],
+    [prod.id],
   );
+});
+
+const RECEIVERS = `
+receivers:
+  - { name: root, integrations: [] }
+  - { name: page, integrations: [] }
+  - { name: info, integrations: [] }
+`;
+const CRIT = `{ matchers: ['severity="critical"'], receiver: page, routes: [{ matchers: ['target="prod"'] }] }`;
+const INFO = `{ matchers: ['severity="info"'], receiver: info }`;
+
+/** The ids of the root, the child at `at` (the critical route) and that child's first child. */
+function ids(children: string, at = 0, root = 'receiver: root, group_by: [alertname]') {
+  const { route } = parseEngineDefinitions(
+    `route: { ${root}, routes: [${children}] }${RECEIVERS}`,
+    'x.yaml',
+  );
+  const crit = route.routes[at] as Route;
+  return { root: route.id, crit: crit.id, prod: (crit.routes[0] as Route).id };
+}
+
+test('routes: a route keeps its id (so its groups) when routes are inserted before it or reordered', (t) => {
+  const base = ids(CRIT);
+  t.deepEqual(ids(`${INFO}, ${CRIT}`, 1), base, 'a route inserted before');
+  t.deepEqual(ids(`${CRIT}, ${INFO}`), base, 'a route added after');
+  t.deepEqual(ids(`{ matchers: ['team="db"'], receiver: info }, ${INFO}, ${CRIT}`, 2), base);
+  t.deepEqual(
+    ids(CRIT.replace('receiver: page', 'receiver: page, group_wait: 1m, continue: true')),
+    base,
+    'timers and continue are not part of it',
+  );
+  t.deepEqual(
+    ids(CRIT.replace(`['severity="critical"']`, `['severity = critical']`)),
+    base,
+    'the same matcher written another way',
+  );
+});
+
+test("routes: a route's id changes with its matchers, an ancestor's, its receiver or its group_by", (t) => {
+  const base = ids(CRIT);
+  const differs = (what: string, other: ReturnType<typeof ids>, keys: (keyof typeof base)[]) => {
+    for (const k of keys) t.not(other[k], base[k], `${what}: ${k}`);
+  };
+  differs('own matchers', ids(CRIT.replace('"critical"', '"page"')), ['crit', 'prod']);
+  differs('a child matcher', ids(CRIT.replace('"prod"', '"dev"')), ['prod']);
+  differs('receiver (inherited by the child)', ids(CRIT.replace('page', 'info')), ['crit', 'prod']);
+  differs('group_by', ids(CRIT.replace('page', 'page, group_by: [target]')), ['crit', 'prod']);
+  differs('the root receiver', ids(CRIT, 0, 'receiver: info, group_by: [alertname]'), ['root']);
+  t.deepEqual(ids(CRIT.replace('page', 'page, group_by: [alertname]')), base, 'inherited = same');
 });
 
 test("routes: the root takes Alertmanager's defaults (30s, 5m, 4h, no group labels)", (t) => {
@@ -161,7 +207,8 @@ test("routes: the root takes Alertmanager's defaults (30s, 5m, 4h, no group labe
     'route: { receiver: a }\nreceivers: [{ name: a, integrations: [] }]\n',
     'x.yaml',
   );
-  t.like(root, { id: '0', receiver: 'a', continue: false, ...ROUTE_DEFAULTS });
+  t.like(root, { receiver: 'a', continue: false, ...ROUTE_DEFAULTS });
+  t.regex(root.id, /^[0-9a-f]{16}$/);
   t.deepEqual(root.groupBy, []);
   t.deepEqual(root.matchers, []);
 });

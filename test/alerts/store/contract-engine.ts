@@ -148,8 +148,8 @@ export function engineContract(
   test(t_('flush of a group not yet due or unknown decides nothing'), async (t) => {
     const { engine } = await factory.stores();
     await seed(engine, 'a', 'g1', T0 + 30_000);
-    t.is(await engine.flush('g1', T0, false, () => t.fail() as never), null);
-    t.is(await engine.flush('nope', T0 + MIN, false, () => t.fail() as never), null);
+    t.is(await engine.flush('g1', T0, () => t.fail() as never), null);
+    t.is(await engine.flush('nope', T0 + MIN, () => t.fail() as never), null);
   });
 
   test(
@@ -158,12 +158,11 @@ export function engineContract(
       const { engine } = await factory.stores();
       await seed(engine, 'a', 'g1');
       await seed(engine, 'b', 'g1');
-      const changes = await engine.flush('g1', T0, false, (s) => {
+      const changes = await engine.flush('g1', T0, (s) => {
         t.deepEqual(
           s.members.map((m) => m.fingerprint),
           ['a', 'b'],
         );
-        t.deepEqual(s.firing, []);
         return {
           ...notifyOnce('n1', 2)(s),
           alerts: [{ ...row('a'), state: 'resolved', stateSince: T0 + 1 }],
@@ -189,15 +188,39 @@ export function engineContract(
     },
   );
 
-  test(t_('flush with firing reads the firing alerts of every group'), async (t) => {
+  test(
+    t_('active alerts are the firing and pending ones of every group, without annotations'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await seed(engine, 'a', 'g1');
+      await engine.receive({ fingerprint: 'z', groups: [group('g2')], now: T0 }, () =>
+        row('z', { state: 'pending' }),
+      );
+      await engine.receive({ fingerprint: 'r', groups: [group('g2')], now: T0 }, () =>
+        row('r', { state: 'resolved' }),
+      );
+      await engine.receive({ fingerprint: 'y', groups: [], now: T0 }, () => row('y'));
+      const active = await engine.activeAlerts();
+      t.deepEqual(active.map((a) => a.fingerprint).sort(), ['a', 'y', 'z']);
+      t.deepEqual(
+        active.find((a) => a.fingerprint === 'z'),
+        { ...row('z', { state: 'pending' }), annotations: {} },
+      );
+    },
+  );
+
+  test(t_('flush tells every group each member is in'), async (t) => {
     const { engine } = await factory.stores();
     await seed(engine, 'a', 'g1');
-    await engine.receive({ fingerprint: 'z', groups: [group('g2')], now: T0 }, () =>
-      row('z', { state: 'pending' }),
+    await engine.receive({ fingerprint: 'a', groups: [group('g2'), group('g3')], now: T0 }, () =>
+      row('a'),
     );
-    await seed(engine, 'y', 'g3');
-    await engine.flush('g1', T0, true, (s) => {
-      t.deepEqual(s.firing.map((a) => a.fingerprint).sort(), ['a', 'y']);
+    await seed(engine, 'b', 'g1');
+    await engine.flush('g1', T0, (s) => {
+      t.deepEqual([...s.memberships.entries()].sort(), [
+        ['a', ['g1', 'g2', 'g3']],
+        ['b', ['g1']],
+      ]);
       return notifyOnce('n')(s);
     });
   });
@@ -207,7 +230,7 @@ export function engineContract(
     async (t) => {
       const { engine } = await factory.stores();
       await seed(engine, 'a', 'g1');
-      await engine.flush('g1', T0, false, (s) => ({ ...notifyOnce('n1')(s), deleteGroup: true }));
+      await engine.flush('g1', T0, (s) => ({ ...notifyOnce('n1')(s), deleteGroup: true }));
       t.deepEqual(await engine.groups(10), []);
       await engine.receive({ fingerprint: 'a', groups: [group('g1', T0 + 7)], now: T0 }, () =>
         row('a'),
@@ -222,8 +245,8 @@ export function engineContract(
     async (t) => {
       const { engine } = await factory.stores();
       await seed(engine, 'a', 'g1');
-      await engine.flush('g1', T0, false, notifyOnce('n1', 2));
-      await engine.flush('g1', T0 + 5 * MIN, false, notifyOnce('n2', 2, T0 + 5 * MIN));
+      await engine.flush('g1', T0, notifyOnce('n1', 2));
+      await engine.flush('g1', T0 + 5 * MIN, notifyOnce('n2', 2, T0 + 5 * MIN));
       const now = T0 + 5 * MIN;
       const first = await engine.claimDeliveries(now, 60_000, 10);
       t.deepEqual(first.map((d) => d.id).sort(), ['n1/0', 'n1/1']);
@@ -245,7 +268,7 @@ export function engineContract(
     async (t) => {
       const { engine } = await factory.stores();
       await seed(engine, 'a', 'g1');
-      await engine.flush('g1', T0, false, notifyOnce('n1'));
+      await engine.flush('g1', T0, notifyOnce('n1'));
       const [d] = await engine.claimDeliveries(T0, 1000, 10);
       t.deepEqual(await engine.claimDeliveries(T0 + 999, 1000, 10), []);
       const [again] = await engine.claimDeliveries(T0 + 1000, 1000, 10);
@@ -263,7 +286,7 @@ export function engineContract(
     async (t) => {
       const { engine } = await factory.stores();
       await seed(engine, 'a', 'g1');
-      await engine.flush('g1', T0, false, notifyOnce('n1', 2));
+      await engine.flush('g1', T0, notifyOnce('n1', 2));
       const claimed = await engine.claimDeliveries(T0, 1000, 10);
       const lease = T0 + 1000;
       t.true(
@@ -299,7 +322,7 @@ export function engineContract(
       s.group.log === null ? notifyOnce(id)(s) : { ...notifyOnce(id)(s), outbox: [], log: null };
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        (i % 2 === 0 ? a : b).engine.flush('g1', T0, false, once(`n${i}`)),
+        (i % 2 === 0 ? a : b).engine.flush('g1', T0, once(`n${i}`)),
       ),
     );
     t.is(results.filter((r) => (r?.outbox.length ?? 0) > 0).length, 1);
@@ -346,7 +369,7 @@ export function engineContract(
       await engine.receive({ fingerprint: 'r', groups: [], now: T0 }, () =>
         row('r', { state: 'resolved', stateSince: T0 }),
       );
-      await engine.flush('g1', T0, false, notifyOnce('n1'));
+      await engine.flush('g1', T0, notifyOnce('n1'));
       const [d] = await engine.claimDeliveries(T0, 1000, 10);
       await engine.completeDelivery('n1/0', d?.leaseUntil ?? 0, T0);
       t.is(await engine.prune(T0 + 1, 100), 2);
