@@ -20,6 +20,12 @@ export const applyArgv = (t: PlanTarget): string[] => [
   '--',
   '--env',
   t.environment,
+  '--project',
+  t.project,
+  '--region',
+  t.region,
+  '--service-name',
+  t.serviceName,
 ];
 
 /** The apply command's environment: the project its client libraries work in. */

@@ -4,6 +4,7 @@
  * that let the Pub/Sub channel and the sink publish.
  */
 import test from 'ava';
+import { parseApplyArgs } from '../../../deploy/apply/config.js';
 import type { ResolvedMonitoring, ResolvedResource } from '../../../deploy/monitoring/types.js';
 import {
   channelTopics,
@@ -83,7 +84,20 @@ test('deploy plan monitoring: one apply step per resource, channels, then log me
     ],
   );
   for (const s of steps) {
-    t.deepEqual(s.argv, ['npm', 'run', 'deploy:apply', '--', '--env', 'production']);
+    t.deepEqual(s.argv, [
+      'npm',
+      'run',
+      'deploy:apply',
+      '--',
+      '--env',
+      'production',
+      '--project',
+      P,
+      '--region',
+      'us-east1',
+      '--service-name',
+      target.serviceName,
+    ]);
     t.is(s.appliedBy, 'deploy:apply');
   }
   t.is(
@@ -151,4 +165,18 @@ test('deploy plan monitoring: with the definitions the plan lists them, grants t
     ),
   );
   t.is(script.split('npm run deploy:apply -- --env production').length - 1, 1);
+});
+
+test('deploy plan: the apply command it prints is one deploy:apply accepts, for the plan target', (t) => {
+  const step = buildPlan(target, { available: true, resolved: FIXTURE }).steps.find(
+    (s) => s.appliedBy === 'deploy:apply',
+  );
+  const argv = step?.argv ?? [];
+  const parsed = parseApplyArgs(argv.slice(argv.indexOf('--') + 1));
+  t.like(parsed, {
+    environment: 'production',
+    projectId: P,
+    region: 'us-east1',
+    serviceName: target.serviceName,
+  });
 });
