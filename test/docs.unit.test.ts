@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { EXIT_CONFIG } from '../lib/config/problems.js';
-import { CONFIG_SECTIONS } from '../service/config/docs.js';
+import { CONFIG_SECTIONS } from '../tools/config-doc.js';
 import { EXIT } from '../service/start.js';
 import {
   answerOf,

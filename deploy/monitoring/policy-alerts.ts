@@ -4,7 +4,7 @@
  * becomes the alert's `alertname` (alerts/ingest/sources/monitoring-incident.ts); its first
  * documentation link that names itself a runbook becomes `annotations.runbook_url`. So the
  * display name is the alertname and that link is the runbook, both held to the same rules as
- * every other alert (alerts/definitions-index.ts, test/alerts/runbooks.unit.test.ts).
+ * every other alert (deploy/monitoring/known-alerts.ts, test/alerts/runbooks.unit.test.ts).
  */
 import { isRecord } from './paths.js';
 import type { MonitoringDefinition } from './types.js';

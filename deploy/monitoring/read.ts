@@ -4,7 +4,7 @@
  * `<id>.yaml` (the id is kebab-case: it is the key the deploy reconciles by), one YAML document
  * per file, a mapping at its top. Nothing here knows the protos: a file that parses is returned
  * as written, and every file that does not is one MONITORING_DEFS_ERR_UNREADABLE problem, so a
- * caller sees all of them at once. Only `node:fs` and `yaml`: alerts/definitions-index.ts reads
+ * caller sees all of them at once. Only `node:fs` and `yaml`: deploy/monitoring/known-alerts.ts reads
  * the policies' alertnames through here without loading the validator.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { knownAlertnames, knownAlerts } from '../../alerts/definitions-index.js';
+import { knownAlertnames, knownAlerts } from '../../deploy/monitoring/known-alerts.js';
 import { absoluteRunbookUrl, RUNBOOK_DIR, runbookPath } from '../../alerts/runbooks.js';
 import { openStore } from '../../alerts/store/open.js';
 import { SCRAPE_ERR_TIMEOUT } from '../../alerts/sweep/scrape-errors.js';

@@ -4,14 +4,16 @@
  * findings built in code (ScrapeFailed by the sweep, SweeperAbsent by the heartbeat), and the
  * Cloud Monitoring alert policies (`alerts/definitions/monitoring/policies/*.yaml`: an incident's
  * alertname is its policy's display name, its runbook the policy's runbook link), so that one
- * check (test/alerts/runbooks.unit.test.ts) holds every alertname to its runbook.
+ * check (test/alerts/runbooks.unit.test.ts) holds every alertname to its runbook. It lives in
+ * deploy/ because it reads the policies, which are deploy's to load; the alerts domain never
+ * imports deploy.
  */
 import { dirname, join } from 'node:path';
-import { policyAlert } from '../deploy/monitoring/policy-alerts.js';
-import { readMonitoringDefinitions } from '../deploy/monitoring/read.js';
-import { SCRAPE_FAILED, SCRAPE_FAILED_RUNBOOK } from './sweep/scrape-findings.js';
-import { loadRules } from './trends/load-rules.js';
-import { SWEEPER_ABSENT, SWEEPER_ABSENT_RUNBOOK } from './trends/sweeper-heartbeat.js';
+import { SCRAPE_FAILED, SCRAPE_FAILED_RUNBOOK } from '../../alerts/sweep/scrape-findings.js';
+import { loadRules } from '../../alerts/trends/load-rules.js';
+import { SWEEPER_ABSENT, SWEEPER_ABSENT_RUNBOOK } from '../../alerts/trends/sweeper-heartbeat.js';
+import { policyAlert } from './policy-alerts.js';
+import { readMonitoringDefinitions } from './read.js';
 
 export interface KnownAlert {
   readonly alertname: string;
