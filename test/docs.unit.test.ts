@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { EXIT_CONFIG } from '../lib/config/problems.js';
-import { CONFIG_SECTIONS } from '../tools/config-doc.js';
 import { EXIT } from '../service/start.js';
+import { CONFIG_SECTIONS } from '../tools/config-doc.js';
 import {
   answerOf,
   CATALOGUES,

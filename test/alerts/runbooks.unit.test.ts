@@ -9,12 +9,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { knownAlertnames, knownAlerts } from '../../deploy/monitoring/known-alerts.js';
 import { absoluteRunbookUrl, RUNBOOK_DIR, runbookPath } from '../../alerts/runbooks.js';
 import { openStore } from '../../alerts/store/open.js';
 import { SCRAPE_ERR_TIMEOUT } from '../../alerts/sweep/scrape-errors.js';
 import { SCRAPE_FAILED, scrapeFindings } from '../../alerts/sweep/scrape-findings.js';
 import { checkSweeperHeartbeat, SWEEPER_ABSENT } from '../../alerts/trends/sweeper-heartbeat.js';
+import { knownAlertnames, knownAlerts } from '../../deploy/monitoring/known-alerts.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RULES_DIR = join(ROOT, 'alerts/definitions/trend-rules');

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parse } from 'yaml';
-import { knownAlerts } from '../../../deploy/monitoring/known-alerts.js';
 import { runbookPath } from '../../../alerts/runbooks.js';
 import { filterEvents, filterValues } from '../../../deploy/monitoring/filters.js';
+import { knownAlerts } from '../../../deploy/monitoring/known-alerts.js';
 import {
   loadMonitoringDefinitions,
   validateMonitoringDefinitions,
