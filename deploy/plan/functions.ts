@@ -65,7 +65,12 @@ export function functionDeployments(t: PlanTarget): FunctionDeployment[] {
     profile.keySecrets.adminApiKeys === undefined
       ? []
       : [`${keyFilePath('adminApiKeys')}=${profile.keySecrets.adminApiKeys}:latest`];
-  const project: [string, string] = ['GOOGLE_CLOUD_PROJECT', t.project];
+  // NODE_ENV=production: the Functions Framework's Express answers a body it cannot parse (bad
+  // JSON, too large) before our handler runs, and outside production it sends the stack trace.
+  const base: [string, string][] = [
+    ['GOOGLE_CLOUD_PROJECT', t.project],
+    ['NODE_ENV', 'production'],
+  ];
   const targetsFile: [string, string] = ['SWEEP_TARGETS_FILE', SWEEP_TARGETS_FILE];
   const guarded: [string, string] = ['SWEEP_IAM_GUARDED', 'true'];
   const sweepUrl = functionUrl(JOBS.sweep, t.region, t.project);
@@ -79,7 +84,7 @@ export function functionDeployments(t: PlanTarget): FunctionDeployment[] {
       timeoutSeconds: 120,
       maxInstances: 2,
       env: [
-        project,
+        ...base,
         targetsFile,
         ['SWEEP_AUDIENCE', sweepUrl],
         ['SWEEP_INVOKER', t.accounts.invoker],
@@ -95,7 +100,7 @@ export function functionDeployments(t: PlanTarget): FunctionDeployment[] {
       memory: '512Mi',
       timeoutSeconds: 120,
       maxInstances: 2,
-      env: [project, targetsFile, guarded],
+      env: [...base, targetsFile, guarded],
       secrets: [store, ...adminKey],
       sweeps: true,
     },
@@ -107,7 +112,7 @@ export function functionDeployments(t: PlanTarget): FunctionDeployment[] {
       memory: '256Mi',
       timeoutSeconds: 60,
       maxInstances: 10,
-      env: [project],
+      env: base,
       secrets: [store],
       sweeps: false,
     },
@@ -119,7 +124,7 @@ export function functionDeployments(t: PlanTarget): FunctionDeployment[] {
       memory: '256Mi',
       timeoutSeconds: 120,
       maxInstances: 2,
-      env: [project, guarded, ['HEARTBEAT_JOB', JOBS.sweep]],
+      env: [...base, guarded, ['HEARTBEAT_JOB', JOBS.sweep]],
       secrets: [store],
       sweeps: false,
     },

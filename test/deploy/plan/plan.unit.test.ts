@@ -211,6 +211,16 @@ for (const env of ENVIRONMENTS) {
     t.true(Number.parseInt(flag(sweep.argv, '--attempt-deadline') ?? '', 10) > timeout(sweepFn));
   });
 
+  test(`deploy plan: ${env}'s functions run with NODE_ENV=production, so a malformed body's 400 carries no stack trace`, (t) => {
+    const plan = planOf(env);
+    for (const f of functionDeployments(target(env))) {
+      const vars = (
+        flag(step(plan, `functions.deploy.${f.entryPoint}`).argv, '--set-env-vars') ?? ''
+      ).split(',');
+      t.true(vars.includes('NODE_ENV=production'), f.entryPoint);
+    }
+  });
+
   test(`deploy plan: ${env}'s function settings load as each function will load them on Cloud Run`, (t) => {
     for (const f of functionDeployments(target(env))) t.notThrows(() => checkFunctionSettings(f));
   });
