@@ -77,153 +77,179 @@ const failedRow = (
     },
   });
 
-export async function applySinks(
+/** Where one run's calls go and how long each may take. */
+interface CallSite {
+  readonly parent: string;
+  readonly opts: { readonly timeout: number };
+}
+
+/**
+ * One Logging kind: how its calls name it, where its resources live, the calls for one
+ * definition (given its body in the client's form), and its row's notes.
+ */
+interface LoggingKind<B, T> {
+  readonly kind: 'sink' | 'logMetric';
+  /** How calls name the kind: `describing log metric …`. */
+  readonly what: string;
+  /** The collection under the project: `projects/P/<collection>/<key>`. */
+  readonly collection: 'sinks' | 'metrics';
+  calls(body: B, name: string, site: CallSite): ResourceCalls<T>;
+  /** The row's notes, from what was described and what the create or update answered. */
+  notes(p: PreparedResource, r: Reconciled<T>): string[];
+}
+
+/** One resource's calls; `create` and `update` resolve to the API's answer. */
+interface ResourceCalls<T> {
+  get(): Promise<Json>;
+  create(): Promise<T>;
+  /** Given the fields that differ. */
+  update(fields: readonly string[]): Promise<T>;
+}
+
+/** What reconciling one resource did or, in a dry run, would do. */
+interface Reconciled<T> {
+  readonly action: 'create' | 'update' | 'unchanged';
+  readonly changes: readonly string[];
+  /** The resource as described; null when it did not exist. */
+  readonly actual: Json | null;
+  /** The create's or update's answer; null when no such call was made. */
+  readonly returned: T | null;
+}
+
+/**
+ * Describes the resource; creates it when NOT_FOUND (describing it again and comparing when the
+ * create loses a race, ALREADY_EXISTS), otherwise compares it and updates it when it differs. A
+ * dry run only describes.
+ */
+async function reconcile<T>(
+  kind: LoggingKind<unknown, T>['kind'],
+  what: string,
+  calls: ResourceCalls<T>,
+  p: PreparedResource,
+  name: string,
+  ctx: ApplyContext,
+  guard: ApiGuard,
+): Promise<Reconciled<T>> {
+  let actual = await describe(guard, what, name, calls.get);
+  if (actual === null && ctx.dryRun) {
+    return { action: 'create', changes: [], actual: null, returned: null };
+  }
+  if (actual === null) {
+    try {
+      const created = await guard.run(`creating ${what}`, name, calls.create);
+      return { action: 'create', changes: [], actual: null, returned: created };
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      actual = await describe(guard, what, name, calls.get);
+      if (actual === null) throw e;
+    }
+  }
+  const diff = diffResources(
+    normaliseDesired(ctx.schema, kind, p.body),
+    normaliseActual(ctx.schema, kind, actual),
+  );
+  const differs = diff.fields.length > 0;
+  const returned =
+    differs && !ctx.dryRun
+      ? await guard.run(`updating ${diff.fields.join(', ')} of ${what}`, name, () =>
+          calls.update(diff.fields),
+        )
+      : null;
+  return { action: differs ? 'update' : 'unchanged', changes: diff.changes, actual, returned };
+}
+
+/**
+ * Applies one kind's definitions in turn; a failure is that definition's row, and the rest still
+ * apply. A body the client form cannot take throws before that definition's first call.
+ */
+async function applyKind<B, T>(
+  spec: LoggingKind<B, T>,
+  resources: readonly PreparedResource[],
+  ctx: ApplyContext,
+  guard: ApiGuard,
+): Promise<ApplyResult[]> {
+  const parent = `projects/${ctx.projectId}`;
+  const site: CallSite = { parent, opts: { timeout: ctx.timeoutMs } };
+  const out: ApplyResult[] = [];
+  for (const p of resources) {
+    const name = `${parent}/${spec.collection}/${p.key}`;
+    const body = fromProto3Json(ctx.schema, KINDS[spec.kind].type, p.body) as B;
+    const calls = spec.calls(body, name, site);
+    try {
+      const r = await reconcile(spec.kind, spec.what, calls, p, name, ctx, guard);
+      out.push(
+        result({
+          area: 'Logging',
+          kind: spec.kind,
+          id: p.id,
+          name,
+          action: r.action,
+          changes: r.changes,
+          notes: spec.notes(p, r),
+        }),
+      );
+    } catch (e) {
+      out.push(failedRow(spec.kind, p, name, e));
+    }
+  }
+  return out;
+}
+
+const sinkKind = (
+  client: ConfigServiceV2Client,
+): LoggingKind<google.logging.v2.ILogSink, google.logging.v2.ILogSink> => ({
+  kind: 'sink',
+  what: 'sink',
+  collection: 'sinks',
+  calls: (sink, sinkName, { parent, opts }) => ({
+    get: async () => (await client.getSink({ sinkName }, opts))[0] as unknown as Json,
+    create: async () =>
+      (await client.createSink({ parent, sink, uniqueWriterIdentity: true }, opts))[0],
+    update: async (fields) =>
+      (
+        await client.updateSink(
+          { sinkName, sink, uniqueWriterIdentity: true, updateMask: { paths: maskPaths(fields) } },
+          opts,
+        )
+      )[0],
+  }),
+  notes: (p, r) => {
+    const writerIdentity =
+      r.returned?.writerIdentity ?? (r.actual?.writerIdentity as string | null | undefined) ?? null;
+    const note = writerGrantNote(p.body.destination, writerIdentity);
+    return note === null ? [] : [note];
+  },
+});
+
+const logMetricKind = (
+  client: MetricsServiceV2Client,
+): LoggingKind<google.logging.v2.ILogMetric, unknown> => ({
+  kind: 'logMetric',
+  what: 'log metric',
+  collection: 'metrics',
+  calls: (metric, metricName, { parent, opts }) => ({
+    get: async () => (await client.getLogMetric({ metricName }, opts))[0] as unknown as Json,
+    create: () => client.createLogMetric({ parent, metric }, opts),
+    // UpdateLogMetric takes no mask: the metric is replaced whole.
+    update: () => client.updateLogMetric({ metricName, metric }, opts),
+  }),
+  notes: () => [],
+});
+
+export function applySinks(
   client: ConfigServiceV2Client,
   sinks: readonly PreparedResource[],
   ctx: ApplyContext,
   guard: ApiGuard = new ApiGuard('Cloud Logging'),
 ): Promise<ApplyResult[]> {
-  const opts = { timeout: ctx.timeoutMs };
-  const parent = `projects/${ctx.projectId}`;
-  const out: ApplyResult[] = [];
-  for (const p of sinks) {
-    const sinkName = `${parent}/sinks/${p.key}`;
-    const sink = fromProto3Json(ctx.schema, KINDS.sink.type, p.body) as google.logging.v2.ILogSink;
-    const get = async () => (await client.getSink({ sinkName }, opts))[0] as unknown as Json;
-    try {
-      let actual = await describe(guard, 'sink', sinkName, get);
-      if (actual === null && ctx.dryRun) {
-        out.push(row(p, sinkName, 'create', [], writerGrantNote(p.body.destination, null)));
-        continue;
-      }
-      if (actual === null) {
-        try {
-          const [created] = await guard.run('creating sink', sinkName, () =>
-            client.createSink({ parent, sink, uniqueWriterIdentity: true }, opts),
-          );
-          out.push(
-            row(
-              p,
-              sinkName,
-              'create',
-              [],
-              writerGrantNote(p.body.destination, created.writerIdentity ?? null),
-            ),
-          );
-          continue;
-        } catch (e) {
-          if (!isAlreadyExists(e)) throw e;
-          actual = await describe(guard, 'sink', sinkName, get);
-          if (actual === null) throw e;
-        }
-      }
-      const diff = diffResources(
-        normaliseDesired(ctx.schema, 'sink', p.body),
-        normaliseActual(ctx.schema, 'sink', actual),
-      );
-      let writerIdentity = (actual.writerIdentity as string | undefined) ?? null;
-      if (diff.fields.length > 0 && !ctx.dryRun) {
-        const [updated] = await guard.run(
-          `updating ${diff.fields.join(', ')} of sink`,
-          sinkName,
-          () =>
-            client.updateSink(
-              {
-                sinkName,
-                sink,
-                uniqueWriterIdentity: true,
-                updateMask: { paths: maskPaths(diff.fields) },
-              },
-              opts,
-            ),
-        );
-        writerIdentity = updated.writerIdentity ?? writerIdentity;
-      }
-      out.push(
-        row(
-          p,
-          sinkName,
-          diff.fields.length > 0 ? 'update' : 'unchanged',
-          diff.changes,
-          writerGrantNote(p.body.destination, writerIdentity),
-        ),
-      );
-    } catch (e) {
-      out.push(failedRow('sink', p, sinkName, e));
-    }
-  }
-  return out;
-
-  function row(
-    p: PreparedResource,
-    name: string,
-    action: ApplyResult['action'],
-    changes: readonly string[],
-    note: string | null,
-  ): ApplyResult {
-    return result({
-      area: 'Logging',
-      kind: 'sink',
-      id: p.id,
-      name,
-      action,
-      changes,
-      notes: note === null ? [] : [note],
-    });
-  }
+  return applyKind(sinkKind(client), sinks, ctx, guard);
 }
 
-export async function applyLogMetrics(
+export function applyLogMetrics(
   client: MetricsServiceV2Client,
   metrics: readonly PreparedResource[],
   ctx: ApplyContext,
   guard: ApiGuard = new ApiGuard('Cloud Logging'),
 ): Promise<ApplyResult[]> {
-  const opts = { timeout: ctx.timeoutMs };
-  const parent = `projects/${ctx.projectId}`;
-  const out: ApplyResult[] = [];
-  for (const p of metrics) {
-    const metricName = `${parent}/metrics/${p.key}`;
-    const metric = fromProto3Json(
-      ctx.schema,
-      KINDS.logMetric.type,
-      p.body,
-    ) as google.logging.v2.ILogMetric;
-    const get = async () => (await client.getLogMetric({ metricName }, opts))[0] as unknown as Json;
-    const row = (action: ApplyResult['action'], changes: readonly string[] = []) =>
-      result({ area: 'Logging', kind: 'logMetric', id: p.id, name: metricName, action, changes });
-    try {
-      let actual = await describe(guard, 'log metric', metricName, get);
-      if (actual === null && ctx.dryRun) {
-        out.push(row('create'));
-        continue;
-      }
-      if (actual === null) {
-        try {
-          await guard.run('creating log metric', metricName, () =>
-            client.createLogMetric({ parent, metric }, opts),
-          );
-          out.push(row('create'));
-          continue;
-        } catch (e) {
-          if (!isAlreadyExists(e)) throw e;
-          actual = await describe(guard, 'log metric', metricName, get);
-          if (actual === null) throw e;
-        }
-      }
-      const diff = diffResources(
-        normaliseDesired(ctx.schema, 'logMetric', p.body),
-        normaliseActual(ctx.schema, 'logMetric', actual),
-      );
-      if (diff.fields.length > 0 && !ctx.dryRun) {
-        await guard.run(`updating ${diff.fields.join(', ')} of log metric`, metricName, () =>
-          client.updateLogMetric({ metricName, metric }, opts),
-        );
-      }
-      out.push(row(diff.fields.length > 0 ? 'update' : 'unchanged', diff.changes));
-    } catch (e) {
-      out.push(failedRow('logMetric', p, metricName, e));
-    }
-  }
-  return out;
+  return applyKind(logMetricKind(client), metrics, ctx, guard);
 }

@@ -49,6 +49,11 @@ type Item =
   | { readonly p: PreparedResource; readonly body: Json }
   | { readonly p: PreparedResource; readonly blocked: ApplyResult };
 
+/** A client call's response (the first of what the gax call resolves to), as JSON. */
+async function answer<R>(call: Promise<readonly [unknown, ...unknown[]]>): Promise<R> {
+  return (await call)[0] as R;
+}
+
 function errorOf(e: unknown): { code: string; message: string } {
   const code = (e as { code?: unknown }).code;
   return {
@@ -197,22 +202,18 @@ export async function applyChannels(
     kind: 'channel',
     what: 'notification channel',
     plural: 'notification channels',
-    list: async () =>
-      (await client.listNotificationChannels({ name: parent }, opts))[0] as unknown as Json[],
-    create: async (body) =>
-      (
-        await client.createNotificationChannel(
-          { name: parent, notificationChannel: toApi(body) },
-          opts,
-        )
-      )[0] as unknown as Json,
-    update: async (body, paths) =>
-      (
-        await client.updateNotificationChannel(
+    list: () => answer(client.listNotificationChannels({ name: parent }, opts)),
+    create: (body) =>
+      answer(
+        client.createNotificationChannel({ name: parent, notificationChannel: toApi(body) }, opts),
+      ),
+    update: (body, paths) =>
+      answer(
+        client.updateNotificationChannel(
           { notificationChannel: toApi(body), updateMask: { paths } },
           opts,
-        )
-      )[0] as unknown as Json,
+        ),
+      ),
   };
   const { results, names } = await applyKind(
     api,
@@ -278,16 +279,11 @@ export async function applyPolicies(
     kind: 'policy',
     what: 'alert policy',
     plural: 'alert policies',
-    list: async () =>
-      (await client.listAlertPolicies({ name: parent }, opts))[0] as unknown as Json[],
-    create: async (body) =>
-      (
-        await client.createAlertPolicy({ name: parent, alertPolicy: toApi(body) }, opts)
-      )[0] as unknown as Json,
-    update: async (body, paths) =>
-      (
-        await client.updateAlertPolicy({ alertPolicy: toApi(body), updateMask: { paths } }, opts)
-      )[0] as unknown as Json,
+    list: () => answer(client.listAlertPolicies({ name: parent }, opts)),
+    create: (body) =>
+      answer(client.createAlertPolicy({ name: parent, alertPolicy: toApi(body) }, opts)),
+    update: (body, paths) =>
+      answer(client.updateAlertPolicy({ alertPolicy: toApi(body), updateMask: { paths } }, opts)),
   };
   const { results } = await applyKind(
     api,

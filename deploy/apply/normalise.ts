@@ -103,8 +103,10 @@ function without(json: Json, path: string): Json {
   return out;
 }
 
-function withoutServerOwned(schema: ProtoSchema, kind: ResourceKind, json: Json): Json {
+/** `resource` as canonical proto3 JSON, without what the server owns. */
+function canonical(schema: ProtoSchema, kind: ResourceKind, resource: Readonly<Json>): Json {
   const spec = KINDS[kind];
+  const json = toProto3Json(schema, spec.type, resource);
   return spec.serverOwned.reduce(without, withoutOutputOnly(schema, spec.type, json));
 }
 
@@ -114,8 +116,7 @@ export function normaliseDesired(
   kind: ResourceKind,
   resource: Readonly<Json>,
 ): Json {
-  const json = withoutServerOwned(schema, kind, toProto3Json(schema, KINDS[kind].type, resource));
-  return KINDS[kind].defaults(json);
+  return KINDS[kind].defaults(canonical(schema, kind, resource));
 }
 
 /** What the API returned (a client response object), without what the server owns. */
@@ -124,5 +125,5 @@ export function normaliseActual(
   kind: ResourceKind,
   resource: Readonly<Json>,
 ): Json {
-  return withoutServerOwned(schema, kind, toProto3Json(schema, KINDS[kind].type, resource));
+  return canonical(schema, kind, resource);
 }

@@ -29,13 +29,12 @@ import {
   topicPath,
 } from '../../alerts/pubsub/topology.js';
 import { RunwatchError } from '../../lib/errors.js';
+import { NOT_FOUND } from './calls.js';
 import { type ApplyResult, result } from './report.js';
 
 /** The subscription role a deployed environment replaces with its Eventarc trigger's. */
 export const TRIGGER_ROLE: SubscriptionRole = 'ingestPush';
 export const EVENTARC_PREFIX = 'eventarc-';
-
-const NOT_FOUND = 5;
 
 export interface PubSubApplyOptions {
   readonly projectId: string;
@@ -105,17 +104,20 @@ async function applyTriggerSubscriptions(
   const topic = topicPath(projectId, spec.topic);
   const id = `${TRIGGER_ROLE} (Eventarc trigger)`;
   const gaxOpts = { timeout: timeoutMs };
-  const noTopic = () =>
+  /** The trigger's row while it has no subscription to apply the policy to yet. */
+  const waiting = (note: string) =>
     result({
       area: 'Pub/Sub',
       kind: 'subscription',
       id,
       name: null,
       action: 'waiting',
-      notes: [
-        `topic ${topic} does not exist yet${dryRun ? ' (this run would create it)' : ''}; deploy alertIngest with its Pub/Sub trigger on it, then run deploy:apply again to give the trigger's subscription the dead-letter and retry policy`,
-      ],
+      notes: [note],
     });
+  const noTopic = () =>
+    waiting(
+      `topic ${topic} does not exist yet${dryRun ? ' (this run would create it)' : ''}; deploy alertIngest with its Pub/Sub trigger on it, then run deploy:apply again to give the trigger's subscription the dead-letter and retry policy`,
+    );
   if (topicPlanned) return [noTopic()];
   let names: string[];
   try {
@@ -143,16 +145,9 @@ async function applyTriggerSubscriptions(
   const triggers = names.filter((n) => (n.split('/').pop() ?? '').startsWith(EVENTARC_PREFIX));
   if (triggers.length === 0) {
     out.push(
-      result({
-        area: 'Pub/Sub',
-        kind: 'subscription',
-        id,
-        name: null,
-        action: 'waiting',
-        notes: [
-          `no Eventarc trigger subscription on ${topic} yet (none whose name starts with ${EVENTARC_PREFIX}): deploy alertIngest with its Pub/Sub trigger first, then run deploy:apply again to give that subscription the dead-letter and retry policy`,
-        ],
-      }),
+      waiting(
+        `no Eventarc trigger subscription on ${topic} yet (none whose name starts with ${EVENTARC_PREFIX}): deploy alertIngest with its Pub/Sub trigger first, then run deploy:apply again to give that subscription the dead-letter and retry policy`,
+      ),
     );
     return out;
   }

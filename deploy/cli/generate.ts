@@ -12,11 +12,10 @@
  * and what serves now keeps serving. `sweep-targets` writes the deployed sweep's targets file.
  * Exits 0 when written, 1 on a spec error (its code and message on stderr), 2 on a usage error.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { ENVIRONMENTS, type Environment } from '../../service/config/index.js';
+import { ENVIRONMENTS } from '../../service/config/index.js';
 import { accountEmail } from '../spec/accounts.js';
 import { SPEC_EXIT_FAILED, SPEC_EXIT_USAGE, SpecError } from '../spec/errors.js';
 import { DEPLOY_PROFILES } from '../spec/profiles.js';
@@ -25,6 +24,7 @@ import { resolveService } from '../spec/resolve.js';
 import { ALL_TO_LATEST } from '../spec/service-spec.js';
 import { sweepTargetsYaml } from '../spec/sweep-targets.js';
 import { CANDIDATE_TAG, candidateTraffic } from '../spec/traffic.js';
+import { environmentOf, parseCommandLine, runCommand, writeOutput } from './args.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -37,18 +37,18 @@ const USAGE = `usage: npm run deploy:generate [-- service|sweep-targets OPTIONS]
 
 const usage = (what: string): SpecError => new SpecError('SPEC_ERR_USAGE', `${what}\n${USAGE}`);
 
-function write(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
-
-function environmentOf(value: string | undefined): Environment {
-  if (value === undefined) throw usage('--env is required');
-  if (!(ENVIRONMENTS as readonly string[]).includes(value)) {
-    throw usage(`--env=${JSON.stringify(value)}: expected one of ${ENVIRONMENTS.join(', ')}`);
-  }
-  return value as Environment;
-}
+const OPTIONS = {
+  env: { type: 'string' },
+  project: { type: 'string' },
+  'project-number': { type: 'string' },
+  region: { type: 'string' },
+  image: { type: 'string' },
+  service: { type: 'string' },
+  'service-account': { type: 'string' },
+  'current-service': { type: 'string' },
+  tag: { type: 'string' },
+  out: { type: 'string', multiple: true },
+} as const;
 
 function required(values: Record<string, unknown>, name: string): string {
   const v = values[name];
@@ -57,23 +57,7 @@ function required(values: Record<string, unknown>, name: string): string {
 }
 
 function run(argv: readonly string[]): string[] {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      env: { type: 'string' },
-      project: { type: 'string' },
-      'project-number': { type: 'string' },
-      region: { type: 'string' },
-      image: { type: 'string' },
-      service: { type: 'string' },
-      'service-account': { type: 'string' },
-      'current-service': { type: 'string' },
-      tag: { type: 'string' },
-      out: { type: 'string', multiple: true },
-    },
-  });
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, usage);
   const [command, ...rest] = positionals;
   if (rest.length > 0) throw usage(`unexpected arguments: ${rest.join(' ')}`);
   const outs = values.out ?? [];
@@ -81,12 +65,12 @@ function run(argv: readonly string[]): string[] {
     if (argv.length > 0) throw usage(`options without a subcommand: ${argv.join(' ')}`);
     const written: string[] = [];
     for (const [path, text] of committedServiceYamls()) {
-      write(join(ROOT, path), text);
+      writeOutput(join(ROOT, path), text);
       written.push(path);
     }
     return written;
   }
-  const environment = environmentOf(values.env);
+  const environment = environmentOf(values.env, usage);
   const profile = DEPLOY_PROFILES[environment];
   const serviceName = values.service ?? profile.serviceName;
   if (outs.length === 0) throw usage('--out is required');
@@ -111,7 +95,7 @@ function run(argv: readonly string[]): string[] {
       },
       traffic,
     );
-    write(outs[0] as string, text);
+    writeOutput(outs[0] as string, text);
     return outs;
   }
   if (command === 'sweep-targets') {
@@ -121,22 +105,17 @@ function run(argv: readonly string[]): string[] {
       projectNumber: required(values, 'project-number'),
       region: required(values, 'region'),
     });
-    for (const out of outs) write(out, text);
+    for (const out of outs) writeOutput(out, text);
     return outs;
   }
   throw usage(`unknown subcommand ${JSON.stringify(command)}`);
 }
 
-try {
-  for (const path of run(process.argv.slice(2))) process.stdout.write(`wrote ${path}\n`);
-} catch (e) {
-  if (e instanceof SpecError) {
-    process.stderr.write(`${e.code}: ${e.message}\n`);
-    process.exitCode = e.code === 'SPEC_ERR_USAGE' ? SPEC_EXIT_USAGE : SPEC_EXIT_FAILED;
-  } else if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`SPEC_ERR_USAGE: ${e.message}\n${USAGE}\n`);
-    process.exitCode = SPEC_EXIT_USAGE;
-  } else {
-    throw e;
-  }
-}
+await runCommand(
+  () =>
+    run(process.argv.slice(2))
+      .map((path) => `wrote ${path}\n`)
+      .join(''),
+  (e): e is SpecError => e instanceof SpecError,
+  (code) => (code === 'SPEC_ERR_USAGE' ? SPEC_EXIT_USAGE : SPEC_EXIT_FAILED),
+);

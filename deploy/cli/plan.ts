@@ -12,17 +12,15 @@
  * Exits 0 with the plan, 1 when the service or a function refuses its deployed configuration
  * (the error's code and message on stderr), 2 on a usage error.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { RunwatchError } from '../../lib/errors.js';
-import { ENVIRONMENTS, type Environment } from '../../service/config/index.js';
+import { ENVIRONMENTS } from '../../service/config/index.js';
 import { PLAN_EXIT_FAILED, PLAN_EXIT_USAGE, PlanError } from '../plan/errors.js';
 import { loadMonitoring, monitoringContext } from '../plan/monitoring-source.js';
 import { buildPlan } from '../plan/plan.js';
 import { onlySections, renderPlanJson, renderPlanScript, renderPlanText } from '../plan/render.js';
 import { planTarget, TARGET_DEFAULTS } from '../plan/target.js';
 import { SECTIONS, type Section } from '../plan/types.js';
+import { environmentOf, parseCommandLine, runCommand, writeOutput } from './args.js';
 
 const USAGE = `usage: npm run deploy:plan -- --env ${ENVIRONMENTS.join('|')} [--project P] [--project-number N]
   [--region R] [--service NAME] [--repository NAME] [--image-tag TAG] [--service-account EMAIL]
@@ -30,6 +28,24 @@ const USAGE = `usage: npm run deploy:plan -- --env ${ENVIRONMENTS.join('|')} [--
   [--only ${SECTIONS.join(',')}] [--format text|sh|json | --json] [--out FILE]`;
 
 const usage = (what: string): PlanError => new PlanError('PLAN_ERR_USAGE', `${what}\n${USAGE}`);
+
+const OPTIONS = {
+  env: { type: 'string' },
+  project: { type: 'string' },
+  'project-number': { type: 'string' },
+  region: { type: 'string' },
+  service: { type: 'string' },
+  repository: { type: 'string' },
+  'image-tag': { type: 'string' },
+  'service-account': { type: 'string' },
+  'functions-service-account': { type: 'string' },
+  'invoker-service-account': { type: 'string' },
+  invoker: { type: 'string', multiple: true },
+  only: { type: 'string' },
+  format: { type: 'string' },
+  json: { type: 'boolean' },
+  out: { type: 'string' },
+} as const;
 
 const PATTERNS = {
   project: [/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a project id (6 to 30 of a-z, 0-9, -)'],
@@ -64,20 +80,9 @@ function checked(name: keyof typeof PATTERNS, value: string | undefined): string
 }
 
 async function main(argv: readonly string[]): Promise<string> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    if (e instanceof TypeError) throw usage(e.message);
-    throw e;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, usage);
   if (positionals.length > 0) throw usage(`unexpected arguments: ${positionals.join(' ')}`);
-  const env = values.env;
-  if (env === undefined) throw usage('--env is required');
-  if (!(ENVIRONMENTS as readonly string[]).includes(env)) {
-    throw usage(`--env=${JSON.stringify(env)}: expected one of ${ENVIRONMENTS.join(', ')}`);
-  }
+  const env = environmentOf(values.env, usage);
   const invokers = values.invoker ?? [];
   for (const m of invokers) {
     if (!/^(user|group|serviceAccount|domain):\S+$/.test(m)) {
@@ -115,7 +120,7 @@ async function main(argv: readonly string[]): Promise<string> {
         }),
   };
   const opt = (name: keyof typeof PATTERNS, value: string | undefined) => checked(name, value);
-  const target = planTarget(env as Environment, {
+  const target = planTarget(env, {
     ...defined('project', opt('project', values.project)),
     ...defined('projectNumber', opt('project-number', values['project-number'])),
     ...defined('region', opt('region', values.region)),
@@ -136,8 +141,7 @@ async function main(argv: readonly string[]): Promise<string> {
         ? renderPlanScript(plan)
         : renderPlanText(plan);
   if (values.out !== undefined) {
-    mkdirSync(dirname(values.out), { recursive: true });
-    writeFileSync(values.out, text);
+    writeOutput(values.out, text);
     return `wrote ${values.out}\n`;
   }
   return text;
@@ -147,36 +151,9 @@ function defined<K extends string>(key: K, value: string | undefined): Partial<R
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      env: { type: 'string' },
-      project: { type: 'string' },
-      'project-number': { type: 'string' },
-      region: { type: 'string' },
-      service: { type: 'string' },
-      repository: { type: 'string' },
-      'image-tag': { type: 'string' },
-      'service-account': { type: 'string' },
-      'functions-service-account': { type: 'string' },
-      'invoker-service-account': { type: 'string' },
-      invoker: { type: 'string', multiple: true },
-      only: { type: 'string' },
-      format: { type: 'string' },
-      json: { type: 'boolean' },
-      out: { type: 'string' },
-    },
-  });
-}
-
-try {
-  process.stdout.write(await main(process.argv.slice(2)));
-} catch (e) {
-  if (!(e instanceof RunwatchError)) throw e;
-  process.stderr.write(`${e.code}: ${e.message}\n`);
-  process.exitCode =
-    e.code === 'PLAN_ERR_USAGE' || e.code === 'SPEC_ERR_USAGE' ? PLAN_EXIT_USAGE : PLAN_EXIT_FAILED;
-}
+await runCommand(
+  () => main(process.argv.slice(2)),
+  (e): e is RunwatchError => e instanceof RunwatchError,
+  (code) =>
+    code === 'PLAN_ERR_USAGE' || code === 'SPEC_ERR_USAGE' ? PLAN_EXIT_USAGE : PLAN_EXIT_FAILED,
+);

@@ -4,35 +4,16 @@
  * project per test.
  */
 import type { PubSub } from '@google-cloud/pubsub';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { ensurePubSub, ensureSubscriptionPolicies } from '../../../alerts/pubsub/ensure.js';
 import { PUBSUB_ERR_ENSURE_FAILED, PubSubEnsureError } from '../../../alerts/pubsub/errors.js';
 import { SUBSCRIPTIONS, TOPICS, TOPOLOGY } from '../../../alerts/pubsub/topology.js';
-import {
-  emulatorClient,
-  freshProject,
-  needsPubSubEmulator,
-  stopPubSubEmulator,
-} from '../../helpers/pubsub-emulator.js';
+import { stopPubSubEmulator } from '../../helpers/pubsub-emulator.js';
+import { emulatorProjects, UNREACHABLE_INGEST } from '../../helpers/pubsub-project.js';
 
 test.after.always(stopPubSubEmulator);
 
-const ENDPOINT = { alertIngest: { url: 'http://127.0.0.1:9/alert-ingest' } };
-
-async function withProject(
-  t: ExecutionContext,
-  fn: (client: PubSub, projectId: string) => Promise<void>,
-): Promise<void> {
-  const emulator = await needsPubSubEmulator(t);
-  if (emulator === null) return;
-  const projectId = freshProject('plan');
-  const client = emulatorClient(emulator, projectId);
-  try {
-    await fn(client, projectId);
-  } finally {
-    await client.close();
-  }
-}
+const withProject = emulatorProjects('plan');
 
 const names = async (client: PubSub) => ({
   topics: (await client.getTopics())[0].map((x) => x.name),
@@ -43,13 +24,13 @@ test('ensure (dry run): on a fresh project every resource is reported created, a
   withProject(t, async (client, projectId) => {
     const plan = await ensurePubSub(client, TOPOLOGY, {
       projectId,
-      endpoints: ENDPOINT,
+      endpoints: UNREACHABLE_INGEST,
       dryRun: true,
     });
     t.true(plan.length > 0);
     t.true(plan.every((r) => r.outcome === 'created'));
     t.deepEqual(await names(client), { topics: [], subscriptions: [] });
-    const real = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    const real = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: UNREACHABLE_INGEST });
     t.deepEqual(
       real.map((r) => [r.name, r.outcome]),
       plan.map((r) => [r.name, r.outcome]),
@@ -59,12 +40,12 @@ test('ensure (dry run): on a fresh project every resource is reported created, a
 
 test('ensure (dry run): a subscription changed by hand is reported with its changes, and stays as it is', (t) =>
   withProject(t, async (client, projectId) => {
-    await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: UNREACHABLE_INGEST });
     const name = `projects/${projectId}/subscriptions/${SUBSCRIPTIONS.ingestPush}`;
     await client.subscription(name).setMetadata({ ackDeadlineSeconds: 20 });
     const plan = await ensurePubSub(client, TOPOLOGY, {
       projectId,
-      endpoints: ENDPOINT,
+      endpoints: UNREACHABLE_INGEST,
       dryRun: true,
     });
     t.deepEqual(

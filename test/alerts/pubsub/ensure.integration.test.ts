@@ -22,16 +22,10 @@ import {
   TOPOLOGY_FILE,
   type Topology,
 } from '../../../alerts/pubsub/topology.js';
-import {
-  emulatorClient,
-  freshProject,
-  needsPubSubEmulator,
-  stopPubSubEmulator,
-} from '../../helpers/pubsub-emulator.js';
+import { stopPubSubEmulator } from '../../helpers/pubsub-emulator.js';
+import { emulatorProjects, UNREACHABLE_INGEST } from '../../helpers/pubsub-project.js';
 
 test.after.always(stopPubSubEmulator);
-
-const ENDPOINT = { alertIngest: { url: 'http://127.0.0.1:9/alert-ingest' } };
 
 function variant(
   change: (doc: Record<string, Record<string, Record<string, unknown>>>) => void,
@@ -41,27 +35,17 @@ function variant(
   return parseTopology(stringify(doc), 'variant.yaml');
 }
 
-async function withProject(
-  t: ExecutionContext,
-  fn: (client: PubSub, projectId: string) => Promise<void>,
-): Promise<void> {
-  const emulator = await needsPubSubEmulator(t);
-  if (emulator === null) return;
-  const projectId = freshProject('ensure');
-  const client = emulatorClient(emulator, projectId);
-  try {
-    await fn(client, projectId);
-  } finally {
-    await client.close();
-  }
-}
+const withProject = emulatorProjects('ensure');
 
 const subscriptionOf = async (client: PubSub, projectId: string, name: string) =>
   (await client.subscription(`projects/${projectId}/subscriptions/${name}`).getMetadata())[0];
 
 test('ensure: on a fresh project the first run creates every topic and subscription, and a second run reports all unchanged', (t) =>
   withProject(t, async (client, projectId) => {
-    const first = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    const first = await ensurePubSub(client, TOPOLOGY, {
+      projectId,
+      endpoints: UNREACHABLE_INGEST,
+    });
     t.deepEqual(
       first.map((r) => [r.kind, r.name, r.outcome]),
       [
@@ -89,7 +73,10 @@ test('ensure: on a fresh project the first run creates every topic and subscript
         .map((n) => `projects/${projectId}/topics/${n}`)
         .sort(),
     );
-    const second = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    const second = await ensurePubSub(client, TOPOLOGY, {
+      projectId,
+      endpoints: UNREACHABLE_INGEST,
+    });
     t.deepEqual(
       second.map((r) => r.outcome),
       first.map(() => 'unchanged'),
@@ -140,13 +127,13 @@ test('ensure: the push subscription really has its endpoint, OIDC identity, ack 
 
 test('ensure: a changed maxDeliveryAttempts is updated in place, that field alone, and then unchanged', (t) =>
   withProject(t, async (client, projectId) => {
-    await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: UNREACHABLE_INGEST });
     const seven = variant((d) => {
       (d.subscriptions?.ingestPush as Record<string, unknown>).deadLetterPolicy = {
         maxDeliveryAttempts: 7,
       };
     });
-    const results = await ensurePubSub(client, seven, { projectId, endpoints: ENDPOINT });
+    const results = await ensurePubSub(client, seven, { projectId, endpoints: UNREACHABLE_INGEST });
     const dlt = `projects/${projectId}/topics/${TOPICS.ingestDeadLetter}`;
     t.deepEqual(
       results.filter((r) => r.outcome !== 'unchanged'),
@@ -163,16 +150,16 @@ test('ensure: a changed maxDeliveryAttempts is updated in place, that field alon
     const push = await subscriptionOf(client, projectId, SUBSCRIPTIONS.ingestPush);
     t.is(push.deadLetterPolicy?.maxDeliveryAttempts, 7);
     t.is(Number(push.retryPolicy?.maximumBackoff?.seconds), 600, 'the rest is as it was');
-    const again = await ensurePubSub(client, seven, { projectId, endpoints: ENDPOINT });
+    const again = await ensurePubSub(client, seven, { projectId, endpoints: UNREACHABLE_INGEST });
     t.true(again.every((r) => r.outcome === 'unchanged'));
   }));
 
 test('ensure: a push subscription turned to pull by hand, or given another endpoint, is put back', (t) =>
   withProject(t, async (client, projectId) => {
-    await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: UNREACHABLE_INGEST });
     const name = `projects/${projectId}/subscriptions/${SUBSCRIPTIONS.ingestPush}`;
     await client.subscription(name).setMetadata({ pushConfig: {}, ackDeadlineSeconds: 20 });
-    const back = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    const back = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: UNREACHABLE_INGEST });
     t.deepEqual(back.find((r) => r.name === name)?.changes, [
       'pushConfig: pull → push to http://127.0.0.1:9/alert-ingest',
       'ackDeadlineSeconds: 20s → 60s',
@@ -210,7 +197,7 @@ test('ensure: a subscription that exists on another topic is PUBSUB_ERR_CONFLICT
     const [other] = await client.createTopic('somewhere-else');
     await other.createSubscription(SUBSCRIPTIONS.ingestPush);
     const e = await t.throwsAsync(
-      ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT }),
+      ensurePubSub(client, TOPOLOGY, { projectId, endpoints: UNREACHABLE_INGEST }),
       {
         instanceOf: PubSubEnsureError,
       },
@@ -241,7 +228,7 @@ test('ensure: a Pub/Sub that does not answer is PUBSUB_ERR_ENSURE_FAILED naming 
     const e = await t.throwsAsync(
       ensurePubSub(client, TOPOLOGY, {
         projectId: 'unreachable',
-        endpoints: ENDPOINT,
+        endpoints: UNREACHABLE_INGEST,
         timeoutMs: 1000,
       }),
       { instanceOf: PubSubEnsureError },
@@ -272,7 +259,7 @@ const ALERT_SCHEMA = (projectId: string) => `projects/${projectId}/schemas/alert
 
 test('ensure: the alert-v1 Avro schema is created from its file and the alerts topic validates JSON against it; a second run changes nothing', (t) =>
   withProject(t, async (client, projectId) => {
-    await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: UNREACHABLE_INGEST });
     const schema = await client.schema(ALERT_SCHEMA(projectId)).get('FULL');
     t.is(schema.type, 'AVRO');
     t.is(schema.definition, TOPOLOGY.schemas[0]?.definition);
@@ -282,7 +269,10 @@ test('ensure: the alert-v1 Avro schema is created from its file and the alerts t
       .topic(`projects/${projectId}/topics/${TOPICS.ingest}`)
       .getMetadata();
     t.falsy(ingest.schemaSettings?.schema, 'alert-ingest takes any message');
-    const again = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    const again = await ensurePubSub(client, TOPOLOGY, {
+      projectId,
+      endpoints: UNREACHABLE_INGEST,
+    });
     t.deepEqual(
       again.filter((r) => r.outcome !== 'unchanged'),
       [],
@@ -292,7 +282,10 @@ test('ensure: the alert-v1 Avro schema is created from its file and the alerts t
 test('ensure: an alerts topic made before it had a schema gets the schema attached, reported as an update', (t) =>
   withProject(t, async (client, projectId) => {
     await client.createTopic(ALERTS_TOPIC(projectId));
-    const results = await ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT });
+    const results = await ensurePubSub(client, TOPOLOGY, {
+      projectId,
+      endpoints: UNREACHABLE_INGEST,
+    });
     t.deepEqual(
       results.find((r) => r.name === ALERTS_TOPIC(projectId)),
       {
@@ -317,7 +310,7 @@ test('ensure: a schema alert-v1 with another definition is PUBSUB_ERR_CONFLICT n
     await client.createSchema('alert-v1', 'AVRO', other);
     await conflictStartingWith(
       t,
-      ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT }),
+      ensurePubSub(client, TOPOLOGY, { projectId, endpoints: UNREACHABLE_INGEST }),
       `schema ${ALERT_SCHEMA(projectId)} exists with another definition than alert.v1.avsc`,
     );
     const [topics] = await client.getTopics();
@@ -339,7 +332,7 @@ test('ensure: an alerts topic validating against another schema is PUBSUB_ERR_CO
     });
     await conflictStartingWith(
       t,
-      ensurePubSub(client, TOPOLOGY, { projectId, endpoints: ENDPOINT }),
+      ensurePubSub(client, TOPOLOGY, { projectId, endpoints: UNREACHABLE_INGEST }),
       `topic ${ALERTS_TOPIC(projectId)} has schema setting ${otherSchema} (JSON), not ${ALERT_SCHEMA(projectId)} (JSON)`,
     );
     const [topics] = await client.getTopics();

@@ -5,34 +5,17 @@
  * named like the trigger's as its stand-in, and says so.
  */
 import type { PubSub } from '@google-cloud/pubsub';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { ensurePubSub } from '../../../alerts/pubsub/ensure.js';
 import { SUBSCRIPTIONS, TOPICS, TOPOLOGY } from '../../../alerts/pubsub/topology.js';
 import { applyPubSub } from '../../../deploy/apply/pubsub.js';
-import {
-  emulatorClient,
-  freshProject,
-  needsPubSubEmulator,
-  stopPubSubEmulator,
-} from '../../helpers/pubsub-emulator.js';
+import { stopPubSubEmulator } from '../../helpers/pubsub-emulator.js';
+import { emulatorProjects, UNREACHABLE_INGEST } from '../../helpers/pubsub-project.js';
 import { actions } from './harness.js';
 
 test.after.always(stopPubSubEmulator);
 
-async function withProject(
-  t: ExecutionContext,
-  fn: (client: PubSub, projectId: string) => Promise<void>,
-): Promise<void> {
-  const emulator = await needsPubSubEmulator(t);
-  if (emulator === null) return;
-  const projectId = freshProject('apply');
-  const client = emulatorClient(emulator, projectId);
-  try {
-    await fn(client, projectId);
-  } finally {
-    await client.close();
-  }
-}
+const withProject = emulatorProjects('apply');
 
 const apply = (client: PubSub, projectId: string, dryRun = false) =>
   applyPubSub(client, TOPOLOGY, { projectId, dryRun, timeoutMs: 5_000 });
@@ -127,7 +110,7 @@ test("deploy apply Pub/Sub (emulator): the local stack's alert-ingest-push left 
   withProject(t, async (client, projectId) => {
     await ensurePubSub(client, TOPOLOGY, {
       projectId,
-      endpoints: { alertIngest: { url: 'http://127.0.0.1:9/alert-ingest' } },
+      endpoints: UNREACHABLE_INGEST,
     });
     const rows = await apply(client, projectId);
     const leftover = rows.find((r) => r.action === 'untouched');
