@@ -31,6 +31,7 @@ import type { IncomingAlert } from '../types.js';
 import {
   type AlertRow,
   applyEvent,
+  endedStreak,
   evaluate,
   type FlapSettings,
   shown,
@@ -176,7 +177,12 @@ export function createEngine(deps: EngineDeps): Engine {
           };
         }
         const hidden = !shown(row);
-        return { snapshot: snapshot(row), hidden, muted: !hidden && muted(row) };
+        const streak = hidden ? endedStreak(row) : null;
+        if (streak === null) {
+          return { snapshot: snapshot(row), hidden, muted: !hidden && muted(row) };
+        }
+        const ended: AlertSnapshot = { ...snapshot(row), status: 'resolved', ...streak };
+        return { snapshot: snapshot(row), hidden, ended, muted: muted(row) };
       });
       const plan = planFlush({
         members,
