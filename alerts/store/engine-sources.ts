@@ -65,7 +65,7 @@ export function sourceFilterSql(
   };
   const test = (c: LabelIn): string => {
     if (dialect === 'postgres') {
-      return `COALESCE(labels ->> ${next(c.name)}, '') = ANY(${next(c.values)}::text[])`;
+      return `COALESCE(labels ->> ${next(c.name)}::text, '') = ANY(${next(c.values)}::text[])`;
     }
     // The name is a classic label name (no quote), so quoting it makes a valid JSON path.
     const path = next(`$."${c.name}"`);

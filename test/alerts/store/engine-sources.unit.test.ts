@@ -91,7 +91,7 @@ test('engine sources: SQL for each dialect, values as parameters', (t) => {
     params: ['$."alertname"', 'A', 'B', '$."alertname"', 'C', '$."zone:name"', `it's`],
   });
   t.deepEqual(sourceFilterSql(filter, 'postgres', 2), {
-    sql: `((COALESCE(labels ->> $2, '') = ANY($3::text[])) OR (COALESCE(labels ->> $4, '') = ANY($5::text[]) AND COALESCE(labels ->> $6, '') = ANY($7::text[])))`,
+    sql: `((COALESCE(labels ->> $2::text, '') = ANY($3::text[])) OR (COALESCE(labels ->> $4::text, '') = ANY($5::text[]) AND COALESCE(labels ->> $6::text, '') = ANY($7::text[])))`,
     params: ['alertname', ['A', 'B'], 'alertname', ['C'], 'zone:name', [`it's`]],
   });
   t.deepEqual(sourceFilterSql(null, 'sqlite'), { sql: 'TRUE', params: [] });
