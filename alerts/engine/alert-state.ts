@@ -163,6 +163,21 @@ export function shown(row: AlertRow): boolean {
   return row.state === 'resolved' && row.firedAt !== null && row.firedAt >= row.startsAt;
 }
 
+/**
+ * The firing streak a row has moved past without having been shown resolved: the row fired,
+ * stopped firing, and its current streak is not shown (pending, or resolved before it fired). A
+ * group whose last notification showed the alert firing shows this as its resolution (decide.ts).
+ * It runs from when that streak began firing to when it stopped: the row keeps one streak's start,
+ * the current one's, so the earlier streak's own start is gone. Null for any other row.
+ */
+export function endedStreak(
+  row: AlertRow,
+): { readonly startsAt: number; readonly endsAt: number } | null {
+  // Not shown and fired: the last flip was out of `firing`, at `stateSince`.
+  if (row.firedAt === null || shown(row)) return null;
+  return { startsAt: row.firedAt, endsAt: row.stateSince };
+}
+
 /** The end a resolved alert shows: when its raw alert ended, never after it was resolved. */
 export function shownEnd(row: AlertRow, resolveTimeoutMs: number): number {
   return Math.min(rawEnd(row, resolveTimeoutMs) ?? row.stateSince, row.stateSince);

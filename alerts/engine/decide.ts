@@ -7,6 +7,11 @@
  *   stays in the group (it is shown once it fires). Muted alerts (silenced, or inhibited by a
  *   firing source) are dropped from the notification, firing or resolved, as Alertmanager drops
  *   them.
+ * - Except an alert the last notification showed firing that stopped firing and is not shown now
+ *   (its new streak pending, for `for` or held by min_flip_interval, or resolved before it fired):
+ *   it is shown resolved, its earlier streak ended (alert-state.ts `endedStreak`), so the receiver
+ *   hears of the resolution before the new streak fires as new alerts added. Alertmanager sees the
+ *   same: Prometheus resolves the alert and holds the new one back until its `for` has passed.
  * - The reason is Alertmanager's `needsUpdate` (notify/dedup_stage.go), in its order: no log
  *   entry and something firing: first notification; a firing alert not in the last notification:
  *   new alerts added; nothing firing where something was: all alerts resolved; with
@@ -14,7 +19,9 @@
  *   while firing, the repeat interval since the last notification: repeat interval elapsed.
  * - Without send_resolved a notification shows firing alerts only, so an all-resolved update
  *   changes the log without sending anything, as Alertmanager's integrations drop resolved
- *   alerts (the receiver is not told).
+ *   alerts (the receiver is not told). A resolved alert beside firing ones is then no reason to
+ *   notify, so the log still shows it firing, and if it fires again (a new streak) that is no news
+ *   either until the repeat interval: Alertmanager's needsUpdate, unchanged.
  * - After a flush the group forgets its resolved alerts. A group left with none lives one more
  *   group_interval (an alert firing again meanwhile joins it: at most one notification per
  *   group_interval, however fast a condition toggles) and is deleted at the flush after, so a
@@ -37,6 +44,12 @@ export interface FlushMember {
    * resolved member still leaves the group.
    */
   readonly hidden: boolean;
+  /**
+   * For a hidden member that fired in an earlier streak: itself resolved as that streak ended
+   * (alert-state.ts `endedStreak`), shown instead when the last notification showed it firing.
+   */
+  readonly ended?: AlertSnapshot;
+  /** Whether what it shows is muted. */
   readonly muted: boolean;
 }
 
@@ -84,7 +97,12 @@ const byStart = (a: AlertSnapshot, b: AlertSnapshot) =>
   a.startsAt - b.startsAt || (a.fingerprint < b.fingerprint ? -1 : 1);
 
 export function planFlush(input: FlushInput): FlushPlan {
-  const shown = input.members.filter((m) => !m.hidden && !m.muted).map((m) => m.snapshot);
+  const notified = new Set(input.log?.firing ?? []);
+  const shown = input.members.flatMap((m) => {
+    if (m.muted) return [];
+    if (!m.hidden) return [m.snapshot];
+    return m.ended !== undefined && notified.has(m.snapshot.fingerprint) ? [m.ended] : [];
+  });
   const firing = shown.filter((a) => a.status === 'firing').sort(byStart);
   const resolved = shown.filter((a) => a.status === 'resolved').sort(byStart);
   const fps = (xs: readonly AlertSnapshot[]) => xs.map((a) => a.fingerprint).sort();

@@ -14,7 +14,11 @@
  * - inhibition sources are the store's active alerts that match some rule's source matchers,
  *   evaluated at the flush time and indexed by the rules' `equal` values (inhibit.ts): read once
  *   per batch of flushes (a tick's `flushDue`, the groups one `receive` finds due), not per group;
- *   a group's own members count as evaluated in its transaction.
+ *   a group's own members count as evaluated in its transaction. The store narrows the read by
+ *   the rules' source matchers where it can (store/engine-sources.ts) and returns at most
+ *   `maxInhibitionSources`, firing and longest-standing first: past that, logged
+ *   `alert.inhibition_sources_capped`, the rest do not mute in that batch (their targets notify:
+ *   a cap never silences anything), so a flood of active alerts costs every flush a bounded read.
  * - a group keeps the receiver it was made for. After a definitions change, a member whose labels
  *   now route elsewhere, and that has already joined the group(s) it routes to (an event for it
  *   arrived under the new definitions), leaves: resolved for this group at its next flush (shown
@@ -26,11 +30,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../lib/logger.js';
+import { sourceFilter } from '../store/engine-sources.js';
 import type { EngineStore, FlushChanges, FlushState, GroupTarget } from '../store/engine-store.js';
 import type { IncomingAlert } from '../types.js';
 import {
   type AlertRow,
   applyEvent,
+  endedStreak,
   evaluate,
   type FlapSettings,
   shown,
@@ -57,6 +63,8 @@ export interface EngineDeps {
   readonly now?: () => number;
   /** Notification ids; default random UUIDs. */
   readonly newId?: () => string;
+  /** The most inhibition source candidates one batch of flushes reads; default MAX_INHIBITION_SOURCES. */
+  readonly maxInhibitionSources?: number;
 }
 
 export interface FlushOutcome {
@@ -90,6 +98,13 @@ export interface Engine {
 /** The most groups one `flushDue` takes by default. */
 export const DEFAULT_FLUSH_LIMIT = 500;
 
+/**
+ * The most inhibition source candidates one batch of flushes reads, so a flood of active alerts
+ * costs each batch a bounded read; real sources are few (one or two per target, an outage's root
+ * causes).
+ */
+export const MAX_INHIBITION_SOURCES = 1_000;
+
 function routesById(root: Route): Map<string, Route> {
   const all = new Map<string, Route>();
   const walk = (r: Route) => {
@@ -106,6 +121,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const newId = deps.newId ?? randomUUID;
   const routes = routesById(config.route);
   const resolveTimeout = config.resolveTimeoutMs;
+  const maxSources = deps.maxInhibitionSources ?? MAX_INHIBITION_SOURCES;
+  const candidates = sourceFilter(config.inhibitRules);
 
   const flapFor = (labels: Readonly<Record<string, string>>): FlapSettings =>
     config.flapControl.find((f) => matchesAll(f.matchers, labels)) ?? config.flapDefaults;
@@ -131,7 +148,19 @@ export function createEngine(deps: EngineDeps): Engine {
   const loadSources = async (t: number): Promise<InhibitionIndex | null> => {
     const rules = config.inhibitRules;
     if (rules.length === 0) return null;
-    const firing = (await store.activeAlerts())
+    const read = await store.activeAlerts({ filter: candidates, limit: maxSources + 1 });
+    if (read.length > maxSources) {
+      log.warn(
+        {
+          event: 'alert.inhibition_sources_capped',
+          limit: maxSources,
+          filtered: candidates !== null,
+        },
+        `more than ${maxSources} active alerts may be inhibition sources: the first ${maxSources} (firing, longest first) mute in this batch, the rest do not`,
+      );
+      read.length = maxSources;
+    }
+    const firing = read
       .filter((a) => rules.some((rule) => isSourceOf(rule, a.labels)))
       .map((a) => evaluate(a, t, resolveTimeout, flapFor(a.labels)))
       .filter((a) => a.state === 'firing');
@@ -176,7 +205,12 @@ export function createEngine(deps: EngineDeps): Engine {
           };
         }
         const hidden = !shown(row);
-        return { snapshot: snapshot(row), hidden, muted: !hidden && muted(row) };
+        const streak = hidden ? endedStreak(row) : null;
+        if (streak === null) {
+          return { snapshot: snapshot(row), hidden, muted: !hidden && muted(row) };
+        }
+        const ended: AlertSnapshot = { ...snapshot(row), status: 'resolved', ...streak };
+        return { snapshot: snapshot(row), hidden, ended, muted: muted(row) };
       });
       const plan = planFlush({
         members,

@@ -25,6 +25,7 @@ import type {
   Silence,
   SilenceSpec,
 } from '../engine/types.js';
+import type { SourceFilter } from './engine-sources.js';
 
 /** Where a received alert belongs: one group per matching route. */
 export interface GroupTarget {
@@ -126,11 +127,13 @@ export interface EngineStore {
     decide: (state: FlushState) => FlushChanges,
   ): Promise<FlushChanges | null>;
   /**
-   * Alerts whose stored state is `firing` or `pending`, in any group or none: those that fire, or
-   * may fire later without a new event (a `for` running out). The engine takes its inhibition
-   * sources from them, once per batch of flushes. Annotations are left out (empty).
+   * Up to `limit` alerts whose stored state is `firing` or `pending`, in any group or none, that
+   * pass `filter` (engine-sources.ts; tested in the query): those that fire, or may fire later
+   * without a new event (a `for` running out). Firing ones first, then pending, each the longest
+   * in its state first, so a limit keeps established alerts over a later flood. The engine takes
+   * its inhibition sources from them, once per batch of flushes. Annotations are left out (empty).
    */
-  activeAlerts(): Promise<AlertRow[]>;
+  activeAlerts(q: { readonly filter: SourceFilter; readonly limit: number }): Promise<AlertRow[]>;
   /** Group keys whose next flush is at or before `now`, soonest first. */
   dueGroups(now: number, limit: number): Promise<string[]>;
   getAlert(fingerprint: string): Promise<AlertRow | null>;

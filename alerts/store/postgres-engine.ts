@@ -20,6 +20,7 @@ import {
   MAX_CLAIM,
   silenceOf,
 } from './engine-rows.js';
+import { type SourceFilter, sourceFilterSql } from './engine-sources.js';
 import type {
   Delivery,
   DeliveryStatus,
@@ -230,9 +231,12 @@ export class PostgresEngineStore implements EngineStore {
     });
   }
 
-  async activeAlerts(): Promise<AlertRow[]> {
+  async activeAlerts(q: { filter: SourceFilter; limit: number }): Promise<AlertRow[]> {
+    const where = sourceFilterSql(q.filter, 'postgres', 2);
     const { rows } = await this.#pool.query(
-      `SELECT ${ACTIVE_COLUMNS} FROM engine_alerts WHERE state IN ('firing', 'pending')`,
+      `SELECT ${ACTIVE_COLUMNS} FROM engine_alerts WHERE state IN ('firing', 'pending') AND ${where.sql}
+       ORDER BY state, state_since, fingerprint LIMIT $1`,
+      [q.limit, ...where.params],
     );
     return rows.map(alertOf);
   }

@@ -19,6 +19,7 @@ import {
   MAX_CLAIM,
   silenceOf,
 } from './engine-rows.js';
+import { type SourceFilter, sourceFilterSql } from './engine-sources.js';
 import type {
   Delivery,
   DeliveryStatus,
@@ -181,11 +182,13 @@ export class SqliteEngineStore implements EngineStore {
     });
   }
 
-  async activeAlerts(): Promise<AlertRow[]> {
+  async activeAlerts(q: { filter: SourceFilter; limit: number }): Promise<AlertRow[]> {
+    const where = sourceFilterSql(q.filter, 'sqlite');
     return this.#stmt(
-      `SELECT ${ACTIVE_COLUMNS} FROM engine_alerts WHERE state IN ('firing', 'pending')`,
+      `SELECT ${ACTIVE_COLUMNS} FROM engine_alerts WHERE state IN ('firing', 'pending') AND ${where.sql}
+       ORDER BY state, state_since, fingerprint LIMIT ?`,
     )
-      .all()
+      .all(...where.params, q.limit)
       .map(alertOf);
   }
 

@@ -6,6 +6,7 @@
 import type { TestFn } from 'ava';
 import type { AlertRow } from '../../../alerts/engine/alert-state.js';
 import type { GroupNotification, IntegrationConfig } from '../../../alerts/engine/types.js';
+import type { SourceFilter } from '../../../alerts/store/engine-sources.js';
 import type {
   EngineStore,
   FlushChanges,
@@ -200,12 +201,72 @@ export function engineContract(
         row('r', { state: 'resolved' }),
       );
       await engine.receive({ fingerprint: 'y', groups: [], now: T0 }, () => row('y'));
-      const active = await engine.activeAlerts();
+      const active = await engine.activeAlerts({ filter: null, limit: 100 });
       t.deepEqual(active.map((a) => a.fingerprint).sort(), ['a', 'y', 'z']);
       t.deepEqual(
         active.find((a) => a.fingerprint === 'z'),
         { ...row('z', { state: 'pending' }), annotations: {} },
       );
+    },
+  );
+
+  test(
+    t_(
+      'active alerts pass the source filter in the query: a value among the listed, a missing label as empty',
+    ),
+    async (t) => {
+      const { engine } = await factory.stores();
+      const put = (fp: string, labels: Record<string, string>) =>
+        engine.receive({ fingerprint: fp, groups: [], now: T0 }, () => row(fp, { labels }));
+      await put('down', { alertname: 'InferDown', target: 'a' });
+      await put('absent', { alertname: 'InferTargetAbsent', target: 'b' });
+      await put('other', { alertname: 'InferLatencyHigh', target: 'a' });
+      await put('bare', { alertname: 'Quoted' });
+      await put('env', { alertname: 'Quoted', 'zone:name': 'eu' });
+      await put('quoted', { alertname: 'Quoted', 'zone:name': `it's "eu"` });
+      await engine.receive({ fingerprint: 'gone', groups: [], now: T0 }, () =>
+        row('gone', { state: 'resolved' }),
+      );
+      const read = async (filter: SourceFilter) =>
+        (await engine.activeAlerts({ filter, limit: 100 })).map((a) => a.fingerprint).sort();
+      t.deepEqual(
+        await read([[{ name: 'alertname', values: ['InferDown', 'InferTargetAbsent'] }]]),
+        ['absent', 'down'],
+      );
+      // Two entries: either passes. A label the alert lacks has the empty value.
+      t.deepEqual(
+        await read([
+          [{ name: 'alertname', values: ['InferDown'] }],
+          [
+            { name: 'alertname', values: ['Quoted'] },
+            { name: 'zone:name', values: ['', `it's "eu"`] },
+          ],
+        ]),
+        ['bare', 'down', 'quoted'],
+      );
+      t.deepEqual(await read([]), []);
+      t.deepEqual(await read(null), ['absent', 'bare', 'down', 'env', 'other', 'quoted']);
+    },
+  );
+
+  test(
+    t_(
+      'active alerts come firing first, then pending, each longest in its state first, up to the limit',
+    ),
+    async (t) => {
+      const { engine } = await factory.stores();
+      const put = (fp: string, over: Partial<AlertRow>) =>
+        engine.receive({ fingerprint: fp, groups: [], now: T0 }, () => row(fp, over));
+      await put('p-old', { state: 'pending', stateSince: T0 - 9 * MIN, firedAt: null });
+      await put('f-new', { stateSince: T0 });
+      await put('p-new', { state: 'pending', stateSince: T0, firedAt: null });
+      await put('f-old', { stateSince: T0 - 5 * MIN });
+      await put('f-mid', { stateSince: T0 - 2 * MIN });
+      const read = async (limit: number) =>
+        (await engine.activeAlerts({ filter: null, limit })).map((a) => a.fingerprint);
+      t.deepEqual(await read(100), ['f-old', 'f-mid', 'f-new', 'p-old', 'p-new']);
+      t.deepEqual(await read(2), ['f-old', 'f-mid']);
+      t.deepEqual(await read(4), ['f-old', 'f-mid', 'f-new', 'p-old']);
     },
   );
 
