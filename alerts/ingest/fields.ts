@@ -22,6 +22,8 @@ export interface Where {
 export const MAX_IDENTIFIER_CHARS = 512;
 export const MAX_LABEL_KEY_CHARS = 256;
 export const MAX_LABEL_VALUE_CHARS = 1024;
+/** Entries per label map, as the runwatch event schema bounds its labels: each map costs bounded space. */
+export const MAX_MAP_ENTRIES = 64;
 export const MAX_ANNOTATION_CHARS = 4096;
 
 export type Json = Readonly<Record<string, unknown>>;
@@ -129,6 +131,14 @@ export function optionalNumberText(value: unknown): string | undefined {
 export function stringMap(where: Where, value: unknown, field: string): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw invalid(where, field, value, 'an object of string values');
+  const count = Object.keys(value).length;
+  if (count > MAX_MAP_ENTRIES)
+    throw invalid(
+      where,
+      field,
+      `an object of ${count} entries`,
+      `at most ${MAX_MAP_ENTRIES} entries`,
+    );
   const out: [string, string][] = [];
   for (const [key, v] of Object.entries(value)) {
     if (typeof v !== 'string') throw invalid(where, `${field}.${key}`, v, 'a string');

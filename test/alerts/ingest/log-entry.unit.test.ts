@@ -302,3 +302,19 @@ test('log entry: no time anywhere is INGEST_ERR_FIELD_MISSING naming timestamp',
   t.is(err?.code, 'INGEST_ERR_FIELD_MISSING');
   t.is(err?.field, 'timestamp');
 });
+
+test('log entry: more than 64 resource labels is INGEST_ERR_FIELD_INVALID naming resource.labels and the bound', (t) => {
+  const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v']));
+  const error = poison(t, (e) => {
+    (e.resource as Record<string, unknown>).labels = many;
+  });
+  t.is(error.code, 'INGEST_ERR_FIELD_INVALID');
+  t.regex(error.message, /field resource\.labels is .*65 entries.*expected at most 64/);
+  t.notThrows(() =>
+    sink((e) => {
+      (e.resource as Record<string, unknown>).labels = Object.fromEntries(
+        Array.from({ length: 64 }, (_, i) => [`k${i}`, 'v']),
+      );
+    }),
+  );
+});
