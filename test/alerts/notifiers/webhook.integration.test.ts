@@ -69,10 +69,7 @@ async function harness(answers: readonly Answer[]): Promise<Harness> {
       createWebhookNotifier(
         { ...CONFIG, ...config },
         {
-          resolveSecret: async (ref) => {
-            if ('env' in ref && ref.env === 'RUNWATCH_TEST_HOOK_URL') return url;
-            throw new Error(`no secret at ${JSON.stringify(ref)}`);
-          },
+          env: { RUNWATCH_TEST_HOOK_URL: url },
           dispatcher: agent,
           backoff: FAST,
           ...deps,
@@ -218,7 +215,7 @@ test('webhook: a refused connection is NOTIFY_ERR_TRANSPORT, retryable', async (
   const agent = new Agent();
   try {
     const notifier = createWebhookNotifier(CONFIG, {
-      resolveSecret: async () => `${base}${SECRET_PATH}`,
+      env: { RUNWATCH_TEST_HOOK_URL: `${base}${SECRET_PATH}` },
       dispatcher: agent,
       backoff: FAST,
     });
@@ -359,7 +356,10 @@ test('webhook: a secret that cannot be resolved is NOTIFY_ERR_SECRET, retryable,
       }),
     );
     t.like(e, { code: NOTIFY_ERR_SECRET, retryable: true });
-    t.regex(e.message, /URL secret \(file \/run\/secrets\/missing-hook\) cannot be resolved/);
+    t.is(
+      e.message,
+      'receiver oncall: the webhook URL secret (file /run/secrets/missing-hook) cannot be read (ENOENT); expected an absolute http(s) URL',
+    );
     t.is(h.receiver.requests.length, 0);
   });
 });
@@ -369,12 +369,12 @@ test('webhook: a secret that is not an http(s) URL is NOTIFY_ERR_SECRET without 
     'hooks.slack.com/services/T/B/xoxbPathTokenSECRET42',
     'ftp://x/xoxbPathTokenSECRET42',
   ]) {
-    const notifier = createWebhookNotifier(CONFIG, { resolveSecret: async () => value });
+    const notifier = createWebhookNotifier(CONFIG, { env: { RUNWATCH_TEST_HOOK_URL: value } });
     const e = await failure(notifier.send(NOTIFICATION, { deadlineMs: 5000 }));
     t.like(e, { code: NOTIFY_ERR_SECRET, retryable: true });
     t.regex(
       e.message,
-      /environment variable RUNWATCH_TEST_HOOK_URL\) is not an absolute http\(s\) URL/,
+      /^receiver oncall: the webhook URL secret \(environment variable RUNWATCH_TEST_HOOK_URL\) does not begin with http:\/\/ or https:\/\/; expected an absolute http\(s\) URL$/,
     );
     assertNoSecret(t, e);
   }
