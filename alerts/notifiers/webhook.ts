@@ -105,13 +105,22 @@ export function redactedDestination(url: URL): string {
  */
 export function scrubSecretUrl(text: string, url: URL): string {
   const parts = [url.href, url.pathname, url.search, url.username, url.password];
-  for (const segment of url.pathname.split('/')) parts.push(segment, decodeURIComponent(segment));
+  for (const segment of url.pathname.split('/')) parts.push(segment, decodedOr(segment));
   for (const value of url.searchParams.values()) parts.push(value);
   let out = text;
   for (const part of parts.filter((p) => p.length >= 6).sort((a, b) => b.length - a.length)) {
     out = out.split(part).join('[redacted]');
   }
   return out;
+}
+
+/** `segment` %-decoded, or as it is when its escapes are malformed (`%E0%A4%A`). */
+function decodedOr(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** Backoff before the attempt after attempt `n` (1-based). */

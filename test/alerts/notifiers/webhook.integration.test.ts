@@ -348,6 +348,28 @@ test('webhook: the URL token in path and query is in no error text, even when th
   }
 });
 
+test('webhook: a URL with a malformed %-escape or credentials still fails as the status the receiver answered, scrubbed', async (t) => {
+  const echo: Answer = (req, res) => {
+    res.writeHead(400).end(`bad hook ${req.url} at http://${req.headers.host}${req.url}`);
+  };
+  await withHarness([echo], async (h) => {
+    const origin = new URL(h.url).origin;
+    for (const url of [
+      `${origin}/services/%E0%A4%A/${PATH_TOKEN}?token=${QUERY_TOKEN}`,
+      `${origin.replace('://', `://hook:${PATH_TOKEN}@`)}${SECRET_PATH}`,
+    ]) {
+      const e = await failure(
+        h.notifier({}, { env: { RUNWATCH_TEST_HOOK_URL: url } }).send(NOTIFICATION, {
+          deadlineMs: 5000,
+        }),
+      );
+      t.like(e, { code: NOTIFY_ERR_HTTP_STATUS, retryable: false });
+      t.regex(e.message, /^webhook to http:\/\/127\.0\.0\.1:\d+: HTTP 400: "bad hook /);
+      assertNoSecret(t, e);
+    }
+  });
+});
+
 test('webhook: a secret that cannot be resolved is NOTIFY_ERR_SECRET, retryable, naming the reference and sending nothing', async (t) => {
   await withHarness([status(200)], async (h) => {
     const e = await failure(
