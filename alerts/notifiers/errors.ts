@@ -23,7 +23,10 @@ export const NOTIFY_ERR_HTTP_STATUS = 'NOTIFY_ERR_HTTP_STATUS';
 export const NOTIFY_ERR_TIMEOUT = 'NOTIFY_ERR_TIMEOUT';
 /** The connection failed (refused, reset, DNS). */
 export const NOTIFY_ERR_TRANSPORT = 'NOTIFY_ERR_TRANSPORT';
-/** The receiver's secret (its URL) cannot be resolved: unset variable, unreadable file. */
+/**
+ * The receiver's URL secret does not resolve to one absolute http(s) URL: an unset or empty
+ * variable, an unreadable file, a value with whitespace inside or no http(s) scheme.
+ */
 export const NOTIFY_ERR_SECRET = 'NOTIFY_ERR_SECRET';
 /** Pub/Sub did not confirm the publish (or refused it, e.g. against the topic's schema). */
 export const NOTIFY_ERR_PUBLISH = 'NOTIFY_ERR_PUBLISH';
@@ -61,7 +64,7 @@ export const NOTIFY_ERRORS: readonly ErrorSpec[] = [
     statusCode: 502,
     surface: 'delivery',
     meaning:
-      "A receiver's URL secret cannot be resolved (the environment variable is unset or empty, the file is unreadable): retried, since a secret mounted late or fixed by a redeploy makes the next run succeed.",
+      "A webhook receiver's URL secret does not resolve to one absolute http(s) URL: the environment variable is unset or empty, the file is unreadable, empty or over 8 KiB, or the value (trimmed, whole) has whitespace or a control character inside, does not begin with `http://` or `https://`, or does not parse. The message names the receiver and the reference (variable or file path), never the value. That receiver's delivery is recorded as failed and retried, since a secret mounted late or fixed by a redeploy makes the next run succeed; other receivers are not held back.",
   },
   {
     code: NOTIFY_ERR_PUBLISH,

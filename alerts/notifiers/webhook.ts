@@ -6,9 +6,10 @@
  * receiver can drop repeats).
  *
  * The URL is a secret (a Slack URL carries its token in the path): it is resolved on every send
- * through `resolveSecret`, so a rotated secret takes effect without a restart, and it never
- * appears in an error: messages name the destination as scheme and host only (and scrub the
- * path and query from any receiver text they quote).
+ * by url-secret.ts `resolveUrlSecret` (the whole value; a bad one fails this send with
+ * NOTIFY_ERR_SECRET), so a rotated secret takes effect without a restart, and it never appears
+ * in an error: messages name the destination as scheme and host only (and scrub the path and
+ * query from any receiver text they quote).
  *
  * Time: each attempt (connect, headers, body) has the integration's `timeoutMs`, the whole send
  * (secret, attempts, backoff) stays within `deadlineMs` and stops at once on `signal`.
@@ -28,17 +29,18 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
-import type { GroupNotification, IntegrationConfig, Notifier, SecretRef } from '../engine/types.js';
+import type { Env } from '../../lib/config/read.js';
+import type { GroupNotification, IntegrationConfig, Notifier } from '../engine/types.js';
 import { cut } from '../ingest/fields.js';
 import {
   NOTIFY_ERR_HTTP_STATUS,
-  NOTIFY_ERR_SECRET,
   NOTIFY_ERR_TIMEOUT,
   NOTIFY_ERR_TRANSPORT,
   NotifyError,
 } from './errors.js';
 import { alertmanagerWebhookBody } from './formats/alertmanager-v4.js';
 import { slackMessage } from './formats/slack.js';
+import { resolveUrlSecret } from './url-secret.js';
 
 export type WebhookConfig = Extract<IntegrationConfig, { type: 'webhook' }>;
 
@@ -50,8 +52,8 @@ export const RESPONSE_SAMPLE_CHARS = 200;
 export const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 } as const;
 
 export interface WebhookDeps {
-  /** The URL, from where `config.url` points; called on every send. */
-  readonly resolveSecret: (ref: SecretRef) => Promise<string>;
+  /** Where a `{env: NAME}` URL reference is read, on every send (a `{file}` one is read then). */
+  readonly env: Env;
   /** undici's global dispatcher when not given. */
   readonly dispatcher?: Dispatcher;
   /** Waits `ms`, rejecting when `signal` aborts. */
@@ -92,10 +94,6 @@ function packageVersion(): string {
   return pkg.version ?? '0.0.0';
 }
 
-export function describeSecretRef(ref: SecretRef): string {
-  return 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
-}
-
 /** Scheme and host (with port): all of a secret URL a message may show. */
 export function redactedDestination(url: URL): string {
   return `${url.protocol}//${url.host}`;
@@ -107,13 +105,22 @@ export function redactedDestination(url: URL): string {
  */
 export function scrubSecretUrl(text: string, url: URL): string {
   const parts = [url.href, url.pathname, url.search, url.username, url.password];
-  for (const segment of url.pathname.split('/')) parts.push(segment, decodeURIComponent(segment));
+  for (const segment of url.pathname.split('/')) parts.push(segment, decodedOr(segment));
   for (const value of url.searchParams.values()) parts.push(value);
   let out = text;
   for (const part of parts.filter((p) => p.length >= 6).sort((a, b) => b.length - a.length)) {
     out = out.split(part).join('[redacted]');
   }
   return out;
+}
+
+/** `segment` %-decoded, or as it is when its escapes are malformed (`%E0%A4%A`). */
+function decodedOr(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** Backoff before the attempt after attempt `n` (1-based). */
@@ -214,35 +221,9 @@ export function createWebhookNotifier(config: WebhookConfig, deps: WebhookDeps):
           }),
     );
 
-  async function resolveUrl(stop: AbortSignal): Promise<URL> {
-    const where = describeSecretRef(config.url);
-    let value: string;
-    try {
-      value = await raceStop(deps.resolveSecret(config.url), stop);
-    } catch (e) {
-      if (e instanceof Stop) throw e;
-      const why = e instanceof Error ? e.message : String(e);
-      throw new NotifyError(
-        NOTIFY_ERR_SECRET,
-        `webhook: the URL secret (${where}) cannot be resolved: ${cut(why, RESPONSE_SAMPLE_CHARS)}`,
-        { retryable: true, cause: e },
-      );
-    }
-    let url: URL | null = null;
-    try {
-      url = new URL(value.trim());
-    } catch {
-      // below
-    }
-    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      // Not even the scheme is echoed: a value that is not a URL may be anything.
-      throw new NotifyError(
-        NOTIFY_ERR_SECRET,
-        `webhook: the URL secret (${where}) is not an absolute http(s) URL (a string of ${value.length} characters)`,
-        { retryable: true },
-      );
-    }
-    return url;
+  async function resolveUrl(receiver: string, stop: AbortSignal): Promise<URL> {
+    const value = await raceStop(resolveUrlSecret(config.url, { receiver, env: deps.env }), stop);
+    return new URL(value);
   }
 
   async function attempt(url: URL, body: string, id: string, stop: AbortSignal): Promise<Outcome> {
@@ -303,7 +284,7 @@ export function createWebhookNotifier(config: WebhookConfig, deps: WebhookDeps):
         );
       try {
         if (stop.aborted) throw stop.reason;
-        const url = await resolveUrl(stop);
+        const url = await resolveUrl(notification.receiver, stop);
         destination = redactedDestination(url);
         const body = render(notification);
         while (attempts < config.maxAttempts) {

@@ -354,6 +354,15 @@ export function resolveSecretRef(ref: SecretRef, env: Env = process.env): string
 }
 
 /**
+ * The environment secret references such as a webhook's `{env: NAME}` URL are read from when
+ * they are used: `env` when given, else the process's (read here, with the rest of the
+ * functions' configuration).
+ */
+export function secretsEnv(env: Env = process.env): Env {
+  return env;
+}
+
+/**
  * The function target this process serves, as the Functions Framework reads it (`--target`,
  * else FUNCTION_TARGET, which Cloud Run functions set), or undefined when neither says (a test
  * importing the source).

@@ -1,8 +1,8 @@
 /**
  * The notifiers of one function instance, one per distinct integration, built on first use and
  * kept (the Pub/Sub client holds channels; the webhook notifier holds nothing). A webhook URL is
- * resolved from its secret reference at every send (shared/config.ts `resolveSecretRef`), so a
- * rotated secret is picked up by the next delivery.
+ * resolved from its secret reference at every send, whole, by the notifier
+ * (alerts/notifiers/url-secret.ts), so a rotated secret is picked up by the next delivery.
  *
  * With Pub/Sub off (ALERTS_PUBSUB), a `pubsub` integration has no topic to publish to: its
  * deliveries fail for good with NOTIFY_ERR_DISABLED, visible in the outbox, rather than pretend.
@@ -13,7 +13,7 @@ import { createLogNotifier } from '../../alerts/notifiers/log.js';
 import { createPubSubNotifier, type PubSubNotifier } from '../../alerts/notifiers/pubsub.js';
 import { createWebhookNotifier } from '../../alerts/notifiers/webhook.js';
 import type { Logger } from '../../lib/logger.js';
-import { type FunctionsConfig, resolveSecretRef } from './config.js';
+import { type FunctionsConfig, secretsEnv } from './config.js';
 
 export interface NotifierRegistry {
   notifierFor(integration: IntegrationConfig): Notifier;
@@ -33,9 +33,7 @@ export function createNotifierRegistry(
       case 'log':
         return createLogNotifier(log);
       case 'webhook':
-        return createWebhookNotifier(integration, {
-          resolveSecret: async (ref) => resolveSecretRef(ref, env),
-        });
+        return createWebhookNotifier(integration, { env: secretsEnv(env) });
       case 'pubsub': {
         if (!config.pubsub) {
           return {

@@ -8,8 +8,15 @@
  * Bounded to Slack's limits whatever the alerts hold: at most `SLACK_MAX_BLOCKS` blocks (alerts
  * past that, or past `maxAlerts`, are counted in a last "and N more" line), a header of at most
  * `SLACK_HEADER_CHARS` characters, sections of at most `SLACK_SECTION_CHARS`, and `text` of at
- * most `SLACK_TEXT_CHARS`. Alert text is escaped for Slack's mrkdwn (`&`, `<`, `>`), so an
- * annotation cannot inject links or mentions.
+ * most `SLACK_TEXT_CHARS`.
+ *
+ * Alert labels and annotations come from ingested log entries and Monitoring incidents, so they
+ * are hostile text: every value put in mrkdwn (the message `text`, context and sections) is
+ * escaped as Slack asks (`&amp;` `&lt;` `&gt;` for `&`, `<`, `>`) and cut only between entities, and
+ * every mrkdwn object is `verbatim` (no auto-linked names or parsed mentions), so a value cannot
+ * mention `@channel` or forge a link. The only `<…>` a message holds is our runbook link, made
+ * only from an http(s) URL with nothing Slack parses in it, short enough never to be cut. The
+ * header is `plain_text`, which Slack does not parse, and shows the title as it is.
  */
 import type { AlertSnapshot, GroupNotification } from '../../engine/types.js';
 import { cut } from '../../ingest/fields.js';
@@ -23,6 +30,12 @@ export const SLACK_TEXT_CHARS = 40_000;
 
 /** Raw description characters kept, before escaping (which can lengthen it). */
 const DESCRIPTION_CHARS = 2000;
+
+/**
+ * The longest runbook link, escaped: with the summary line before it (at most 300 characters,
+ * five times that escaped) it stays far below `SLACK_SECTION_CHARS`, so a cut never splits it.
+ */
+const LINK_CHARS = 1000;
 
 /** Header and context before the alerts, the "and N more" line after them. */
 const FRAME_BLOCKS = 3;
@@ -43,7 +56,9 @@ const SEVERITY_COLOR: Readonly<Record<string, string>> = {
   info: SLACK_COLORS.info,
 };
 
-type TextObject = { type: 'plain_text' | 'mrkdwn'; text: string };
+type TextObject =
+  | { type: 'plain_text'; text: string }
+  | { type: 'mrkdwn'; text: string; verbatim: true };
 export type SlackBlock =
   | { type: 'header'; text: TextObject }
   | { type: 'context'; elements: TextObject[] }
@@ -63,6 +78,19 @@ export interface SlackFormatOptions {
 export function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
+
+/** `cut` for escaped text: never leaves half an entity (`&am…`) before the ellipsis. */
+export function cutEscaped(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cutText = cut(text, max);
+  return `${cutText.slice(0, -1).replace(/&(?:a|am|amp|l|lt|g|gt)?$/, '')}…`;
+}
+
+const mrkdwn = (text: string, max: number): TextObject => ({
+  type: 'mrkdwn',
+  text: cutEscaped(text, max),
+  verbatim: true,
+});
 
 /** Alertmanager's default subject: `[FIRING:2] InferDown (prod)`, `[RESOLVED] InferDown (prod)`. */
 export function slackTitle(notification: GroupNotification): string {
@@ -87,9 +115,16 @@ function colorOf(notification: GroupNotification): string {
   return SEVERITY_COLOR[severity ?? ''] ?? SLACK_COLORS.critical;
 }
 
-function linkOf(url: string | undefined, label: string): string | null {
-  if (url === undefined || !/^https?:\/\/[^\s|<>]+$/i.test(url)) return null;
-  return `<${url.replace(/&/g, '&amp;')}|${label}>`;
+/**
+ * `<url|label>` for an http(s) URL in which Slack parses nothing (no whitespace, control
+ * character, `|`, `<` or `>`) and whose escaped form fits `LINK_CHARS`; null for anything else.
+ */
+export function slackLink(url: string | undefined, label: string): string | null {
+  if (url === undefined || !/^https?:\/\/[^\s\p{Cc}|<>]+$/iu.test(url) || !URL.canParse(url)) {
+    return null;
+  }
+  const escaped = url.replace(/&/g, '&amp;');
+  return escaped.length > LINK_CHARS ? null : `<${escaped}|${escapeMrkdwn(label)}>`;
 }
 
 function alertSection(alert: AlertSnapshot): SlackBlock {
@@ -99,7 +134,7 @@ function alertSection(alert: AlertSnapshot): SlackBlock {
     .sort()
     .map((name) => `${name}=${labels[name]}`)
     .join(' ');
-  const runbook = linkOf(annotations.runbook_url, 'Runbook');
+  const runbook = slackLink(annotations.runbook_url, 'Runbook');
   // The runbook link goes first after the title, so cutting a long description never loses it.
   const lines = [
     `*[${alert.status.toUpperCase()}] ${escapeMrkdwn(cut(summary, 300))}*`,
@@ -109,10 +144,7 @@ function alertSection(alert: AlertSnapshot): SlackBlock {
       : [escapeMrkdwn(cut(annotations.description, DESCRIPTION_CHARS))]),
     `\`${escapeMrkdwn(cut(labelLine, 500))}\``,
   ];
-  return {
-    type: 'section',
-    text: { type: 'mrkdwn', text: cut(lines.join('\n'), SLACK_SECTION_CHARS) },
-  };
+  return { type: 'section', text: mrkdwn(lines.join('\n'), SLACK_SECTION_CHARS) };
 }
 
 export function slackMessage(
@@ -126,19 +158,23 @@ export function slackMessage(
   const context = `*Reason:* ${escapeMrkdwn(notification.reason)} · *Receiver:* ${escapeMrkdwn(notification.receiver)} · *Group:* \`${escapeMrkdwn(notification.groupKey)}\``;
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: cut(title, SLACK_HEADER_CHARS) } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: cut(context, SLACK_SECTION_CHARS) }] },
+    { type: 'context', elements: [mrkdwn(context, SLACK_SECTION_CHARS)] },
     ...kept.map(alertSection),
   ];
   if (truncated > 0) {
     blocks.push({
       type: 'context',
       elements: [
-        { type: 'mrkdwn', text: `…and ${truncated} more alert${truncated === 1 ? '' : 's'}` },
+        mrkdwn(`…and ${truncated} more alert${truncated === 1 ? '' : 's'}`, SLACK_SECTION_CHARS),
       ],
     });
   }
   return {
-    text: cut(`${title}: ${notification.reason}`, SLACK_TEXT_CHARS),
+    // The message text is mrkdwn too (and what push notifications show): escaped like the rest.
+    text: cutEscaped(
+      `${escapeMrkdwn(title)}: ${escapeMrkdwn(notification.reason)}`,
+      SLACK_TEXT_CHARS,
+    ),
     attachments: [{ color: colorOf(notification), blocks }],
   };
 }

@@ -3,6 +3,7 @@
  * alert's text and runbook link, escaped mrkdwn, and Slack's size limits whatever the alerts hold.
  */
 import test from 'ava';
+import fc from 'fast-check';
 import {
   SLACK_COLORS,
   SLACK_HEADER_CHARS,
@@ -109,4 +110,156 @@ test('slack: maxAlerts bounds the alerts shown and the rest are counted', (t) =>
   t.is(textOf(blocks.at(-1)), '…and 2 more alerts');
   const exact = slackMessage(groupNotification([snapshot(1)]), { maxAlerts: 1 });
   t.false(exact.attachments[0].blocks.some((b) => textOf(b).includes('more alert')));
+});
+
+/** Every text Slack parses as mrkdwn: the message `text` and every mrkdwn element or section. */
+function mrkdwnTexts(message: ReturnType<typeof slackMessage>): string[] {
+  const out = [message.text];
+  for (const block of message.attachments[0].blocks) {
+    if (block.type === 'context') out.push(...block.elements.map((e) => e.text));
+    else if (block.text.type === 'mrkdwn') out.push(block.text.text);
+  }
+  return out;
+}
+
+/** Our own runbook link, the only `<…>` a message may hold: an http(s) URL, `&` escaped. */
+const OWN_LINK = /<https?:\/\/(?:[^\s<>|&]|&amp;)+\|Runbook>/gi;
+
+/** What in `text` Slack would read as a link or mention, or a half-cut entity; null when nothing. */
+function notInert(text: string): string | null {
+  const shown = JSON.stringify(text.slice(0, 300));
+  if (/[<>]/.test(text.replace(OWN_LINK, ''))) return `a bare < or > in ${shown}`;
+  if (/&(?!amp;|lt;|gt;)/.test(text)) return `an & that is not an entity in ${shown}`;
+  return null;
+}
+
+function assertInert(t: { is(a: unknown, b: unknown): void }, text: string): void {
+  t.is(notInert(text), null);
+}
+
+const HOSTILE = [
+  '<!channel>',
+  '<!here|here>',
+  '<@U024BE7LH>',
+  '<#C024BE7LR>',
+  '<https://evil.example/login|click to re-authenticate>',
+  'a & b > c < d',
+  '&lt;!channel&gt;',
+];
+
+test('slack: hostile group labels, labels, annotations, receiver and group key mention no one and forge no link, in text and in every block', (t) => {
+  for (const value of HOSTILE) {
+    const message = slackMessage(
+      groupNotification(
+        [
+          snapshot(1, 'firing', {
+            labels: { [value]: value, alertname: value },
+            annotations: { summary: value, description: value, runbook_url: value },
+          }),
+        ],
+        {
+          receiver: value,
+          groupKey: `{}:{alertname=${JSON.stringify(value)}}`,
+          groupLabels: { alertname: value, target: value },
+          commonLabels: { alertname: value },
+        },
+      ),
+      { maxAlerts: 0 },
+    );
+    for (const text of mrkdwnTexts(message)) assertInert(t, text);
+  }
+});
+
+test('slack: the message text escapes the title and shows the group label values escaped', (t) => {
+  const message = slackMessage(
+    groupNotification([snapshot(1)], {
+      groupLabels: { alertname: '<https://evil|click>', target: '<!channel>' },
+    }),
+    { maxAlerts: 0 },
+  );
+  t.is(
+    message.text,
+    '[FIRING:1] &lt;https://evil|click&gt; (&lt;!channel&gt;): first notification',
+  );
+});
+
+test('slack: a runbook link is kept only for an http(s) URL with nothing Slack would parse, and stays whole when the section is cut', (t) => {
+  const sectionOf = (runbook_url: string, description = 'd') =>
+    textOf(
+      slackMessage(
+        groupNotification([snapshot(1, 'firing', { annotations: { runbook_url, description } })]),
+        { maxAlerts: 0 },
+      ).attachments[0].blocks[2],
+    );
+  for (const bad of [
+    'javascript:alert(1)',
+    'ftp://example.com/rb',
+    'https://example.com/rb|<!channel>',
+    'https://example.com/rb>x',
+    'https://example.com/rb\n<!here>',
+    'https://example.com/\u0007rb',
+    `https://example.com/${'&'.repeat(3000)}`,
+  ]) {
+    const section = sectionOf(bad);
+    t.false(section.includes('|Runbook>'), `${JSON.stringify(bad.slice(0, 60))} linked`);
+    assertInert(t, section);
+  }
+  const good = 'HTTPS://runbooks.example.com/infer?a=1&b=2';
+  const long = sectionOf(good, '&'.repeat(5000));
+  t.true(long.includes('<HTTPS://runbooks.example.com/infer?a=1&amp;b=2|Runbook>'));
+  t.true(long.length <= SLACK_SECTION_CHARS);
+  assertInert(t, long);
+});
+
+test('slack: whatever strings alerts carry, every mrkdwn text holds only our links and whole entities', (t) => {
+  const hostile = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.stringMatching(/^[<>&|!@#a-z:/ ]{0,40}$/),
+    fc.constantFrom(...HOSTILE),
+    fc.string({ unit: fc.constantFrom('&', '<', '>', 'a'), maxLength: 4000 }),
+  );
+  const labels = fc.dictionary(hostile, hostile, { maxKeys: 4 });
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ labels, annotations: labels, runbook: hostile }), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      labels,
+      hostile,
+      (alerts, groupLabels, receiver) => {
+        const message = slackMessage(
+          groupNotification(
+            alerts.map((a, i) =>
+              snapshot(i, 'firing', {
+                labels: a.labels,
+                annotations: { ...a.annotations, runbook_url: a.runbook },
+              }),
+            ),
+            { groupLabels, commonLabels: groupLabels, receiver },
+          ),
+          { maxAlerts: 0 },
+        );
+        for (const text of mrkdwnTexts(message)) {
+          const problem = notInert(text);
+          if (problem !== null) throw new Error(problem);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+test('slack: every mrkdwn text object is verbatim, so Slack neither auto-links names nor parses mentions in alert text', (t) => {
+  const message = slackMessage(
+    groupNotification(Array.from({ length: 3 }, (_, i) => snapshot(i))),
+    { maxAlerts: 1 },
+  );
+  const objects = message.attachments[0].blocks.flatMap((b) =>
+    b.type === 'context' ? b.elements : [b.text],
+  );
+  const mrkdwn = objects.filter((o) => o.type === 'mrkdwn');
+  t.is(mrkdwn.length, 3);
+  for (const o of mrkdwn) t.like(o, { verbatim: true });
 });

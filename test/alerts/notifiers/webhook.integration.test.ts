@@ -69,10 +69,7 @@ async function harness(answers: readonly Answer[]): Promise<Harness> {
       createWebhookNotifier(
         { ...CONFIG, ...config },
         {
-          resolveSecret: async (ref) => {
-            if ('env' in ref && ref.env === 'RUNWATCH_TEST_HOOK_URL') return url;
-            throw new Error(`no secret at ${JSON.stringify(ref)}`);
-          },
+          env: { RUNWATCH_TEST_HOOK_URL: url },
           dispatcher: agent,
           backoff: FAST,
           ...deps,
@@ -218,7 +215,7 @@ test('webhook: a refused connection is NOTIFY_ERR_TRANSPORT, retryable', async (
   const agent = new Agent();
   try {
     const notifier = createWebhookNotifier(CONFIG, {
-      resolveSecret: async () => `${base}${SECRET_PATH}`,
+      env: { RUNWATCH_TEST_HOOK_URL: `${base}${SECRET_PATH}` },
       dispatcher: agent,
       backoff: FAST,
     });
@@ -264,27 +261,31 @@ test('webhook: a backoff that would pass the deadline ends the send at once with
 });
 
 test('webhook: the abort signal stops a send in flight, and an aborted signal sends nothing', async (t) => {
-  await withHarness([hang], async (h) => {
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 150);
-    const t0 = performance.now();
+  const controller = new AbortController();
+  let abortedAt = 0;
+  // Aborts once the receiver holds the request (so it is in flight, and counted), never answering.
+  const abortOnArrival: Answer = () => {
+    abortedAt = performance.now();
+    controller.abort();
+  };
+  await withHarness([abortOnArrival, hang], async (h) => {
     const e = await failure(
       h.notifier({ timeoutMs: 3000 }).send(NOTIFICATION, {
         deadlineMs: 10_000,
         signal: controller.signal,
       }),
     );
-    const elapsed = performance.now() - t0;
+    const elapsed = performance.now() - abortedAt;
     t.like(e, { code: NOTIFY_ERR_TIMEOUT, retryable: true });
     t.regex(e.message, /stopped by the caller; 1 attempt of 3/);
-    t.true(elapsed < 150 + 300, `took ${elapsed} ms`);
-    const before = h.receiver.requests.length;
+    t.true(elapsed < 300, `stopped ${elapsed} ms after the abort`);
+    t.is(h.receiver.requests.length, 1);
     const aborted = await failure(
       h.notifier().send(NOTIFICATION, { deadlineMs: 5000, signal: AbortSignal.abort() }),
     );
     t.is(aborted.code, NOTIFY_ERR_TIMEOUT);
     await new Promise((r) => setTimeout(r, 50));
-    t.is(h.receiver.requests.length, before);
+    t.is(h.receiver.requests.length, 1);
   });
 });
 
@@ -351,6 +352,28 @@ test('webhook: the URL token in path and query is in no error text, even when th
   }
 });
 
+test('webhook: a URL with a malformed %-escape or credentials still fails as the status the receiver answered, scrubbed', async (t) => {
+  const echo: Answer = (req, res) => {
+    res.writeHead(400).end(`bad hook ${req.url} at http://${req.headers.host}${req.url}`);
+  };
+  await withHarness([echo], async (h) => {
+    const origin = new URL(h.url).origin;
+    for (const url of [
+      `${origin}/services/%E0%A4%A/${PATH_TOKEN}?token=${QUERY_TOKEN}`,
+      `${origin.replace('://', `://hook:${PATH_TOKEN}@`)}${SECRET_PATH}`,
+    ]) {
+      const e = await failure(
+        h.notifier({}, { env: { RUNWATCH_TEST_HOOK_URL: url } }).send(NOTIFICATION, {
+          deadlineMs: 5000,
+        }),
+      );
+      t.like(e, { code: NOTIFY_ERR_HTTP_STATUS, retryable: false });
+      t.regex(e.message, /^webhook to http:\/\/127\.0\.0\.1:\d+: HTTP 400: "bad hook /);
+      assertNoSecret(t, e);
+    }
+  });
+});
+
 test('webhook: a secret that cannot be resolved is NOTIFY_ERR_SECRET, retryable, naming the reference and sending nothing', async (t) => {
   await withHarness([status(200)], async (h) => {
     const e = await failure(
@@ -359,7 +382,10 @@ test('webhook: a secret that cannot be resolved is NOTIFY_ERR_SECRET, retryable,
       }),
     );
     t.like(e, { code: NOTIFY_ERR_SECRET, retryable: true });
-    t.regex(e.message, /URL secret \(file \/run\/secrets\/missing-hook\) cannot be resolved/);
+    t.is(
+      e.message,
+      'receiver oncall: the webhook URL secret (file /run/secrets/missing-hook) cannot be read (ENOENT); expected an absolute http(s) URL',
+    );
     t.is(h.receiver.requests.length, 0);
   });
 });
@@ -369,12 +395,12 @@ test('webhook: a secret that is not an http(s) URL is NOTIFY_ERR_SECRET without 
     'hooks.slack.com/services/T/B/xoxbPathTokenSECRET42',
     'ftp://x/xoxbPathTokenSECRET42',
   ]) {
-    const notifier = createWebhookNotifier(CONFIG, { resolveSecret: async () => value });
+    const notifier = createWebhookNotifier(CONFIG, { env: { RUNWATCH_TEST_HOOK_URL: value } });
     const e = await failure(notifier.send(NOTIFICATION, { deadlineMs: 5000 }));
     t.like(e, { code: NOTIFY_ERR_SECRET, retryable: true });
     t.regex(
       e.message,
-      /environment variable RUNWATCH_TEST_HOOK_URL\) is not an absolute http\(s\) URL/,
+      /^receiver oncall: the webhook URL secret \(environment variable RUNWATCH_TEST_HOOK_URL\) does not begin with http:\/\/ or https:\/\/; expected an absolute http\(s\) URL$/,
     );
     assertNoSecret(t, e);
   }
