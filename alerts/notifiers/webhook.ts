@@ -206,6 +206,15 @@ function failureOutcome(e: unknown, timedOut: boolean, timeoutMs: number): Outco
   };
 }
 
+/** `decodeURIComponent`, or the text as written when its %-escapes are malformed. */
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 export function createWebhookNotifier(config: WebhookConfig, deps: WebhookDeps): Notifier {
   const sleep = deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
   const random = deps.random ?? Math.random;
@@ -226,17 +235,36 @@ export function createWebhookNotifier(config: WebhookConfig, deps: WebhookDeps):
     return new URL(value);
   }
 
+  /**
+   * A URL's `user:password@` as a Basic authorization header (undici sends no userinfo, so a
+   * basic-auth receiver would answer 401), and the URL without it.
+   */
+  function splitCredentials(url: URL): { url: URL; authorization?: string } {
+    if (url.username === '' && url.password === '') return { url };
+    const bare = new URL(url);
+    bare.username = '';
+    bare.password = '';
+    const user = decodeURIComponentSafe(url.username);
+    const password = decodeURIComponentSafe(url.password);
+    return {
+      url: bare,
+      authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    };
+  }
+
   async function attempt(url: URL, body: string, id: string, stop: AbortSignal): Promise<Outcome> {
     const timer = new AbortController();
     const timeout = setTimeout(() => timer.abort(), config.timeoutMs);
     const signal = AbortSignal.any([stop, timer.signal]);
+    const target = splitCredentials(url);
     try {
-      const res = await request(url, {
+      const res = await request(target.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           'user-agent': userAgent,
           'idempotency-key': id,
+          ...(target.authorization === undefined ? {} : { authorization: target.authorization }),
         },
         body,
         signal,

@@ -139,6 +139,25 @@ test('webhook: a 200 delivers in one POST with JSON, the user agent, the idempot
   });
 });
 
+test('webhook: credentials in the URL are sent as Basic authorization, not as part of the URL', async (t) => {
+  await withHarness([status(200, 'ok')], async (h) => {
+    const withUser = h.url.replace('://', '://hook%40ops:p%3Ass@');
+    await h.notifier({}, { env: { RUNWATCH_TEST_HOOK_URL: withUser } }).send(NOTIFICATION, {
+      deadlineMs: 5000,
+    });
+    const [req] = h.receiver.requests;
+    t.is(req?.path, SECRET_PATH);
+    t.is(req?.headers.authorization, `Basic ${Buffer.from('hook@ops:p:ss').toString('base64')}`);
+  });
+});
+
+test('webhook: a URL without credentials sends no authorization header', async (t) => {
+  await withHarness([status(200, 'ok')], async (h) => {
+    await h.notifier().send(NOTIFICATION, { deadlineMs: 5000 });
+    t.is(h.receiver.requests[0]?.headers.authorization, undefined);
+  });
+});
+
 test('webhook: a 204 delivers, and the slack format posts a Slack message', async (t) => {
   await withHarness([status(204)], async (h) => {
     await h.notifier({ format: 'slack' }).send(NOTIFICATION, { deadlineMs: 5000 });
