@@ -7,11 +7,11 @@
  *
  * | request | answer |
  * |---|---|
- * | `POST /` | the tick: 200 `{at, silences, heartbeat, flushed, deliveries, pruned, failed}` |
+ * | `POST /` | the tick: 200 `{at, silences: {declared, expired}, heartbeat, flushed, deliveries, pruned, failed}` |
  * | `GET /alerts` | 200 `{alerts: [{fingerprint, state, labels, annotations, startsAt, groups}]}` |
  * | `GET /silences[?all=true]` | 200 `{silences: [...]}`: not yet ended (all: every one kept) |
  * | `POST /silences` | 201 the silence; body `{matchers, startsAt?, endsAt, createdBy, comment}`, matchers as Alertmanager strings (`target="prod"`) or `{name, op, value}` |
- * | `DELETE /silences/<id>` | 200 `{expired: true}`; 404 when unknown or already ended |
+ * | `DELETE /silences/<id>` | 200 `{expired: true}`; 404 when unknown or already ended; 409 `TICK_ERR_SILENCE_DEFINED` for a silence of the definitions file (edit the file: the tick writes its silences back) |
  * | `GET /deliveries[?status=pending\|delivered\|failed]` | 200 `{deliveries: [...]}`: the outbox, newest first |
  *
  * Errors are `{error: {code, message}}`: 400 `TICK_ERR_BODY_INVALID` or
@@ -33,6 +33,7 @@ export const TICK_ERR_NOT_FOUND = 'TICK_ERR_NOT_FOUND';
 export const TICK_ERR_METHOD = 'TICK_ERR_METHOD';
 export const TICK_ERR_BODY_INVALID = 'TICK_ERR_BODY_INVALID';
 export const TICK_ERR_INTERNAL = 'TICK_ERR_INTERNAL';
+export const TICK_ERR_SILENCE_DEFINED = 'TICK_ERR_SILENCE_DEFINED';
 
 export const TICK_ERRORS: readonly ErrorSpec[] = [
   {
@@ -52,6 +53,12 @@ export const TICK_ERRORS: readonly ErrorSpec[] = [
     statusCode: 400,
     meaning:
       'alertTick admin API: the body is not a JSON object of the expected shape, or a time is not RFC 3339; the message names the field, the value and what was expected.',
+  },
+  {
+    code: TICK_ERR_SILENCE_DEFINED,
+    statusCode: 409,
+    meaning:
+      'alertTick: DELETE /silences/<id> on a silence declared in the definitions file (origin `definitions`): the tick writes it back from the file, so it is changed or ended by editing that file (ALERTING_FILE) and deploying; the message names the silence and the file.',
   },
   {
     code: TICK_ERR_INTERNAL,
@@ -185,7 +192,15 @@ export function createAlertTick(
     if (one !== null) {
       if (method !== 'DELETE') allow('DELETE');
       const id = decodeURIComponent(one[1] as string);
-      if (!(await engine.expireSilence(id, runtime.now())))
+      const now = runtime.now();
+      const found = await engine.getSilence(id);
+      if (found?.origin === 'definitions' && found.endsAt > now)
+        throw new TickError(
+          TICK_ERR_SILENCE_DEFINED,
+          409,
+          `silence ${JSON.stringify(id)} is declared in the definitions file ${runtime.settings().config.alertingFile}; expected an API silence: edit that file to change or end it (the tick writes the file's silences back)`,
+        );
+      if (found === null || !(await engine.expireSilence(id, now)))
         throw new TickError(
           TICK_ERR_NOT_FOUND,
           404,

@@ -177,6 +177,11 @@ export interface EngineStore {
   /** Ends the silence at `now` if it has not ended; false when unknown or already ended. */
   expireSilence(id: string, now: number): Promise<boolean>;
   /**
+   * Ends at `now` every silence of origin `definitions` that has not ended and whose id is not
+   * in `keepIds` (the file no longer declares it); returns how many.
+   */
+  expireDefinitionSilences(keepIds: readonly string[], now: number): Promise<number>;
+  /**
    * Deletes resolved alerts in no group whose state is older than `before`, and delivered or
    * failed deliveries created before it; returns how many rows went.
    */

@@ -376,6 +376,15 @@ export class PostgresEngineStore implements EngineStore {
     return rowCount === 1;
   }
 
+  async expireDefinitionSilences(keepIds: readonly string[], now: number): Promise<number> {
+    const { rowCount } = await this.#pool.query(
+      `UPDATE engine_silences SET starts_at = LEAST(starts_at, $1), ends_at = $1, updated_at = $1
+       WHERE origin = 'definitions' AND ends_at > $1 AND NOT (id = ANY($2::text[]))`,
+      [now, keepIds],
+    );
+    return rowCount ?? 0;
+  }
+
   async prune(before: number, limit: number): Promise<number> {
     return this.#transaction([], async (c) => {
       let gone = 0;

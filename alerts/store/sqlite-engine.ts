@@ -332,6 +332,14 @@ export class SqliteEngineStore implements EngineStore {
     return changes === 1;
   }
 
+  async expireDefinitionSilences(keepIds: readonly string[], now: number): Promise<number> {
+    // The kept ids as one JSON parameter: any number of them, one statement.
+    return this.#stmt(
+      `UPDATE engine_silences SET starts_at = MIN(starts_at, ?), ends_at = ?, updated_at = ?
+       WHERE origin = 'definitions' AND ends_at > ? AND id NOT IN (SELECT value FROM json_each(?))`,
+    ).run(now, now, now, now, JSON.stringify(keepIds)).changes;
+  }
+
   async prune(before: number, limit: number): Promise<number> {
     return this.#immediate(() => {
       let gone = 0;

@@ -142,6 +142,21 @@ export function createMemoryEngineStore(): EngineStore {
     silences: unused('silences'),
     getSilence: unused('getSilence'),
     expireSilence: unused('expireSilence'),
+    async expireDefinitionSilences(keepIds, now) {
+      const keep = new Set(keepIds);
+      let expired = 0;
+      for (const s of silences.values()) {
+        if (s.origin !== 'definitions' || s.endsAt <= now || keep.has(s.id)) continue;
+        silences.set(s.id, {
+          ...s,
+          startsAt: Math.min(s.startsAt, now),
+          endsAt: now,
+          updatedAt: now,
+        });
+        expired++;
+      }
+      return expired;
+    },
     prune: unused('prune'),
   };
 }

@@ -35,10 +35,10 @@ receivers:
 `;
 
 let n = 0;
-async function rig(answers: Parameters<typeof serveReceiver>[0]) {
+async function rig(answers: Parameters<typeof serveReceiver>[0], definitions = ALERTING) {
   const dir = mkdtempSync(join(tmpdir(), 'runwatch-tick-'));
   const alerting = join(dir, 'alerting.yaml');
-  writeFileSync(alerting, ALERTING);
+  writeFileSync(alerting, definitions);
   const receiver = await serveReceiver(answers);
   const storeUrl = `sqlite:${join(dir, 'store.db')}`;
   const clock = { now: T0 };
@@ -75,6 +75,10 @@ async function rig(answers: Parameters<typeof serveReceiver>[0]) {
     receiver,
     call,
     storeUrl,
+    /** Rewrites the definitions file; an instance reads it when it starts. */
+    define(text: string) {
+      writeFileSync(alerting, text);
+    },
     async restart() {
       await server.close();
       await fn.close();
@@ -208,6 +212,51 @@ test('alertTick: silences are created, listed and expired through the admin API;
     t.like((alerts.body.alerts as unknown[])[0], {
       state: 'firing',
       labels: { alertname: 'SweeperAbsent' },
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+const DECLARED = `${ALERTING}
+silences:
+  - id: scheduler-move
+    matchers: ['target="sweep-job"']
+    starts_at: "2026-12-07T11:00:00Z"
+    ends_at: "2026-12-08T11:00:00Z"
+    created_by: ops
+    comment: moving the scheduler
+`;
+
+test('alertTick: a silence from the definitions file cannot be expired through the API (409); removed from the file, it ends at the next tick', async (t) => {
+  const r = await rig([status(200)], DECLARED);
+  try {
+    t.like((await r.call('POST', '/')).body, { silences: { declared: 1, expired: 0 } });
+    const refused = await r.call('DELETE', '/silences/scheduler-move');
+    t.is(refused.status, 409);
+    t.like(refused.body, { error: { code: 'TICK_ERR_SILENCE_DEFINED' } });
+    t.regex(
+      String((refused.body.error as { message: string }).message),
+      /"scheduler-move".*definitions file.*alerting\.yaml/,
+    );
+    t.like((await r.call('GET', '/silences')).body, { silences: [{ id: 'scheduler-move' }] });
+    r.clock.now = T0 + 3 * M;
+    await r.call('POST', '/');
+    t.is(r.receiver.requests.length, 0, 'still silenced');
+    r.define(ALERTING);
+    await r.restart();
+    r.clock.now = T0 + 4 * M;
+    t.like((await r.call('POST', '/')).body, { silences: { declared: 0, expired: 1 } });
+    t.deepEqual((await r.call('GET', '/silences')).body, { silences: [] });
+    t.like(await r.call('DELETE', '/silences/scheduler-move'), {
+      status: 404,
+      body: { error: { code: 'TICK_ERR_NOT_FOUND' } },
+    });
+    r.clock.now = T0 + 9 * M;
+    await r.call('POST', '/');
+    t.like(bodies(r.receiver)[0], {
+      status: 'firing',
+      groupLabels: { alertname: 'SweeperAbsent' },
     });
   } finally {
     await r.close();

@@ -362,6 +362,52 @@ export function engineContract(
   });
 
   test(
+    t_('definitions silences not kept are expired; kept ones, API ones and ended ones are not'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      const silence = (
+        id: string,
+        origin: 'api' | 'definitions',
+        startsAt = T0,
+        endsAt = T0 + 60 * MIN,
+      ) => ({
+        id,
+        matchers: [{ name: 'target', op: '=' as const, value: id }],
+        startsAt,
+        endsAt,
+        createdBy: 'ops',
+        comment: id,
+        origin,
+      });
+      await engine.putSilence(silence('kept', 'definitions'), T0);
+      await engine.putSilence(silence('gone', 'definitions'), T0);
+      await engine.putSilence(silence('later', 'definitions', T0 + 10 * MIN), T0);
+      await engine.putSilence(silence('ended', 'definitions', T0, T0 + 30_000), T0);
+      await engine.putSilence(silence('by-hand', 'api'), T0);
+      const at = T0 + MIN;
+      t.is(await engine.expireDefinitionSilences(['kept', 'by-hand'], at), 2);
+      t.like(await engine.getSilence('gone'), { startsAt: T0, endsAt: at, updatedAt: at });
+      t.like(await engine.getSilence('later'), { startsAt: at, endsAt: at }, 'a future one too');
+      t.like(await engine.getSilence('kept'), { endsAt: T0 + 60 * MIN, updatedAt: T0 });
+      t.like(await engine.getSilence('ended'), { endsAt: T0 + 30_000, updatedAt: T0 });
+      t.like(await engine.getSilence('by-hand'), { endsAt: T0 + 60 * MIN }, 'not from the file');
+      t.deepEqual(
+        (await engine.silences({ now: at, limit: 10 })).map((s) => s.id),
+        ['by-hand', 'kept'],
+      );
+      t.is(await engine.expireDefinitionSilences(['kept'], at), 0, 'nothing left to expire');
+      // A file with no silences ends every definitions silence; many kept ids fit one call.
+      const many = Array.from({ length: 5000 }, (_, i) => `keep-${i}`);
+      t.is(await engine.expireDefinitionSilences(many, at + 1), 1);
+      t.is(await engine.expireDefinitionSilences([], at + 2), 0);
+      t.like(await engine.getSilence('kept'), { endsAt: at + 1 });
+      // Put back (the file declares it again), it is active again.
+      await engine.putSilence(silence('kept', 'definitions'), at + 3);
+      t.like(await engine.getSilence('kept'), { endsAt: T0 + 60 * MIN, updatedAt: at + 3 });
+    },
+  );
+
+  test(
     t_('prune deletes resolved alerts in no group and settled deliveries, nothing else'),
     async (t) => {
       const { engine } = await factory.stores();
