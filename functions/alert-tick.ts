@@ -10,7 +10,7 @@
  * | `POST /` | the tick: 200 `{at, silences: {declared, expired}, heartbeat, flushed, deliveries, pruned, failed}` |
  * | `GET /alerts` | 200 `{alerts: [{fingerprint, state, labels, annotations, startsAt, groups}]}` |
  * | `GET /silences[?all=true]` | 200 `{silences: [...]}`: not yet ended (all: every one kept) |
- * | `POST /silences` | 201 the silence; body `{matchers, startsAt?, endsAt, createdBy, comment}`, matchers as Alertmanager strings (`target="prod"`) or `{name, op, value}` |
+ * | `POST /silences` | 201 the silence; body `{matchers, startsAt?, endsAt, createdBy, comment}`, matchers as Alertmanager strings (`target="prod"`) or `{name, op, value}`; 409 `TICK_ERR_SILENCE_LIMIT` while `MAX_ACTIVE_SILENCES` (1000) have not ended |
  * | `DELETE /silences/<id>` | 200 `{expired: true}`; 404 when unknown or already ended; 409 `TICK_ERR_SILENCE_DEFINED` for a silence of the definitions file (edit the file: the tick writes its silences back) |
  * | `GET /deliveries[?status=pending\|delivered\|failed]` | 200 `{deliveries: [...]}`: the outbox, newest first |
  *
@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { parseMatcher } from '../alerts/engine/matchers.js';
-import { checkSilenceSpec } from '../alerts/engine/silences.js';
+import { checkSilenceSpec, MAX_ACTIVE_SILENCES } from '../alerts/engine/silences.js';
 import type { Matcher } from '../alerts/engine/types.js';
 import { type ErrorSpec, RunwatchError } from '../lib/errors.js';
 import { SweepAuthError, SweepAuthUnavailableError } from './shared/errors.js';
@@ -34,6 +34,7 @@ export const TICK_ERR_METHOD = 'TICK_ERR_METHOD';
 export const TICK_ERR_BODY_INVALID = 'TICK_ERR_BODY_INVALID';
 export const TICK_ERR_INTERNAL = 'TICK_ERR_INTERNAL';
 export const TICK_ERR_SILENCE_DEFINED = 'TICK_ERR_SILENCE_DEFINED';
+export const TICK_ERR_SILENCE_LIMIT = 'TICK_ERR_SILENCE_LIMIT';
 
 export const TICK_ERRORS: readonly ErrorSpec[] = [
   {
@@ -59,6 +60,11 @@ export const TICK_ERRORS: readonly ErrorSpec[] = [
     statusCode: 409,
     meaning:
       'alertTick: DELETE /silences/<id> on a silence declared in the definitions file (origin `definitions`): the tick writes it back from the file, so it is changed or ended by editing that file (ALERTING_FILE) and deploying; the message names the silence and the file.',
+  },
+  {
+    code: TICK_ERR_SILENCE_LIMIT,
+    statusCode: 409,
+    meaning: `alertTick: POST /silences while ${MAX_ACTIVE_SILENCES} silences (MAX_ACTIVE_SILENCES) have not ended; expire one (DELETE /silences/<id>) or wait for one to end.`,
   },
   {
     code: TICK_ERR_INTERNAL,
@@ -178,7 +184,17 @@ export function createAlertTick(
         createdBy: b.createdBy as string,
         comment: b.comment as string,
       });
-      const silence = await engine.putSilence({ ...spec, id: randomUUID(), origin: 'api' }, now);
+      const silence = await engine.addSilence(
+        { ...spec, id: randomUUID(), origin: 'api' },
+        now,
+        MAX_ACTIVE_SILENCES,
+      );
+      if (silence === null)
+        throw new TickError(
+          TICK_ERR_SILENCE_LIMIT,
+          409,
+          `${MAX_ACTIVE_SILENCES} silences have not ended; expected at most ${MAX_ACTIVE_SILENCES} at once: expire one (DELETE /silences/<id>) or wait for one to end`,
+        );
       runtime
         .log()
         .info(

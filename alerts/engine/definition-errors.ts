@@ -19,7 +19,7 @@ export const ENGINE_DEFINITION_ERRORS: readonly ErrorSpec[] = [
     statusCode: 400,
     surface: 'load',
     meaning:
-      '`alerts/definitions/alerting.yaml` fails its schema, has a bad matcher or duration, names a receiver it does not declare, repeats a receiver name or silence id, gives a webhook URL as a literal, or declares an invalid silence; the message names the file, field, value and expectation (never a URL).',
+      '`alerts/definitions/alerting.yaml` fails its schema, has a bad matcher or duration, names a receiver it does not declare, repeats a receiver name or silence id, gives a webhook URL as a literal, declares an invalid silence or more silences than `MAX_ACTIVE_SILENCES`; the message names the file, field, value and expectation (never a URL).',
   },
   {
     code: ENGINE_DEFS_ERR_UNREADABLE,

@@ -10,6 +10,14 @@ import { ENGINE_ERR_SILENCE_INVALID, EngineDefinitionsError } from './definition
 import { matchesAll, matchesValue, newMatcher } from './matchers.js';
 import type { Matcher, SilenceSpec } from './types.js';
 
+/**
+ * The most silences that have not ended (active or yet to start) the admin API creates: every
+ * alert of a flush is checked against every active silence. A definitions file may declare as
+ * many, and its silences are written whatever the API made, so the store holds at most twice
+ * this.
+ */
+export const MAX_ACTIVE_SILENCES = 1000;
+
 export const SILENCE_LIMITS = {
   maxMatchers: 32,
   maxCreatedByLength: 256,

@@ -167,6 +167,16 @@ export interface EngineStore {
     silence: SilenceSpec & { readonly id: string; readonly origin: Silence['origin'] },
     now: number,
   ): Promise<Silence>;
+  /**
+   * Creates a new silence unless `maxActive` silences (of any origin) have not ended at `now`;
+   * null then, nothing written. The count and the insert are one step for every instance (two
+   * adding at once cannot both take the last place).
+   */
+  addSilence(
+    silence: SilenceSpec & { readonly id: string; readonly origin: Silence['origin'] },
+    now: number,
+    maxActive: number,
+  ): Promise<Silence | null>;
   /** Silences whose window has not ended at `now` (active or future), or every one with `all`. */
   silences(q: {
     readonly now: number;

@@ -311,6 +311,34 @@ export class SqliteEngineStore implements EngineStore {
     return silenceOf(row as Raw);
   }
 
+  async addSilence(
+    s: SilenceSpec & { id: string; origin: Silence['origin'] },
+    now: number,
+    maxActive: number,
+  ): Promise<Silence | null> {
+    return this.#immediate(() => {
+      const { n } = this.#stmt('SELECT count(*) AS n FROM engine_silences WHERE ends_at > ?').get(
+        now,
+      ) as { n: number };
+      if (n >= maxActive) return null;
+      const row = this.#stmt(
+        `INSERT INTO engine_silences (id, matchers, starts_at, ends_at, created_by, comment, origin, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      ).get(
+        s.id,
+        JSON.stringify(s.matchers),
+        s.startsAt,
+        s.endsAt,
+        s.createdBy,
+        s.comment,
+        s.origin,
+        now,
+        now,
+      );
+      return silenceOf(row as Raw);
+    });
+  }
+
   async silences(q: { now: number; all?: boolean; limit: number }): Promise<Silence[]> {
     return this.#stmt(
       'SELECT * FROM engine_silences WHERE ? OR ends_at > ? ORDER BY starts_at, id LIMIT ?',

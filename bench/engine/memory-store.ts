@@ -122,6 +122,13 @@ export function createMemoryEngineStore(): EngineStore {
       return silence;
     },
 
+    async addSilence(s, now, maxActive) {
+      if ([...silences.values()].filter((x) => x.endsAt > now).length >= maxActive) return null;
+      const silence: Silence = { ...s, createdAt: now, updatedAt: now };
+      silences.set(s.id, silence);
+      return silence;
+    },
+
     async deliveries(q) {
       return outbox
         .filter(

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ff from '@google-cloud/functions-framework';
 import test from 'ava';
+import { MAX_ACTIVE_SILENCES } from '../../alerts/engine/silences.js';
 import { openStores } from '../../alerts/store/open.js';
 import { createAlertTick } from '../../functions/alert-tick.js';
 import { createLogger } from '../../lib/logger.js';
@@ -258,6 +259,47 @@ test('alertTick: a silence from the definitions file cannot be expired through t
       status: 'firing',
       groupLabels: { alertname: 'SweeperAbsent' },
     });
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: POST /silences beyond the active silences allowed is 409 naming the limit; an ended one makes room', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    const stores = await openStores(r.storeUrl, { platform: 'local' });
+    try {
+      for (let i = 0; i < MAX_ACTIVE_SILENCES; i++)
+        await stores.engine.putSilence(
+          {
+            id: `seeded-${i}`,
+            matchers: [{ name: 'target', op: '=', value: `t${i}` }],
+            startsAt: T0,
+            endsAt: T0 + 60 * M,
+            createdBy: 'ana',
+            comment: 'seeded',
+            origin: 'api',
+          },
+          T0,
+        );
+    } finally {
+      await stores.close();
+    }
+    const body = {
+      matchers: ['target="one-more"'],
+      endsAt: new Date(T0 + 60 * M).toISOString(),
+      createdBy: 'ana',
+      comment: 'one too many',
+    };
+    const refused = await r.call('POST', '/silences', body);
+    t.is(refused.status, 409);
+    t.like(refused.body, { error: { code: 'TICK_ERR_SILENCE_LIMIT' } });
+    t.regex(
+      String((refused.body.error as { message: string }).message),
+      new RegExp(`${MAX_ACTIVE_SILENCES} silences.*at most ${MAX_ACTIVE_SILENCES}`),
+    );
+    t.deepEqual((await r.call('DELETE', '/silences/seeded-0')).body, { expired: true });
+    t.is((await r.call('POST', '/silences', body)).status, 201);
   } finally {
     await r.close();
   }

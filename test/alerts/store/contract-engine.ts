@@ -361,6 +361,47 @@ export function engineContract(
     });
   });
 
+  const apiSilence = (id: string, startsAt = T0, endsAt = T0 + 60 * MIN) => ({
+    id,
+    matchers: [{ name: 'target', op: '=' as const, value: id }],
+    startsAt,
+    endsAt,
+    createdBy: 'ana',
+    comment: id,
+    origin: 'api' as const,
+  });
+
+  test(
+    t_('addSilence adds up to maxActive silences not ended, of any origin, then refuses'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await engine.putSilence(apiSilence('ended', T0 - 2 * MIN, T0 - MIN), T0 - 2 * MIN);
+      await engine.putSilence({ ...apiSilence('declared'), origin: 'definitions' }, T0);
+      t.like(await engine.addSilence(apiSilence('a1'), T0, 3), { id: 'a1', createdAt: T0 });
+      t.like(await engine.addSilence(apiSilence('later', T0 + MIN), T0, 3), { id: 'later' });
+      t.is(await engine.addSilence(apiSilence('a2'), T0, 3), null, 'three have not ended');
+      t.is(await engine.getSilence('a2'), null, 'nothing written');
+      t.true(await engine.expireSilence('a1', T0 + 1));
+      t.like(await engine.addSilence(apiSilence('a2'), T0 + 1, 3), { id: 'a2' });
+      t.deepEqual((await engine.silences({ now: T0 + 1, limit: 10 })).map((s) => s.id).sort(), [
+        'a2',
+        'declared',
+        'later',
+      ]);
+    },
+  );
+
+  test(t_('two instances adding silences at once never pass maxActive'), async (t) => {
+    const [a, b] = await factory.storesPair();
+    const added = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 === 0 ? a : b).engine.addSilence(apiSilence(`c${i}`), T0, 5),
+      ),
+    );
+    t.is(added.filter((s) => s !== null).length, 5);
+    t.is((await a.engine.silences({ now: T0, limit: 20 })).length, 5);
+  });
+
   test(
     t_('definitions silences not kept are expired; kept ones, API ones and ended ones are not'),
     async (t) => {
