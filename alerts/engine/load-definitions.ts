@@ -27,6 +27,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { describeValue } from '../../lib/errors.js';
 import { valueAt } from '../../lib/json-pointer.js';
+import { parseRfc3339, RFC3339_EXPECTED } from '../../lib/rfc3339.js';
 import { TOPICS } from '../pubsub/topology.js';
 import { DURATION_PATTERN, durationMs } from '../trends/rule.js';
 import {
@@ -555,9 +556,9 @@ function buildSilences(file: string, raws: NonNullable<RawDefinitions['silences'
       );
     ids.add(raw.id);
     const time = (key: 'starts_at' | 'ends_at'): number => {
-      const ms = Date.parse(raw[key]);
-      if (Number.isNaN(ms))
-        throw refuse(file, `${path}/${key}`, `is ${describeValue(raw[key])}`, 'an RFC 3339 time');
+      const ms = parseRfc3339(raw[key]);
+      if (ms === null)
+        throw refuse(file, `${path}/${key}`, `is ${describeValue(raw[key])}`, RFC3339_EXPECTED);
       return ms;
     };
     const spec: SilenceSpec = {

@@ -254,6 +254,14 @@ const bad = [
     words: [`${MAX_ACTIVE_SILENCES + 1} silences`, `at most ${MAX_ACTIVE_SILENCES}`],
   },
   {
+    name: 'a silence on a day its month does not have',
+    yaml: `${GOOD}silences:
+  - { id: s, matchers: ['a="1"'], starts_at: 2026-01-01T00:00:00Z, ends_at: 2026-02-30T00:00:00Z, created_by: o, comment: c }
+`,
+    field: '/silences/0/ends_at',
+    words: ['"2026-02-30T00:00:00Z"', 'an RFC 3339 date-time with a timezone'],
+  },
+  {
     name: 'two routes with the same matchers, receiver and group_by (they would share groups)',
     yaml: GOOD.replace(
       '      receiver: b\n',
