@@ -2,7 +2,9 @@
  * alertTick through the real Functions Framework (getTestServer on port 0) with a real SQLite
  * store and a real webhook receiver (a recording HTTP server): the tick takes over the sweeper
  * heartbeat and notifies through the engine, retries a failed delivery on the next tick and
- * delivers it once, and the admin API creates, lists and expires silences with clear errors.
+ * delivers it once, and the admin API creates, lists and expires silences with clear errors:
+ * strict times and ids, the cap on silences not yet ended, and definitions silences, which are
+ * edited in the file and kept in step with it by the tick.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,8 @@
 /**
  * The engine store contract (migration 8), run by `storeContract` against both dialects: receive
  * and group membership, flush commits (log, outbox, timer, deletion), the outbox's claim order
- * and leases, silences, pruning, and two instances flushing one group at once.
+ * and leases, silences (the cap on those not ended, definitions ones no longer declared), pruning,
+ * and two instances flushing one group, or adding silences, at once.
  */
 import type { TestFn } from 'ava';
 import type { AlertRow } from '../../../alerts/engine/alert-state.js';
