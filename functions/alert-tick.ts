@@ -7,23 +7,34 @@
  *
  * | request | answer |
  * |---|---|
- * | `POST /` | the tick: 200 `{at, silences, heartbeat, flushed, deliveries, pruned, failed}` |
+ * | `POST /` | the tick: 200 `{at, silences: {declared, expired}, heartbeat, flushed, deliveries, pruned, failed}` |
  * | `GET /alerts` | 200 `{alerts: [{fingerprint, state, labels, annotations, startsAt, groups}]}` |
  * | `GET /silences[?all=true]` | 200 `{silences: [...]}`: not yet ended (all: every one kept) |
- * | `POST /silences` | 201 the silence; body `{matchers, startsAt?, endsAt, createdBy, comment}`, matchers as Alertmanager strings (`target="prod"`) or `{name, op, value}` |
- * | `DELETE /silences/<id>` | 200 `{expired: true}`; 404 when unknown or already ended |
+ * | `POST /silences` | 201 the silence; body `{matchers, startsAt?, endsAt, createdBy, comment}`, matchers as Alertmanager strings (`target="prod"`) or `{name, op, value}`; 409 `TICK_ERR_SILENCE_LIMIT` while `MAX_ACTIVE_SILENCES` (1000) have not ended |
+ * | `DELETE /silences/<id>` | 200 `{expired: true}`; 404 when unknown or already ended; 409 `TICK_ERR_SILENCE_DEFINED` for a silence of the definitions file (edit the file: the tick writes its silences back) |
  * | `GET /deliveries[?status=pending\|delivered\|failed]` | 200 `{deliveries: [...]}`: the outbox, newest first |
  *
+ * Input is strict: `startsAt`/`endsAt` are RFC 3339 date-times with a timezone (lib/rfc3339.ts;
+ * `2026` or a time without an offset is refused, not guessed at), `endsAt` after now; at most 32
+ * matchers, counted before any is parsed; a DELETE id at most `MAX_KEY_CHARS` once decoded.
+ *
  * Errors are `{error: {code, message}}`: 400 `TICK_ERR_BODY_INVALID` or
- * `ENGINE_ERR_SILENCE_INVALID` naming the field, 404 `TICK_ERR_NOT_FOUND`, 405
- * `TICK_ERR_METHOD`, 500 for a failure (the message says what).
+ * `ENGINE_ERR_SILENCE_INVALID` naming the field, 400 `TICK_ERR_ID_INVALID`, 404
+ * `TICK_ERR_NOT_FOUND`, 405 `TICK_ERR_METHOD`, 409 `TICK_ERR_SILENCE_DEFINED` and
+ * `TICK_ERR_SILENCE_LIMIT`, 500 for a failure (the message says what).
  */
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from '@google-cloud/functions-framework';
 import { parseMatcher } from '../alerts/engine/matchers.js';
-import { checkSilenceSpec } from '../alerts/engine/silences.js';
+import {
+  checkMatcherCount,
+  checkSilenceSpec,
+  MAX_ACTIVE_SILENCES,
+} from '../alerts/engine/silences.js';
 import type { Matcher } from '../alerts/engine/types.js';
-import { type ErrorSpec, RunwatchError } from '../lib/errors.js';
+import { MAX_KEY_CHARS } from '../alerts/store/engine-store.js';
+import { describeValue, type ErrorSpec, RunwatchError } from '../lib/errors.js';
+import { parseRfc3339, RFC3339_EXPECTED } from '../lib/rfc3339.js';
 import { SweepAuthError, SweepAuthUnavailableError } from './shared/errors.js';
 import type { CertsProvider } from './shared/oidc.js';
 import { createSchedulerAuth } from './shared/scheduler-auth.js';
@@ -33,6 +44,9 @@ export const TICK_ERR_NOT_FOUND = 'TICK_ERR_NOT_FOUND';
 export const TICK_ERR_METHOD = 'TICK_ERR_METHOD';
 export const TICK_ERR_BODY_INVALID = 'TICK_ERR_BODY_INVALID';
 export const TICK_ERR_INTERNAL = 'TICK_ERR_INTERNAL';
+export const TICK_ERR_SILENCE_DEFINED = 'TICK_ERR_SILENCE_DEFINED';
+export const TICK_ERR_SILENCE_LIMIT = 'TICK_ERR_SILENCE_LIMIT';
+export const TICK_ERR_ID_INVALID = 'TICK_ERR_ID_INVALID';
 
 export const TICK_ERRORS: readonly ErrorSpec[] = [
   {
@@ -51,7 +65,23 @@ export const TICK_ERRORS: readonly ErrorSpec[] = [
     code: TICK_ERR_BODY_INVALID,
     statusCode: 400,
     meaning:
-      'alertTick admin API: the body is not a JSON object of the expected shape, or a time is not RFC 3339; the message names the field, the value and what was expected.',
+      'alertTick admin API: the body is not a JSON object of the expected shape, a time is not an RFC 3339 date-time with a timezone, or `endsAt` is not after now; the message names the field, the value and what was expected.',
+  },
+  {
+    code: TICK_ERR_ID_INVALID,
+    statusCode: 400,
+    meaning: `alertTick: the id in DELETE /silences/<id> is longer than ${MAX_KEY_CHARS} characters (MAX_KEY_CHARS) once decoded, or is not valid percent-encoding; the message shows the id (or its length) and what was expected.`,
+  },
+  {
+    code: TICK_ERR_SILENCE_DEFINED,
+    statusCode: 409,
+    meaning:
+      'alertTick: DELETE /silences/<id> on a silence declared in the definitions file (origin `definitions`): the tick writes it back from the file, so it is changed or ended by editing that file (ALERTING_FILE) and deploying; the message names the silence and the file.',
+  },
+  {
+    code: TICK_ERR_SILENCE_LIMIT,
+    statusCode: 409,
+    meaning: `alertTick: POST /silences while ${MAX_ACTIVE_SILENCES} silences (MAX_ACTIVE_SILENCES) have not ended; expire one (DELETE /silences/<id>) or wait for one to end.`,
   },
   {
     code: TICK_ERR_INTERNAL,
@@ -81,13 +111,15 @@ const bodyInvalid = (field: string, value: unknown, expected: string) =>
 function time(body: Record<string, unknown>, field: string, fallback?: number): number {
   const v = body[field];
   if (v === undefined && fallback !== undefined) return fallback;
-  const ms = typeof v === 'string' ? Date.parse(v) : Number.NaN;
-  if (Number.isNaN(ms)) throw bodyInvalid(`/${field}`, v, 'an RFC 3339 time');
+  const ms = typeof v === 'string' ? parseRfc3339(v) : null;
+  if (ms === null) throw bodyInvalid(`/${field}`, v, RFC3339_EXPECTED);
   return ms;
 }
 
+/** The matchers of a body, counted before any is parsed. */
 function matchersOf(v: unknown): Matcher[] {
   if (!Array.isArray(v)) throw bodyInvalid('/matchers', v, 'an array of matchers');
+  checkMatcherCount(v);
   return v.map((m, i) => {
     if (typeof m === 'string') {
       try {
@@ -98,6 +130,31 @@ function matchersOf(v: unknown): Matcher[] {
     }
     return m as Matcher;
   });
+}
+
+/**
+ * The id of `DELETE /silences/<id>`, percent-decoded and at most the store's key length. (The
+ * Functions Framework's router refuses a malformed encoding before this handler; the handler
+ * does not rely on being mounted there.)
+ */
+function silenceId(raw: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    throw new TickError(
+      TICK_ERR_ID_INVALID,
+      400,
+      `silence id ${describeValue(raw)} in the path is not valid percent-encoding; expected an id as GET /silences lists it, percent-encoded as UTF-8`,
+    );
+  }
+  if (id.length > MAX_KEY_CHARS)
+    throw new TickError(
+      TICK_ERR_ID_INVALID,
+      400,
+      `silence id of ${id.length} characters in the path; expected at most ${MAX_KEY_CHARS}`,
+    );
+  return id;
 }
 
 export function createAlertTick(
@@ -171,7 +228,20 @@ export function createAlertTick(
         createdBy: b.createdBy as string,
         comment: b.comment as string,
       });
-      const silence = await engine.putSilence({ ...spec, id: randomUUID(), origin: 'api' }, now);
+      // A silence that has already ended would mute nothing and only take room.
+      if (spec.endsAt <= now)
+        throw bodyInvalid('/endsAt', b.endsAt, `a time after now (${new Date(now).toISOString()})`);
+      const silence = await engine.addSilence(
+        { ...spec, id: randomUUID(), origin: 'api' },
+        now,
+        MAX_ACTIVE_SILENCES,
+      );
+      if (silence === null)
+        throw new TickError(
+          TICK_ERR_SILENCE_LIMIT,
+          409,
+          `${MAX_ACTIVE_SILENCES} silences have not ended; expected at most ${MAX_ACTIVE_SILENCES} at once: expire one (DELETE /silences/<id>) or wait for one to end`,
+        );
       runtime
         .log()
         .info(
@@ -184,8 +254,16 @@ export function createAlertTick(
     const one = /^\/silences\/([^/]+)$/.exec(path);
     if (one !== null) {
       if (method !== 'DELETE') allow('DELETE');
-      const id = decodeURIComponent(one[1] as string);
-      if (!(await engine.expireSilence(id, runtime.now())))
+      const id = silenceId(one[1] as string);
+      const now = runtime.now();
+      const found = await engine.getSilence(id);
+      if (found?.origin === 'definitions' && found.endsAt > now)
+        throw new TickError(
+          TICK_ERR_SILENCE_DEFINED,
+          409,
+          `silence ${JSON.stringify(id)} is declared in the definitions file ${runtime.settings().config.alertingFile}; expected an API silence: edit that file to change or end it (the tick writes the file's silences back)`,
+        );
+      if (found === null || !(await engine.expireSilence(id, now)))
         throw new TickError(
           TICK_ERR_NOT_FOUND,
           404,

@@ -91,6 +91,8 @@ export const LOG_EVENTS = {
     'alertIngest acknowledged a message it can never read and dead-lettered it (with its INGEST_ERR code).',
   'alert.silence_created': 'A silence was created through the alertTick API.',
   'alert.silence_expired': 'A silence was expired through the alertTick API.',
+  'alert.silences_expired':
+    'A tick ended silences of the definitions file that the file no longer declares (`expired`: how many).',
   'alert.stale':
     'alertIngest recorded an alert that arrived after its own resolution; not handed off.',
   'alert.tick':

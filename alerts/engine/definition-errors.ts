@@ -19,7 +19,7 @@ export const ENGINE_DEFINITION_ERRORS: readonly ErrorSpec[] = [
     statusCode: 400,
     surface: 'load',
     meaning:
-      '`alerts/definitions/alerting.yaml` fails its schema, has a bad matcher or duration, names a receiver it does not declare, repeats a receiver name or silence id, gives a webhook URL as a literal, or declares an invalid silence; the message names the file, field, value and expectation (never a URL).',
+      '`alerts/definitions/alerting.yaml` fails its schema, has a bad matcher or duration, names a receiver it does not declare, repeats a receiver name or silence id, gives a webhook URL as a literal, declares an invalid silence or more silences than `MAX_ACTIVE_SILENCES`; the message names the file, field, value and expectation (never a URL).',
   },
   {
     code: ENGINE_DEFS_ERR_UNREADABLE,
@@ -31,7 +31,7 @@ export const ENGINE_DEFINITION_ERRORS: readonly ErrorSpec[] = [
     code: ENGINE_ERR_MATCHER_INVALID,
     statusCode: 400,
     meaning:
-      'A label matcher is not `name op value` with op one of `=`, `!=`, `=~`, `!~`, has a bad label name or quoting, or its regular expression is invalid, too long or unbounded (nested repetition, backreferences, lookaround); the message names the matcher and what was expected.',
+      'A label matcher is not `name op value` with op one of `=`, `!=`, `=~`, `!~`, has a bad label name or quoting, or its regular expression is longer than 1024 characters or not valid RE2 syntax on its own (RE2 has no backreferences or lookaround); the message names the matcher or the regex and what was expected.',
   },
   {
     code: ENGINE_ERR_SILENCE_INVALID,

@@ -91,8 +91,12 @@ export interface Engine {
   flushDue(limit?: number): Promise<FlushOutcome[]>;
   /** Flushes one group if it is due; null when it is not (or does not exist). */
   flushGroup(groupKey: string): Promise<FlushOutcome | null>;
-  /** Writes the definitions file's silences into the store (by id; the file wins). */
-  syncSilences(): Promise<number>;
+  /**
+   * Keeps the store's definitions silences in step with the file: each declared one is written
+   * by id (an edit of the file replaces the stored one), and every other definitions silence that
+   * has not ended is ended now (removed from the file). Silences of the admin API are left alone.
+   */
+  syncSilences(): Promise<{ readonly declared: number; readonly expired: number }>;
 }
 
 /** The most groups one `flushDue` takes by default. */
@@ -348,7 +352,16 @@ export function createEngine(deps: EngineDeps): Engine {
     async syncSilences() {
       const t = now();
       for (const s of config.silences) await store.putSilence({ ...s, origin: 'definitions' }, t);
-      return config.silences.length;
+      const expired = await store.expireDefinitionSilences(
+        config.silences.map((s) => s.id),
+        t,
+      );
+      if (expired > 0)
+        log.info(
+          { event: 'alert.silences_expired', expired },
+          `${expired} silence(s) no longer in the definitions file ended`,
+        );
+      return { declared: config.silences.length, expired };
     },
   };
 }

@@ -5,7 +5,8 @@
  *
  * Validation is ajv for the shape (an integration in two steps: its `type`, then that type's own
  * schema), then what a schema cannot say: matchers parse, every receiver a route names exists,
- * names and ids are unique, timers are positive, silences pass `checkSilenceSpec`. The first
+ * names and ids are unique, timers are positive, silences pass `checkSilenceSpec` and are at most
+ * `MAX_ACTIVE_SILENCES`. The first
  * problem is thrown as ENGINE_DEFS_ERR_INVALID naming the file, the field (a JSON path), the
  * value and what was expected. A webhook URL is a secret reference, never a literal: a literal is
  * refused without being shown, and nothing under a `url` is ever quoted.
@@ -26,6 +27,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { describeValue } from '../../lib/errors.js';
 import { valueAt } from '../../lib/json-pointer.js';
+import { parseRfc3339, RFC3339_EXPECTED } from '../../lib/rfc3339.js';
 import { TOPICS } from '../pubsub/topology.js';
 import { DURATION_PATTERN, durationMs } from '../trends/rule.js';
 import {
@@ -35,7 +37,7 @@ import {
 } from './definition-errors.js';
 import { LABEL_NAME_PATTERN, parseMatchers } from './matchers.js';
 import { routeId } from './routes.js';
-import { checkSilenceSpec } from './silences.js';
+import { checkSilenceSpec, MAX_ACTIVE_SILENCES } from './silences.js';
 import {
   DEFAULT_RESOLVE_TIMEOUT_MS,
   type EngineConfig,
@@ -535,6 +537,13 @@ const SILENCE_FIELDS: Readonly<Record<string, string>> = {
 };
 
 function buildSilences(file: string, raws: NonNullable<RawDefinitions['silences']>) {
+  if (raws.length > MAX_ACTIVE_SILENCES)
+    throw refuse(
+      file,
+      '/silences',
+      `has ${raws.length} silences`,
+      `at most ${MAX_ACTIVE_SILENCES} (the most silences the engine keeps active at once)`,
+    );
   const ids = new Set<string>();
   return raws.map((raw, i) => {
     const path = `/silences/${i}`;
@@ -547,9 +556,9 @@ function buildSilences(file: string, raws: NonNullable<RawDefinitions['silences'
       );
     ids.add(raw.id);
     const time = (key: 'starts_at' | 'ends_at'): number => {
-      const ms = Date.parse(raw[key]);
-      if (Number.isNaN(ms))
-        throw refuse(file, `${path}/${key}`, `is ${describeValue(raw[key])}`, 'an RFC 3339 time');
+      const ms = parseRfc3339(raw[key]);
+      if (ms === null)
+        throw refuse(file, `${path}/${key}`, `is ${describeValue(raw[key])}`, RFC3339_EXPECTED);
       return ms;
     };
     const spec: SilenceSpec = {

@@ -1,24 +1,29 @@
 /**
  * Alertmanager's label matchers: parsing (the classic `pkg/labels` parser's syntax: `name op
- * value`, the value bare or double-quoted with `\"`, `\n`, `\\` escapes), regex compilation
- * anchored like Alertmanager's (`^(?:re)$`) and matching, where a label the alert lacks has the
- * empty value (so `x!="a"` and `x=~".*"` match an alert without `x`).
+ * value`, the value bare or double-quoted with `\"`, `\n`, `\\` escapes), regex compilation and
+ * matching, where a label the alert lacks has the empty value (so `x!="a"` and `x=~".*"` match an
+ * alert without `x`).
  *
- * Regexes are JavaScript's with the `u` flag (code points, as RE2 on UTF-8), restricted to what
- * stays linear-ish and means the same in RE2: no backreferences, no lookaround, no nested
- * repetition such as `(a+)+`, at most `MAX_REGEX_LENGTH` characters. A leading `(?i)` becomes the
- * `i` flag; other inline flags are refused.
+ * Regexes are RE2's (re2js, Go's `regexp` ported): the syntax Alertmanager takes, inline flags
+ * such as `(?i)` included, matched in time linear in the input whatever the pattern, so a regex
+ * from a definitions file or the admin API cannot stall the engine. A regex must be valid on its
+ * own and matches the whole value, as Alertmanager's `^(?:re)$`; at most `MAX_REGEX_LENGTH`
+ * characters.
  *
  * A matcher built here (`parseMatcher`, `newMatcher`) has its regex compiled once and kept in a
- * WeakMap written only while it is built; `matches` reads it, and compiles afresh (uncached) for
- * a regex matcher made elsewhere.
+ * WeakMap written only while it is built. A regex matcher made elsewhere (read back from the
+ * store, written by hand) gets its regex from a least-recently-used cache keyed by the source,
+ * bounded at `REGEX_CACHE_SIZE` entries so distinct hostile patterns cannot grow memory.
  */
+import { RE2JS } from 're2js';
 import { describeValue } from '../../lib/errors.js';
 import { ENGINE_ERR_MATCHER_INVALID, EngineDefinitionsError } from './definition-errors.js';
 import type { Matcher, MatchOp } from './types.js';
 
 export const MAX_REGEX_LENGTH = 1024;
 export const MAX_MATCHER_VALUE_LENGTH = 4096;
+/** How many compiled regexes of matchers made outside this module are kept. */
+export const REGEX_CACHE_SIZE = 1000;
 
 /** The classic label-name rule the parser applies (Prometheus' plus `:`, as Alertmanager's). */
 export const LABEL_NAME_PATTERN = '^[a-zA-Z_:][a-zA-Z0-9_:]*$';
@@ -26,113 +31,58 @@ const LABEL_NAME = new RegExp(LABEL_NAME_PATTERN);
 
 export const MATCH_OPS: readonly MatchOp[] = ['=', '!=', '=~', '!~'];
 
-const compiled = new WeakMap<Matcher, RegExp>();
+/** A compiled `=~`/`!~` value: whether it matches a whole label value. */
+export interface CompiledRegex {
+  readonly source: string;
+  matchesWhole(value: string): boolean;
+}
+
+const compiled = new WeakMap<Matcher, CompiledRegex>();
+/** Source → compiled; a Map's order is its recency (a hit moves the entry to the end). */
+const cache = new Map<string, CompiledRegex>();
 
 function matcherError(message: string): EngineDefinitionsError {
   return new EngineDefinitionsError(ENGINE_ERR_MATCHER_INVALID, 400, message);
 }
 
-/**
- * Refuses what RE2 would not accept or what could backtrack without bound; returns the source
- * and flags for `new RegExp`.
- */
-function checkRegex(re: string): { source: string; flags: string } {
-  if (re.length > MAX_REGEX_LENGTH) {
+function compileUncached(value: string): CompiledRegex {
+  if (value.length > MAX_REGEX_LENGTH) {
     throw matcherError(
-      `regular expression of ${re.length} characters; expected at most ${MAX_REGEX_LENGTH}`,
+      `regular expression of ${value.length} characters; expected at most ${MAX_REGEX_LENGTH}`,
     );
   }
-  let source = re;
-  let flags = 'u';
-  if (source.startsWith('(?i)')) {
-    source = source.slice(4);
-    flags = 'iu';
-  }
-  const refuse = (what: string): never => {
-    throw matcherError(
-      `regular expression ${describeValue(re)} uses ${what}; expected RE2 syntax without it`,
-    );
-  };
-  // One flag per open group: whether a repeating quantifier occurs inside it. `closedRepeats`:
-  // the atom just before is a group with repetition inside.
-  const groups: boolean[] = [];
-  let closedRepeats = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      const next = source[i + 1] ?? '';
-      if (/[1-9]/.test(next)) refuse('a backreference');
-      if (next === 'k') refuse('a named backreference');
-      i++;
-      closedRepeats = false;
-      continue;
-    }
-    if (c === '[') {
-      // Skip the class: `]` right after `[` or `[^` is a literal, `\` escapes.
-      let j = i + 1;
-      if (source[j] === '^') j++;
-      if (source[j] === ']') j++;
-      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
-      i = j;
-      closedRepeats = false;
-      continue;
-    }
-    if (c === '(') {
-      if (source[i + 1] === '?') {
-        const rest = source.slice(i + 2);
-        if (rest.startsWith('=') || rest.startsWith('!')) refuse('a lookahead');
-        if (rest.startsWith('<=') || rest.startsWith('<!')) refuse('a lookbehind');
-        if (rest.startsWith('P<')) source = `${source.slice(0, i + 2)}${rest.slice(1)}`;
-        else if (!rest.startsWith(':') && !rest.startsWith('<'))
-          refuse('inline flags other than a leading (?i)');
-      }
-      groups.push(false);
-      closedRepeats = false;
-      continue;
-    }
-    if (c === ')') {
-      closedRepeats = groups.pop() ?? false;
-      if (closedRepeats && groups.length > 0) groups[groups.length - 1] = true;
-      continue;
-    }
-    let repeating: boolean | undefined;
-    if (c === '*' || c === '+') repeating = true;
-    else if (c === '?') repeating = false;
-    else if (c === '{') {
-      const m = /^\{([0-9]+)(,([0-9]*))?\}/.exec(source.slice(i));
-      if (m !== null) {
-        const max = m[2] === undefined ? Number(m[1]) : m[3] === '' ? Infinity : Number(m[3]);
-        repeating = max > 1;
-        i += m[0].length - 1;
-      }
-    }
-    if (repeating === undefined) {
-      closedRepeats = false;
-      continue;
-    }
-    if (repeating) {
-      if (closedRepeats) refuse('nested repetition');
-      if (groups.length > 0) groups[groups.length - 1] = true;
-    }
-    if (source[i + 1] === '?') i++;
-    closedRepeats = false;
-  }
-  return { source, flags };
-}
-
-/** The anchored RegExp of a `=~`/`!~` value, or an ENGINE_ERR_MATCHER_INVALID. */
-export function compileRegex(value: string): RegExp {
-  const { source, flags } = checkRegex(value);
+  let re: RE2JS;
   try {
-    return new RegExp(`^(?:${source})$`, flags);
+    // Compiled alone, not inside `^(?:...)$`: a value such as `a)|(b` would step out of the
+    // anchors; `testExact` anchors at both ends.
+    re = RE2JS.compile(value);
   } catch (cause) {
+    const reason = (cause as Error).message.replace(/^error parsing regexp: /, '');
     throw new EngineDefinitionsError(
       ENGINE_ERR_MATCHER_INVALID,
       400,
-      `regular expression ${describeValue(value)} is invalid (${(cause as Error).message}); expected a valid regular expression`,
+      `regular expression ${describeValue(value)} is invalid (${reason}); expected RE2 syntax (no backreferences or lookaround)`,
       { cause },
     );
   }
+  return Object.freeze({ source: value, matchesWhole: (v: string) => re.testExact(v) });
+}
+
+/**
+ * The compiled regex of a `=~`/`!~` value, anchored at both ends, from the cache when it is
+ * there; an ENGINE_ERR_MATCHER_INVALID when the value is too long or not RE2 syntax.
+ */
+export function compileRegex(value: string): CompiledRegex {
+  const hit = cache.get(value);
+  if (hit !== undefined) {
+    cache.delete(value);
+    cache.set(value, hit);
+    return hit;
+  }
+  const fresh = compileUncached(value);
+  cache.set(value, fresh);
+  if (cache.size > REGEX_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return fresh;
 }
 
 /** A checked matcher: valid label name and op, bounded value, compiled regex. */
@@ -151,7 +101,7 @@ export function newMatcher(name: string, op: MatchOp, value: string): Matcher {
     );
   }
   const matcher: Matcher = Object.freeze({ name, op, value });
-  if (op === '=~' || op === '!~') compiled.set(matcher, compileRegex(value));
+  if (op === '=~' || op === '!~') compiled.set(matcher, compileUncached(value));
   return matcher;
 }
 
@@ -228,7 +178,7 @@ export function parseMatchers(text: string): Matcher[] {
   return tokens.map(parseMatcher);
 }
 
-function regexOf(matcher: Matcher): RegExp {
+function regexOf(matcher: Matcher): CompiledRegex {
   return compiled.get(matcher) ?? compileRegex(matcher.value);
 }
 
@@ -240,9 +190,9 @@ export function matchesValue(matcher: Matcher, value: string): boolean {
     case '!=':
       return value !== matcher.value;
     case '=~':
-      return regexOf(matcher).test(value);
+      return regexOf(matcher).matchesWhole(value);
     case '!~':
-      return !regexOf(matcher).test(value);
+      return !regexOf(matcher).matchesWhole(value);
   }
 }
 

@@ -10,6 +10,14 @@ import { ENGINE_ERR_SILENCE_INVALID, EngineDefinitionsError } from './definition
 import { matchesAll, matchesValue, newMatcher } from './matchers.js';
 import type { Matcher, SilenceSpec } from './types.js';
 
+/**
+ * The most silences that have not ended (active or yet to start) the admin API creates: every
+ * alert of a flush is checked against every active silence. A definitions file may declare as
+ * many, and its silences are written whatever the API made, so the store holds at most twice
+ * this.
+ */
+export const MAX_ACTIVE_SILENCES = 1000;
+
 export const SILENCE_LIMITS = {
   maxMatchers: 32,
   maxCreatedByLength: 256,
@@ -52,6 +60,20 @@ function checkTime(field: string, value: unknown): void {
 }
 
 /**
+ * Refuses (ENGINE_ERR_SILENCE_INVALID, field `/matchers`) what is not an array of 1 to
+ * `maxMatchers` entries; a caller that parses matcher strings checks this first, so a huge list
+ * is refused without parsing any of it.
+ */
+export function checkMatcherCount(matchers: unknown): void {
+  if (
+    !Array.isArray(matchers) ||
+    matchers.length === 0 ||
+    matchers.length > SILENCE_LIMITS.maxMatchers
+  )
+    throw refuse('/matchers', matchers, `from 1 to ${SILENCE_LIMITS.maxMatchers} matchers`);
+}
+
+/**
  * Checks a silence's input, matcher by matcher (each rebuilt with `newMatcher`, so a hand-made
  * or JSON matcher gets the parser's checks). Throws ENGINE_ERR_SILENCE_INVALID naming the field
  * (`/matchers/0/value`, `/endsAt`, ...), the value and the expectation; a bad matcher keeps
@@ -59,12 +81,7 @@ function checkTime(field: string, value: unknown): void {
  */
 export function checkSilenceSpec(spec: SilenceSpec): SilenceSpec {
   const { matchers } = spec;
-  if (
-    !Array.isArray(matchers) ||
-    matchers.length === 0 ||
-    matchers.length > SILENCE_LIMITS.maxMatchers
-  )
-    throw refuse('/matchers', matchers, `from 1 to ${SILENCE_LIMITS.maxMatchers} matchers`);
+  checkMatcherCount(matchers);
   const checked: Matcher[] = matchers.map((m: Matcher, i: number) => {
     try {
       return newMatcher(m?.name, m?.op, m?.value);

@@ -3,7 +3,9 @@
  * scheduler in `npm start`). Nothing runs between events in a serverless deployment, so every
  * timer is checked here, at the tick's resolution:
  *
- * 1. the definitions file's silences are written into the store (the file wins over edits);
+ * 1. the store's definitions silences are brought in step with the file: each one it declares
+ *    is written by id, and one it no longer declares is ended (the admin API cannot expire a
+ *    definitions silence, since this step would write it back: the file is where it is edited);
  * 2. the sweeper's heartbeat: the newest recorded sweep against the allowed silence
  *    (alerts/trends/sweeper-heartbeat.ts), its finding recorded and handed to the alert flow
  *    like any sweep finding (the sweep cannot report its own absence);
@@ -54,7 +56,7 @@ export interface TickDeps {
 
 export interface TickReport {
   readonly at: string;
-  readonly silences: number | null;
+  readonly silences: { readonly declared: number; readonly expired: number } | null;
   readonly heartbeat: { readonly state: Finding['state'] } | null;
   readonly flushed: readonly FlushOutcome[];
   readonly deliveries: DeliveryReport | null;

@@ -170,6 +170,16 @@ export interface EngineStore {
     silence: SilenceSpec & { readonly id: string; readonly origin: Silence['origin'] },
     now: number,
   ): Promise<Silence>;
+  /**
+   * Creates a new silence unless `maxActive` silences (of any origin) have not ended at `now`;
+   * null then, nothing written. The count and the insert are one step for every instance (two
+   * adding at once cannot both take the last place).
+   */
+  addSilence(
+    silence: SilenceSpec & { readonly id: string; readonly origin: Silence['origin'] },
+    now: number,
+    maxActive: number,
+  ): Promise<Silence | null>;
   /** Silences whose window has not ended at `now` (active or future), or every one with `all`. */
   silences(q: {
     readonly now: number;
@@ -179,6 +189,11 @@ export interface EngineStore {
   getSilence(id: string): Promise<Silence | null>;
   /** Ends the silence at `now` if it has not ended; false when unknown or already ended. */
   expireSilence(id: string, now: number): Promise<boolean>;
+  /**
+   * Ends at `now` every silence of origin `definitions` that has not ended and whose id is not
+   * in `keepIds` (the file no longer declares it); returns how many.
+   */
+  expireDefinitionSilences(keepIds: readonly string[], now: number): Promise<number>;
   /**
    * Deletes resolved alerts in no group whose state is older than `before`, and delivered or
    * failed deliveries created before it; returns how many rows went.

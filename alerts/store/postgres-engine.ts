@@ -36,6 +36,8 @@ type Raw = Record<string, unknown>;
 
 /** The advisory lock key space of group keys (the ingest store's lifecycle locks use another). */
 const GROUP_LOCK_SPACE = 'runwatch.engine.group:';
+/** The advisory lock that serialises adding silences (their count is capped). */
+const SILENCES_LOCK = 'runwatch.engine.silences';
 
 export class PostgresEngineStore implements EngineStore {
   readonly #pool: pg.Pool;
@@ -358,6 +360,37 @@ export class PostgresEngineStore implements EngineStore {
     return silenceOf(rows[0]);
   }
 
+  async addSilence(
+    s: SilenceSpec & { id: string; origin: Silence['origin'] },
+    now: number,
+    maxActive: number,
+  ): Promise<Silence | null> {
+    return this.#transaction([], async (c) => {
+      // One lock for every adder: under READ COMMITTED two counts would otherwise both see room.
+      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [SILENCES_LOCK]);
+      const { rows: counted } = await c.query(
+        'SELECT count(*) AS n FROM engine_silences WHERE ends_at > $1',
+        [now],
+      );
+      if (int(counted[0]?.n) >= maxActive) return null;
+      const { rows } = await c.query(
+        `INSERT INTO engine_silences (id, matchers, starts_at, ends_at, created_by, comment, origin, created_at, updated_at)
+         VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $8) RETURNING *`,
+        [
+          s.id,
+          JSON.stringify(s.matchers),
+          s.startsAt,
+          s.endsAt,
+          s.createdBy,
+          s.comment,
+          s.origin,
+          now,
+        ],
+      );
+      return silenceOf(rows[0]);
+    });
+  }
+
   async silences(q: { now: number; all?: boolean; limit: number }): Promise<Silence[]> {
     const { rows } = await this.#pool.query(
       'SELECT * FROM engine_silences WHERE $1 OR ends_at > $2 ORDER BY starts_at, id LIMIT $3',
@@ -378,6 +411,15 @@ export class PostgresEngineStore implements EngineStore {
       [id, now],
     );
     return rowCount === 1;
+  }
+
+  async expireDefinitionSilences(keepIds: readonly string[], now: number): Promise<number> {
+    const { rowCount } = await this.#pool.query(
+      `UPDATE engine_silences SET starts_at = LEAST(starts_at, $1), ends_at = $1, updated_at = $1
+       WHERE origin = 'definitions' AND ends_at > $1 AND NOT (id = ANY($2::text[]))`,
+      [now, keepIds],
+    );
+    return rowCount ?? 0;
   }
 
   async prune(before: number, limit: number): Promise<number> {

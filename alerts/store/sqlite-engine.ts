@@ -314,6 +314,34 @@ export class SqliteEngineStore implements EngineStore {
     return silenceOf(row as Raw);
   }
 
+  async addSilence(
+    s: SilenceSpec & { id: string; origin: Silence['origin'] },
+    now: number,
+    maxActive: number,
+  ): Promise<Silence | null> {
+    return this.#immediate(() => {
+      const { n } = this.#stmt('SELECT count(*) AS n FROM engine_silences WHERE ends_at > ?').get(
+        now,
+      ) as { n: number };
+      if (n >= maxActive) return null;
+      const row = this.#stmt(
+        `INSERT INTO engine_silences (id, matchers, starts_at, ends_at, created_by, comment, origin, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      ).get(
+        s.id,
+        JSON.stringify(s.matchers),
+        s.startsAt,
+        s.endsAt,
+        s.createdBy,
+        s.comment,
+        s.origin,
+        now,
+        now,
+      );
+      return silenceOf(row as Raw);
+    });
+  }
+
   async silences(q: { now: number; all?: boolean; limit: number }): Promise<Silence[]> {
     return this.#stmt(
       'SELECT * FROM engine_silences WHERE ? OR ends_at > ? ORDER BY starts_at, id LIMIT ?',
@@ -333,6 +361,14 @@ export class SqliteEngineStore implements EngineStore {
        WHERE id = ? AND ends_at > ?`,
     ).run(now, now, now, id, now);
     return changes === 1;
+  }
+
+  async expireDefinitionSilences(keepIds: readonly string[], now: number): Promise<number> {
+    // The kept ids as one JSON parameter: any number of them, one statement.
+    return this.#stmt(
+      `UPDATE engine_silences SET starts_at = MIN(starts_at, ?), ends_at = ?, updated_at = ?
+       WHERE origin = 'definitions' AND ends_at > ? AND id NOT IN (SELECT value FROM json_each(?))`,
+    ).run(now, now, now, now, JSON.stringify(keepIds)).changes;
   }
 
   async prune(before: number, limit: number): Promise<number> {

@@ -122,6 +122,13 @@ export function createMemoryEngineStore(): EngineStore {
       return silence;
     },
 
+    async addSilence(s, now, maxActive) {
+      if ([...silences.values()].filter((x) => x.endsAt > now).length >= maxActive) return null;
+      const silence: Silence = { ...s, createdAt: now, updatedAt: now };
+      silences.set(s.id, silence);
+      return silence;
+    },
+
     async deliveries(q) {
       return outbox
         .filter(
@@ -142,6 +149,21 @@ export function createMemoryEngineStore(): EngineStore {
     silences: unused('silences'),
     getSilence: unused('getSilence'),
     expireSilence: unused('expireSilence'),
+    async expireDefinitionSilences(keepIds, now) {
+      const keep = new Set(keepIds);
+      let expired = 0;
+      for (const s of silences.values()) {
+        if (s.origin !== 'definitions' || s.endsAt <= now || keep.has(s.id)) continue;
+        silences.set(s.id, {
+          ...s,
+          startsAt: Math.min(s.startsAt, now),
+          endsAt: now,
+          updatedAt: now,
+        });
+        expired++;
+      }
+      return expired;
+    },
     prune: unused('prune'),
   };
 }

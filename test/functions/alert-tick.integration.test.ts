@@ -2,13 +2,17 @@
  * alertTick through the real Functions Framework (getTestServer on port 0) with a real SQLite
  * store and a real webhook receiver (a recording HTTP server): the tick takes over the sweeper
  * heartbeat and notifies through the engine, retries a failed delivery on the next tick and
- * delivers it once, and the admin API creates, lists and expires silences with clear errors.
+ * delivers it once, and the admin API creates, lists and expires silences with clear errors:
+ * strict times and ids, the cap on silences not yet ended, and definitions silences, which are
+ * edited in the file and kept in step with it by the tick.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ff from '@google-cloud/functions-framework';
 import test from 'ava';
+import { MAX_ACTIVE_SILENCES } from '../../alerts/engine/silences.js';
+import { MAX_KEY_CHARS } from '../../alerts/store/engine-store.js';
 import { openStores } from '../../alerts/store/open.js';
 import { createAlertTick } from '../../functions/alert-tick.js';
 import { createLogger } from '../../lib/logger.js';
@@ -35,10 +39,10 @@ receivers:
 `;
 
 let n = 0;
-async function rig(answers: Parameters<typeof serveReceiver>[0]) {
+async function rig(answers: Parameters<typeof serveReceiver>[0], definitions = ALERTING) {
   const dir = mkdtempSync(join(tmpdir(), 'runwatch-tick-'));
   const alerting = join(dir, 'alerting.yaml');
-  writeFileSync(alerting, ALERTING);
+  writeFileSync(alerting, definitions);
   const receiver = await serveReceiver(answers);
   const storeUrl = `sqlite:${join(dir, 'store.db')}`;
   const clock = { now: T0 };
@@ -68,13 +72,22 @@ async function rig(answers: Parameters<typeof serveReceiver>[0]) {
         ? {}
         : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
     });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    const text = await res.text();
+    const json = res.headers.get('content-type')?.includes('application/json') === true;
+    return {
+      status: res.status,
+      body: (json ? JSON.parse(text) : { text }) as Record<string, unknown>,
+    };
   };
   return {
     clock,
     receiver,
     call,
     storeUrl,
+    /** Rewrites the definitions file; an instance reads it when it starts. */
+    define(text: string) {
+      writeFileSync(alerting, text);
+    },
     async restart() {
       await server.close();
       await fn.close();
@@ -209,6 +222,198 @@ test('alertTick: silences are created, listed and expired through the admin API;
       state: 'firing',
       labels: { alertname: 'SweeperAbsent' },
     });
+  } finally {
+    await r.close();
+  }
+});
+
+const DECLARED = `${ALERTING}
+silences:
+  - id: scheduler-move
+    matchers: ['target="sweep-job"']
+    starts_at: "2026-12-07T11:00:00Z"
+    ends_at: "2026-12-08T11:00:00Z"
+    created_by: ops
+    comment: moving the scheduler
+`;
+
+test('alertTick: a silence from the definitions file cannot be expired through the API (409); removed from the file, it ends at the next tick', async (t) => {
+  const r = await rig([status(200)], DECLARED);
+  try {
+    t.like((await r.call('POST', '/')).body, { silences: { declared: 1, expired: 0 } });
+    const refused = await r.call('DELETE', '/silences/scheduler-move');
+    t.is(refused.status, 409);
+    t.like(refused.body, { error: { code: 'TICK_ERR_SILENCE_DEFINED' } });
+    t.regex(
+      String((refused.body.error as { message: string }).message),
+      /"scheduler-move".*definitions file.*alerting\.yaml/,
+    );
+    t.like((await r.call('GET', '/silences')).body, { silences: [{ id: 'scheduler-move' }] });
+    r.clock.now = T0 + 3 * M;
+    await r.call('POST', '/');
+    t.is(r.receiver.requests.length, 0, 'still silenced');
+    r.define(ALERTING);
+    await r.restart();
+    r.clock.now = T0 + 4 * M;
+    t.like((await r.call('POST', '/')).body, { silences: { declared: 0, expired: 1 } });
+    t.deepEqual((await r.call('GET', '/silences')).body, { silences: [] });
+    t.like(await r.call('DELETE', '/silences/scheduler-move'), {
+      status: 404,
+      body: { error: { code: 'TICK_ERR_NOT_FOUND' } },
+    });
+    r.clock.now = T0 + 9 * M;
+    await r.call('POST', '/');
+    t.like(bodies(r.receiver)[0], {
+      status: 'firing',
+      groupLabels: { alertname: 'SweeperAbsent' },
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: POST /silences beyond the active silences allowed is 409 naming the limit; an ended one makes room', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    const stores = await openStores(r.storeUrl, { platform: 'local' });
+    try {
+      for (let i = 0; i < MAX_ACTIVE_SILENCES; i++)
+        await stores.engine.putSilence(
+          {
+            id: `seeded-${i}`,
+            matchers: [{ name: 'target', op: '=', value: `t${i}` }],
+            startsAt: T0,
+            endsAt: T0 + 60 * M,
+            createdBy: 'ana',
+            comment: 'seeded',
+            origin: 'api',
+          },
+          T0,
+        );
+    } finally {
+      await stores.close();
+    }
+    const body = {
+      matchers: ['target="one-more"'],
+      endsAt: new Date(T0 + 60 * M).toISOString(),
+      createdBy: 'ana',
+      comment: 'one too many',
+    };
+    const refused = await r.call('POST', '/silences', body);
+    t.is(refused.status, 409);
+    t.like(refused.body, { error: { code: 'TICK_ERR_SILENCE_LIMIT' } });
+    t.regex(
+      String((refused.body.error as { message: string }).message),
+      new RegExp(`${MAX_ACTIVE_SILENCES} silences.*at most ${MAX_ACTIVE_SILENCES}`),
+    );
+    t.deepEqual((await r.call('DELETE', '/silences/seeded-0')).body, { expired: true });
+    t.is((await r.call('POST', '/silences', body)).status, 201);
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: POST /silences takes only RFC 3339 times with a timezone, naming the field, value and expectation', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    const post = (over: Record<string, unknown>) =>
+      r.call('POST', '/silences', {
+        matchers: ['target="prod"'],
+        endsAt: new Date(T0 + 60 * M).toISOString(),
+        createdBy: 'ana',
+        comment: 'deploy',
+        ...over,
+      });
+    const loose: [string, unknown][] = [
+      ['startsAt', '2026'],
+      ['endsAt', '2027'],
+      ['endsAt', '2026-12-08'],
+      ['endsAt', '2026-12-07T18:00:00'],
+      ['endsAt', '2026-12-07 18:00:00Z'],
+      ['endsAt', '2026-12-07T18:00Z'],
+      ['endsAt', 'Mon, 07 Dec 2026 18:00:00 GMT'],
+      ['endsAt', '+002026-12-07T18:00:00Z'],
+      ['endsAt', '2026-12-32T18:00:00Z'],
+      ['endsAt', '2027-02-29T18:00:00Z'],
+      ['endsAt', '2026-12-07T24:00:00Z'],
+      ['endsAt', '2026-12-07T18:00:00+24:00'],
+      ['endsAt', T0 + 60 * M],
+      ['startsAt', null],
+    ];
+    for (const [field, value] of loose) {
+      const res = await post({ [field]: value });
+      t.like(res, { status: 400, body: { error: { code: 'TICK_ERR_BODY_INVALID' } } }, `${value}`);
+      const message = String((res.body.error as { message: string }).message);
+      t.true(message.includes(`/${field}`), message);
+      t.true(message.includes(JSON.stringify(value)), message);
+      t.true(message.includes('RFC 3339'), message);
+    }
+    for (const endsAt of [
+      '2026-12-07T18:00:00+01:00',
+      '2026-12-07t18:00:00.123456z',
+      '2028-02-29T00:00:00-05:30',
+    ])
+      t.is((await post({ endsAt })).status, 201, endsAt);
+    t.like(await post({ endsAt: '2026-12-07T19:00:00.5+01:00' }), {
+      status: 201,
+      body: { endsAt: Date.parse('2026-12-07T18:00:00.500Z') },
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: POST /silences refuses an end already past, and more matchers than allowed before parsing any', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    const past = await r.call('POST', '/silences', {
+      matchers: ['target="prod"'],
+      startsAt: new Date(T0 - 120 * M).toISOString(),
+      endsAt: new Date(T0 - 60 * M).toISOString(),
+      createdBy: 'ana',
+      comment: 'too late',
+    });
+    t.like(past, { status: 400, body: { error: { code: 'TICK_ERR_BODY_INVALID' } } });
+    t.regex(
+      String((past.body.error as { message: string }).message),
+      /\/endsAt.*"2026-12-07T11:00:00.000Z".*after now \(2026-12-07T12:00:00.000Z\)/,
+    );
+    t.deepEqual((await r.call('GET', '/silences?all=true')).body, { silences: [] });
+    // Not one of them is a matcher: an answer about /matchers/0 would mean they were parsed.
+    const many = await r.call('POST', '/silences', {
+      matchers: Array.from({ length: 100_000 }, () => 'not a matcher'),
+      endsAt: new Date(T0 + 60 * M).toISOString(),
+      createdBy: 'ana',
+      comment: 'many',
+    });
+    t.is(many.status, 400);
+    t.like(many.body, { error: { code: 'ENGINE_ERR_SILENCE_INVALID' } });
+    t.regex(
+      String((many.body.error as { message: string }).message),
+      /^field \/matchers is an array of 100000; expected from 1 to 32 matchers/,
+    );
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: DELETE /silences/<id> refuses an id longer than the store keys, and a malformed percent-encoding, with 400', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    const long = await r.call('DELETE', `/silences/${'x'.repeat(MAX_KEY_CHARS + 1)}`);
+    t.like(long, { status: 400, body: { error: { code: 'TICK_ERR_ID_INVALID' } } });
+    t.regex(
+      String((long.body.error as { message: string }).message),
+      new RegExp(`${MAX_KEY_CHARS + 1} characters.*at most ${MAX_KEY_CHARS}`),
+    );
+    t.like(await r.call('DELETE', `/silences/${'x'.repeat(MAX_KEY_CHARS)}`), {
+      status: 404,
+      body: { error: { code: 'TICK_ERR_NOT_FOUND' } },
+    });
+    // The Functions Framework's router decodes the path first and answers these 400 itself.
+    for (const bad of ['%E0%A4%A', '%', 'a%zz', '%ED%A0%80'])
+      t.is((await r.call('DELETE', `/silences/${bad}`)).status, 400, bad);
+    t.like(await r.call('DELETE', '/silences/caf%C3%A9'), { status: 404 }, 'well-formed UTF-8');
   } finally {
     await r.close();
   }

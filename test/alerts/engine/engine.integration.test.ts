@@ -348,10 +348,65 @@ silences:
     created_by: ops
     comment: decommissioned
 `);
-  t.is(await r.engine.syncSilences(), 1);
+  t.deepEqual(await r.engine.syncSilences(), { declared: 1, expired: 0 });
   t.like(await r.stores.engine.getSilence('maintenance'), { origin: 'definitions' });
   await r.fire(down('a'));
   t.deepEqual(await r.tickAt(T0 + 30 * S), []);
+});
+
+const MAINTENANCE = (target: string) => `
+  - id: maintenance
+    matchers: ['target="${target}"']
+    starts_at: "2026-01-01T00:00:00Z"
+    ends_at: "2099-01-01T00:00:00Z"
+    created_by: ops
+    comment: decommissioned
+`;
+
+test('engine: a silence removed from the definitions file ends at the next sync; its alerts notify', async (t) => {
+  const r = await rig(`${BASE}\nsilences:${MAINTENANCE('a')}`);
+  await r.engine.syncSilences();
+  await r.fire(down('a'));
+  t.deepEqual(await r.tickAt(T0 + 30 * S), [], 'silenced while declared');
+  // The file changes (a new deployment): the next engine over the same store no longer has it.
+  (r as { engine: Engine }).engine = createEngine({
+    config: parseEngineDefinitions(BASE, 'test.yaml'),
+    store: r.stores.engine,
+    log: createLogger({ level: 'silent' }),
+    now: () => r.clock,
+  });
+  r.clock = T0 + M;
+  t.deepEqual(await r.engine.syncSilences(), { declared: 0, expired: 1 });
+  t.like(await r.stores.engine.getSilence('maintenance'), { endsAt: T0 + M });
+  t.deepEqual(await r.stores.engine.silences({ now: T0 + M, limit: 10 }), []);
+  t.deepEqual(await r.engine.syncSilences(), { declared: 0, expired: 0 });
+  await r.fire(down('a'), T0 + 5 * M);
+  const sent = await r.tickAt(T0 + 30 * S + 5 * M);
+  t.deepEqual(
+    summary(sent).map((n) => n.alerts),
+    [['a:firing']],
+  );
+});
+
+test('engine: a silence changed in the definitions file is rewritten at the next sync', async (t) => {
+  const r = await rig(`${BASE}\nsilences:${MAINTENANCE('a')}`);
+  await r.engine.syncSilences();
+  (r as { engine: Engine }).engine = createEngine({
+    config: parseEngineDefinitions(`${BASE}\nsilences:${MAINTENANCE('b')}`, 'test.yaml'),
+    store: r.stores.engine,
+    log: createLogger({ level: 'silent' }),
+    now: () => r.clock,
+  });
+  t.deepEqual(await r.engine.syncSilences(), { declared: 1, expired: 0 });
+  t.deepEqual((await r.stores.engine.getSilence('maintenance'))?.matchers, [
+    { name: 'target', op: '=', value: 'b' },
+  ]);
+  await r.fire(down('a'));
+  await r.fire(down('b'));
+  t.deepEqual(
+    summary(await r.tickAt(T0 + 30 * S)).map((n) => n.alerts),
+    [['a:firing']],
+  );
 });
 
 test('engine: without send_resolved only firing alerts are shown and all-resolved sends nothing', async (t) => {

@@ -15,6 +15,7 @@ import {
   WEBHOOK_DEFAULTS,
 } from '../../../alerts/engine/load-definitions.js';
 import { matchRoutes } from '../../../alerts/engine/routes.js';
+import { MAX_ACTIVE_SILENCES } from '../../../alerts/engine/silences.js';
 import { TOPICS } from '../../../alerts/pubsub/topology.js';
 
 test('load definitions: the committed file loads: routes, receivers, inhibition, no silences', (t) => {
@@ -241,6 +242,24 @@ const bad = [
 `,
     field: '/silences/0/starts_at',
     words: ['"tomorrow"', 'a string matching'],
+  },
+  {
+    name: 'more silences than the active silences allowed',
+    yaml: `${GOOD}silences:\n${Array.from(
+      { length: MAX_ACTIVE_SILENCES + 1 },
+      (_, i) =>
+        `  - { id: s${i}, matchers: ['a="${i}"'], starts_at: 2026-01-01T00:00:00Z, ends_at: 2026-01-02T00:00:00Z, created_by: o, comment: c }`,
+    ).join('\n')}\n`,
+    field: '/silences',
+    words: [`${MAX_ACTIVE_SILENCES + 1} silences`, `at most ${MAX_ACTIVE_SILENCES}`],
+  },
+  {
+    name: 'a silence on a day its month does not have',
+    yaml: `${GOOD}silences:
+  - { id: s, matchers: ['a="1"'], starts_at: 2026-01-01T00:00:00Z, ends_at: 2026-02-30T00:00:00Z, created_by: o, comment: c }
+`,
+    field: '/silences/0/ends_at',
+    words: ['"2026-02-30T00:00:00Z"', 'an RFC 3339 date-time with a timezone'],
   },
   {
     name: 'two routes with the same matchers, receiver and group_by (they would share groups)',

@@ -1,7 +1,8 @@
 /**
  * The engine store contract (migration 8), run by `storeContract` against both dialects: receive
  * and group membership, flush commits (log, outbox, timer, deletion), the outbox's claim order
- * and leases, silences, pruning, and two instances flushing one group at once.
+ * and leases, silences (the cap on those not ended, definitions ones no longer declared), pruning,
+ * and two instances flushing one group, or adding silences, at once.
  */
 import type { TestFn } from 'ava';
 import type { AlertRow } from '../../../alerts/engine/alert-state.js';
@@ -421,6 +422,93 @@ export function engineContract(
       endsAt: T0 + MIN,
     });
   });
+
+  const apiSilence = (id: string, startsAt = T0, endsAt = T0 + 60 * MIN) => ({
+    id,
+    matchers: [{ name: 'target', op: '=' as const, value: id }],
+    startsAt,
+    endsAt,
+    createdBy: 'ana',
+    comment: id,
+    origin: 'api' as const,
+  });
+
+  test(
+    t_('addSilence adds up to maxActive silences not ended, of any origin, then refuses'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      await engine.putSilence(apiSilence('ended', T0 - 2 * MIN, T0 - MIN), T0 - 2 * MIN);
+      await engine.putSilence({ ...apiSilence('declared'), origin: 'definitions' }, T0);
+      t.like(await engine.addSilence(apiSilence('a1'), T0, 3), { id: 'a1', createdAt: T0 });
+      t.like(await engine.addSilence(apiSilence('later', T0 + MIN), T0, 3), { id: 'later' });
+      t.is(await engine.addSilence(apiSilence('a2'), T0, 3), null, 'three have not ended');
+      t.is(await engine.getSilence('a2'), null, 'nothing written');
+      t.true(await engine.expireSilence('a1', T0 + 1));
+      t.like(await engine.addSilence(apiSilence('a2'), T0 + 1, 3), { id: 'a2' });
+      t.deepEqual((await engine.silences({ now: T0 + 1, limit: 10 })).map((s) => s.id).sort(), [
+        'a2',
+        'declared',
+        'later',
+      ]);
+    },
+  );
+
+  test(t_('two instances adding silences at once never pass maxActive'), async (t) => {
+    const [a, b] = await factory.storesPair();
+    const added = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 === 0 ? a : b).engine.addSilence(apiSilence(`c${i}`), T0, 5),
+      ),
+    );
+    t.is(added.filter((s) => s !== null).length, 5);
+    t.is((await a.engine.silences({ now: T0, limit: 20 })).length, 5);
+  });
+
+  test(
+    t_('definitions silences not kept are expired; kept ones, API ones and ended ones are not'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      const silence = (
+        id: string,
+        origin: 'api' | 'definitions',
+        startsAt = T0,
+        endsAt = T0 + 60 * MIN,
+      ) => ({
+        id,
+        matchers: [{ name: 'target', op: '=' as const, value: id }],
+        startsAt,
+        endsAt,
+        createdBy: 'ops',
+        comment: id,
+        origin,
+      });
+      await engine.putSilence(silence('kept', 'definitions'), T0);
+      await engine.putSilence(silence('gone', 'definitions'), T0);
+      await engine.putSilence(silence('later', 'definitions', T0 + 10 * MIN), T0);
+      await engine.putSilence(silence('ended', 'definitions', T0, T0 + 30_000), T0);
+      await engine.putSilence(silence('by-hand', 'api'), T0);
+      const at = T0 + MIN;
+      t.is(await engine.expireDefinitionSilences(['kept', 'by-hand'], at), 2);
+      t.like(await engine.getSilence('gone'), { startsAt: T0, endsAt: at, updatedAt: at });
+      t.like(await engine.getSilence('later'), { startsAt: at, endsAt: at }, 'a future one too');
+      t.like(await engine.getSilence('kept'), { endsAt: T0 + 60 * MIN, updatedAt: T0 });
+      t.like(await engine.getSilence('ended'), { endsAt: T0 + 30_000, updatedAt: T0 });
+      t.like(await engine.getSilence('by-hand'), { endsAt: T0 + 60 * MIN }, 'not from the file');
+      t.deepEqual(
+        (await engine.silences({ now: at, limit: 10 })).map((s) => s.id),
+        ['by-hand', 'kept'],
+      );
+      t.is(await engine.expireDefinitionSilences(['kept'], at), 0, 'nothing left to expire');
+      // A file with no silences ends every definitions silence; many kept ids fit one call.
+      const many = Array.from({ length: 5000 }, (_, i) => `keep-${i}`);
+      t.is(await engine.expireDefinitionSilences(many, at + 1), 1);
+      t.is(await engine.expireDefinitionSilences([], at + 2), 0);
+      t.like(await engine.getSilence('kept'), { endsAt: at + 1 });
+      // Put back (the file declares it again), it is active again.
+      await engine.putSilence(silence('kept', 'definitions'), at + 3);
+      t.like(await engine.getSilence('kept'), { endsAt: T0 + 60 * MIN, updatedAt: at + 3 });
+    },
+  );
 
   test(
     t_('prune deletes resolved alerts in no group and settled deliveries, nothing else'),
