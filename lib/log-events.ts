@@ -89,6 +89,8 @@ export const LOG_EVENTS = {
     'The engine decided to notify a receiver about a group (with its reason).',
   'alert.poison':
     'alertIngest acknowledged a message it can never read and dead-lettered it (with its INGEST_ERR code).',
+  'alert.inhibition_sources_capped':
+    'A flush batch read the most inhibition sources it reads (`limit`); those past it did not mute their targets in that batch.',
   'alert.silence_created': 'A silence was created through the alertTick API.',
   'alert.silence_expired': 'A silence was expired through the alertTick API.',
   'alert.silences_expired':
