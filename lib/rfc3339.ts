@@ -20,8 +20,15 @@ function daysIn(year: number, month: number): number {
   return month === 2 && leap ? 29 : (DAYS[month - 1] as number);
 }
 
-/** Epoch milliseconds of an RFC 3339 date-time, or null when `text` is not one. */
-export function parseRfc3339(text: string): number | null {
+/** A checked RFC 3339 date-time: its whole seconds as epoch ms (UTC), and its fraction's digits. */
+export interface Rfc3339Parts {
+  readonly secondsMs: number;
+  /** The fraction of a second as written, without the dot ('' when there is none). */
+  readonly fraction: string;
+}
+
+/** The parts of an RFC 3339 date-time, or null when `text` is not one. */
+export function rfc3339Parts(text: string): Rfc3339Parts | null {
   const m = DATE_TIME.exec(text);
   if (m === null) return null;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
@@ -41,10 +48,16 @@ export function parseRfc3339(text: string): number | null {
     if (offsetHours > 23 || offsetMins > 59) return null;
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
   }
-  const ms = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
   const utc = new Date(0);
   // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
   utc.setUTCFullYear(year, month - 1, day);
-  utc.setUTCHours(hour, minute, second, ms);
-  return utc.getTime() - offsetMinutes * 60_000;
+  utc.setUTCHours(hour, minute, second, 0);
+  return { secondsMs: utc.getTime() - offsetMinutes * 60_000, fraction: m[7] ?? '' };
+}
+
+/** Epoch milliseconds of an RFC 3339 date-time, or null when `text` is not one. */
+export function parseRfc3339(text: string): number | null {
+  const parts = rfc3339Parts(text);
+  if (parts === null) return null;
+  return parts.secondsMs + Number(parts.fraction.padEnd(3, '0').slice(0, 3));
 }

@@ -11,6 +11,7 @@
  * survives PostgreSQL text or jsonb) and bounded.
  */
 import { describeValue } from '../../lib/errors.js';
+import { rfc3339Parts } from '../../lib/rfc3339.js';
 import { IngestPoisonError } from './errors.js';
 
 /** What is being read, for messages: `monitoring incident`, `Pub/Sub envelope`, ... */
@@ -167,39 +168,19 @@ export interface Rfc3339Time {
   readonly canonical: string;
 }
 
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
-
 /**
- * Parses an RFC 3339 date-time (`2024-05-01T12:00:00.123456Z`, `…+02:00`) from 1970 to 9999, or
- * returns null. Stricter than `Date.parse`, which takes `"1"` and `"May 1"`: every field is in
- * range (no February 30, no leap second, which protobuf Timestamps smear anyway).
+ * Parses an RFC 3339 date-time (`2024-05-01T12:00:00.123456Z`, `…+02:00`) from 1970 to 9999 with
+ * at most nine fraction digits, or returns null. lib/rfc3339.ts checks the fields (no February
+ * 30, no leap second, which protobuf Timestamps smear anyway); this adds the canonical spelling.
  */
 export function parseRfc3339(text: unknown): Rfc3339Time | null {
   if (typeof text !== 'string') return null;
-  const m = RFC3339.exec(text);
-  if (m === null) return null;
-  const field = (i: number): number => Number(m[i]);
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map(field) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const fraction = (m[7] ?? '').padEnd(9, '0');
-  const offsetMinutes =
-    m[8] === undefined ? (m[9] === '-' ? -1 : 1) * (field(10) * 60 + field(11)) : 0;
-  if (m[8] === undefined && (field(10) > 23 || field(11) > 59)) return null;
-  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
-  const daysInMonth = new Date(Date.UTC(2000, 0, 1)).setUTCFullYear(year, month, 0);
-  if (day < 1 || day > new Date(daysInMonth).getUTCDate()) return null;
-  const wholeSeconds = new Date(0).setUTCFullYear(year, month - 1, day);
-  const secondsMs =
-    wholeSeconds + ((hour * 60 + minute) * 60 + second) * 1000 - offsetMinutes * 60_000;
+  const parts = rfc3339Parts(text);
+  if (parts === null || parts.fraction.length > 9) return null;
+  const { secondsMs } = parts;
+  const fraction = parts.fraction.padEnd(9, '0');
   const ms = secondsMs + Number(fraction.slice(0, 3));
-  if (year < 1970 || !Number.isFinite(ms) || ms < 0) return null;
+  if (!Number.isFinite(ms) || secondsMs < 0) return null;
   const canonical = `${new Date(secondsMs).toISOString().slice(0, 19)}.${fraction}Z`;
   if (canonical.length !== 30) return null; // past year 9999 after the offset
   return { ms, canonical };
