@@ -268,6 +268,17 @@ test('deploy plan: the smoke test sends the client key only where the service ch
   );
 });
 
+test("deploy plan: the smoke test calls the candidate's tag URL with a token whose audience is the service's own run.app URL", (t) => {
+  const argv = step(planOf('production'), 'service.smoke').argv;
+  t.deepEqual(argv.slice(0, 5), [
+    'bash',
+    'deploy/plan/smoke.sh',
+    'https://candidate---runwatch-123456789012.europe-west1.run.app',
+    'https://runwatch-123456789012.europe-west1.run.app',
+    'runwatch-prod',
+  ]);
+});
+
 test('deploy plan: a function that would refuse its settings on Cloud Run is PLAN_ERR_FUNCTION_CONFIG', (t) => {
   const sweep = functionDeployments(target('production'))[0];
   if (sweep === undefined) throw new Error('no functions');
