@@ -1,6 +1,7 @@
 /**
  * The four functions as deployed (gen2, Node 20), each from its own packaged directory
- * (`npm run deploy:package`), as its own identity, with the settings functions/shared/config.ts
+ * (`npm run deploy:package`), as its own identity, built by Cloud Build as runwatch-builder
+ * (deployer.ts), with the settings functions/shared/config.ts
  * reads; every function's settings are loaded by that module, as on Cloud Run, before a step is
  * planned, so a deploy never ships a function that refuses to start.
  *
@@ -20,6 +21,7 @@ import { DEPLOY_PROFILES, keyFilePath } from '../spec/profiles.js';
 import { gcloudList } from '../spec/run-deploy-flags.js';
 import { SWEEP_TARGETS_FILE } from '../spec/sweep-targets.js';
 import { functionUrl } from '../spec/urls.js';
+import { builderResource } from './deployer.js';
 import { PlanError } from './errors.js';
 import { at, WORK_DIR } from './target.js';
 import type { PlanStep, PlanTarget } from './types.js';
@@ -172,6 +174,7 @@ export function deployArgv(f: FunctionDeployment, t: PlanTarget): string[] {
     `--entry-point=${f.entryPoint}`,
     ...trigger,
     `--service-account=${t.accounts.functions}`,
+    `--build-service-account=${builderResource(t)}`,
     `--memory=${f.memory}`,
     `--timeout=${f.timeoutSeconds}s`,
     `--max-instances=${f.maxInstances}`,

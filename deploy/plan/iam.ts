@@ -1,12 +1,13 @@
 /**
  * Who may call and publish what, once the resources exist (every grant is an
- * add-iam-policy-binding, which changes nothing when the binding is there):
+ * add-iam-policy-binding on one resource, which changes nothing when the binding is there; the
+ * pipeline runs these, so none is on the project):
  *
  * - the service: under AUTH_MODE=iam roles/run.invoker for the functions' account (the sweep
  *   probes it) and the members given with `--invoker`, never allUsers; under api-key for allUsers,
  *   since the service checks X-API-Key itself;
  * - each function: roles/run.invoker for the invoker account (Scheduler's OIDC tokens, the
- *   Eventarc triggers), which also needs roles/eventarc.eventReceiver;
+ *   Eventarc triggers), whose project-level roles/eventarc.eventReceiver is setup.ts's;
  * - Pub/Sub: the functions' account publishes findings, dead letters and notifications; the
  *   Pub/Sub service agent publishes to each dead-letter topic and subscribes to each subscription
  *   that dead-letters (else Pub/Sub cannot forward a dead letter);
@@ -49,37 +50,21 @@ export function serviceInvokerSteps(t: PlanTarget, mode: AuthMode): PlanStep[] {
 
 export function functionInvokerSteps(t: PlanTarget): PlanStep[] {
   const member = `serviceAccount:${t.accounts.invoker}`;
-  return [
-    ...functionDeployments(t).map(
-      (f): PlanStep => ({
-        id: `iam.function-invoker.${f.entryPoint}`,
-        section: 'iam',
-        description: `${t.accounts.invoker} may call ${f.name} (${f.topic === null ? 'Scheduler' : `the Eventarc trigger on ${f.topic}`})`,
-        argv: [
-          'gcloud',
-          'functions',
-          'add-invoker-policy-binding',
-          f.name,
-          ...at(t),
-          `--member=${member}`,
-        ],
-      }),
-    ),
-    {
-      id: 'iam.event-receiver',
+  return functionDeployments(t).map(
+    (f): PlanStep => ({
+      id: `iam.function-invoker.${f.entryPoint}`,
       section: 'iam',
-      description: `${t.accounts.invoker} may receive the Eventarc triggers' events`,
+      description: `${t.accounts.invoker} may call ${f.name} (${f.topic === null ? 'Scheduler' : `the Eventarc trigger on ${f.topic}`})`,
       argv: [
         'gcloud',
-        'projects',
-        'add-iam-policy-binding',
-        t.project,
+        'functions',
+        'add-invoker-policy-binding',
+        f.name,
+        ...at(t),
         `--member=${member}`,
-        '--role=roles/eventarc.eventReceiver',
-        '--condition=None',
       ],
-    },
-  ];
+    }),
+  );
 }
 
 const topicGrant = (t: PlanTarget, topic: string, member: string, role: string): string[] => [

@@ -8,12 +8,13 @@ import { TOPICS } from '../../alerts/pubsub/topology.js';
 import { DEPLOY_PROFILES } from '../spec/profiles.js';
 import { buildServiceSpec } from '../spec/service-spec.js';
 import { pubsubApplySteps } from './apply.js';
+import { deployerSteps } from './deployer.js';
 import { functionSteps } from './functions.js';
 import { functionInvokerSteps, pubsubGrantSteps, serviceInvokerSteps } from './iam.js';
 import { channelGrantSteps, channelTopics, monitoringSteps, sinkGrantSteps } from './monitoring.js';
 import type { MonitoringSource } from './monitoring-source.js';
 import { schedulerSteps } from './scheduler.js';
-import { imageSteps, serviceSteps } from './service.js';
+import { imageSteps, serviceSteps, smokeApiKeySecret } from './service.js';
 import { setupSteps } from './setup.js';
 import { imageOf } from './target.js';
 import { type Plan, type PlanTarget, SECTIONS } from './types.js';
@@ -33,6 +34,7 @@ export function buildPlan(target: PlanTarget, monitoring: MonitoringSource): Pla
   ];
   const steps = [
     ...setupSteps(target),
+    ...deployerSteps(target, smokeApiKeySecret(target, config)),
     ...imageSteps(target),
     ...serviceSteps(target, spec, config),
     ...functionSteps(target),

@@ -2,15 +2,15 @@
  * The image and the service, as the pipeline deploys them (cloudbuild.yaml runs these steps, in
  * this order): build and push the image; read what serves now; render the spec with the new
  * image and a `candidate` tag that gets no traffic (deploy/spec/traffic.ts); replace the service
- * with it; smoke-test the candidate's own URL with an identity token; then move all traffic to
- * it. A first deploy has nothing serving, so its candidate takes the traffic at once.
+ * with it; smoke-test the candidate's own URL with an identity token whose audience is the
+ * service's run.app URL; then move all traffic to it. A first deploy has nothing serving, so its candidate takes the traffic at once.
  */
 import type { ServiceConfig } from '../../service/config/index.js';
 import { DEPLOY_PROFILES } from '../spec/profiles.js';
 import { runDeployArgv } from '../spec/run-deploy-flags.js';
 import type { KnativeService } from '../spec/service-spec.js';
 import { CANDIDATE_TAG } from '../spec/traffic.js';
-import { taggedUrl } from '../spec/urls.js';
+import { serviceUrl, taggedUrl } from '../spec/urls.js';
 import { at, imageOf, WORK_DIR } from './target.js';
 import type { PlanStep, PlanTarget } from './types.js';
 
@@ -111,11 +111,12 @@ export function serviceSteps(
     {
       id: 'service.smoke',
       section: 'service',
-      description: `smoke-test the candidate at ${taggedUrl(CANDIDATE_TAG, location)} with an identity token: startup and readiness probes, then one /predict`,
+      description: `smoke-test the candidate at ${taggedUrl(CANDIDATE_TAG, location)} with an identity token for ${serviceUrl(location)} (the audience Cloud Run always accepts, for every revision): startup and readiness probes, then one /predict`,
       argv: [
         'bash',
         SMOKE_SCRIPT,
         taggedUrl(CANDIDATE_TAG, location),
+        serviceUrl(location),
         t.project,
         smokeApiKeySecret(t, config),
       ],

@@ -1,13 +1,20 @@
 /**
- * What a project needs once, before the first deploy: the APIs, the three service accounts, the
- * secrets (created empty: their values are the operator's to add) with read access for the
- * accounts that mount them, and the Artifact Registry repository. Each create is skipped when
- * its describe succeeds, so the script form reruns safely.
+ * What a project needs once, before the first deploy, run by a person who administers it: the
+ * APIs, the service accounts (the three runtime ones, the deployer and the function builder) and
+ * the one project-level role a runtime account needs, the secrets (created empty: their values
+ * are the operator's to add) with read access for the accounts that mount them, and the Artifact
+ * Registry repository. Each create is skipped when its describe succeeds, so the script form
+ * reruns safely. deployer.ts adds what the pipeline's own accounts may do.
  */
 import { ACCOUNT_IDS, type AccountRole } from '../spec/accounts.js';
 import { DEPLOY_PROFILES, KEY_SETS } from '../spec/profiles.js';
 import type { PlanStep, PlanTarget } from './types.js';
 
+/**
+ * Every API a step calls. cloudresourcemanager: `gcloud projects add-iam-policy-binding`;
+ * iamcredentials: the identity token the deployer mints inside Cloud Build (smoke test); storage:
+ * the sources `gcloud builds submit` and function deploys upload.
+ */
 export const APIS = [
   'run.googleapis.com',
   'cloudfunctions.googleapis.com',
@@ -20,12 +27,17 @@ export const APIS = [
   'logging.googleapis.com',
   'monitoring.googleapis.com',
   'iam.googleapis.com',
+  'iamcredentials.googleapis.com',
+  'cloudresourcemanager.googleapis.com',
+  'storage.googleapis.com',
 ] as const;
 
 const ACCOUNT_NAMES: Readonly<Record<AccountRole, string>> = {
   service: 'runwatch service (Cloud Run)',
   functions: 'runwatch functions',
   invoker: 'runwatch invoker (Scheduler, Eventarc)',
+  deployer: 'runwatch deployer (Cloud Build)',
+  builder: 'runwatch function builder (Cloud Build)',
 };
 
 /** Each secret with the accounts that read it. */
@@ -80,6 +92,22 @@ export function setupSteps(t: PlanTarget): PlanStep[] {
       exists: ['gcloud', 'iam', 'service-accounts', 'describe', email, `--project=${t.project}`],
     });
   }
+  // The one project-level role of a runtime account: here, once, so the pipeline never needs to
+  // change the project's IAM policy.
+  steps.push({
+    id: 'accounts.event-receiver',
+    section: 'accounts',
+    description: `${t.accounts.invoker} may receive the Eventarc triggers' events (project-level, so granted here and not by the pipeline)`,
+    argv: [
+      'gcloud',
+      'projects',
+      'add-iam-policy-binding',
+      t.project,
+      `--member=serviceAccount:${t.accounts.invoker}`,
+      '--role=roles/eventarc.eventReceiver',
+      '--condition=None',
+    ],
+  });
   for (const [secret, roles] of secretReaders(t)) {
     steps.push({
       id: `secrets.create.${secret}`,

@@ -1,19 +1,44 @@
 #!/usr/bin/env bash
 # Smoke test of a revision on its own URL (a tagged revision with no traffic), before it gets any:
-#   bash deploy/plan/smoke.sh URL PROJECT [API_KEY_SECRET]
+#   bash deploy/plan/smoke.sh URL AUDIENCE PROJECT [API_KEY_SECRET]
 # It sends an identity token (Cloud Run IAM), and with API_KEY_SECRET the first key of that
 # Secret Manager secret as X-API-Key (AUTH_MODE=api-key). It checks /health/startup and
 # /health/ready (200: the model is loaded, a warm-up inference passed, nothing is unhealthy), then
 # one POST /predict that must answer 200 with emotions. Exits 0 when all pass, 1 otherwise.
+#
+# AUDIENCE is the service's Google-generated URL (https://SERVICE-PROJECT_NUMBER.REGION.run.app),
+# which Cloud Run documents as always an accepted audience, set per service for all its
+# revisions; a tag's URL is not documented as one. As a service account (the pipeline) the token
+# is minted for AUDIENCE and a failure to mint it fails the test, with no fallback to a token of
+# another audience; a user's gcloud cannot choose the audience, and Cloud Run accepts the user's
+# own token.
 set -euo pipefail
 
-url=${1:?usage: smoke.sh URL PROJECT [API_KEY_SECRET]}
-project=${2:?usage: smoke.sh URL PROJECT [API_KEY_SECRET]}
-key_secret=${3:-}
+usage='usage: smoke.sh URL AUDIENCE PROJECT [API_KEY_SECRET]'
+url=${1:?$usage}
+audience=${2:?$usage}
+project=${3:?$usage}
+key_secret=${4:-}
 
-# A service account (Cloud Build) mints a token for the URL; a user's gcloud cannot choose the
-# audience, and Cloud Run accepts the user's own.
-token=$(gcloud auth print-identity-token --audiences="$url" 2>/dev/null || gcloud auth print-identity-token)
+account=$(gcloud config get-value account 2>/dev/null || true)
+case "$account" in
+  '')
+    echo "smoke: gcloud has no active account" >&2
+    exit 1
+    ;;
+  *.gserviceaccount.com)
+    token=$(gcloud auth print-identity-token --audiences="$audience") || {
+      echo "smoke: $account could not mint an identity token for $audience" >&2
+      exit 1
+    }
+    ;;
+  *)
+    token=$(gcloud auth print-identity-token) || {
+      echo "smoke: $account could not print an identity token" >&2
+      exit 1
+    }
+    ;;
+esac
 headers=(-H "Authorization: Bearer $token")
 if [ -n "$key_secret" ]; then
   keys=$(gcloud secrets versions access latest --secret="$key_secret" --project="$project")

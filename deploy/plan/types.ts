@@ -8,13 +8,15 @@ import type { AccountRole } from '../spec/accounts.js';
 
 /**
  * The sections, in order. A first deploy by hand runs them all; the pipeline (cloudbuild.yaml)
- * assumes `apis` to `registry` were run once, and runs `image` onwards.
+ * assumes `apis` to `deployer` were run once, by a person who administers the project, and runs
+ * `image` onwards as runwatch-deployer, changing no project-level IAM.
  */
 export const SECTIONS = [
   'apis',
   'accounts',
   'secrets',
   'registry',
+  'deployer',
   'image',
   'service',
   'functions',
@@ -26,9 +28,11 @@ export type Section = (typeof SECTIONS)[number];
 
 export const SECTION_TITLES: Readonly<Record<Section, string>> = {
   apis: 'enable the APIs',
-  accounts: 'create the service accounts',
+  accounts: "create the service accounts, and the invoker's one project-level role",
   secrets: 'create the secrets and let the accounts read them',
   registry: 'create the Artifact Registry repository',
+  deployer:
+    'what the pipeline may do: runwatch-deployer runs cloudbuild.yaml, runwatch-builder builds the functions',
   image: 'build and push the service image',
   service: 'deploy a tagged revision with no traffic, smoke-test it, migrate traffic',
   functions: 'package and deploy the functions (gen2)',

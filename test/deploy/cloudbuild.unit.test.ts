@@ -2,7 +2,8 @@
  * cloudbuild.yaml against the plan: its steps run in the order the issue fixes, each deploy step
  * is the plan's step of the same place with the same arguments (for every environment, with the
  * build's substitutions as the plan's target), on an image that has the step's program, and the
- * image is built from the root Dockerfile with the repository as its context.
+ * image is built from the root Dockerfile with the repository as its context; and the build runs
+ * as the deployer account the plan's `deployer` section grants its roles to.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ interface BuildStep {
 }
 interface BuildFile {
   readonly substitutions: Record<string, string>;
+  readonly serviceAccount?: string;
+  readonly options?: { readonly logging?: string };
   readonly steps: readonly BuildStep[];
 }
 
@@ -139,6 +142,23 @@ test("cloudbuild: the default substitutions agree with each other (the default e
     smokeApiKeySecret(planTarget(env), resolveService(DEPLOY_PROFILES[env], 'p').config),
   );
   t.is(build.substitutions._SERVICE, DEPLOY_PROFILES[env].serviceName);
+});
+
+test("cloudbuild: the build runs as runwatch-deployer, the account the plan's deployer section grants, with its logs in Cloud Logging only (a user-specified account requires it)", (t) => {
+  for (const env of ENVIRONMENTS) {
+    const plan = buildPlan(planTarget(env, TOKENS), { available: false, reason: 'unused' });
+    t.is(
+      build.serviceAccount,
+      `projects/$PROJECT_ID/serviceAccounts/${plan.target.accounts.deployer}`,
+    );
+    const granted = plan.steps.filter(
+      (s) =>
+        s.section === 'deployer' &&
+        s.argv.includes(`--member=serviceAccount:${plan.target.accounts.deployer}`),
+    );
+    t.true(granted.length > 0, env);
+  }
+  t.is(build.options?.logging, 'CLOUD_LOGGING_ONLY');
 });
 
 for (const env of ENVIRONMENTS) {

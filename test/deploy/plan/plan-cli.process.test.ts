@@ -32,6 +32,7 @@ for (const env of ENVIRONMENTS) {
       'accounts',
       'secrets',
       'registry',
+      'deployer',
       'image',
       'service',
       'functions',

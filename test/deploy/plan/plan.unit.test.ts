@@ -17,7 +17,7 @@ import {
 import { buildPlan } from '../../../deploy/plan/plan.js';
 import { renderPlanJson, renderPlanText } from '../../../deploy/plan/render.js';
 import { planTarget } from '../../../deploy/plan/target.js';
-import type { Plan, PlanStep } from '../../../deploy/plan/types.js';
+import { type Plan, type PlanStep, SECTIONS } from '../../../deploy/plan/types.js';
 import { DEPLOY_PROFILES } from '../../../deploy/spec/profiles.js';
 import { deployServiceYaml } from '../../../deploy/spec/render.js';
 import { resolveService } from '../../../deploy/spec/resolve.js';
@@ -268,6 +268,17 @@ test('deploy plan: the smoke test sends the client key only where the service ch
   );
 });
 
+test("deploy plan: the smoke test calls the candidate's tag URL with a token whose audience is the service's own run.app URL", (t) => {
+  const argv = step(planOf('production'), 'service.smoke').argv;
+  t.deepEqual(argv.slice(0, 5), [
+    'bash',
+    'deploy/plan/smoke.sh',
+    'https://candidate---runwatch-123456789012.europe-west1.run.app',
+    'https://runwatch-123456789012.europe-west1.run.app',
+    'runwatch-prod',
+  ]);
+});
+
 test('deploy plan: a function that would refuse its settings on Cloud Run is PLAN_ERR_FUNCTION_CONFIG', (t) => {
   const sweep = functionDeployments(target('production'))[0];
   if (sweep === undefined) throw new Error('no functions');
@@ -316,3 +327,227 @@ test('deploy plan: --json is the plan itself, steps with id, description and arg
     t.true(Array.isArray(s.argv) && s.argv.length > 0);
   }
 });
+
+/** `gcloud GROUP … add-iam-policy-binding RESOURCE --member=M --role=R`, as data. */
+interface Grant {
+  readonly step: PlanStep;
+  readonly on: string;
+  readonly resource: string;
+  readonly member: string;
+  readonly role: string;
+}
+const grants = (steps: readonly PlanStep[]): Grant[] =>
+  steps.flatMap((s) => {
+    const at = s.argv.indexOf('add-iam-policy-binding');
+    if (s.argv[0] !== 'gcloud' || at < 0) return [];
+    return [
+      {
+        step: s,
+        on: s.argv.slice(1, at).join(' '),
+        resource: s.argv[at + 1] as string,
+        member: flag(s.argv, '--member') ?? '',
+        role: flag(s.argv, '--role') ?? '',
+      },
+    ];
+  });
+const inSections = (plan: Plan, from: string, to?: string): PlanStep[] =>
+  plan.steps.filter((s) => {
+    const i = (SECTIONS as readonly string[]).indexOf(s.section);
+    return (
+      i >= (SECTIONS as readonly string[]).indexOf(from) &&
+      (to === undefined || i <= (SECTIONS as readonly string[]).indexOf(to))
+    );
+  });
+
+/** The deployer's project-level roles: each one a step of the pipeline needs (docs/deploy.md). */
+const DEPLOYER_PROJECT_ROLES = [
+  'roles/run.admin',
+  'roles/cloudfunctions.developer',
+  'roles/eventarc.admin',
+  'roles/pubsub.admin',
+  'roles/cloudscheduler.admin',
+  'roles/logging.configWriter',
+  'roles/monitoring.alertPolicyEditor',
+  'roles/monitoring.notificationChannelEditor',
+  'roles/logging.logWriter',
+];
+/** Roles that let their holder change who may do what, or do anything: never the pipeline's. */
+const NEVER = [
+  'roles/owner',
+  'roles/editor',
+  'roles/resourcemanager.projectIamAdmin',
+  'roles/iam.securityAdmin',
+  'roles/iam.serviceAccountAdmin',
+  'roles/iam.serviceAccountKeyAdmin',
+  'roles/iam.roleAdmin',
+  'roles/secretmanager.admin',
+];
+
+for (const env of ENVIRONMENTS) {
+  test(`deploy plan: ${env}: nothing the pipeline runs (image onwards) changes the project's IAM policy; the invoker's project-level role is granted once, in the setup`, (t) => {
+    const plan = planOf(env);
+    const projectLevel = grants(inSections(plan, 'image')).filter((g) => g.on === 'projects');
+    t.deepEqual(
+      projectLevel.map((g) => g.step.id),
+      [],
+    );
+    const receiver = grants(plan.steps).find((g) => g.role === 'roles/eventarc.eventReceiver');
+    t.is(receiver?.step.section, 'accounts');
+    t.is(receiver?.on, 'projects');
+    t.is(receiver?.member, `serviceAccount:${plan.target.accounts.invoker}`);
+  });
+
+  test(`deploy plan: ${env}: the deployer section grants runwatch-deployer exactly its project roles, each a predefined roles/x.y, none that administers IAM`, (t) => {
+    const plan = planOf(env);
+    const deployer = `serviceAccount:${plan.target.accounts.deployer}`;
+    t.is(plan.target.accounts.deployer, 'runwatch-deployer@runwatch-prod.iam.gserviceaccount.com');
+    const section = plan.steps.filter((s) => s.section === 'deployer');
+    t.true(section.length > 0);
+    const all = grants(section);
+    t.true(all.length > 0);
+    for (const g of all) {
+      t.regex(g.role, /^roles\/[a-z]+(\.[A-Za-z]+)+$/, g.step.id);
+      t.false(NEVER.includes(g.role), `${g.step.id}: ${g.role}`);
+    }
+    t.deepEqual(
+      all.filter((g) => g.on === 'projects' && g.member === deployer).map((g) => g.role),
+      DEPLOYER_PROJECT_ROLES,
+    );
+    t.deepEqual(
+      all
+        .filter((g) => g.on === 'projects' && g.member !== deployer)
+        .map((g) => `${g.member} ${g.role}`),
+      [`serviceAccount:${plan.target.accounts.builder} roles/cloudbuild.builds.builder`],
+    );
+    // Every grant in the plan is on one resource or one of these project roles; none at project
+    // level lets its holder act as, mint tokens for, or read the secrets of, any account.
+    for (const g of grants(plan.steps).filter((x) => x.on === 'projects')) {
+      t.false(
+        [
+          'roles/iam.serviceAccountUser',
+          'roles/iam.serviceAccountTokenCreator',
+          'roles/secretmanager.secretAccessor',
+        ].includes(g.role),
+        `${g.step.id}: ${g.role} project-wide`,
+      );
+    }
+    t.false(
+      plan.steps.some((s) => s.argv.some((a) => a.includes('@cloudbuild.gserviceaccount.com'))),
+    );
+  });
+
+  test(`deploy plan: ${env}: the deployer may act as exactly the accounts the pipeline deploys with, and mint tokens only for itself`, (t) => {
+    const plan = planOf(env);
+    const deployer = `serviceAccount:${plan.target.accounts.deployer}`;
+    const EMAIL_FLAGS = [
+      '--service-account',
+      '--trigger-service-account',
+      '--oidc-service-account-email',
+    ];
+    const used = new Set<string>();
+    for (const s of inSections(plan, 'image')) {
+      for (const f of EMAIL_FLAGS) {
+        const v = flag(s.argv, f);
+        if (v !== undefined) used.add(v);
+      }
+      const build = flag(s.argv, '--build-service-account');
+      if (build !== undefined) used.add(build.split('/serviceAccounts/')[1] ?? build);
+      const i = s.argv.indexOf('--service-account');
+      if (i > 0 && s.argv[i + 1] !== undefined) used.add(s.argv[i + 1] as string);
+    }
+    t.deepEqual(
+      [...used].sort(),
+      [
+        plan.target.accounts.builder,
+        plan.target.accounts.functions,
+        plan.target.accounts.invoker,
+        plan.target.accounts.service,
+      ].sort(),
+    );
+    const actsAs = grants(plan.steps).filter((g) => g.role === 'roles/iam.serviceAccountUser');
+    t.true(actsAs.every((g) => g.on === 'iam service-accounts' && g.member === deployer));
+    t.deepEqual(actsAs.map((g) => g.resource).sort(), [...used].sort());
+    const tokens = grants(plan.steps).filter(
+      (g) => g.role === 'roles/iam.serviceAccountTokenCreator',
+    );
+    t.deepEqual(
+      tokens.map((g) => [g.on, g.resource, g.member]),
+      [['iam service-accounts', plan.target.accounts.deployer, deployer]],
+    );
+  });
+
+  test(`deploy plan: ${env}: the deployer reads only the secret the smoke test sends, only where it sends one, and pushes only to the runwatch repository`, (t) => {
+    const plan = planOf(env);
+    const deployer = `serviceAccount:${plan.target.accounts.deployer}`;
+    const reads = grants(plan.steps).filter(
+      (g) => g.member === deployer && g.role === 'roles/secretmanager.secretAccessor',
+    );
+    const smoke = step(plan, 'service.smoke').argv.at(-1) as string;
+    t.deepEqual(
+      reads.map((g) => [g.on, g.resource]),
+      smoke === '' ? [] : [['secrets', smoke]],
+    );
+    t.is(smoke === '', env === 'production');
+    const pushes = grants(plan.steps).filter(
+      (g) => g.member === deployer && g.role === 'roles/artifactregistry.writer',
+    );
+    t.deepEqual(
+      pushes.map((g) => [g.on, g.resource]),
+      [['artifacts repositories', plan.target.repository]],
+    );
+    const source = grants(plan.steps).filter(
+      (g) => g.member === deployer && g.role === 'roles/storage.objectViewer',
+    );
+    t.deepEqual(
+      source.map((g) => [g.on, g.resource]),
+      [['storage buckets', 'gs://runwatch-prod_cloudbuild']],
+    );
+    t.is(step(plan, 'deployer.source-bucket').section, 'deployer');
+  });
+
+  test(`deploy plan: ${env}: every function is built as runwatch-builder, not the project's default build account`, (t) => {
+    const plan = planOf(env);
+    for (const s of plan.steps.filter((x) => x.id.startsWith('functions.deploy.'))) {
+      t.is(
+        flag(s.argv, '--build-service-account'),
+        `projects/runwatch-prod/serviceAccounts/${plan.target.accounts.builder}`,
+        s.id,
+      );
+    }
+  });
+
+  test(`deploy plan: ${env}: the setup enables the API behind every gcloud command group the plan runs, and the IAM credentials API`, (t) => {
+    const plan = planOf(env);
+    const apis = step(plan, 'apis.enable').argv.filter((a) => a.endsWith('.googleapis.com'));
+    const API_OF: Readonly<Record<string, string>> = {
+      services: 'serviceusage.googleapis.com',
+      projects: 'cloudresourcemanager.googleapis.com',
+      iam: 'iam.googleapis.com',
+      secrets: 'secretmanager.googleapis.com',
+      artifacts: 'artifactregistry.googleapis.com',
+      storage: 'storage.googleapis.com',
+      run: 'run.googleapis.com',
+      functions: 'cloudfunctions.googleapis.com',
+      pubsub: 'pubsub.googleapis.com',
+      scheduler: 'cloudscheduler.googleapis.com',
+      logging: 'logging.googleapis.com',
+      eventarc: 'eventarc.googleapis.com',
+    };
+    const groups = new Set(
+      plan.steps
+        .flatMap((s) => [s.argv, ...(s.exists === undefined ? [] : [s.exists])])
+        .flatMap((argv) => (argv[0] === 'gcloud' && argv[1] !== 'auth' ? [argv[1] as string] : [])),
+    );
+    for (const g of groups) {
+      const api = API_OF[g];
+      t.not(api, undefined, `gcloud ${g}: which API?`);
+      // Service Usage is on in every project: it is what enables the others.
+      if (api !== undefined && g !== 'services') t.true(apis.includes(api), `gcloud ${g}: ${api}`);
+    }
+    t.true(groups.has('projects'));
+    // The smoke test mints an identity token as the deployer inside Cloud Build (IAM Service
+    // Account Credentials); the apply step calls Monitoring.
+    for (const api of ['iamcredentials.googleapis.com', 'monitoring.googleapis.com'])
+      t.true(apis.includes(api), api);
+  });
+}
