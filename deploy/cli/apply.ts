@@ -5,6 +5,9 @@
  * creating or updating only what differs, so a second run changes nothing. With `--dry-run` it
  * only describes, and prints what a run would create and update, field by field.
  *
+ * Progress goes to stderr as it happens (each wait for Monitoring to see a new log metric);
+ * stdout carries the report alone.
+ *
  * Exits 0 when every resource is applied (or, in a dry run, could be), 1 when any failed (its
  * row names it and the error), 2 on a usage error, 78 on a configuration problem.
  */
@@ -86,6 +89,8 @@ async function main(argv: readonly string[]): Promise<number> {
       dryRun: args.dryRun,
       adopt: args.adopt,
       timeoutMs: args.timeoutMs,
+      metricWaitMs: args.metricWaitMs ?? env.metricWaitMs,
+      progress: (line) => err(`${line}\n`),
       schema,
     });
     const heading = {
