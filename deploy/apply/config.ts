@@ -40,6 +40,8 @@ export interface ApplyArgs {
   readonly timeoutMs: number;
   /** `--metric-wait-ms`; null: DEPLOY_APPLY_METRIC_WAIT_MS or its default. */
   readonly metricWaitMs: number | null;
+  /** The published repository root the committed runbook links resolve under; null: none. */
+  readonly runbookBaseUrl: string | null;
 }
 
 export type ApplyCommand = ApplyArgs | { readonly help: true };
@@ -47,10 +49,11 @@ export type ApplyCommand = ApplyArgs | { readonly help: true };
 export const APPLY_USAGE = [
   'usage: npm run deploy:apply -- --env production|staging|development --project PROJECT_ID',
   '         [--region REGION] [--service-name NAME] [--dry-run] [--adopt] [--json]',
-  '         [--definitions FILE] [--timeout-ms MS] [--metric-wait-ms MS]',
+  '         [--definitions FILE | --runbook-base-url URL] [--timeout-ms MS] [--metric-wait-ms MS]',
   '         [--logging-endpoint HOST:PORT] [--monitoring-endpoint HOST:PORT]',
   `  --region: default ${DEFAULT_REGION}; --service-name: default ${DEFAULT_SERVICE_NAME}; --timeout-ms: each call's deadline, ${TIMEOUT_BOUNDS.min}–${TIMEOUT_BOUNDS.max}, default ${DEFAULT_TIMEOUT_MS}`,
   `  --metric-wait-ms: how long the run may wait in all for Monitoring to see new log metrics, ${METRIC_WAIT_BOUNDS.min}–${METRIC_WAIT_BOUNDS.max}, default DEPLOY_APPLY_METRIC_WAIT_MS or ${DEFAULT_METRIC_WAIT_MS}`,
+  "  --runbook-base-url: the published repository root (an https URL ending in '/', e.g. https://github.com/OWNER/runwatch/blob/main/) the policies' runbook links docs/runbooks/<alertname>.md resolve under; without it they stay repository paths",
   '  --dry-run: describe only and print what would change; --adopt: take over a channel or policy of the same displayName that lacks the managed-by: runwatch label',
   '  --definitions: a resolved set (deploy/monitoring/types.ts ResolvedMonitoring) as JSON, instead of alerts/definitions/monitoring/',
   '  --logging-endpoint, --monitoring-endpoint: plaintext, credential-less stand-ins (tests); PUBSUB_EMULATOR_HOST: the Pub/Sub emulator',
@@ -69,6 +72,7 @@ const OPTIONS = {
   'monitoring-endpoint': { type: 'string' },
   'timeout-ms': { type: 'string' },
   'metric-wait-ms': { type: 'string' },
+  'runbook-base-url': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -117,6 +121,40 @@ function integerIn(
     );
   }
   return n;
+}
+
+/**
+ * An absolute https URL ending in `/`, without query or fragment: what a repository path
+ * `docs/runbooks/X.md` resolves under to the published file.
+ */
+function runbookBase(raw: string | undefined, definitionsFile: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (
+    url === null ||
+    url.protocol !== 'https:' ||
+    !raw.endsWith('/') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    /\s/.test(raw)
+  ) {
+    throw usage(
+      `--runbook-base-url is ${JSON.stringify(raw)}; expected an absolute https URL ending in '/', the published repository root (e.g. https://github.com/OWNER/runwatch/blob/main/)`,
+      '--runbook-base-url',
+    );
+  }
+  if (definitionsFile !== undefined) {
+    throw usage(
+      `--runbook-base-url resolves the committed definitions; a --definitions set is resolved already (${definitionsFile}), so its runbook links are as written there`,
+      '--runbook-base-url',
+    );
+  }
+  return raw;
 }
 
 /** Parses `argv` (after the script's name); throws DEPLOY_APPLY_ERR_USAGE. */
@@ -172,6 +210,7 @@ export function parseApplyArgs(argv: readonly string[]): ApplyCommand {
     monitoringEndpoint: endpoint('monitoring-endpoint', text('monitoring-endpoint')),
     timeoutMs,
     metricWaitMs: integerIn('metric-wait-ms', text('metric-wait-ms'), METRIC_WAIT_BOUNDS),
+    runbookBaseUrl: runbookBase(text('runbook-base-url'), text('definitions')),
   };
 }
 

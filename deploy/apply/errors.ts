@@ -26,7 +26,7 @@ export const DEPLOY_APPLY_ERRORS: readonly ErrorSpec[] = [
     statusCode: 400,
     surface: `exit ${DEPLOY_APPLY_EXIT_USAGE}`,
     meaning:
-      '`npm run deploy:apply`: an unknown option, a missing `--env` or `--project`, or a bad value (an environment that is not production, staging or development, a project id or endpoint of the wrong shape); the message names the option. Nothing was called.',
+      '`npm run deploy:apply`: an unknown option, a missing `--env` or `--project`, or a bad value (an environment that is not production, staging or development, a project id or endpoint of the wrong shape, a `--runbook-base-url` that is not an absolute https URL ending in `/`, or one given with `--definitions`); the message names the option. Nothing was called.',
   },
   {
     code: DEPLOY_APPLY_ERR_DEFINITIONS_INVALID,

@@ -301,6 +301,45 @@ test('deploy apply CLI: a definition problem stops the run before any call, exit
     );
   }));
 
+const policyLinks = (s: Stage) =>
+  [...s.monitoring.policies.values()].flatMap((p) =>
+    ((p.documentation as { links?: { url: string }[] } | undefined)?.links ?? []).map((l) => l.url),
+  );
+
+test('deploy apply CLI (Pub/Sub emulator, local gRPC test doubles, the committed definitions): without --runbook-base-url one warning says the runbook links stay repository paths; with it the created policies link absolute URLs', (t) =>
+  withStage(t, async (s) => {
+    const dry = await s.runCommitted({}, '--dry-run');
+    t.is(dry.code, 0, dry.err);
+    t.deepEqual(
+      dry.err.split('\n').filter((l) => l.startsWith('warning:')),
+      [
+        "warning: no --runbook-base-url: the alert policies' runbook links stay repository paths (docs/runbooks/<alertname>.md), which do not open from an incident",
+      ],
+    );
+    const bad = await s.runCommitted(
+      {},
+      '--runbook-base-url',
+      'https://github.com/o/runwatch/blob/main',
+    );
+    t.is(bad.code, 2);
+    t.regex(
+      bad.err,
+      /^DEPLOY_APPLY_ERR_USAGE: --runbook-base-url is "https:\/\/github.com\/o\/runwatch\/blob\/main"; expected an absolute https URL ending in '\/'/,
+    );
+    const base = 'https://github.com/o/runwatch/blob/main/';
+    const applied = await s.runCommitted({}, '--runbook-base-url', base);
+    t.is(applied.code, 0, applied.err);
+    t.false(applied.err.includes('warning:'));
+    const links = policyLinks(s);
+    t.true(links.length >= 9, links.join(', '));
+    for (const url of links)
+      t.regex(
+        url,
+        /^https:\/\/github\.com\/o\/runwatch\/blob\/main\/docs\/runbooks\/[A-Za-z0-9]+\.md$/,
+      );
+    t.true(links.includes(`${base}docs/runbooks/SweeperHeartbeatMissing.md`));
+  }));
+
 const WAIT_LINE =
   /^waiting for log metric (sweep-completed|sweep-probe-failures) to become visible to Monitoring, retry in \d+ms \(creating alert policy "[A-Za-z0-9]+"\)$/;
 

@@ -26,6 +26,7 @@ test('deploy apply args: --env and --project alone give the defaults', (t) => {
     monitoringEndpoint: null,
     timeoutMs: DEFAULT_TIMEOUT_MS,
     metricWaitMs: null,
+    runbookBaseUrl: null,
   });
 });
 
@@ -64,6 +65,16 @@ test('deploy apply args: every option is read', (t) => {
   });
 });
 
+test('deploy apply args: --runbook-base-url is read, for the committed definitions', (t) => {
+  t.like(
+    parseApplyArgs([...BASE, '--runbook-base-url', 'https://github.com/o/runwatch/blob/main/']),
+    {
+      runbookBaseUrl: 'https://github.com/o/runwatch/blob/main/',
+      definitionsFile: null,
+    },
+  );
+});
+
 test('deploy apply args: --help asks for the usage', (t) => {
   t.deepEqual(parseApplyArgs(['--help']), { help: true });
 });
@@ -91,6 +102,31 @@ const refused = [
     /--metric-wait-ms is "-5"; expected an integer from 0 to 3600000/,
   ],
   [[...BASE, '--metric-wait-ms', '1.5'], '--metric-wait-ms', /expected an integer from 0/],
+  [
+    [...BASE, '--runbook-base-url', 'http://github.com/o/runwatch/blob/main/'],
+    '--runbook-base-url',
+    /--runbook-base-url is "http:\/\/github.com\/o\/runwatch\/blob\/main\/"; expected an absolute https URL ending in '\/'/,
+  ],
+  [
+    [...BASE, '--runbook-base-url', 'https://github.com/o/runwatch/blob/main'],
+    '--runbook-base-url',
+    /--runbook-base-url is "https:\/\/github.com\/o\/runwatch\/blob\/main"; expected an absolute https URL ending in '\/'/,
+  ],
+  [
+    [...BASE, '--runbook-base-url', 'docs/runbooks/'],
+    '--runbook-base-url',
+    /--runbook-base-url is "docs\/runbooks\/"; expected an absolute https URL/,
+  ],
+  [
+    [...BASE, '--runbook-base-url', 'https://h/x/?ref=main/'],
+    '--runbook-base-url',
+    /expected an absolute https URL ending in '\/'/,
+  ],
+  [
+    [...BASE, '--definitions', 'set.json', '--runbook-base-url', 'https://h/o/'],
+    '--runbook-base-url',
+    /--runbook-base-url resolves the committed definitions; a --definitions set is resolved already/,
+  ],
   [[...BASE, '--force'], 'argv', /Unknown option '--force'/],
 ] as const;
 
