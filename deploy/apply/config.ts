@@ -1,13 +1,17 @@
 /**
  * `npm run deploy:apply`'s configuration: the command line, parsed strictly (anything else is
  * DEPLOY_APPLY_ERR_USAGE naming the option), and the environment, read here and nowhere else
- * with the config kit (a refused value is CFG_ERR_INVALID, exit 78). The only variable is
- * PUBSUB_EMULATOR_HOST, with `npm run pubsub:ensure`'s name and format; the Logging and
- * Monitoring stand-ins are named on the command line, since nothing but a test points at them.
+ * with the config kit (a refused value is CFG_ERR_INVALID, exit 78). The variables are
+ * PUBSUB_EMULATOR_HOST, with `npm run pubsub:ensure`'s name and format, and
+ * DEPLOY_APPLY_METRIC_WAIT_MS, the wait for Monitoring to see new log metrics, which
+ * `--metric-wait-ms` overrides; the Logging and Monitoring stand-ins are named on the command
+ * line, since nothing but a test points at them.
  */
 import { parseArgs } from 'node:util';
+import { integer } from '../../lib/config/formats.js';
 import { ENVIRONMENTS, type Environment } from '../../lib/config/presets.js';
 import { type Env, readSettings } from '../../lib/config/read.js';
+import { setting } from '../../lib/config/settings.js';
 import { PUBSUB_ENSURE_SETTINGS } from '../../tools/pubsub-config.js';
 import type { HostPort } from './clients.js';
 import { DEPLOY_APPLY_ERR_USAGE, DeployApplyError } from './errors.js';
@@ -16,6 +20,9 @@ export const DEFAULT_REGION = 'us-central1';
 export const DEFAULT_SERVICE_NAME = 'runwatch';
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const TIMEOUT_BOUNDS = { min: 100, max: 120_000 } as const;
+/** Monitoring sees a new log metric up to 10 minutes after its create. */
+export const DEFAULT_METRIC_WAIT_MS = 600_000;
+const METRIC_WAIT_BOUNDS = { min: 0, max: 3_600_000 } as const;
 
 export interface ApplyArgs {
   readonly environment: Environment;
@@ -31,6 +38,10 @@ export interface ApplyArgs {
   readonly loggingEndpoint: HostPort | null;
   readonly monitoringEndpoint: HostPort | null;
   readonly timeoutMs: number;
+  /** `--metric-wait-ms`; null: DEPLOY_APPLY_METRIC_WAIT_MS or its default. */
+  readonly metricWaitMs: number | null;
+  /** The published repository root the committed runbook links resolve under; null: none. */
+  readonly runbookBaseUrl: string | null;
 }
 
 export type ApplyCommand = ApplyArgs | { readonly help: true };
@@ -38,9 +49,11 @@ export type ApplyCommand = ApplyArgs | { readonly help: true };
 export const APPLY_USAGE = [
   'usage: npm run deploy:apply -- --env production|staging|development --project PROJECT_ID',
   '         [--region REGION] [--service-name NAME] [--dry-run] [--adopt] [--json]',
-  '         [--definitions FILE] [--timeout-ms MS]',
+  '         [--definitions FILE | --runbook-base-url URL] [--timeout-ms MS] [--metric-wait-ms MS]',
   '         [--logging-endpoint HOST:PORT] [--monitoring-endpoint HOST:PORT]',
   `  --region: default ${DEFAULT_REGION}; --service-name: default ${DEFAULT_SERVICE_NAME}; --timeout-ms: each call's deadline, ${TIMEOUT_BOUNDS.min}–${TIMEOUT_BOUNDS.max}, default ${DEFAULT_TIMEOUT_MS}`,
+  `  --metric-wait-ms: how long the run may wait in all for Monitoring to see new log metrics, ${METRIC_WAIT_BOUNDS.min}–${METRIC_WAIT_BOUNDS.max}, default DEPLOY_APPLY_METRIC_WAIT_MS or ${DEFAULT_METRIC_WAIT_MS}`,
+  "  --runbook-base-url: the published repository root (an https URL ending in '/', e.g. https://github.com/OWNER/runwatch/blob/main/) the policies' runbook links docs/runbooks/<alertname>.md resolve under; without it they stay repository paths",
   '  --dry-run: describe only and print what would change; --adopt: take over a channel or policy of the same displayName that lacks the managed-by: runwatch label',
   '  --definitions: a resolved set (deploy/monitoring/types.ts ResolvedMonitoring) as JSON, instead of alerts/definitions/monitoring/',
   '  --logging-endpoint, --monitoring-endpoint: plaintext, credential-less stand-ins (tests); PUBSUB_EMULATOR_HOST: the Pub/Sub emulator',
@@ -58,6 +71,8 @@ const OPTIONS = {
   'logging-endpoint': { type: 'string' },
   'monitoring-endpoint': { type: 'string' },
   'timeout-ms': { type: 'string' },
+  'metric-wait-ms': { type: 'string' },
+  'runbook-base-url': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -90,6 +105,56 @@ function endpoint(option: string, raw: string | undefined): HostPort | null {
     );
   }
   return { host: m[1] as string, port };
+}
+
+function integerIn(
+  option: string,
+  raw: string | undefined,
+  bounds: { readonly min: number; readonly max: number },
+): number | null {
+  if (raw === undefined) return null;
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < bounds.min || n > bounds.max) {
+    throw usage(
+      `--${option} is ${JSON.stringify(raw)}; expected an integer from ${bounds.min} to ${bounds.max}`,
+      `--${option}`,
+    );
+  }
+  return n;
+}
+
+/**
+ * An absolute https URL ending in `/`, without query or fragment: what a repository path
+ * `docs/runbooks/X.md` resolves under to the published file.
+ */
+function runbookBase(raw: string | undefined, definitionsFile: string | undefined): string | null {
+  if (raw === undefined) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (
+    url === null ||
+    url.protocol !== 'https:' ||
+    !raw.endsWith('/') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    /\s/.test(raw)
+  ) {
+    throw usage(
+      `--runbook-base-url is ${JSON.stringify(raw)}; expected an absolute https URL ending in '/', the published repository root (e.g. https://github.com/OWNER/runwatch/blob/main/)`,
+      '--runbook-base-url',
+    );
+  }
+  if (definitionsFile !== undefined) {
+    throw usage(
+      `--runbook-base-url resolves the committed definitions; a --definitions set is resolved already (${definitionsFile}), so its runbook links are as written there`,
+      '--runbook-base-url',
+    );
+  }
+  return raw;
 }
 
 /** Parses `argv` (after the script's name); throws DEPLOY_APPLY_ERR_USAGE. */
@@ -144,16 +209,25 @@ export function parseApplyArgs(argv: readonly string[]): ApplyCommand {
     loggingEndpoint: endpoint('logging-endpoint', text('logging-endpoint')),
     monitoringEndpoint: endpoint('monitoring-endpoint', text('monitoring-endpoint')),
     timeoutMs,
+    metricWaitMs: integerIn('metric-wait-ms', text('metric-wait-ms'), METRIC_WAIT_BOUNDS),
+    runbookBaseUrl: runbookBase(text('runbook-base-url'), text('definitions')),
   };
 }
 
 export const DEPLOY_APPLY_SETTINGS = {
   pubsubEmulatorHost: PUBSUB_ENSURE_SETTINGS.emulatorHost,
+  metricWaitMs: setting({
+    env: 'DEPLOY_APPLY_METRIC_WAIT_MS',
+    doc: 'How long one `deploy:apply` run may wait in all, in ms, for Cloud Monitoring to see the log metrics its alert policies name (Monitoring sees a new one up to 10 minutes after its create); `--metric-wait-ms` wins over it. 0: do not wait.',
+    format: integer(METRIC_WAIT_BOUNDS.min, METRIC_WAIT_BOUNDS.max),
+    default: DEFAULT_METRIC_WAIT_MS,
+  }),
 };
 
 export interface ApplyEnv {
   /** Undefined: Google. */
   readonly pubsubEmulatorHost: string | undefined;
+  readonly metricWaitMs: number;
 }
 
 /** Throws ConfigError (CFG_ERR_INVALID) naming each refused variable. */
@@ -161,5 +235,8 @@ export interface ApplyEnv {
 export function loadApplyEnv(env: Env = process.env): ApplyEnv {
   const { values, report } = readSettings(DEPLOY_APPLY_SETTINGS, env, { platform: 'local' });
   report.throwIfAny();
-  return { pubsubEmulatorHost: values.pubsubEmulatorHost ?? undefined };
+  return {
+    pubsubEmulatorHost: values.pubsubEmulatorHost ?? undefined,
+    metricWaitMs: values.metricWaitMs,
+  };
 }

@@ -13,6 +13,7 @@ export const DEPLOY_APPLY_ERR_DEFINITIONS_INVALID = 'DEPLOY_APPLY_ERR_DEFINITION
 export const DEPLOY_APPLY_ERR_CALL_FAILED = 'DEPLOY_APPLY_ERR_CALL_FAILED';
 export const DEPLOY_APPLY_ERR_AMBIGUOUS = 'DEPLOY_APPLY_ERR_AMBIGUOUS';
 export const DEPLOY_APPLY_ERR_CHANNEL_UNAVAILABLE = 'DEPLOY_APPLY_ERR_CHANNEL_UNAVAILABLE';
+export const DEPLOY_APPLY_ERR_METRIC_NOT_VISIBLE = 'DEPLOY_APPLY_ERR_METRIC_NOT_VISIBLE';
 
 /** `npm run deploy:apply`'s exit codes (78, a configuration problem, is the config kit's). */
 export const DEPLOY_APPLY_EXIT_OK = 0;
@@ -25,7 +26,7 @@ export const DEPLOY_APPLY_ERRORS: readonly ErrorSpec[] = [
     statusCode: 400,
     surface: `exit ${DEPLOY_APPLY_EXIT_USAGE}`,
     meaning:
-      '`npm run deploy:apply`: an unknown option, a missing `--env` or `--project`, or a bad value (an environment that is not production, staging or development, a project id or endpoint of the wrong shape); the message names the option. Nothing was called.',
+      '`npm run deploy:apply`: an unknown option, a missing `--env` or `--project`, or a bad value (an environment that is not production, staging or development, a project id or endpoint of the wrong shape, a `--runbook-base-url` that is not an absolute https URL ending in `/`, or one given with `--definitions`); the message names the option. Nothing was called.',
   },
   {
     code: DEPLOY_APPLY_ERR_DEFINITIONS_INVALID,
@@ -54,5 +55,12 @@ export const DEPLOY_APPLY_ERRORS: readonly ErrorSpec[] = [
     surface: `exit ${DEPLOY_APPLY_EXIT_FAILED}`,
     meaning:
       'An alert policy routes to a notification channel that was not applied in this run (it failed, or exists without the managed-by label and was not touched), so the policy was not applied either.',
+  },
+  {
+    code: DEPLOY_APPLY_ERR_METRIC_NOT_VISIBLE,
+    statusCode: 504,
+    surface: `exit ${DEPLOY_APPLY_EXIT_FAILED}`,
+    meaning:
+      'Cloud Monitoring still refused an alert policy because it cannot find a log-based metric its filter names (NOT_FOUND "Cannot find metric(s)"), after apply waited out its budget (`--metric-wait-ms`, `DEPLOY_APPLY_METRIC_WAIT_MS`, default 10 minutes, shared by the whole run). Monitoring sees a new log metric up to 10 minutes after Logging creates it; the message names the policy and the metric. Check that the metric’s row did not fail, then run apply again.',
   },
 ];

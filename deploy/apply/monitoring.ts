@@ -9,7 +9,8 @@
  * nothing matches, updated with an update mask of exactly the differing fields when its own
  * resource differs (normalise.ts, diff.ts), and left alone, reported, when the match is someone
  * else's. A policy whose channel was not applied (failed, not touched) is not applied either
- * (DEPLOY_APPLY_ERR_CHANNEL_UNAVAILABLE).
+ * (DEPLOY_APPLY_ERR_CHANNEL_UNAVAILABLE). A policy create or update that Monitoring refuses
+ * because it does not see a log metric yet is tried again after a wait (metric-wait.ts).
  */
 import type {
   AlertPolicyServiceClient,
@@ -24,6 +25,7 @@ import {
   DEPLOY_APPLY_ERR_CALL_FAILED,
   DEPLOY_APPLY_ERR_CHANNEL_UNAVAILABLE,
 } from './errors.js';
+import { MetricWait } from './metric-wait.js';
 import { KINDS, normaliseActual, normaliseDesired, type ResourceKind } from './normalise.js';
 import { findExisting, untouchedNote } from './ownership.js';
 import type { PreparedResource } from './prepare.js';
@@ -42,7 +44,11 @@ interface KindApi {
   list(): Promise<Json[]>;
   create(body: Json): Promise<Json>;
   update(body: Json, paths: string[]): Promise<Json>;
+  /** Makes one create or update (`what` says which, for `body`), retrying where the kind must. */
+  attempt<T>(what: string, body: Json, call: () => Promise<T>): Promise<T>;
 }
+
+const once = <T>(_what: string, _body: Json, call: () => Promise<T>): Promise<T> => call();
 
 /** A definition with its body ready, or the row that says why it cannot be applied. */
 type Item =
@@ -135,10 +141,9 @@ async function applyKind(
           results.push(row({ action: 'create', name: null }));
           continue;
         }
-        const created = await guard.run(
-          `creating ${api.what}`,
-          `${JSON.stringify(p.key)} (${p.file})`,
-          () => api.create(desired),
+        const call = `creating ${api.what}`;
+        const created = await guard.run(call, `${JSON.stringify(p.key)} (${p.file})`, () =>
+          api.attempt(`${call} ${JSON.stringify(p.key)}`, desired, () => api.create(desired)),
         );
         names.set(p.id, String(created.name));
         results.push(row({ action: 'create', name: String(created.name) }));
@@ -151,8 +156,11 @@ async function applyKind(
         normaliseActual(ctx.schema, kind, current),
       );
       if (diff.fields.length > 0 && !ctx.dryRun) {
-        await guard.run(`updating ${diff.fields.join(', ')} of ${api.what}`, name, () =>
-          api.update({ ...desired, name }, maskPaths(diff.fields)),
+        const call = `updating ${diff.fields.join(', ')} of ${api.what}`;
+        await guard.run(call, name, () =>
+          api.attempt(`${call} ${name}`, desired, () =>
+            api.update({ ...desired, name }, maskPaths(diff.fields)),
+          ),
         );
       }
       names.set(p.id, name);
@@ -214,6 +222,7 @@ export async function applyChannels(
           opts,
         ),
       ),
+    attempt: once,
   };
   const { results, names } = await applyKind(
     api,
@@ -270,6 +279,7 @@ export async function applyPolicies(
   channels: { readonly names: ChannelNames; readonly results: readonly ApplyResult[] },
   ctx: ApplyContext,
   guard: ApiGuard = new ApiGuard('Cloud Monitoring'),
+  wait: MetricWait = new MetricWait(ctx.metricWaitMs, ctx.progress),
 ): Promise<ApplyResult[]> {
   const opts = { timeout: ctx.timeoutMs };
   const parent = `projects/${ctx.projectId}`;
@@ -284,6 +294,7 @@ export async function applyPolicies(
       answer(client.createAlertPolicy({ name: parent, alertPolicy: toApi(body) }, opts)),
     update: (body, paths) =>
       answer(client.updateAlertPolicy({ alertPolicy: toApi(body), updateMask: { paths } }, opts)),
+    attempt: (what, body, call) => wait.run(what, body, call),
   };
   const { results } = await applyKind(
     api,

@@ -13,6 +13,15 @@
  * Server defaults: a policy or channel without `enabled` is enabled; a log metric's descriptor
  * is DELTA INT64 with unit "1" unless the definition says otherwise (Logging's documented
  * defaults for a counter metric).
+ *
+ * Server rewrites, made on both sides, only where the API is known to make them:
+ * - Logging stores a filter without its surrounding whitespace: a sink's `filter`, each of its
+ *   `exclusions[].filter` (the Google Terraform provider suppresses exactly these differences
+ *   for sinks) and a log metric's `filter`. So a filter written as a YAML `|` block, which ends
+ *   in a newline, compares equal to what Logging returns. Monitoring's filters (a policy
+ *   condition's) are compared as written: Monitoring is not known to trim them.
+ * - A log metric's `metricDescriptor.labels` is a set to Logging, which returns it in an order
+ *   of its own: both sides are sorted by key. (`labelExtractors` is a map, compared by key.)
  */
 import type { ProtoSchema } from './proto-json.js';
 import { toProto3Json } from './proto-json.js';
@@ -29,6 +38,37 @@ interface KindSpec {
   readonly serverOwned: readonly string[];
   /** Fills in what the server would for fields a write leaves out. */
   readonly defaults: (json: Json) => Json;
+  /** Rewrites a value as the server would store it (both sides; see above). */
+  readonly rewrite: (json: Json) => Json;
+}
+
+const asIs = (json: Json): Json => json;
+
+/** `json` with the string at `key` trimmed, when there is one. */
+function trimmedAt(json: Json, key: string): Json {
+  const value = json[key];
+  return typeof value === 'string' ? { ...json, [key]: value.trim() } : json;
+}
+
+function sinkAsStored(json: Json): Json {
+  const out = trimmedAt(json, 'filter');
+  return Array.isArray(out.exclusions)
+    ? { ...out, exclusions: (out.exclusions as Json[]).map((x) => trimmedAt(x, 'filter')) }
+    : out;
+}
+
+/** Code-unit order of `key`, so the order does not depend on the locale. */
+function byKey(a: Json, b: Json): number {
+  const [x, y] = [String(a.key ?? ''), String(b.key ?? '')];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function logMetricAsStored(json: Json): Json {
+  const out = trimmedAt(json, 'filter');
+  const d = out.metricDescriptor as Json | undefined;
+  if (d === undefined || !Array.isArray(d.labels)) return out;
+  const labels = [...(d.labels as Json[])].sort(byKey);
+  return { ...out, metricDescriptor: { ...d, labels } };
 }
 
 const enabledByDefault = (json: Json): Json =>
@@ -46,22 +86,26 @@ export const KINDS: Readonly<Record<ResourceKind, KindSpec>> = {
   sink: {
     type: 'google.logging.v2.LogSink',
     serverOwned: ['outputVersionFormat'],
-    defaults: (json) => json,
+    defaults: asIs,
+    rewrite: sinkAsStored,
   },
   logMetric: {
     type: 'google.logging.v2.LogMetric',
     serverOwned: ['version', 'metricDescriptor.name', 'metricDescriptor.type'],
     defaults: metricDescriptorDefaults,
+    rewrite: logMetricAsStored,
   },
   channel: {
     type: 'google.monitoring.v3.NotificationChannel',
     serverOwned: ['name', 'verificationStatus', 'creationRecord', 'mutationRecords'],
     defaults: enabledByDefault,
+    rewrite: asIs,
   },
   policy: {
     type: 'google.monitoring.v3.AlertPolicy',
     serverOwned: ['name', 'creationRecord', 'mutationRecord', 'validity', 'conditions[].name'],
     defaults: enabledByDefault,
+    rewrite: asIs,
   },
 };
 
@@ -103,11 +147,11 @@ function without(json: Json, path: string): Json {
   return out;
 }
 
-/** `resource` as canonical proto3 JSON, without what the server owns. */
+/** `resource` as canonical proto3 JSON, without what the server owns, as the server stores it. */
 function canonical(schema: ProtoSchema, kind: ResourceKind, resource: Readonly<Json>): Json {
   const spec = KINDS[kind];
   const json = toProto3Json(schema, spec.type, resource);
-  return spec.serverOwned.reduce(without, withoutOutputOnly(schema, spec.type, json));
+  return spec.rewrite(spec.serverOwned.reduce(without, withoutOutputOnly(schema, spec.type, json)));
 }
 
 /** A definition's resource, as it would read back once the server has stored it. */

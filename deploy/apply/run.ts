@@ -2,7 +2,8 @@
  * One apply run, in dependency order: Pub/Sub first (the topic the sink and the channel
  * publish to), then Logging (sinks, log metrics: policies may count a log metric), then
  * Monitoring (channels, then the policies that route to them). A failure is its resource's
- * row; every other resource is still applied.
+ * row; every other resource is still applied. The policies, applied in one call, share one
+ * budget for waiting on Monitoring to see the log metrics created just before (metric-wait.ts).
  */
 import type { Topology } from '../../alerts/pubsub/topology.js';
 import { ApiGuard } from './calls.js';

@@ -5,6 +5,10 @@
  * creating or updating only what differs, so a second run changes nothing. With `--dry-run` it
  * only describes, and prints what a run would create and update, field by field.
  *
+ * Progress goes to stderr as it happens (each wait for Monitoring to see a new log metric), and
+ * so does one warning when the committed policies' runbook links stay repository paths because
+ * no `--runbook-base-url` was given; stdout carries the report alone.
+ *
  * Exits 0 when every resource is applied (or, in a dry run, could be), 1 when any failed (its
  * row names it and the error), 2 on a usage error, 78 on a configuration problem.
  */
@@ -28,19 +32,26 @@ import { monitoringContext } from '../monitoring/context.js';
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
 
+const NO_RUNBOOK_BASE_WARNING =
+  "warning: no --runbook-base-url: the alert policies' runbook links stay repository paths (docs/runbooks/<alertname>.md), which do not open from an incident";
+
 async function definitions(args: ApplyArgs, schema: ProtoSchema): Promise<PreparedMonitoring> {
-  const resolved =
-    args.definitionsFile === null
-      ? resolvedMonitoringFor(
-          monitoringContext({
-            project: args.projectId,
-            region: args.region,
-            environment: args.environment,
-            serviceName: args.serviceName,
-          }),
-        )
-      : readResolvedMonitoring(args.definitionsFile);
-  return prepareMonitoring(schema, resolved);
+  if (args.definitionsFile !== null) {
+    return prepareMonitoring(schema, readResolvedMonitoring(args.definitionsFile));
+  }
+  if (args.runbookBaseUrl === null) err(`${NO_RUNBOOK_BASE_WARNING}\n`);
+  const context = monitoringContext({
+    project: args.projectId,
+    region: args.region,
+    environment: args.environment,
+    serviceName: args.serviceName,
+  });
+  return prepareMonitoring(
+    schema,
+    resolvedMonitoringFor(
+      args.runbookBaseUrl === null ? context : { ...context, runbookBaseUrl: args.runbookBaseUrl },
+    ),
+  );
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -86,6 +97,8 @@ async function main(argv: readonly string[]): Promise<number> {
       dryRun: args.dryRun,
       adopt: args.adopt,
       timeoutMs: args.timeoutMs,
+      metricWaitMs: args.metricWaitMs ?? env.metricWaitMs,
+      progress: (line) => err(`${line}\n`),
       schema,
     });
     const heading = {

@@ -1,7 +1,8 @@
 /**
  * `npm run deploy:apply` as a child process: Pub/Sub on the real emulator, Logging and
  * Monitoring on the local gRPC test doubles (test/helpers/fake-gcp/), the definitions a resolved
- * set written by the test (--definitions). Each test has its own project and doubles.
+ * set written by the test (--definitions) or the committed ones. Each test has its own project
+ * and doubles.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ import {
 } from '../../helpers/pubsub-emulator.js';
 import { type CliRun, runCli } from '../../helpers/run-cli.js';
 import { changed, logMatchPolicy, resolvedFixture, thresholdPolicy } from './fixtures.js';
-import { MUTATING } from './harness.js';
+import { type LogMetricVisibility, MUTATING } from './harness.js';
 
 test.after.always(stopPubSubEmulator);
 
@@ -36,10 +37,17 @@ interface Stage {
   readonly monitoring: MonitoringDouble;
   /** Writes `set` as the definitions file the next runs read. */
   define(set: ResolvedMonitoring): void;
+  /** A run on the definitions file. */
   run(...extra: string[]): Promise<CliRun>;
+  /** A run on the committed definitions (no --definitions), with `env` added. */
+  runCommitted(env: Record<string, string>, ...extra: string[]): Promise<CliRun>;
 }
 
-async function withStage(t: ExecutionContext, fn: (s: Stage) => Promise<void>): Promise<void> {
+async function withStage(
+  t: ExecutionContext,
+  fn: (s: Stage) => Promise<void>,
+  options: { readonly logMetrics?: LogMetricVisibility } = {},
+): Promise<void> {
   const emulator = await needsPubSubEmulator(t);
   if (emulator === null) return;
   const projectId = freshProject('cli');
@@ -47,33 +55,37 @@ async function withStage(t: ExecutionContext, fn: (s: Stage) => Promise<void>): 
   const file = join(dir, 'resolved.json');
   const pubsub = emulatorClient(emulator, projectId);
   const logging = await startLoggingDouble();
-  const monitoring = await startMonitoringDouble();
+  const monitoring = await startMonitoringDouble(
+    options.logMetrics === undefined
+      ? {}
+      : { logMetricVisibility: { metrics: logging.metrics, ...options.logMetrics } },
+  );
+  const cli = (args: readonly string[], env: Record<string, string> = {}) =>
+    runCli(
+      CLI,
+      [
+        '--env',
+        'production',
+        '--project',
+        projectId,
+        '--logging-endpoint',
+        logging.host,
+        '--monitoring-endpoint',
+        monitoring.host,
+        '--timeout-ms',
+        '5000',
+        ...args,
+      ],
+      { PUBSUB_EMULATOR_HOST: emulator.host, ...env },
+    );
   const stage: Stage = {
     projectId,
     pubsub,
     logging,
     monitoring,
     define: (set) => writeFileSync(file, JSON.stringify(set)),
-    run: (...extra) =>
-      runCli(
-        CLI,
-        [
-          '--env',
-          'production',
-          '--project',
-          projectId,
-          '--definitions',
-          file,
-          '--logging-endpoint',
-          logging.host,
-          '--monitoring-endpoint',
-          monitoring.host,
-          '--timeout-ms',
-          '5000',
-          ...extra,
-        ],
-        { PUBSUB_EMULATOR_HOST: emulator.host },
-      ),
+    run: (...extra) => cli(['--definitions', file, ...extra]),
+    runCommitted: (env, ...extra) => cli(extra, env),
   };
   stage.define(resolvedFixture(projectId));
   try {
@@ -288,3 +300,85 @@ test('deploy apply CLI: a definition problem stops the run before any call, exit
       /^DEPLOY_APPLY_ERR_USAGE: --env is "qa"; expected production, staging, development\nusage: npm run deploy:apply/,
     );
   }));
+
+const policyLinks = (s: Stage) =>
+  [...s.monitoring.policies.values()].flatMap((p) =>
+    ((p.documentation as { links?: { url: string }[] } | undefined)?.links ?? []).map((l) => l.url),
+  );
+
+test('deploy apply CLI (Pub/Sub emulator, local gRPC test doubles, the committed definitions): without --runbook-base-url one warning says the runbook links stay repository paths; with it the created policies link absolute URLs', (t) =>
+  withStage(t, async (s) => {
+    const dry = await s.runCommitted({}, '--dry-run');
+    t.is(dry.code, 0, dry.err);
+    t.deepEqual(
+      dry.err.split('\n').filter((l) => l.startsWith('warning:')),
+      [
+        "warning: no --runbook-base-url: the alert policies' runbook links stay repository paths (docs/runbooks/<alertname>.md), which do not open from an incident",
+      ],
+    );
+    const bad = await s.runCommitted(
+      {},
+      '--runbook-base-url',
+      'https://github.com/o/runwatch/blob/main',
+    );
+    t.is(bad.code, 2);
+    t.regex(
+      bad.err,
+      /^DEPLOY_APPLY_ERR_USAGE: --runbook-base-url is "https:\/\/github.com\/o\/runwatch\/blob\/main"; expected an absolute https URL ending in '\/'/,
+    );
+    const base = 'https://github.com/o/runwatch/blob/main/';
+    const applied = await s.runCommitted({}, '--runbook-base-url', base);
+    t.is(applied.code, 0, applied.err);
+    t.false(applied.err.includes('warning:'));
+    const links = policyLinks(s);
+    t.true(links.length >= 9, links.join(', '));
+    for (const url of links)
+      t.regex(
+        url,
+        /^https:\/\/github\.com\/o\/runwatch\/blob\/main\/docs\/runbooks\/[A-Za-z0-9]+\.md$/,
+      );
+    t.true(links.includes(`${base}docs/runbooks/SweeperHeartbeatMissing.md`));
+  }));
+
+const WAIT_LINE =
+  /^waiting for log metric (sweep-completed|sweep-probe-failures) to become visible to Monitoring, retry in \d+ms \(creating alert policy "[A-Za-z0-9]+"\)$/;
+
+test('deploy apply CLI (Pub/Sub emulator, local gRPC test doubles with Monitoring seeing a new log metric after refusing two calls on it, the committed definitions): a first apply waits for its log metrics, one stderr line per wait, and exits 0', (t) =>
+  withStage(
+    t,
+    async (s) => {
+      const r = await s.runCommitted({}, '--metric-wait-ms', '20000');
+      t.is(r.code, 0, r.err);
+      t.regex(summary(r) ?? '', / 0 failed$/);
+      const waits = r.err.split('\n').filter((l) => l.startsWith('waiting'));
+      // Two metrics, each refused twice: the policy on each waits twice.
+      t.is(waits.length, 4, r.err);
+      for (const line of waits) t.regex(line, WAIT_LINE);
+      t.is(waits.filter((l) => l.includes('"SweeperHeartbeatMissing"')).length, 2);
+      t.is(s.monitoring.policies.size, 9);
+    },
+    { logMetrics: { refusals: 2 } },
+  ));
+
+test('deploy apply CLI (Pub/Sub emulator, local gRPC test doubles with Monitoring not seeing the log metrics in time, the committed definitions): DEPLOY_APPLY_METRIC_WAIT_MS=50 spent, the policies on them fail DEPLOY_APPLY_ERR_METRIC_NOT_VISIBLE and the exit code is 1', (t) =>
+  withStage(
+    t,
+    async (s) => {
+      const r = await s.runCommitted({ DEPLOY_APPLY_METRIC_WAIT_MS: '50' });
+      t.is(r.code, 1);
+      const failures = r.err.split('\n').filter((l) => l.startsWith('DEPLOY_APPLY_ERR_'));
+      t.deepEqual(
+        failures.map((l) => l.split(': ').slice(0, 2).join(': ')),
+        [
+          'DEPLOY_APPLY_ERR_METRIC_NOT_VISIBLE: policy sweep-probe-failures',
+          'DEPLOY_APPLY_ERR_METRIC_NOT_VISIBLE: policy sweeper-heartbeat-missing',
+        ],
+      );
+      t.regex(
+        r.err,
+        /Monitoring still cannot find log metric sweep-completed after 50ms of waiting in this run/,
+      );
+      t.is(s.monitoring.policies.size, 7);
+    },
+    { logMetrics: { delayMs: 600_000 } },
+  ));

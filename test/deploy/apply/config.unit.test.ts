@@ -1,6 +1,7 @@
 /** deploy:apply's command line and environment, parsed strictly. */
 import test from 'ava';
 import {
+  DEFAULT_METRIC_WAIT_MS,
   DEFAULT_REGION,
   DEFAULT_TIMEOUT_MS,
   loadApplyEnv,
@@ -24,6 +25,8 @@ test('deploy apply args: --env and --project alone give the defaults', (t) => {
     loggingEndpoint: null,
     monitoringEndpoint: null,
     timeoutMs: DEFAULT_TIMEOUT_MS,
+    metricWaitMs: null,
+    runbookBaseUrl: null,
   });
 });
 
@@ -45,6 +48,8 @@ test('deploy apply args: every option is read', (t) => {
     'localhost:4002',
     '--timeout-ms',
     '2500',
+    '--metric-wait-ms',
+    '0',
   ]);
   t.like(args, {
     region: 'europe-west1',
@@ -56,7 +61,18 @@ test('deploy apply args: every option is read', (t) => {
     loggingEndpoint: { host: '127.0.0.1', port: 4001 },
     monitoringEndpoint: { host: 'localhost', port: 4002 },
     timeoutMs: 2500,
+    metricWaitMs: 0,
   });
+});
+
+test('deploy apply args: --runbook-base-url is read, for the committed definitions', (t) => {
+  t.like(
+    parseApplyArgs([...BASE, '--runbook-base-url', 'https://github.com/o/runwatch/blob/main/']),
+    {
+      runbookBaseUrl: 'https://github.com/o/runwatch/blob/main/',
+      definitionsFile: null,
+    },
+  );
 });
 
 test('deploy apply args: --help asks for the usage', (t) => {
@@ -80,6 +96,37 @@ const refused = [
   [[...BASE, '--logging-endpoint', 'localhost'], '--logging-endpoint', /expected host:port/],
   [[...BASE, '--monitoring-endpoint', 'h:99999'], '--monitoring-endpoint', /expected host:port/],
   [[...BASE, '--timeout-ms', '50'], '--timeout-ms', /expected an integer from 100 to 120000/],
+  [
+    [...BASE, '--metric-wait-ms=-5'],
+    '--metric-wait-ms',
+    /--metric-wait-ms is "-5"; expected an integer from 0 to 3600000/,
+  ],
+  [[...BASE, '--metric-wait-ms', '1.5'], '--metric-wait-ms', /expected an integer from 0/],
+  [
+    [...BASE, '--runbook-base-url', 'http://github.com/o/runwatch/blob/main/'],
+    '--runbook-base-url',
+    /--runbook-base-url is "http:\/\/github.com\/o\/runwatch\/blob\/main\/"; expected an absolute https URL ending in '\/'/,
+  ],
+  [
+    [...BASE, '--runbook-base-url', 'https://github.com/o/runwatch/blob/main'],
+    '--runbook-base-url',
+    /--runbook-base-url is "https:\/\/github.com\/o\/runwatch\/blob\/main"; expected an absolute https URL ending in '\/'/,
+  ],
+  [
+    [...BASE, '--runbook-base-url', 'docs/runbooks/'],
+    '--runbook-base-url',
+    /--runbook-base-url is "docs\/runbooks\/"; expected an absolute https URL/,
+  ],
+  [
+    [...BASE, '--runbook-base-url', 'https://h/x/?ref=main/'],
+    '--runbook-base-url',
+    /expected an absolute https URL ending in '\/'/,
+  ],
+  [
+    [...BASE, '--definitions', 'set.json', '--runbook-base-url', 'https://h/o/'],
+    '--runbook-base-url',
+    /--runbook-base-url resolves the committed definitions; a --definitions set is resolved already/,
+  ],
   [[...BASE, '--force'], 'argv', /Unknown option '--force'/],
 ] as const;
 
@@ -92,10 +139,26 @@ for (const [argv, field, message] of refused) {
 }
 
 test('deploy apply env: PUBSUB_EMULATOR_HOST points Pub/Sub at the emulator; unset, at Google', (t) => {
-  t.deepEqual(loadApplyEnv({ PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' }), {
+  t.like(loadApplyEnv({ PUBSUB_EMULATOR_HOST: '127.0.0.1:8085' }), {
     pubsubEmulatorHost: '127.0.0.1:8085',
   });
-  t.deepEqual(loadApplyEnv({}), { pubsubEmulatorHost: undefined });
+  t.like(loadApplyEnv({}), { pubsubEmulatorHost: undefined });
+});
+
+test('deploy apply env: DEPLOY_APPLY_METRIC_WAIT_MS is the log-metric wait budget; unset, ten minutes', (t) => {
+  t.is(DEFAULT_METRIC_WAIT_MS, 600_000);
+  t.deepEqual(loadApplyEnv({}), {
+    pubsubEmulatorHost: undefined,
+    metricWaitMs: DEFAULT_METRIC_WAIT_MS,
+  });
+  t.is(loadApplyEnv({ DEPLOY_APPLY_METRIC_WAIT_MS: '30000' }).metricWaitMs, 30_000);
+  const e = t.throws(() => loadApplyEnv({ DEPLOY_APPLY_METRIC_WAIT_MS: '10m' }), {
+    instanceOf: ConfigError,
+  });
+  t.deepEqual(
+    (e as ConfigError).problems.map((p) => [p.variable, p.value]),
+    [['DEPLOY_APPLY_METRIC_WAIT_MS', '10m']],
+  );
 });
 
 test('deploy apply env: a PUBSUB_EMULATOR_HOST without a port is CFG_ERR_INVALID naming it', (t) => {

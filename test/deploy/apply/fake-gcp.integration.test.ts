@@ -148,3 +148,55 @@ test('local gRPC test double for Monitoring: policies are checked as the API che
     t.is(updated.severity, 'SEVERITY_UNSPECIFIED');
     t.is(updated.conditions?.[0]?.name, policy.conditions?.[0]?.name);
   }));
+
+test('local gRPC test double for Monitoring: with logMetricVisibility it refuses a policy on a log metric the Logging double lacks or Monitoring would not see yet, as Monitoring does, and takes it once it sees the metric', (t) =>
+  withDoubles(
+    async ({ clients }) => {
+      const parent = `projects/${P}`;
+      const alertPolicy = {
+        displayName: 'on a log metric',
+        combiner: 'OR' as const,
+        conditions: [
+          {
+            displayName: 'absent',
+            conditionAbsent: {
+              filter: 'metric.type="logging.googleapis.com/user/m"',
+              duration: { seconds: 600 },
+            },
+          },
+        ],
+      };
+      const notVisible = async () => {
+        const e = await t.throwsAsync(
+          clients.policies.createAlertPolicy({ name: parent, alertPolicy }),
+        );
+        t.is(code(e), grpc.status.NOT_FOUND);
+        t.is(
+          (e as { details?: unknown }).details,
+          'Cannot find metric(s) that match type = "logging.googleapis.com/user/m". If a metric was created recently, it could take up to 10 minutes to become available. Please try again soon.',
+        );
+      };
+      await notVisible();
+      await clients.metrics.createLogMetric({ parent, metric: { name: 'm', filter: 'f' } });
+      await notVisible();
+      const [policy] = await clients.policies.createAlertPolicy({ name: parent, alertPolicy });
+      t.is(policy.displayName, 'on a log metric');
+      // Without a user metric in its filters, a policy is never refused this way.
+      await clients.policies.createAlertPolicy({
+        name: parent,
+        alertPolicy: {
+          ...alertPolicy,
+          conditions: [
+            {
+              displayName: 'absent',
+              conditionAbsent: {
+                filter: 'metric.type="run.googleapis.com/request_count"',
+                duration: { seconds: 600 },
+              },
+            },
+          ],
+        },
+      });
+    },
+    { logMetrics: { refusals: 2 } },
+  ));

@@ -124,6 +124,34 @@ export function thresholdPolicy(): ResolvedResource {
   };
 }
 
+/** A threshold policy on the log metric of metric(): Monitoring sees it only a while after its create. */
+export function logMetricPolicy(): ResolvedResource {
+  return {
+    kind: 'policies',
+    id: 'sweep-probe-failures',
+    file: 'alerts/definitions/monitoring/policies/sweep-probe-failures.yaml',
+    resource: {
+      displayName: 'runwatch probe failures',
+      severity: 'ERROR',
+      combiner: 'OR',
+      conditions: [
+        {
+          displayName: 'probes failing',
+          conditionThreshold: {
+            filter:
+              'resource.type="cloud_run_revision" AND metric.type="logging.googleapis.com/user/runwatch_sweep_probe_failures"',
+            aggregations: [{ alignmentPeriod: '300s', perSeriesAligner: 'ALIGN_DELTA' }],
+            comparison: 'COMPARISON_GT',
+            thresholdValue: 2,
+            duration: '0s',
+          },
+        },
+      ],
+    },
+    channelRefs: ['alert-ingest'],
+  };
+}
+
 export function resolvedFixture(project: string): ResolvedMonitoring {
   return {
     channels: [channel(project)],

@@ -30,13 +30,28 @@ export interface Doubles {
   };
 }
 
-/** Both doubles and real clients on them, for the length of `fn`. */
+/** When the Monitoring double sees the Logging double's metrics (fake-gcp/monitoring.ts). */
+export interface LogMetricVisibility {
+  readonly delayMs?: number;
+  readonly refusals?: number;
+}
+
+/**
+ * Both doubles and real clients on them, for the length of `fn`. With `logMetrics`, the
+ * Monitoring double refuses a policy on one of the Logging double's metrics until it sees it,
+ * as Monitoring does for a while after a metric's create.
+ */
 export async function withDoubles<T>(
   fn: (d: Doubles) => Promise<T>,
-  options: { readonly pageSize?: number } = {},
+  options: { readonly pageSize?: number; readonly logMetrics?: LogMetricVisibility } = {},
 ): Promise<T> {
   const logging = await startLoggingDouble();
-  const monitoring = await startMonitoringDouble(options);
+  const monitoring = await startMonitoringDouble({
+    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    ...(options.logMetrics === undefined
+      ? {}
+      : { logMetricVisibility: { metrics: logging.metrics, ...options.logMetrics } }),
+  });
   const clients = {
     sinks: new ConfigServiceV2Client(logging.clientOptions()),
     metrics: new MetricsServiceV2Client(logging.clientOptions()),
@@ -51,8 +66,18 @@ export async function withDoubles<T>(
   }
 }
 
+/** A run's context; by default it does not wait for log metrics and prints no progress. */
 export function context(projectId: string, overrides: Partial<ApplyContext> = {}): ApplyContext {
-  return { projectId, dryRun: false, adopt: false, timeoutMs: 5_000, schema: SCHEMA, ...overrides };
+  return {
+    projectId,
+    dryRun: false,
+    adopt: false,
+    timeoutMs: 5_000,
+    metricWaitMs: 0,
+    progress: () => {},
+    schema: SCHEMA,
+    ...overrides,
+  };
 }
 
 /** Sinks, log metrics, channels, then policies, as a run does after Pub/Sub. */

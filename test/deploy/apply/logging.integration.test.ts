@@ -105,6 +105,41 @@ test('deploy apply (local gRPC test double for Logging): a changed filter is exa
     ]);
   }));
 
+test("deploy apply (local gRPC test double for Logging): filters written as YAML | blocks and a metric's labels in another order than Logging returns them change nothing on the second run", (t) =>
+  withDoubles(async (d) => {
+    const set = {
+      ...resolvedFixture(P),
+      sinks: [
+        changed(sink(P), (r) => {
+          r.filter = 'resource.type="cloud_run_revision" AND\nseverity>=ERROR\n';
+        }),
+      ],
+      logMetrics: [
+        changed(metric(), (r) => {
+          r.filter = 'jsonPayload.event="sweep.probe" AND\njsonPayload.ok=false\n';
+          (r.metricDescriptor as { labels: unknown[] }).labels.push({ key: 'zone' });
+          (r.labelExtractors as Record<string, string>).zone = 'EXTRACT(jsonPayload.zone)';
+        }),
+      ],
+    };
+    await applyLogging(d, set);
+    const stored = d.logging.metrics.get(`projects/${P}/metrics/runwatch_sweep_probe_failures`);
+    t.deepEqual(
+      ((stored?.metricDescriptor ?? {}) as { labels?: { key: string }[] }).labels?.map(
+        (l) => l.key,
+      ),
+      ['zone', 'target'],
+      'the double returns the label set in an order of its own',
+    );
+    const mutations = d.logging.calls.filter((c) => MUTATING.test(c.method)).length;
+    const second = await applyLogging(d, set);
+    t.deepEqual(actions(second), [
+      'sink service-errors unchanged',
+      'logMetric sweep-probe-failures unchanged',
+    ]);
+    t.is(d.logging.calls.filter((c) => MUTATING.test(c.method)).length, mutations);
+  }));
+
 test("deploy apply (local gRPC test double for Logging): a metric's new label is an update of the whole metric", (t) =>
   withDoubles(async (d) => {
     await applyLogging(d, resolvedFixture(P));
@@ -120,7 +155,7 @@ test("deploy apply (local gRPC test double for Logging): a metric's new label is
     const [, row] = await applyLogging(d, set);
     t.is(row?.action, 'update');
     t.deepEqual(row?.changes, [
-      'metricDescriptor.labels: [{"key":"target","description":"the probed target"}] → [{"key":"target","description":"the probed target"},{"key":"status"}]',
+      'metricDescriptor.labels: [{"key":"target","description":"the probed target"}] → [{"key":"status"},{"key":"target","description":"the probed target"}]',
       'labelExtractors.status: unset → "EXTRACT(jsonPayload.status)"',
     ]);
     const stored = d.logging.metrics.get(`projects/${P}/metrics/runwatch_sweep_probe_failures`);

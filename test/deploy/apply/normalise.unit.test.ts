@@ -70,6 +70,39 @@ test(
 );
 
 test(
+  "a sink's filter written as a YAML | block (a last newline) equals the trimmed filter Logging returns, and so does an exclusion's",
+  compares,
+  'sink',
+  {
+    name: 's',
+    destination: 'd',
+    filter: 'resource.type="cloud_run_revision" AND\nseverity>=ERROR\n',
+    exclusions: [{ name: 'x', filter: '  severity<WARNING\n' }],
+  },
+  {
+    name: 's',
+    destination: 'd',
+    filter: 'resource.type="cloud_run_revision" AND\nseverity>=ERROR',
+    exclusions: [{ name: 'x', filter: 'severity<WARNING' }],
+  },
+  { mask: [], changes: [] },
+);
+
+test(
+  "a sink's filter that differs inside, not only around, is still a change",
+  compares,
+  'sink',
+  { name: 's', destination: 'd', filter: 'severity>=ERROR AND\nlogName:"x"\n' },
+  { name: 's', destination: 'd', filter: 'severity>=ERROR AND logName:"x"' },
+  {
+    mask: ['filter'],
+    changes: [
+      'filter: "severity>=ERROR AND logName:\\"x\\"" → "severity>=ERROR AND\\nlogName:\\"x\\""',
+    ],
+  },
+);
+
+test(
   'a field the definition no longer has is cleared',
   compares,
   'sink',
@@ -120,7 +153,7 @@ test(
 );
 
 test(
-  "a log metric's new label shows as that label",
+  "a log metric's new label shows as that label, the labels in key order",
   compares,
   'logMetric',
   {
@@ -140,7 +173,89 @@ test(
   },
   {
     mask: ['metric_descriptor'],
-    changes: ['metricDescriptor.labels: [{"key":"target"}] → [{"key":"target"},{"key":"status"}]'],
+    changes: ['metricDescriptor.labels: [{"key":"target"}] → [{"key":"status"},{"key":"target"}]'],
+  },
+);
+
+test(
+  "a log metric's filter with a last newline, and its labels in another order, equal what Logging returns",
+  compares,
+  'logMetric',
+  {
+    name: 'm',
+    filter: 'jsonPayload.event="sweep.probe" AND jsonPayload.up=false\n',
+    metricDescriptor: {
+      labels: [
+        { key: 'target', valueType: 'STRING' },
+        { key: 'code', valueType: 'INT64' },
+      ],
+    },
+    labelExtractors: { target: 'EXTRACT(jsonPayload.target)', code: 'EXTRACT(jsonPayload.code)' },
+  },
+  {
+    name: 'm',
+    filter: 'jsonPayload.event="sweep.probe" AND jsonPayload.up=false',
+    labelExtractors: { code: 'EXTRACT(jsonPayload.code)', target: 'EXTRACT(jsonPayload.target)' },
+    metricDescriptor: {
+      labels: [
+        { key: 'code', valueType: 'INT64', description: '' },
+        { key: 'target', valueType: 'STRING', description: '' },
+      ],
+      metricKind: 'DELTA',
+      valueType: 'INT64',
+      unit: '1',
+    },
+  },
+  { mask: [], changes: [] },
+);
+
+test(
+  "a log metric's label whose type changed is still a change, found by key whatever the order",
+  compares,
+  'logMetric',
+  {
+    name: 'm',
+    filter: 'f',
+    metricDescriptor: { labels: [{ key: 'target' }, { key: 'code', valueType: 'INT64' }] },
+  },
+  {
+    name: 'm',
+    filter: 'f',
+    metricDescriptor: {
+      labels: [{ key: 'code' }, { key: 'target' }],
+      metricKind: 'DELTA',
+      valueType: 'INT64',
+      unit: '1',
+    },
+  },
+  {
+    mask: ['metric_descriptor'],
+    changes: ['metricDescriptor.labels[0].valueType: unset → "INT64"'],
+  },
+);
+
+test(
+  "a policy condition's filter is compared as written: Monitoring is not known to trim it",
+  compares,
+  'policy',
+  {
+    displayName: 'p',
+    conditions: [
+      { displayName: 'c', conditionAbsent: { filter: 'metric.type="x"\n', duration: '600s' } },
+    ],
+  },
+  {
+    displayName: 'p',
+    enabled: { value: true },
+    conditions: [
+      { displayName: 'c', conditionAbsent: { filter: 'metric.type="x"', duration: '600s' } },
+    ],
+  },
+  {
+    mask: ['conditions'],
+    changes: [
+      'conditions[0].conditionAbsent.filter: "metric.type=\\"x\\"" → "metric.type=\\"x\\"\\n"',
+    ],
   },
 );
 

@@ -14,6 +14,10 @@
  * - A metric's descriptor is filled as Logging does for a counter: its name and type, DELTA,
  *   INT64 and unit "1" where the metric leaves them out. UpdateLogMetric replaces the whole
  *   metric and creates a missing one ("creates or updates").
+ * - Filters are stored without their surrounding whitespace (a sink's, its exclusions', a
+ *   metric's), so a filter written as a YAML `|` block reads back without its last newline; and a
+ *   descriptor's labels, a set to Logging, come back in an order of their own (here: by key,
+ *   descending), not in the order written.
  */
 import grpc from '@grpc/grpc-js';
 import {
@@ -53,6 +57,24 @@ const DEFAULT_SINK_MASK = ['destination', 'filter', 'include_children'];
 
 const notFound = (what: string) => new GrpcFault(grpc.status.NOT_FOUND, `${what} does not exist`);
 
+const trimmed = (filter: unknown): unknown => (typeof filter === 'string' ? filter.trim() : filter);
+
+/** A sink as Logging stores it: its filters trimmed. */
+function storedSink(sink: Json): Json {
+  const out: Json = { ...sink, filter: trimmed(sink.filter) };
+  if (out.filter === undefined) delete out.filter;
+  if (Array.isArray(sink.exclusions)) {
+    out.exclusions = (sink.exclusions as Json[]).map((x) => ({ ...x, filter: trimmed(x.filter) }));
+  }
+  return out;
+}
+
+/** A descriptor's labels in the order this double returns the set in: by key, descending. */
+const labelSetOrder = (labels: unknown): unknown =>
+  Array.isArray(labels)
+    ? [...(labels as Json[])].sort((a, b) => String(b.key).localeCompare(String(a.key)))
+    : labels;
+
 export async function startLoggingDouble(
   options: { readonly projectNumber?: string } = {},
 ): Promise<LoggingDouble> {
@@ -73,12 +95,13 @@ export async function startLoggingDouble(
   const describeMetric = (project: string, metric: Json): Json => {
     const id = String(metric.name);
     const d = { ...((metric.metricDescriptor as Json | undefined) ?? {}) };
+    if (d.labels !== undefined) d.labels = labelSetOrder(d.labels);
     d.name = `projects/${project}/metricDescriptors/logging.googleapis.com/user/${id}`;
     d.type = `logging.googleapis.com/user/${id}`;
     d.metricKind ??= 'DELTA';
     d.valueType ??= 'INT64';
     if (d.valueType === 'INT64') d.unit ??= '1';
-    return { ...metric, metricDescriptor: d };
+    return { ...metric, filter: trimmed(metric.filter), metricDescriptor: d };
   };
 
   const checkMetric = (metric: Json | undefined): Json => {
@@ -117,7 +140,7 @@ export async function startLoggingDouble(
           }
           const now = timestampNow();
           const stored = {
-            ...sink,
+            ...storedSink(sink),
             writerIdentity: req.uniqueWriterIdentity === true ? uniqueIdentity : sharedIdentity,
             createTime: now,
             updateTime: now,
@@ -141,7 +164,7 @@ export async function startLoggingDouble(
             }
           }
           const next = structuredClone(current);
-          for (const path of paths) copyMaskPath(next, sink, path);
+          for (const path of paths) copyMaskPath(next, storedSink(sink), path);
           checkSink(next);
           if (req.uniqueWriterIdentity === true) next.writerIdentity = uniqueIdentity;
           next.updateTime = timestampNow();

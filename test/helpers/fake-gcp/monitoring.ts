@@ -15,6 +15,13 @@
  * - Policies are checked as the API checks them: at least one condition, each of exactly one
  *   type; a log-match policy has one condition and a notificationRateLimit, a metric policy
  *   none; several conditions need a combiner; every notification channel must exist.
+ * - With `logMetricVisibility`, Google's delay before Monitoring sees a log-based metric: a
+ *   policy create or update whose conditions name `logging.googleapis.com/user/<id>` is refused
+ *   NOT_FOUND "Cannot find metric(s) that match type = ...", as Monitoring refuses one for up to
+ *   ten minutes after Logging created the metric (hashicorp/terraform-provider-google#11102),
+ *   while the given Logging double's store has no metric <id> in the policy's project, made it
+ *   less than `delayMs` ago, or this double has refused fewer than `refusals` calls on it (a
+ *   count, for tests that must not depend on how fast a machine is).
  */
 import { randomInt } from 'node:crypto';
 import grpc from '@grpc/grpc-js';
@@ -29,6 +36,20 @@ import {
   startGrpcDouble,
   timestampNow,
 } from './server.js';
+
+export interface MonitoringDoubleOptions {
+  /** The page size of a list whose request names none; 100 when absent. */
+  readonly pageSize?: number;
+  /** Refuse policies on log metrics as Monitoring does right after they are created (above). */
+  readonly logMetricVisibility?: {
+    /** A Logging double's metrics by full name (LoggingDouble.metrics). */
+    readonly metrics: ReadonlyMap<string, Json>;
+    /** Unseen for this long after the metric's createTime; 0 when absent. */
+    readonly delayMs?: number;
+    /** Unseen until this many calls naming it have been refused; 0 when absent. */
+    readonly refusals?: number;
+  };
+}
 
 export interface MonitoringDouble extends GrpcDouble {
   /** Stored channels by name, as the API would return them. */
@@ -61,6 +82,7 @@ const POLICY_FIELDS = new Set([
   'severity',
 ]);
 const MUTATED_BY = 'deployer@example-project.iam.gserviceaccount.com';
+const USER_METRIC = /logging\.googleapis\.com\/user\/([A-Za-z0-9_.\-/]+)/g;
 
 const invalid = (details: string) => new GrpcFault(grpc.status.INVALID_ARGUMENT, details);
 
@@ -77,13 +99,21 @@ function checkMask(req: Json, allowed: ReadonlySet<string>): string[] {
   return paths;
 }
 
+/** A protobuf Timestamp as the Logging double stores one, in ms since the epoch. */
+const timestampMs = (t: unknown): number => {
+  const { seconds, nanos } = (t ?? {}) as { seconds?: unknown; nanos?: unknown };
+  return Number(seconds ?? 0) * 1000 + Math.floor(Number(nanos ?? 0) / 1_000_000);
+};
+
 export async function startMonitoringDouble(
-  options: { readonly pageSize?: number } = {},
+  options: MonitoringDoubleOptions = {},
 ): Promise<MonitoringDouble> {
   const pageSize = options.pageSize ?? 100;
   const channels = new Map<string, Json>();
   const policies = new Map<string, Json>();
   const record = () => ({ mutateTime: timestampNow(), mutatedBy: MUTATED_BY });
+  /** Per metric name: the policy calls refused for not seeing it. */
+  const refusedCalls = new Map<string, number>();
 
   const list = (store: Map<string, Json>, req: Json, kind: string, key: string): Json => {
     const [, project] = parseName(req.name, PARENT, 'project name');
@@ -134,6 +164,28 @@ export async function startMonitoringDouble(
     }
     for (const channel of (policy.notificationChannels as string[] | undefined) ?? []) {
       if (!channels.has(channel)) throw invalid(`Notification channel ${channel} does not exist`);
+    }
+  };
+
+  /** Refuses a policy on a log metric Monitoring would not see yet (logMetricVisibility). */
+  const checkLogMetricsVisible = (project: string, policy: Json): void => {
+    const visibility = options.logMetricVisibility;
+    if (visibility === undefined) return;
+    for (const [type, id] of JSON.stringify(policy.conditions ?? []).matchAll(USER_METRIC)) {
+      const name = `projects/${project}/metrics/${id}`;
+      const metric = visibility.metrics.get(name);
+      const refused = refusedCalls.get(name) ?? 0;
+      if (
+        metric === undefined ||
+        Date.now() - timestampMs(metric.createTime) < (visibility.delayMs ?? 0) ||
+        refused < (visibility.refusals ?? 0)
+      ) {
+        refusedCalls.set(name, refused + 1);
+        throw new GrpcFault(
+          grpc.status.NOT_FOUND,
+          `Cannot find metric(s) that match type = "${type}". If a metric was created recently, it could take up to 10 minutes to become available. Please try again soon.`,
+        );
+      }
     }
   };
 
@@ -213,6 +265,7 @@ export async function startMonitoringDouble(
           const [, project] = parseName(req.name, PARENT, 'project name');
           const policy = structuredClone((req.alertPolicy ?? {}) as Json);
           checkPolicy(policy);
+          checkLogMetricsVisible(project as string, policy);
           const name = `projects/${project}/alertPolicies/${newId()}`;
           const created = record();
           const stored: Json = {
@@ -228,7 +281,7 @@ export async function startMonitoringDouble(
         },
         updateAlertPolicy(req) {
           const policy = (req.alertPolicy ?? {}) as Json;
-          parseName(policy.name, POLICY_NAME, 'alert policy name');
+          const [, project] = parseName(policy.name, POLICY_NAME, 'alert policy name');
           const current = policies.get(policy.name as string);
           if (current === undefined) {
             throw new GrpcFault(grpc.status.NOT_FOUND, `${String(policy.name)} does not exist`);
@@ -239,6 +292,7 @@ export async function startMonitoringDouble(
           for (const path of paths) copyMaskPath(next, policy, path);
           next.enabled ??= { value: true };
           checkPolicy(next);
+          checkLogMetricsVisible(project as string, next);
           nameConditions(next.name as string, next);
           next.mutationRecord = record();
           policies.set(next.name as string, next);
