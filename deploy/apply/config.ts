@@ -4,11 +4,12 @@
  * with the config kit (a refused value is CFG_ERR_INVALID, exit 78). The variables are
  * PUBSUB_EMULATOR_HOST, with `npm run pubsub:ensure`'s name and format, and
  * DEPLOY_APPLY_METRIC_WAIT_MS, the wait for Monitoring to see new log metrics, which
- * `--metric-wait-ms` overrides; the Logging and Monitoring stand-ins are named on the command
+ * `--metric-wait-ms` overrides, and DEPLOY_APPLY_RUNBOOK_BASE_URL, which `--runbook-base-url`
+ * overrides; the Logging and Monitoring stand-ins are named on the command
  * line, since nothing but a test points at them.
  */
 import { parseArgs } from 'node:util';
-import { integer } from '../../lib/config/formats.js';
+import { anyText, integer } from '../../lib/config/formats.js';
 import { ENVIRONMENTS, type Environment } from '../../lib/config/presets.js';
 import { type Env, readSettings } from '../../lib/config/read.js';
 import { setting } from '../../lib/config/settings.js';
@@ -127,7 +128,11 @@ function integerIn(
  * An absolute https URL ending in `/`, without query or fragment: what a repository path
  * `docs/runbooks/X.md` resolves under to the published file.
  */
-function runbookBase(raw: string | undefined, definitionsFile: string | undefined): string | null {
+export function runbookBase(
+  raw: string | undefined,
+  definitionsFile: string | undefined,
+  name = '--runbook-base-url',
+): string | null {
   if (raw === undefined) return null;
   let url: URL | null = null;
   try {
@@ -144,14 +149,14 @@ function runbookBase(raw: string | undefined, definitionsFile: string | undefine
     /\s/.test(raw)
   ) {
     throw usage(
-      `--runbook-base-url is ${JSON.stringify(raw)}; expected an absolute https URL ending in '/', the published repository root (e.g. https://github.com/OWNER/runwatch/blob/main/)`,
-      '--runbook-base-url',
+      `${name} is ${JSON.stringify(raw)}; expected an absolute https URL ending in '/', the published repository root (e.g. https://github.com/OWNER/runwatch/blob/main/)`,
+      name,
     );
   }
   if (definitionsFile !== undefined) {
     throw usage(
-      `--runbook-base-url resolves the committed definitions; a --definitions set is resolved already (${definitionsFile}), so its runbook links are as written there`,
-      '--runbook-base-url',
+      `${name} resolves the committed definitions; a --definitions set is resolved already (${definitionsFile}), so its runbook links are as written there`,
+      name,
     );
   }
   return raw;
@@ -222,12 +227,20 @@ export const DEPLOY_APPLY_SETTINGS = {
     format: integer(METRIC_WAIT_BOUNDS.min, METRIC_WAIT_BOUNDS.max),
     default: DEFAULT_METRIC_WAIT_MS,
   }),
+  runbookBaseUrl: setting({
+    env: 'DEPLOY_APPLY_RUNBOOK_BASE_URL',
+    doc: "The published repository root (an https URL ending in '/') the policies' runbook links resolve under, as `--runbook-base-url`, which wins over it; empty or unset: none. Cloud Build passes its `_RUNBOOK_BASE_URL` substitution here, so an empty one means no flag.",
+    format: anyText,
+    default: '',
+  }),
 };
 
 export interface ApplyEnv {
   /** Undefined: Google. */
   readonly pubsubEmulatorHost: string | undefined;
   readonly metricWaitMs: number;
+  /** DEPLOY_APPLY_RUNBOOK_BASE_URL as set, unchecked; undefined when unset or empty. */
+  readonly runbookBaseUrl: string | undefined;
 }
 
 /** Throws ConfigError (CFG_ERR_INVALID) naming each refused variable. */
@@ -238,5 +251,6 @@ export function loadApplyEnv(env: Env = process.env): ApplyEnv {
   return {
     pubsubEmulatorHost: values.pubsubEmulatorHost ?? undefined,
     metricWaitMs: values.metricWaitMs,
+    runbookBaseUrl: values.runbookBaseUrl === '' ? undefined : values.runbookBaseUrl,
   };
 }

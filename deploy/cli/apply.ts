@@ -15,7 +15,13 @@
 import { TOPOLOGY } from '../../alerts/pubsub/topology.js';
 import { ConfigError, EXIT_CONFIG, formatProblem } from '../../lib/config/problems.js';
 import { createApplyClients } from '../apply/clients.js';
-import { APPLY_USAGE, type ApplyArgs, loadApplyEnv, parseApplyArgs } from '../apply/config.js';
+import {
+  APPLY_USAGE,
+  type ApplyArgs,
+  loadApplyEnv,
+  parseApplyArgs,
+  runbookBase,
+} from '../apply/config.js';
 import { readResolvedMonitoring, resolvedMonitoringFor } from '../apply/definitions.js';
 import {
   DEPLOY_APPLY_EXIT_FAILED,
@@ -33,7 +39,7 @@ const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
 
 const NO_RUNBOOK_BASE_WARNING =
-  "warning: no --runbook-base-url: the alert policies' runbook links stay repository paths (docs/runbooks/<alertname>.md), which do not open from an incident";
+  "warning: no --runbook-base-url (or DEPLOY_APPLY_RUNBOOK_BASE_URL): the alert policies' runbook links stay repository paths (docs/runbooks/<alertname>.md), which do not open from an incident";
 
 async function definitions(args: ApplyArgs, schema: ProtoSchema): Promise<PreparedMonitoring> {
   if (args.definitionsFile !== null) {
@@ -79,7 +85,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const schema = ProtoSchema.shipped();
   let prepared: PreparedMonitoring;
   try {
-    prepared = await definitions(args, schema);
+    const runbookBaseUrl =
+      args.runbookBaseUrl ??
+      runbookBase(
+        env.runbookBaseUrl,
+        args.definitionsFile ?? undefined,
+        'DEPLOY_APPLY_RUNBOOK_BASE_URL',
+      );
+    prepared = await definitions({ ...args, runbookBaseUrl }, schema);
   } catch (e) {
     if (!(e instanceof DeployApplyError)) throw e;
     err(`${e.code}: ${e.message}\n`);

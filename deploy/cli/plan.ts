@@ -4,6 +4,7 @@
  *
  *   --project P (my-project)  --project-number N (PROJECT_NUMBER)  --region R (us-central1)
  *   --service NAME (the profile's, runwatch)  --repository NAME (runwatch)  --image-tag TAG (TAG)
+ *   --runbook-base-url URL (none): the policies' runbook links resolve under it, passed to apply
  *   --service-account / --functions-service-account / --invoker-service-account EMAIL
  *       (runwatch-service@P…, runwatch-functions@P…, runwatch-invoker@P…)
  *   --invoker MEMBER (repeatable): may call the service under AUTH_MODE=iam
@@ -23,7 +24,7 @@ import { SECTIONS, type Section } from '../plan/types.js';
 import { environmentOf, parseCommandLine, runCommand, writeOutput } from './args.js';
 
 const USAGE = `usage: npm run deploy:plan -- --env ${ENVIRONMENTS.join('|')} [--project P] [--project-number N]
-  [--region R] [--service NAME] [--repository NAME] [--image-tag TAG] [--service-account EMAIL]
+  [--region R] [--service NAME] [--repository NAME] [--image-tag TAG] [--runbook-base-url URL] [--service-account EMAIL]
   [--functions-service-account EMAIL] [--invoker-service-account EMAIL] [--invoker MEMBER ...]
   [--only ${SECTIONS.join(',')}] [--format text|sh|json | --json] [--out FILE]`;
 
@@ -37,6 +38,7 @@ const OPTIONS = {
   service: { type: 'string' },
   repository: { type: 'string' },
   'image-tag': { type: 'string' },
+  'runbook-base-url': { type: 'string' },
   'service-account': { type: 'string' },
   'functions-service-account': { type: 'string' },
   'invoker-service-account': { type: 'string' },
@@ -57,6 +59,10 @@ const PATTERNS = {
   ],
   repository: [/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'an Artifact Registry repository name'],
   'image-tag': [/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag'],
+  'runbook-base-url': [
+    /^https:\/\/[^\s?#]+\/$/,
+    "an https URL ending in '/', where the repository is published (e.g. https://github.com/OWNER/runwatch/blob/main/)",
+  ],
   'service-account': [/^[^\s@]+@[^\s@]+\.iam\.gserviceaccount\.com$/, 'a service-account email'],
   'functions-service-account': [
     /^[^\s@]+@[^\s@]+\.iam\.gserviceaccount\.com$/,
@@ -127,6 +133,7 @@ async function main(argv: readonly string[]): Promise<string> {
     ...defined('serviceName', opt('service', values.service)),
     ...defined('repository', opt('repository', values.repository)),
     ...defined('imageTag', opt('image-tag', values['image-tag'])),
+    ...defined('runbookBaseUrl', opt('runbook-base-url', values['runbook-base-url'])),
     accounts,
     invokers,
   });

@@ -14,6 +14,8 @@ export interface DeploymentTarget {
   readonly project: string;
   readonly region: string;
   readonly serviceName: string;
+  /** Where the repository is published: runbook links resolve under it (see MonitoringContext). */
+  readonly runbookBaseUrl?: string | undefined;
 }
 
 export function monitoringContext(t: DeploymentTarget): MonitoringContext {
@@ -24,5 +26,6 @@ export function monitoringContext(t: DeploymentTarget): MonitoringContext {
     environment: t.environment,
     serviceName: t.serviceName,
     maxInstances: config.resources.maxInstances,
+    ...(t.runbookBaseUrl === undefined ? {} : { runbookBaseUrl: t.runbookBaseUrl }),
   };
 }

@@ -28,9 +28,13 @@ export const applyArgv = (t: PlanTarget): string[] => [
   t.serviceName,
 ];
 
-/** The apply command's environment: the project its client libraries work in. */
+/**
+ * The apply command's environment: the project its client libraries work in, and the runbook
+ * base, as a variable so Cloud Build can pass an empty substitution for none.
+ */
 export const applyEnv = (t: PlanTarget): Record<string, string> => ({
   GOOGLE_CLOUD_PROJECT: t.project,
+  ...(t.runbookBaseUrl === undefined ? {} : { DEPLOY_APPLY_RUNBOOK_BASE_URL: t.runbookBaseUrl }),
 });
 
 export function applyStep(t: PlanTarget, id: string, description: string): PlanStep {

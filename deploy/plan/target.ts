@@ -27,6 +27,7 @@ export interface TargetOptions {
   readonly serviceName?: string;
   readonly repository?: string;
   readonly imageTag?: string;
+  readonly runbookBaseUrl?: string;
   readonly accounts?: Partial<Record<AccountRole, string>>;
   readonly invokers?: readonly string[];
 }
@@ -42,6 +43,7 @@ export function planTarget(environment: Environment, o: TargetOptions = {}): Pla
     serviceName: o.serviceName ?? DEPLOY_PROFILES[environment].serviceName,
     repository: o.repository ?? TARGET_DEFAULTS.repository,
     imageTag: o.imageTag ?? TARGET_DEFAULTS.imageTag,
+    ...(o.runbookBaseUrl === undefined ? {} : { runbookBaseUrl: o.runbookBaseUrl }),
     accounts: Object.fromEntries(
       roles.map((r) => [r, o.accounts?.[r] ?? accountEmail(r, project)]),
     ) as Record<AccountRole, string>,

@@ -75,6 +75,8 @@ export interface PlanTarget {
   readonly serviceName: string;
   readonly repository: string;
   readonly imageTag: string;
+  /** The published repository root the policies' runbook links resolve under; unset: none. */
+  readonly runbookBaseUrl?: string | undefined;
   readonly accounts: Readonly<Record<AccountRole, string>>;
   /** Members (`user:…`, `group:…`, `serviceAccount:…`) that may call the service under iam. */
   readonly invokers: readonly string[];

@@ -56,6 +56,7 @@ const TOKENS = {
   serviceName: sub('_SERVICE'),
   repository: sub('_REPOSITORY'),
   imageTag: '$BUILD_ID',
+  runbookBaseUrl: sub('_RUNBOOK_BASE_URL'),
 };
 
 /** A step's command line for one environment: substituted, `$$` unescaped, built CLIs as npm scripts. */

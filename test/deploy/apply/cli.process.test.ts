@@ -313,7 +313,7 @@ test('deploy apply CLI (Pub/Sub emulator, local gRPC test doubles, the committed
     t.deepEqual(
       dry.err.split('\n').filter((l) => l.startsWith('warning:')),
       [
-        "warning: no --runbook-base-url: the alert policies' runbook links stay repository paths (docs/runbooks/<alertname>.md), which do not open from an incident",
+        "warning: no --runbook-base-url (or DEPLOY_APPLY_RUNBOOK_BASE_URL): the alert policies' runbook links stay repository paths (docs/runbooks/<alertname>.md), which do not open from an incident",
       ],
     );
     const bad = await s.runCommitted(
@@ -338,6 +338,27 @@ test('deploy apply CLI (Pub/Sub emulator, local gRPC test doubles, the committed
         /^https:\/\/github\.com\/o\/runwatch\/blob\/main\/docs\/runbooks\/[A-Za-z0-9]+\.md$/,
       );
     t.true(links.includes(`${base}docs/runbooks/SweeperHeartbeatMissing.md`));
+  }));
+
+test('deploy apply CLI (Pub/Sub emulator, local gRPC test doubles, the committed definitions): DEPLOY_APPLY_RUNBOOK_BASE_URL is the runbook base when no flag is given, empty means none, and a bad one is refused by name', (t) =>
+  withStage(t, async (s) => {
+    const empty = await s.runCommitted({ DEPLOY_APPLY_RUNBOOK_BASE_URL: '' }, '--dry-run');
+    t.is(empty.code, 0, empty.err);
+    t.true(empty.err.includes('warning: no --runbook-base-url'));
+    const bad = await s.runCommitted(
+      { DEPLOY_APPLY_RUNBOOK_BASE_URL: 'http://example.com/' },
+      '--dry-run',
+    );
+    t.not(bad.code, 0);
+    t.regex(
+      bad.err,
+      /DEPLOY_APPLY_RUNBOOK_BASE_URL is "http:\/\/example\.com\/"; expected an absolute https URL/,
+    );
+    const base = 'https://example.com/runwatch/';
+    const applied = await s.runCommitted({ DEPLOY_APPLY_RUNBOOK_BASE_URL: base });
+    t.is(applied.code, 0, applied.err);
+    t.false(applied.err.includes('warning:'));
+    t.true(policyLinks(s).includes(`${base}docs/runbooks/SweeperHeartbeatMissing.md`));
   }));
 
 const WAIT_LINE =

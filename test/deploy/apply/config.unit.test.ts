@@ -150,6 +150,7 @@ test('deploy apply env: DEPLOY_APPLY_METRIC_WAIT_MS is the log-metric wait budge
   t.deepEqual(loadApplyEnv({}), {
     pubsubEmulatorHost: undefined,
     metricWaitMs: DEFAULT_METRIC_WAIT_MS,
+    runbookBaseUrl: undefined,
   });
   t.is(loadApplyEnv({ DEPLOY_APPLY_METRIC_WAIT_MS: '30000' }).metricWaitMs, 30_000);
   const e = t.throws(() => loadApplyEnv({ DEPLOY_APPLY_METRIC_WAIT_MS: '10m' }), {
@@ -168,5 +169,13 @@ test('deploy apply env: a PUBSUB_EMULATOR_HOST without a port is CFG_ERR_INVALID
   t.deepEqual(
     (e as ConfigError).problems.map((p) => [p.variable, p.value]),
     [['PUBSUB_EMULATOR_HOST', 'localhost']],
+  );
+});
+
+test('deploy apply env: DEPLOY_APPLY_RUNBOOK_BASE_URL is read as set, empty as unset (Cloud Build passes an empty substitution)', (t) => {
+  t.is(loadApplyEnv({ DEPLOY_APPLY_RUNBOOK_BASE_URL: '' }).runbookBaseUrl, undefined);
+  t.is(
+    loadApplyEnv({ DEPLOY_APPLY_RUNBOOK_BASE_URL: 'https://example.com/r/' }).runbookBaseUrl,
+    'https://example.com/r/',
   );
 });

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { parseApplyArgs } from '../../../deploy/apply/config.js';
+import { monitoringContext } from '../../../deploy/monitoring/context.js';
 import type { ResolvedMonitoring, ResolvedResource } from '../../../deploy/monitoring/types.js';
 import {
   channelTopics,
@@ -179,4 +180,18 @@ test('deploy plan: the apply command it prints is one deploy:apply accepts, for 
     region: 'us-east1',
     serviceName: target.serviceName,
   });
+});
+
+test('deploy plan: --runbook-base-url reaches the apply step as DEPLOY_APPLY_RUNBOOK_BASE_URL, and none without it', (t) => {
+  const base = 'https://example.com/runwatch/';
+  const withBase = buildPlan(planTarget('production', { runbookBaseUrl: base }), {
+    available: true,
+    resolved: FIXTURE,
+  });
+  const without = buildPlan(planTarget('production'), { available: true, resolved: FIXTURE });
+  const applyOf = (p: typeof withBase) => p.steps.find((s) => s.appliedBy === 'deploy:apply');
+  t.is(applyOf(withBase)?.env?.DEPLOY_APPLY_RUNBOOK_BASE_URL, base);
+  t.false('DEPLOY_APPLY_RUNBOOK_BASE_URL' in (applyOf(without)?.env ?? {}));
+  t.is(monitoringContext(withBase.target).runbookBaseUrl, base);
+  t.is(monitoringContext(without.target).runbookBaseUrl, undefined);
 });
