@@ -91,6 +91,8 @@ export const LOG_EVENTS = {
     'alertIngest acknowledged a message it can never read and dead-lettered it (with its INGEST_ERR code).',
   'alert.inhibition_sources_capped':
     'A flush batch read the most inhibition sources it reads (`limit`); those past it did not mute their targets in that batch.',
+  'alert.silence_invalid':
+    'A stored silence has a matcher the engine refuses (a regex RE2 cannot read): it mutes nothing until replaced.',
   'alert.silence_created': 'A silence was created through the alertTick API.',
   'alert.silence_expired': 'A silence was expired through the alertTick API.',
   'alert.silences_expired':

@@ -47,7 +47,7 @@ import { fingerprint } from './fingerprint.js';
 import { type InhibitionIndex, indexSources, isSourceOf } from './inhibit.js';
 import { matchesAll } from './matchers.js';
 import { groupKeyOf, groupLabelsOf, matchRoutes } from './routes.js';
-import { silencedBy } from './silences.js';
+import { silencedBy, usableSilences } from './silences.js';
 import type {
   AlertSnapshot,
   EngineConfig,
@@ -191,8 +191,14 @@ export function createEngine(deps: EngineDeps): Engine {
         sources !== null &&
         own !== null &&
         (sources.mutedBy(row, memberFps) ?? own.mutedBy(row)) !== null;
+      const silences = usableSilences(state.silences, (id, message) =>
+        log.warn(
+          { event: 'alert.silence_invalid', id },
+          `silence ${id} mutes nothing: ${message}; expire it and create it again`,
+        ),
+      );
       const muted = (row: AlertRow): boolean =>
-        silencedBy(row.labels, state.silences, t).length > 0 || inhibited(row);
+        silencedBy(row.labels, silences, t).length > 0 || inhibited(row);
       const notifiedFiring = new Set(group.log?.firing ?? []);
       const members: FlushMember[] = evaluated.map((row) => {
         const routed = groupKeysOf(row.labels);

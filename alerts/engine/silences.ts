@@ -40,6 +40,26 @@ export function silencedBy(
     .map((s) => s.id);
 }
 
+/**
+ * The silences whose matchers still compile, each rebuilt with `newMatcher` (so its regex is
+ * compiled once here, not per alert). A stored silence the matchers refuse (one made before
+ * RE2 syntax, whose regex RE2 cannot read) is left out, reported through `onInvalid`, and never
+ * throws: a silence that mutes nothing is better than a flush that stops.
+ */
+export function usableSilences<S extends SilenceSpec & { readonly id: string }>(
+  silences: readonly S[],
+  onInvalid: (id: string, message: string) => void,
+): S[] {
+  return silences.flatMap((s) => {
+    try {
+      return [{ ...s, matchers: s.matchers.map((m) => newMatcher(m.name, m.op, m.value)) }];
+    } catch (e) {
+      onInvalid(s.id, e instanceof Error ? e.message : String(e));
+      return [];
+    }
+  });
+}
+
 function refuse(field: string, value: unknown, expected: string): EngineDefinitionsError {
   return new EngineDefinitionsError(
     ENGINE_ERR_SILENCE_INVALID,

@@ -338,6 +338,29 @@ test('engine: a silence mutes matching alerts in its window; expired, they notif
   );
 });
 
+test('engine: a stored silence whose regex RE2 refuses (made before RE2) mutes nothing and stops no flush', async (t) => {
+  const r = await rig();
+  // Written as the store holds it, past today's checks: JavaScript's `\u00e9`, which RE2 refuses.
+  await r.stores.engine.putSilence(
+    {
+      id: 'pre-re2',
+      matchers: [{ name: 'target', op: '=~', value: 'caf\\u00e9|a' }],
+      startsAt: T0,
+      endsAt: T0 + 10 * M,
+      createdBy: 'ana',
+      comment: 'from before the upgrade',
+      origin: 'api',
+    },
+    T0,
+  );
+  await r.fire(down('a'));
+  await r.fire(down('b'));
+  t.deepEqual(
+    summary(await r.tickAt(T0 + 30 * S)).map((n) => [...n.alerts].sort()),
+    [['a:firing', 'b:firing']],
+  );
+});
+
 test('engine: silences from the definitions file are synced into the store', async (t) => {
   const r = await rig(`${BASE}
 silences:

@@ -9,6 +9,7 @@ import {
   isActive,
   SILENCE_LIMITS,
   silencedBy,
+  usableSilences,
 } from '../../../alerts/engine/silences.js';
 import type { Matcher, SilenceSpec } from '../../../alerts/engine/types.js';
 
@@ -131,3 +132,21 @@ for (const row of bad) {
     for (const w of row.words) t.true(err?.message.includes(w), `${w} in ${err?.message}`);
   });
 }
+
+test('silences: usableSilences drops a stored silence whose regex RE2 refuses, naming it, and keeps the rest', (t) => {
+  // Stored before the RE2 matchers: JavaScript's `\u00e9` escape, which RE2 does not read.
+  const stored = [
+    { id: 'old', ...spec('a="1"'), matchers: [{ name: 'target', op: '=~', value: 'caf\\u00e9' }] },
+    { id: 'ok', ...spec('target=~"prod|dev"') },
+  ] as (SilenceSpec & { id: string })[];
+  const invalid: [string, string][] = [];
+  const usable = usableSilences(stored, (id, message) => invalid.push([id, message]));
+  t.deepEqual(
+    usable.map((s) => s.id),
+    ['ok'],
+  );
+  t.is(invalid.length, 1);
+  t.is(invalid[0]?.[0], 'old');
+  t.regex(invalid[0]?.[1] ?? '', /caf\\\\u00e9/);
+  t.deepEqual(silencedBy({ target: 'prod' }, usable, T0), ['ok']);
+});
