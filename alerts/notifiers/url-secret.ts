@@ -87,6 +87,11 @@ function urlProblem(value: string): string | null {
   }
   if (!/^https?:\/\//i.test(value)) return 'does not begin with http:// or https://';
   if (!URL.canParse(value)) return 'is not a valid URL';
+  const url = new URL(value);
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+  if (url.protocol === 'http:' && (url.username !== '' || url.password !== '') && !loopback) {
+    return 'holds credentials over plain http, where anyone on the path reads them (use https)';
+  }
   return null;
 }
 

@@ -105,6 +105,12 @@ export function redactedDestination(url: URL): string {
  */
 export function scrubSecretUrl(text: string, url: URL): string {
   const parts = [url.href, url.pathname, url.search, url.username, url.password];
+  if (url.username !== '' || url.password !== '') {
+    // What the receiver may echo of the Basic credentials: decoded, and as the header sends them.
+    const user = decodedOr(url.username);
+    const password = decodedOr(url.password);
+    parts.push(user, password, Buffer.from(`${user}:${password}`).toString('base64'));
+  }
   for (const segment of url.pathname.split('/')) parts.push(segment, decodedOr(segment));
   for (const value of url.searchParams.values()) parts.push(value);
   let out = text;

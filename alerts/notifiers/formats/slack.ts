@@ -74,6 +74,12 @@ export interface SlackFormatOptions {
   readonly maxAlerts: number;
 }
 
+/**
+ * Text shown inside a code span: a backtick would close it and let the rest render as mrkdwn,
+ * so it becomes the look-alike U+02CB.
+ */
+const inCode = (text: string): string => text.replaceAll('`', '\u02cb');
+
 /** Escapes text for Slack's mrkdwn, which treats `<…>` as links and mentions. */
 export function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -142,7 +148,7 @@ function alertSection(alert: AlertSnapshot): SlackBlock {
     ...(annotations.description === undefined
       ? []
       : [escapeMrkdwn(cut(annotations.description, DESCRIPTION_CHARS))]),
-    `\`${escapeMrkdwn(cut(labelLine, 500))}\``,
+    `\`${escapeMrkdwn(cut(inCode(labelLine), 500))}\``,
   ];
   return { type: 'section', text: mrkdwn(lines.join('\n'), SLACK_SECTION_CHARS) };
 }
@@ -155,7 +161,7 @@ export function slackMessage(
   const room = SLACK_MAX_BLOCKS - FRAME_BLOCKS;
   const limit = options.maxAlerts > 0 ? Math.min(options.maxAlerts, room) : room;
   const { kept, truncated } = truncateAlerts(notification.alerts, limit);
-  const context = `*Reason:* ${escapeMrkdwn(notification.reason)} · *Receiver:* ${escapeMrkdwn(notification.receiver)} · *Group:* \`${escapeMrkdwn(notification.groupKey)}\``;
+  const context = `*Reason:* ${escapeMrkdwn(notification.reason)} · *Receiver:* ${escapeMrkdwn(notification.receiver)} · *Group:* \`${escapeMrkdwn(inCode(notification.groupKey))}\``;
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: cut(title, SLACK_HEADER_CHARS) } },
     { type: 'context', elements: [mrkdwn(context, SLACK_SECTION_CHARS)] },

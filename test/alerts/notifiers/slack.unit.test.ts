@@ -83,6 +83,18 @@ test('slack: alert text is escaped so it cannot mention a channel or forge a lin
   t.false(section.includes('Runbook'));
 });
 
+test('slack: a backtick in a label value cannot close the code span the labels are shown in', (t) => {
+  const message = slackMessage(
+    groupNotification([snapshot(1, 'firing', { labels: { zone: 'a` *bold* ~strike~ `b' } })]),
+    { maxAlerts: 0 },
+  );
+  const labelLine = textOf(message.attachments[0].blocks[2]).split('\n').at(-1) ?? '';
+  t.true(labelLine.startsWith('`') && labelLine.endsWith('`'), labelLine);
+  t.false(labelLine.slice(1, -1).includes('`'), labelLine);
+  const context = JSON.stringify(message.attachments[0].blocks);
+  t.true(context.includes('zone=a'));
+});
+
 test('slack: 200 alerts with huge annotations stay within Slack limits, with an "and N more" line', (t) => {
   const huge = 'x'.repeat(20_000);
   const alerts = Array.from({ length: 200 }, (_, i) =>

@@ -123,3 +123,18 @@ test('url secret: a value that is not one absolute http(s) URL is NOTIFY_ERR_SEC
     assertNoValue(t, fromFile);
   }
 });
+
+test('url secret: credentials over plain http are refused unless the host is loopback; over https they pass', async (t) => {
+  const e = await refusal(
+    { env: 'ONCALL_HOOK_URL' },
+    { ONCALL_HOOK_URL: `http://hook:${TOKEN}@hooks.example.com/x` },
+  );
+  t.is(e.code, NOTIFY_ERR_SECRET);
+  t.regex(e.message, /credentials over plain http/);
+  assertNoValue(t, e);
+  for (const url of [
+    `https://hook:${TOKEN}@hooks.example.com/x`,
+    `http://hook:${TOKEN}@127.0.0.1:9/x`,
+  ])
+    t.is(await resolveUrlSecret({ env: 'H' }, { receiver: 'oncall', env: { H: url } }), url);
+});

@@ -151,6 +151,24 @@ test('webhook: credentials in the URL are sent as Basic authorization, not as pa
   });
 });
 
+test('webhook: a receiver echoing the Basic header or the decoded password has neither quoted in the error', async (t) => {
+  const echo: Answer = (req, res) => {
+    res.writeHead(401).end(`denied ${req.headers.authorization} for p@ss:w0rd-secret`);
+  };
+  await withHarness([echo], async (h) => {
+    const url = h.url.replace('://', '://hook:p%40ss%3Aw0rd-secret@');
+    const e = await failure(
+      h.notifier({}, { env: { RUNWATCH_TEST_HOOK_URL: url } }).send(NOTIFICATION, {
+        deadlineMs: 5000,
+      }),
+    );
+    t.like(e, { code: NOTIFY_ERR_HTTP_STATUS });
+    t.regex(e.message, /HTTP 401: "denied /);
+    t.false(e.message.includes('p@ss:w0rd-secret'), e.message);
+    t.false(e.message.includes(Buffer.from('hook:p@ss:w0rd-secret').toString('base64')), e.message);
+  });
+});
+
 test('webhook: a URL without credentials sends no authorization header', async (t) => {
   await withHarness([status(200, 'ok')], async (h) => {
     await h.notifier().send(NOTIFICATION, { deadlineMs: 5000 });
