@@ -65,6 +65,8 @@ export interface EngineDeps {
   readonly newId?: () => string;
   /** The most inhibition source candidates one batch of flushes reads; default MAX_INHIBITION_SOURCES. */
   readonly maxInhibitionSources?: number;
+  /** The most members a group takes; default MAX_GROUP_MEMBERS. */
+  readonly maxGroupMembers?: number;
 }
 
 export interface FlushOutcome {
@@ -109,6 +111,15 @@ export const DEFAULT_FLUSH_LIMIT = 500;
  */
 export const MAX_INHIBITION_SOURCES = 1_000;
 
+/**
+ * The most alerts one group holds, so a source sending endless series with the same group labels
+ * costs every flush of that group a bounded read (and its notification a bounded body). A full
+ * group refuses new fingerprints: logged `alert.group_full` at the first refusal since the group's
+ * last notification, and counted in that group's next notification (`refusedAlerts`). Its members
+ * are untouched, and a refused alert's next event joins once one has left.
+ */
+export const MAX_GROUP_MEMBERS = 1_000;
+
 function routesById(root: Route): Map<string, Route> {
   const all = new Map<string, Route>();
   const walk = (r: Route) => {
@@ -126,6 +137,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const routes = routesById(config.route);
   const resolveTimeout = config.resolveTimeoutMs;
   const maxSources = deps.maxInhibitionSources ?? MAX_INHIBITION_SOURCES;
+  const maxMembers = deps.maxGroupMembers ?? MAX_GROUP_MEMBERS;
   const candidates = sourceFilter(config.inhibitRules);
 
   const flapFor = (labels: Readonly<Record<string, string>>): FlapSettings =>
@@ -236,6 +248,7 @@ export function createEngine(deps: EngineDeps): Engine {
               commonLabels: common(plan.alerts.map((a) => a.labels)),
               commonAnnotations: common(plan.alerts.map((a) => a.annotations)),
               alerts: plan.alerts,
+              ...(group.refused > 0 ? { refusedAlerts: group.refused } : {}),
               createdAt: t,
             };
       return {
@@ -253,6 +266,7 @@ export function createEngine(deps: EngineDeps): Engine {
                 integrationIndex: i,
                 integration,
               })),
+        refusedReported: notification === null ? 0 : group.refused,
       };
     };
 
@@ -283,6 +297,7 @@ export function createEngine(deps: EngineDeps): Engine {
           reason: sent.reason,
           status: sent.status,
           alerts: sent.alerts.length,
+          refusedAlerts: sent.refusedAlerts ?? 0,
           deliveries: changes.outbox.length,
         },
         `group ${groupKey}: ${sent.reason}, ${sent.alerts.length} alert(s) to ${sent.receiver}`,
@@ -331,10 +346,25 @@ export function createEngine(deps: EngineDeps): Engine {
               firstFlushAt: t + pendingFor + r.groupWaitMs,
             }))
           : [];
-      const result = await store.receive({ fingerprint: fp, groups, now: t }, (row) => {
+      const result = await store.receive({ fingerprint: fp, groups, now: t, maxMembers }, (row) => {
         const applied = applyEvent(row, alert, fp, t, resolveTimeout);
         return applied === null ? null : evaluate(applied, t, resolveTimeout, flap);
       });
+      for (const r of result.refused) {
+        // Once per group until its next notification, which carries the count: a flood into a
+        // full group logs one line, not one per alert.
+        if (r.refused !== 1) continue;
+        log.warn(
+          {
+            event: 'alert.group_full',
+            groupKey: r.groupKey,
+            receiver: r.receiver,
+            limit: maxMembers,
+            fingerprint: fp,
+          },
+          `group ${r.groupKey} has ${maxMembers} alerts: alert ${fp} was refused (its next notification counts the refused alerts)`,
+        );
+      }
       const flushed = await flushBatch(result.due, t);
       return {
         fingerprint: fp,
