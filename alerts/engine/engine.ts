@@ -19,6 +19,10 @@
  *   `maxInhibitionSources`, firing and longest-standing first: past that, logged
  *   `alert.inhibition_sources_capped`, the rest do not mute in that batch (their targets notify:
  *   a cap never silences anything), so a flood of active alerts costs every flush a bounded read.
+ * - a group holds at most `maxGroupMembers` alerts (MAX_GROUP_MEMBERS): past that, a new alert
+ *   is refused from that group, logged `alert.group_full` once until the group's next
+ *   notification, which counts the refused ones (`refusedAlerts`); so a flood of series with the
+ *   same group labels costs every flush of their group a bounded read.
  * - a group keeps the receiver it was made for. After a definitions change, a member whose labels
  *   now route elsewhere, and that has already joined the group(s) it routes to (an event for it
  *   arrived under the new definitions), leaves: resolved for this group at its next flush (shown
@@ -81,9 +85,14 @@ export interface FlushOutcome {
 
 export interface ReceiveOutcome {
   readonly fingerprint: string;
-  /** False: the event changed nothing (stale, or a resolution of an alert never seen firing). */
+  /**
+   * False: the event changed nothing (stale, a resolution of an alert never seen firing, or a new
+   * alert every one of its groups refused: full).
+   */
   readonly changed: boolean;
   readonly groups: readonly string[];
+  /** The groups among `groups` that refused the alert: they had `maxGroupMembers` members. */
+  readonly refused: readonly string[];
   readonly flushed: readonly FlushOutcome[];
 }
 
@@ -370,6 +379,7 @@ export function createEngine(deps: EngineDeps): Engine {
         fingerprint: fp,
         changed: result.changed,
         groups: groups.map((g) => g.groupKey),
+        refused: result.refused.map((r) => r.groupKey),
         flushed,
       };
     },

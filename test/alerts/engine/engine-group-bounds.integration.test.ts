@@ -117,6 +117,7 @@ async function rig(stores: Stores) {
     }));
   };
   return {
+    engine,
     sink,
     sent,
     fire: (p: string, at: number) => out(at, () => engine.receive(event(pod(p), 'firing', at))),
@@ -137,7 +138,10 @@ for (const backend of backends) {
   test(`engine (${backend.name}): a full group refuses new alerts, logs it once and counts them in its next notification`, async (t) => {
     const stores = await open();
     const r = await rig(stores);
-    for (const [i, p] of ['p0', 'p1', 'p2', 'p3', 'p4'].entries()) await r.fire(p, T0 + i * S);
+    for (const [i, p] of ['p0', 'p1', 'p2', 'p3'].entries()) await r.fire(p, T0 + i * S);
+    const outcome = await r.engine.receive(event(pod('p4'), 'firing', T0 + 4 * S));
+    t.like(outcome, { changed: false, refused: outcome.groups, flushed: [] });
+    t.is(outcome.groups.length, 1);
     t.is(await stores.engine.getAlert(fingerprint(pod('p4'))), null, 'a refused alert is not kept');
     t.like(r.full(), [
       {
