@@ -8,7 +8,7 @@
  * | request | answer |
  * |---|---|
  * | `POST /` | the tick: 200 `{at, silences: {declared, expired}, heartbeat, flushed, deliveries, pruned, failed}` |
- * | `GET /alerts` | 200 `{alerts: [{fingerprint, state, labels, annotations, startsAt, groups}]}` |
+ * | `GET /alerts` | 200 `{alerts: [{fingerprint, state, labels, annotations, startsAt, groups}], truncated}`: at most `LIST_LIMIT` (500), by startsAt; `truncated` when there are more |
  * | `GET /silences[?all=true]` | 200 `{silences: [...]}`: not yet ended (all: every one kept) |
  * | `POST /silences` | 201 the silence; body `{matchers, startsAt?, endsAt, createdBy, comment}`, matchers as Alertmanager strings (`target="prod"`) or `{name, op, value}`; 409 `TICK_ERR_SILENCE_LIMIT` while `MAX_ACTIVE_SILENCES` (1000) have not ended |
  * | `DELETE /silences/<id>` | 200 `{expired: true}`; 404 when unknown or already ended; 409 `TICK_ERR_SILENCE_DEFINED` for a silence of the definitions file (edit the file: the tick writes its silences back) |
@@ -98,7 +98,7 @@ export type AlertTickHandler = ((req: Request, res: Response) => Promise<void>) 
 };
 
 /** How many rows a listing answers with at most. */
-const LIST_LIMIT = 500;
+export const LIST_LIMIT = 500;
 /** A silence without `startsAt` starts now. */
 const bodyInvalid = (field: string, value: unknown, expected: string) =>
   new TickError(
@@ -181,9 +181,10 @@ export function createAlertTick(
     const engine = stores.engine;
     if (path === '/alerts') {
       if (method !== 'GET') allow('GET');
-      const alerts = await engine.alerts(LIST_LIMIT);
+      // One more than shown: whether there are more, without counting them all.
+      const alerts = await engine.alerts(LIST_LIMIT + 1);
       res.status(200).json({
-        alerts: alerts.map(({ alert, groups }) => ({
+        alerts: alerts.slice(0, LIST_LIMIT).map(({ alert, groups }) => ({
           fingerprint: alert.fingerprint,
           state: alert.state,
           source: alert.source,
@@ -192,6 +193,7 @@ export function createAlertTick(
           startsAt: new Date(alert.startsAt).toISOString(),
           groups,
         })),
+        truncated: alerts.length > LIST_LIMIT,
       });
       return;
     }

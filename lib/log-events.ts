@@ -79,6 +79,8 @@ export const LOG_EVENTS = {
     'A delivery run failed as a whole; the outbox keeps what is pending for the next run.',
   'alert.duplicate': 'alertIngest saw an alert it had already handed to the engine (acknowledged).',
   'alert.flush': 'The engine flushed a group with nothing to send (an all-resolved update).',
+  'alert.group_full':
+    'A group had its most members (`limit`) and refused a new alert (`fingerprint`); logged at the first refusal since its last notification, which counts them (`refusedAlerts`).',
   'alert.ingest_failed':
     'alertIngest failed on a message for a transient reason (store busy or down); Pub/Sub redelivers it.',
   'alert.ingested': 'alertIngest normalised an alert and handed it to the engine.',

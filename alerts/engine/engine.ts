@@ -19,6 +19,10 @@
  *   `maxInhibitionSources`, firing and longest-standing first: past that, logged
  *   `alert.inhibition_sources_capped`, the rest do not mute in that batch (their targets notify:
  *   a cap never silences anything), so a flood of active alerts costs every flush a bounded read.
+ * - a group holds at most `maxGroupMembers` alerts (MAX_GROUP_MEMBERS): past that, a new alert
+ *   is refused from that group, logged `alert.group_full` once until the group's next
+ *   notification, which counts the refused ones (`refusedAlerts`); so a flood of series with the
+ *   same group labels costs every flush of their group a bounded read.
  * - a group keeps the receiver it was made for. After a definitions change, a member whose labels
  *   now route elsewhere, and that has already joined the group(s) it routes to (an event for it
  *   arrived under the new definitions), leaves: resolved for this group at its next flush (shown
@@ -65,6 +69,8 @@ export interface EngineDeps {
   readonly newId?: () => string;
   /** The most inhibition source candidates one batch of flushes reads; default MAX_INHIBITION_SOURCES. */
   readonly maxInhibitionSources?: number;
+  /** The most members a group takes; default MAX_GROUP_MEMBERS. */
+  readonly maxGroupMembers?: number;
 }
 
 export interface FlushOutcome {
@@ -79,9 +85,14 @@ export interface FlushOutcome {
 
 export interface ReceiveOutcome {
   readonly fingerprint: string;
-  /** False: the event changed nothing (stale, or a resolution of an alert never seen firing). */
+  /**
+   * False: the event changed nothing (stale, a resolution of an alert never seen firing, or a new
+   * alert every one of its groups refused: full).
+   */
   readonly changed: boolean;
   readonly groups: readonly string[];
+  /** The groups among `groups` that refused the alert: they had `maxGroupMembers` members. */
+  readonly refused: readonly string[];
   readonly flushed: readonly FlushOutcome[];
 }
 
@@ -109,6 +120,15 @@ export const DEFAULT_FLUSH_LIMIT = 500;
  */
 export const MAX_INHIBITION_SOURCES = 1_000;
 
+/**
+ * The most alerts one group holds, so a source sending endless series with the same group labels
+ * costs every flush of that group a bounded read (and its notification a bounded body). A full
+ * group refuses new fingerprints: logged `alert.group_full` at the first refusal since the group's
+ * last notification, and counted in that group's next notification (`refusedAlerts`). Its members
+ * are untouched, and a refused alert's next event joins once one has left.
+ */
+export const MAX_GROUP_MEMBERS = 1_000;
+
 function routesById(root: Route): Map<string, Route> {
   const all = new Map<string, Route>();
   const walk = (r: Route) => {
@@ -126,6 +146,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const routes = routesById(config.route);
   const resolveTimeout = config.resolveTimeoutMs;
   const maxSources = deps.maxInhibitionSources ?? MAX_INHIBITION_SOURCES;
+  const maxMembers = deps.maxGroupMembers ?? MAX_GROUP_MEMBERS;
   const candidates = sourceFilter(config.inhibitRules);
 
   const flapFor = (labels: Readonly<Record<string, string>>): FlapSettings =>
@@ -242,6 +263,7 @@ export function createEngine(deps: EngineDeps): Engine {
               commonLabels: common(plan.alerts.map((a) => a.labels)),
               commonAnnotations: common(plan.alerts.map((a) => a.annotations)),
               alerts: plan.alerts,
+              ...(group.refused > 0 ? { refusedAlerts: group.refused } : {}),
               createdAt: t,
             };
       return {
@@ -259,6 +281,7 @@ export function createEngine(deps: EngineDeps): Engine {
                 integrationIndex: i,
                 integration,
               })),
+        refusedReported: notification === null ? 0 : group.refused,
       };
     };
 
@@ -289,6 +312,7 @@ export function createEngine(deps: EngineDeps): Engine {
           reason: sent.reason,
           status: sent.status,
           alerts: sent.alerts.length,
+          refusedAlerts: sent.refusedAlerts ?? 0,
           deliveries: changes.outbox.length,
         },
         `group ${groupKey}: ${sent.reason}, ${sent.alerts.length} alert(s) to ${sent.receiver}`,
@@ -337,15 +361,31 @@ export function createEngine(deps: EngineDeps): Engine {
               firstFlushAt: t + pendingFor + r.groupWaitMs,
             }))
           : [];
-      const result = await store.receive({ fingerprint: fp, groups, now: t }, (row) => {
+      const result = await store.receive({ fingerprint: fp, groups, now: t, maxMembers }, (row) => {
         const applied = applyEvent(row, alert, fp, t, resolveTimeout);
         return applied === null ? null : evaluate(applied, t, resolveTimeout, flap);
       });
+      for (const r of result.refused) {
+        // Once per group until its next notification, which carries the count: a flood into a
+        // full group logs one line, not one per alert.
+        if (r.refused !== 1) continue;
+        log.warn(
+          {
+            event: 'alert.group_full',
+            groupKey: r.groupKey,
+            receiver: r.receiver,
+            limit: maxMembers,
+            fingerprint: fp,
+          },
+          `group ${r.groupKey} has ${maxMembers} alerts: alert ${fp} was refused (its next notification counts the refused alerts)`,
+        );
+      }
       const flushed = await flushBatch(result.due, t);
       return {
         fingerprint: fp,
         changed: result.changed,
         groups: groups.map((g) => g.groupKey),
+        refused: result.refused.map((r) => r.groupKey),
         flushed,
       };
     },

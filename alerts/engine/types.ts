@@ -174,6 +174,11 @@ export interface GroupNotification {
   readonly commonAnnotations: Readonly<Record<string, string>>;
   /** Firing first, then resolved; each by startsAt, then fingerprint. */
   readonly alerts: readonly AlertSnapshot[];
+  /**
+   * Alerts the group refused since its last notification because it was full (engine.ts
+   * `MAX_GROUP_MEMBERS`): not in `alerts`, counted here. Absent when none.
+   */
+  readonly refusedAlerts?: number;
   readonly createdAt: number;
 }
 

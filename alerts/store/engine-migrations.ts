@@ -1,5 +1,5 @@
 /**
- * Migration 8, the alert engine's tables (alerts/store/engine-store.ts), one per dialect; listed
+ * Migrations 8 and 9, the alert engine's tables (alerts/store/engine-store.ts), one per dialect; listed
  * in migrations.ts with the others.
  *
  * - `engine_alerts`: one row per fingerprint; `version` rises on every write, so a flush writes
@@ -166,4 +166,20 @@ export const POSTGRES_ENGINE_MIGRATION = {
     );
     CREATE INDEX engine_silences_ends ON engine_silences (ends_at);
   `,
+} as const;
+
+/**
+ * Migration 9: `engine_groups.refused`, the new alerts a full group refused since its last
+ * notification (engine-store.ts `receive`'s member cap), reported by that notification.
+ */
+export const SQLITE_ENGINE_REFUSED_MIGRATION = {
+  version: 9,
+  name: 'alert engine: count the alerts a full group refused',
+  sql: 'ALTER TABLE engine_groups ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;',
+} as const;
+
+export const POSTGRES_ENGINE_REFUSED_MIGRATION = {
+  version: 9,
+  name: 'alert engine: count the alerts a full group refused',
+  sql: 'ALTER TABLE engine_groups ADD COLUMN refused BIGINT NOT NULL DEFAULT 0;',
 } as const;

@@ -43,6 +43,7 @@ export function groupOf(r: Raw): GroupRow {
       r.log_at === null
         ? null
         : { firing: json(r.log_firing), resolved: json(r.log_resolved), at: int(r.log_at) },
+    refused: int(r.refused),
   };
 }
 

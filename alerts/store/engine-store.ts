@@ -2,7 +2,7 @@
  * The alert engine's store: alert states, groups with their notification log, the outbox of
  * pending deliveries, and silences. One interface with a SQLite and a PostgreSQL implementation
  * (sqlite-engine.ts, postgres-engine.ts), on the connection the trend store opens (open.ts), in
- * migration 8. Times are epoch ms.
+ * migrations 8 and 9. Times are epoch ms.
  *
  * The engine's decisions are pure and synchronous (alerts/engine/*.ts); the store runs them
  * inside its own transactions, so a decision and everything it changes commit together:
@@ -45,6 +45,8 @@ export interface GroupRow {
   readonly createdAt: number;
   readonly nextFlushAt: number;
   readonly log: NotificationLog | null;
+  /** New alerts refused since the group's last notification: it was full (`receive`'s cap). */
+  readonly refused: number;
 }
 
 /** What a flush decision sees, read in its transaction. */
@@ -77,6 +79,8 @@ export interface FlushChanges {
   /** The new notification log, or null to keep it. */
   readonly log: NotificationLog | null;
   readonly outbox: readonly OutboxInsert[];
+  /** The refused alerts the notification reported: the group's `refused` goes down by this many. */
+  readonly refusedReported: number;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -95,11 +99,24 @@ export interface Delivery extends OutboxInsert {
   readonly createdAt: number;
 }
 
+/** A group a new alert could not join: it had `maxMembers` members already. */
+export interface RefusedJoin {
+  readonly groupKey: string;
+  readonly receiver: string;
+  /** The group's refused alerts since its last notification, this one included. */
+  readonly refused: number;
+}
+
 export interface ReceiveResult {
-  /** False when the event changed nothing (stale, or the resolution of an unknown alert). */
+  /**
+   * False when the event changed nothing (stale, the resolution of an unknown alert, or a new
+   * alert that every one of its groups refused: it is not stored).
+   */
   readonly changed: boolean;
   /** Group keys whose next flush is due at the receive time (a group_wait of 0). */
   readonly due: readonly string[];
+  /** The groups that refused the alert, in key order (each counted in its `refused`). */
+  readonly refused: readonly RefusedJoin[];
 }
 
 export interface EngineStore {
@@ -107,12 +124,20 @@ export interface EngineStore {
    * Applies one alert event: reads the alert's row (locked), calls `step` (pure), writes the
    * result, and makes it a member of every target group, creating absent groups with their
    * first flush time. `step` returning null changes nothing. A resolved alert joins no new group.
+   *
+   * A group with `maxMembers` members refuses a new one: the alert's group reads stay bounded
+   * however many series share its group labels. Members it has keep their place (their events
+   * apply, they resolve and leave as ever); a refused join adds one to the group's `refused`
+   * and is returned. An alert no group takes and that has no row yet is not stored at all (a
+   * flood of new fingerprints into full groups writes one counter per group, nothing else); a
+   * later event for it joins once a member has left.
    */
   receive(
     input: {
       readonly fingerprint: string;
       readonly groups: readonly GroupTarget[];
       readonly now: number;
+      readonly maxMembers: number;
     },
     step: (row: AlertRow | null) => AlertRow | null,
   ): Promise<ReceiveResult>;
@@ -137,7 +162,10 @@ export interface EngineStore {
   /** Group keys whose next flush is at or before `now`, soonest first. */
   dueGroups(now: number, limit: number): Promise<string[]>;
   getAlert(fingerprint: string): Promise<AlertRow | null>;
-  /** The alerts of every group, with the group keys they are in (the admin API's listing). */
+  /**
+   * Up to `limit` stored alerts, in a group or not, by startsAt then fingerprint, each with the
+   * keys of the groups it is in (the admin API's listing): a read bounded by `limit`.
+   */
   alerts(
     limit: number,
   ): Promise<{ readonly alert: AlertRow; readonly groups: readonly string[] }[]>;

@@ -3,7 +3,12 @@
  * recorded in `schema_migrations` (version, applied_at); never edit an applied migration, add the
  * next version. Both lists must have the same versions.
  */
-import { POSTGRES_ENGINE_MIGRATION, SQLITE_ENGINE_MIGRATION } from './engine-migrations.js';
+import {
+  POSTGRES_ENGINE_MIGRATION,
+  POSTGRES_ENGINE_REFUSED_MIGRATION,
+  SQLITE_ENGINE_MIGRATION,
+  SQLITE_ENGINE_REFUSED_MIGRATION,
+} from './engine-migrations.js';
 
 export interface Migration {
   readonly version: number;
@@ -201,6 +206,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     sql: '-- nothing to change in SQLite',
   },
   SQLITE_ENGINE_MIGRATION,
+  SQLITE_ENGINE_REFUSED_MIGRATION,
 ];
 
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
@@ -464,6 +470,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `,
   },
   POSTGRES_ENGINE_MIGRATION,
+  POSTGRES_ENGINE_REFUSED_MIGRATION,
 ];
 
 export const LATEST_VERSION = Math.max(...SQLITE_MIGRATIONS.map((m) => m.version));

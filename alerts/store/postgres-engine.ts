@@ -30,6 +30,7 @@ import type {
   GroupRow,
   GroupTarget,
   ReceiveResult,
+  RefusedJoin,
 } from './engine-store.js';
 
 type Raw = Record<string, unknown>;
@@ -77,7 +78,7 @@ export class PostgresEngineStore implements EngineStore {
   }
 
   async receive(
-    input: { fingerprint: string; groups: readonly GroupTarget[]; now: number },
+    input: { fingerprint: string; groups: readonly GroupTarget[]; now: number; maxMembers: number },
     step: (row: AlertRow | null) => AlertRow | null,
   ): Promise<ReceiveResult> {
     // The groups it is already in count too: a resolution changes them.
@@ -93,7 +94,39 @@ export class PostgresEngineStore implements EngineStore {
       );
       const raw = rows[0] as Raw | undefined;
       const next = step(raw === undefined ? null : alertOf(raw));
-      if (next === null) return { changed: false, due: [] };
+      if (next === null) return { changed: false, due: [], refused: [] };
+      // Under the groups' locks: no other receive changes their membership meanwhile. The count
+      // reads at most maxMembers index entries, however large a group grew before.
+      const { rows: room } =
+        input.groups.length === 0
+          ? { rows: [] }
+          : await c.query(
+              `SELECT k, EXISTS (SELECT 1 FROM engine_members m WHERE m.group_key = k AND m.fingerprint = $2)
+             OR (SELECT count(*) FROM (SELECT 1 FROM engine_members m WHERE m.group_key = k LIMIT $3) x) < $3
+             AS joinable
+         FROM unnest($1::text[]) AS t(k)`,
+              [input.groups.map((g) => g.groupKey), input.fingerprint, input.maxMembers],
+            );
+      const joinable = new Set(room.filter((r) => r.joinable === true).map((r) => r.k as string));
+      const joins = input.groups.filter((g) => joinable.has(g.groupKey));
+      const full = input.groups.filter((g) => !joinable.has(g.groupKey)).map((g) => g.groupKey);
+      let refused: RefusedJoin[] = [];
+      if (full.length > 0) {
+        const { rows: counted } = await c.query(
+          `UPDATE engine_groups SET refused = refused + 1 WHERE group_key = ANY($1::text[])
+           RETURNING group_key, receiver, refused`,
+          [full],
+        );
+        refused = counted
+          .map((r) => ({
+            groupKey: r.group_key as string,
+            receiver: r.receiver as string,
+            refused: int(r.refused),
+          }))
+          .sort((a, b) => (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0));
+      }
+      if (raw === undefined && joins.length === 0 && input.groups.length > 0)
+        return { changed: false, due: [], refused };
       const values = alertValues(next, (b) => b);
       if (raw === undefined) {
         await c.query(
@@ -108,25 +141,25 @@ export class PostgresEngineStore implements EngineStore {
           [input.fingerprint, ...values],
         );
       }
-      if (input.groups.length > 0) {
+      if (joins.length > 0) {
         await c.query(
           `INSERT INTO engine_groups (group_key, route_id, receiver, group_labels, created_at, next_flush_at)
            SELECT k, r, v, l::jsonb, $5, f FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::bigint[])
              AS t(k, r, v, l, f)
            ON CONFLICT (group_key) DO NOTHING`,
           [
-            input.groups.map((g) => g.groupKey),
-            input.groups.map((g) => g.routeId),
-            input.groups.map((g) => g.receiver),
-            input.groups.map((g) => JSON.stringify(g.groupLabels)),
+            joins.map((g) => g.groupKey),
+            joins.map((g) => g.routeId),
+            joins.map((g) => g.receiver),
+            joins.map((g) => JSON.stringify(g.groupLabels)),
             input.now,
-            input.groups.map((g) => g.firstFlushAt),
+            joins.map((g) => g.firstFlushAt),
           ],
         );
         await c.query(
           `INSERT INTO engine_members (group_key, fingerprint) SELECT k, $2 FROM unnest($1::text[]) AS t(k)
            ON CONFLICT DO NOTHING`,
-          [input.groups.map((g) => g.groupKey), input.fingerprint],
+          [joins.map((g) => g.groupKey), input.fingerprint],
         );
       }
       const { rows: due } = await c.query(
@@ -134,7 +167,7 @@ export class PostgresEngineStore implements EngineStore {
          WHERE m.fingerprint = $1 AND g.next_flush_at <= $2 ORDER BY g.group_key`,
         [input.fingerprint, input.now],
       );
-      return { changed: true, due: due.map((r) => r.group_key as string) };
+      return { changed: true, due: due.map((r) => r.group_key as string), refused };
     });
   }
 
@@ -197,7 +230,7 @@ export class PostgresEngineStore implements EngineStore {
         await c.query(
           `UPDATE engine_groups SET next_flush_at = $2,
              log_firing = COALESCE($3::jsonb, log_firing), log_resolved = COALESCE($4::jsonb, log_resolved),
-             log_at = COALESCE($5, log_at)
+             log_at = COALESCE($5, log_at), refused = GREATEST(0, refused - $6)
            WHERE group_key = $1`,
           [
             groupKey,
@@ -205,6 +238,7 @@ export class PostgresEngineStore implements EngineStore {
             changes.log === null ? null : JSON.stringify(changes.log.firing),
             changes.log === null ? null : JSON.stringify(changes.log.resolved),
             changes.log?.at ?? null,
+            changes.refusedReported,
           ],
         );
       }

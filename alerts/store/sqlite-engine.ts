@@ -29,6 +29,7 @@ import type {
   GroupRow,
   GroupTarget,
   ReceiveResult,
+  RefusedJoin,
 } from './engine-store.js';
 
 type Raw = Record<string, unknown>;
@@ -56,7 +57,7 @@ export class SqliteEngineStore implements EngineStore {
   }
 
   async receive(
-    input: { fingerprint: string; groups: readonly GroupTarget[]; now: number },
+    input: { fingerprint: string; groups: readonly GroupTarget[]; now: number; maxMembers: number },
     step: (row: AlertRow | null) => AlertRow | null,
   ): Promise<ReceiveResult> {
     return this.#immediate(() => {
@@ -64,7 +65,25 @@ export class SqliteEngineStore implements EngineStore {
         input.fingerprint,
       );
       const next = step(raw === undefined ? null : alertOf(raw));
-      if (next === null) return { changed: false, due: [] };
+      if (next === null) return { changed: false, due: [], refused: [] };
+      const joins = input.groups.filter((g) =>
+        this.#joinable(g.groupKey, input.fingerprint, input.maxMembers),
+      );
+      const refused: RefusedJoin[] = [];
+      for (const g of input.groups) {
+        if (joins.includes(g)) continue;
+        const counted = this.#stmt(
+          'UPDATE engine_groups SET refused = refused + 1 WHERE group_key = ? RETURNING receiver, refused',
+        ).get(g.groupKey) as Raw;
+        refused.push({
+          groupKey: g.groupKey,
+          receiver: counted.receiver as string,
+          refused: int(counted.refused),
+        });
+      }
+      refused.sort((a, b) => (a.groupKey < b.groupKey ? -1 : a.groupKey > b.groupKey ? 1 : 0));
+      if (raw === undefined && joins.length === 0 && input.groups.length > 0)
+        return { changed: false, due: [], refused };
       const values = alertValues(next, (b) => (b ? 1 : 0));
       if (raw === undefined) {
         this.#stmt(
@@ -75,7 +94,7 @@ export class SqliteEngineStore implements EngineStore {
           `UPDATE engine_alerts SET (${ALERT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), version = version + 1 WHERE fingerprint = ?`,
         ).run(...values, input.fingerprint);
       }
-      for (const g of input.groups) {
+      for (const g of joins) {
         this.#stmt(
           `INSERT INTO engine_groups (group_key, route_id, receiver, group_labels, created_at, next_flush_at)
            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (group_key) DO NOTHING`,
@@ -97,8 +116,21 @@ export class SqliteEngineStore implements EngineStore {
       )
         .all(input.fingerprint, input.now)
         .map((r) => r.group_key as string);
-      return { changed: true, due };
+      return { changed: true, due, refused };
     });
+  }
+
+  /** Whether `fingerprint` is in the group, or the group has room (or does not exist yet). */
+  #joinable(groupKey: string, fingerprint: string, maxMembers: number): boolean {
+    const member = this.#stmt(
+      'SELECT 1 FROM engine_members WHERE group_key = ? AND fingerprint = ?',
+    ).get(groupKey, fingerprint);
+    if (member !== undefined) return true;
+    // Counts at most maxMembers index entries: bounded however large the group grew before.
+    const { n } = this.#stmt(
+      'SELECT count(*) AS n FROM (SELECT 1 FROM engine_members WHERE group_key = ? LIMIT ?)',
+    ).get(groupKey, maxMembers) as { n: number };
+    return n < maxMembers;
   }
 
   async flush(
@@ -140,6 +172,11 @@ export class SqliteEngineStore implements EngineStore {
           groupKey,
           fp,
         );
+      }
+      if (!changes.deleteGroup && changes.refusedReported > 0) {
+        this.#stmt(
+          'UPDATE engine_groups SET refused = max(0, refused - ?) WHERE group_key = ?',
+        ).run(changes.refusedReported, groupKey);
       }
       if (changes.deleteGroup) {
         this.#stmt('DELETE FROM engine_members WHERE group_key = ?').run(groupKey);
@@ -207,18 +244,11 @@ export class SqliteEngineStore implements EngineStore {
 
   async alerts(limit: number) {
     const rows = this.#stmt(
-      'SELECT * FROM engine_alerts ORDER BY starts_at, fingerprint LIMIT ?',
+      `SELECT a.*, (SELECT json_group_array(k.group_key) FROM (SELECT m.group_key FROM engine_members m
+           WHERE m.fingerprint = a.fingerprint ORDER BY m.group_key) k) AS group_keys
+       FROM engine_alerts a ORDER BY a.starts_at, a.fingerprint LIMIT ?`,
     ).all(limit);
-    const groups = new Map<string, string[]>();
-    for (const m of this.#stmt('SELECT group_key, fingerprint FROM engine_members').all()) {
-      const list = groups.get(m.fingerprint as string) ?? [];
-      list.push(m.group_key as string);
-      groups.set(m.fingerprint as string, list);
-    }
-    return rows.map((r) => ({
-      alert: alertOf(r),
-      groups: (groups.get(r.fingerprint as string) ?? []).sort(),
-    }));
+    return rows.map((r) => ({ alert: alertOf(r), groups: json<string[]>(r.group_keys) }));
   }
 
   async groups(limit: number): Promise<GroupRow[]> {

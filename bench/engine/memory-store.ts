@@ -31,11 +31,25 @@ export function createMemoryEngineStore(): EngineStore {
 
   return {
     async receive(input, step): Promise<ReceiveResult> {
-      const next = step(alerts.get(input.fingerprint) ?? null);
-      if (next === null) return { changed: false, due: [] };
+      const prev = alerts.get(input.fingerprint) ?? null;
+      const next = step(prev);
+      if (next === null) return { changed: false, due: [], refused: [] };
+      const full = input.groups.filter((g) => {
+        const m = members.get(g.groupKey);
+        return m !== undefined && !m.has(input.fingerprint) && m.size >= input.maxMembers;
+      });
+      const refused = full.map((g) => {
+        const group = groups.get(g.groupKey) as GroupRow;
+        groups.set(g.groupKey, { ...group, refused: group.refused + 1 });
+        return { groupKey: g.groupKey, receiver: group.receiver, refused: group.refused + 1 };
+      });
+      refused.sort((a, b) => (a.groupKey < b.groupKey ? -1 : 1));
+      const joins = input.groups.filter((g) => !full.includes(g));
+      if (prev === null && joins.length === 0 && input.groups.length > 0)
+        return { changed: false, due: [], refused };
       alerts.set(input.fingerprint, next);
       const due: string[] = [];
-      for (const g of input.groups) {
+      for (const g of joins) {
         let group = groups.get(g.groupKey);
         if (group === undefined) {
           group = {
@@ -46,6 +60,7 @@ export function createMemoryEngineStore(): EngineStore {
             createdAt: input.now,
             nextFlushAt: g.firstFlushAt,
             log: null,
+            refused: 0,
           };
           groups.set(g.groupKey, group);
           members.set(g.groupKey, new Set());
@@ -53,7 +68,7 @@ export function createMemoryEngineStore(): EngineStore {
         members.get(g.groupKey)?.add(input.fingerprint);
         if (group.nextFlushAt <= input.now) due.push(g.groupKey);
       }
-      return { changed: true, due: due.sort() };
+      return { changed: true, due: due.sort(), refused };
     },
 
     async flush(groupKey, now, decide): Promise<FlushChanges | null> {
@@ -79,6 +94,7 @@ export function createMemoryEngineStore(): EngineStore {
           ...group,
           nextFlushAt: changes.nextFlushAt,
           log: changes.log ?? group.log,
+          refused: Math.max(0, group.refused - changes.refusedReported),
         });
       }
       for (const o of changes.outbox) {

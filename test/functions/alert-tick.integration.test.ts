@@ -14,7 +14,7 @@ import test from 'ava';
 import { MAX_ACTIVE_SILENCES } from '../../alerts/engine/silences.js';
 import { MAX_KEY_CHARS } from '../../alerts/store/engine-store.js';
 import { openStores } from '../../alerts/store/open.js';
-import { createAlertTick } from '../../functions/alert-tick.js';
+import { createAlertTick, LIST_LIMIT } from '../../functions/alert-tick.js';
 import { createLogger } from '../../lib/logger.js';
 import { serveFunction } from '../helpers/ff-server.js';
 import { serveReceiver, status } from '../helpers/webhook-receiver.js';
@@ -222,6 +222,7 @@ test('alertTick: silences are created, listed and expired through the admin API;
       state: 'firing',
       labels: { alertname: 'SweeperAbsent' },
     });
+    t.is(alerts.body.truncated, false);
   } finally {
     await r.close();
   }
@@ -308,6 +309,46 @@ test('alertTick: POST /silences beyond the active silences allowed is 409 naming
     );
     t.deepEqual((await r.call('DELETE', '/silences/seeded-0')).body, { expired: true });
     t.is((await r.call('POST', '/silences', body)).status, 201);
+  } finally {
+    await r.close();
+  }
+});
+
+test('alertTick: GET /alerts answers at most LIST_LIMIT alerts, oldest first, and says it truncated', async (t) => {
+  const r = await rig([status(200)]);
+  try {
+    const stores = await openStores(r.storeUrl, { platform: 'local' });
+    try {
+      for (let i = 0; i <= LIST_LIMIT; i++) {
+        const fp = `seeded-${String(i).padStart(4, '0')}`;
+        await stores.engine.receive(
+          { fingerprint: fp, groups: [], now: T0, maxMembers: 1 },
+          () => ({
+            fingerprint: fp,
+            source: 'runwatch',
+            labels: { alertname: 'Seeded', target: fp },
+            annotations: {},
+            startsAt: T0 + i,
+            endsAt: null,
+            lifecycle: false,
+            lastEventAt: T0,
+            receivedAt: T0,
+            state: 'firing',
+            stateSince: T0,
+            firedAt: T0,
+          }),
+        );
+      }
+    } finally {
+      await stores.close();
+    }
+    const { status: code, body } = await r.call('GET', '/alerts');
+    t.is(code, 200);
+    const listed = body.alerts as { fingerprint: string }[];
+    t.is(listed.length, LIST_LIMIT);
+    t.is(listed[0]?.fingerprint, 'seeded-0000');
+    t.is(listed.at(-1)?.fingerprint, `seeded-${String(LIST_LIMIT - 1).padStart(4, '0')}`);
+    t.is(body.truncated, true);
   } finally {
     await r.close();
   }

@@ -12,7 +12,8 @@
  *   as `web\.hook`);
  * - map keys are sorted, as Go's encoder writes them;
  * - `maxAlerts > 0` keeps the first `maxAlerts` alerts (firing ones come first) and reports the
- *   rest in `truncatedAlerts`.
+ *   rest in `truncatedAlerts`, with the alerts the group refused because it was full
+ *   (`refusedAlerts`): alerts of the group the body does not show, as Alertmanager means it.
  *
  * Two deliberate differences: `status`, `commonLabels` and `commonAnnotations` describe the whole
  * group, not only the alerts kept after truncation (Alertmanager recomputes them over the kept
@@ -116,7 +117,7 @@ export function alertmanagerWebhookBody(
     externalURL: options.externalURL ?? '',
     version: '4',
     groupKey: notification.groupKey,
-    truncatedAlerts: truncated,
+    truncatedAlerts: truncated + (notification.refusedAlerts ?? 0),
     runwatch: { notificationId: notification.id },
   };
 }

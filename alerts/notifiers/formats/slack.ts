@@ -6,7 +6,8 @@
  * description, runbook link when `annotations.runbook_url` is an http(s) URL).
  *
  * Bounded to Slack's limits whatever the alerts hold: at most `SLACK_MAX_BLOCKS` blocks (alerts
- * past that, or past `maxAlerts`, are counted in a last "and N more" line), a header of at most
+ * past that, or past `maxAlerts`, are counted in a last "and N more" line, with those the group
+ * refused because it was full), a header of at most
  * `SLACK_HEADER_CHARS` characters, sections of at most `SLACK_SECTION_CHARS`, and `text` of at
  * most `SLACK_TEXT_CHARS`.
  *
@@ -167,13 +168,15 @@ export function slackMessage(
     { type: 'context', elements: [mrkdwn(context, SLACK_SECTION_CHARS)] },
     ...kept.map(alertSection),
   ];
-  if (truncated > 0) {
-    blocks.push({
-      type: 'context',
-      elements: [
-        mrkdwn(`…and ${truncated} more alert${truncated === 1 ? '' : 's'}`, SLACK_SECTION_CHARS),
-      ],
-    });
+  const refused = notification.refusedAlerts ?? 0;
+  const more = [
+    truncated > 0 ? `…and ${truncated} more alert${truncated === 1 ? '' : 's'}` : null,
+    refused > 0
+      ? `${refused} more alert${refused === 1 ? '' : 's'} refused: the group is full`
+      : null,
+  ].filter((m) => m !== null);
+  if (more.length > 0) {
+    blocks.push({ type: 'context', elements: [mrkdwn(more.join(' · '), SLACK_SECTION_CHARS)] });
   }
   return {
     // The message text is mrkdwn too (and what push notifications show): escaped like the rest.

@@ -96,6 +96,19 @@ test('alertmanager body: maxAlerts keeps the first N alerts and counts the rest 
   t.is(roomy.truncatedAlerts, 0);
 });
 
+test('alertmanager body: alerts a full group refused count in truncatedAlerts', (t) => {
+  const alerts = [1, 2, 3].map((n) => snapshot(n));
+  const refused = alertmanagerWebhookBody(groupNotification(alerts, { refusedAlerts: 40 }), {
+    maxAlerts: 0,
+  });
+  t.is(refused.alerts.length, 3);
+  t.is(refused.truncatedAlerts, 40);
+  const both = alertmanagerWebhookBody(groupNotification(alerts, { refusedAlerts: 40 }), {
+    maxAlerts: 2,
+  });
+  t.is(both.truncatedAlerts, 41);
+});
+
 test('alertmanager body: the receiver is quoted as Alertmanager quotes it and label keys are sorted', (t) => {
   const body = alertmanagerWebhookBody(
     groupNotification([snapshot(1)], { receiver: 'web.hook+ops' }),

@@ -124,6 +124,24 @@ test('slack: maxAlerts bounds the alerts shown and the rest are counted', (t) =>
   t.false(exact.attachments[0].blocks.some((b) => textOf(b).includes('more alert')));
 });
 
+test('slack: alerts a full group refused are counted in the last line', (t) => {
+  const refused = slackMessage(groupNotification([snapshot(1)], { refusedAlerts: 1 }), {
+    maxAlerts: 0,
+  });
+  t.is(textOf(refused.attachments[0].blocks.at(-1)), '1 more alert refused: the group is full');
+  const both = slackMessage(
+    groupNotification(
+      Array.from({ length: 7 }, (_, i) => snapshot(i)),
+      { refusedAlerts: 30 },
+    ),
+    { maxAlerts: 5 },
+  );
+  t.is(
+    textOf(both.attachments[0].blocks.at(-1)),
+    '…and 2 more alerts · 30 more alerts refused: the group is full',
+  );
+});
+
 /** Every text Slack parses as mrkdwn: the message `text` and every mrkdwn element or section. */
 function mrkdwnTexts(message: ReturnType<typeof slackMessage>): string[] {
   const out = [message.text];

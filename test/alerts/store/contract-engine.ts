@@ -1,8 +1,9 @@
 /**
- * The engine store contract (migration 8), run by `storeContract` against both dialects: receive
- * and group membership, flush commits (log, outbox, timer, deletion), the outbox's claim order
- * and leases, silences (the cap on those not ended, definitions ones no longer declared), pruning,
- * and two instances flushing one group, or adding silences, at once.
+ * The engine store contract (migrations 8 and 9), run by `storeContract` against both dialects:
+ * receive and group membership (the member cap and its refusals), flush commits (log, outbox,
+ * timer, deletion), the outbox's claim order and leases, silences (the cap on those not ended,
+ * definitions ones no longer declared), pruning, and two instances flushing one group, or adding
+ * silences, at once.
  */
 import type { TestFn } from 'ava';
 import type { AlertRow } from '../../../alerts/engine/alert-state.js';
@@ -42,6 +43,9 @@ const group = (key: string, firstFlushAt = T0 + 30_000): GroupTarget => ({
 
 const LOG: IntegrationConfig = { type: 'log' };
 
+/** The member cap of receives that are not about it: never reached. */
+const MAX_MEMBERS = 1_000;
+
 const notification = (id: string, groupKey: string, at = T0): GroupNotification => ({
   id,
   groupKey,
@@ -70,11 +74,13 @@ const notifyOnce =
       integrationIndex: i,
       integration: LOG,
     })),
+    refusedReported: 0,
   });
 
 async function seed(engine: EngineStore, fp: string, key: string, firstFlushAt = T0) {
-  return engine.receive({ fingerprint: fp, groups: [group(key, firstFlushAt)], now: T0 }, () =>
-    row(fp),
+  return engine.receive(
+    { fingerprint: fp, groups: [group(key, firstFlushAt)], now: T0, maxMembers: MAX_MEMBERS },
+    () => row(fp),
   );
 }
 
@@ -90,18 +96,18 @@ export function engineContract(
     async (t) => {
       const { engine } = await factory.stores();
       const later = await engine.receive(
-        { fingerprint: 'a', groups: [group('g1', T0 + 30_000)], now: T0 },
+        { fingerprint: 'a', groups: [group('g1', T0 + 30_000)], now: T0, maxMembers: MAX_MEMBERS },
         (prev) => {
           t.is(prev, null);
           return row('a');
         },
       );
-      t.deepEqual(later, { changed: true, due: [] });
+      t.deepEqual(later, { changed: true, due: [], refused: [] });
       t.deepEqual(await engine.getAlert('a'), row('a'));
       const [g] = await engine.groups(10);
       t.like(g, { groupKey: 'g1', receiver: 'default', nextFlushAt: T0 + 30_000, log: null });
       const now = await engine.receive(
-        { fingerprint: 'b', groups: [group('g2', T0)], now: T0 },
+        { fingerprint: 'b', groups: [group('g2', T0)], now: T0, maxMembers: MAX_MEMBERS },
         () => row('b'),
       );
       t.deepEqual(now.due, ['g2']);
@@ -122,13 +128,13 @@ export function engineContract(
       await seed(engine, 'a', 'g1');
       let seen: AlertRow | null = null;
       const r = await engine.receive(
-        { fingerprint: 'a', groups: [group('g9')], now: T0 },
+        { fingerprint: 'a', groups: [group('g9')], now: T0, maxMembers: MAX_MEMBERS },
         (prev) => {
           seen = prev;
           return null;
         },
       );
-      t.deepEqual(r, { changed: false, due: [] });
+      t.deepEqual(r, { changed: false, due: [], refused: [] });
       t.deepEqual(seen, row('a'));
       t.deepEqual(
         (await engine.groups(10)).map((g) => g.groupKey),
@@ -140,8 +146,9 @@ export function engineContract(
   test(t_('a group joined again keeps its timer; an existing group is not reset'), async (t) => {
     const { engine } = await factory.stores();
     await seed(engine, 'a', 'g1', T0 + 30_000);
-    await engine.receive({ fingerprint: 'b', groups: [group('g1', T0 + 99_000)], now: T0 }, () =>
-      row('b'),
+    await engine.receive(
+      { fingerprint: 'b', groups: [group('g1', T0 + 99_000)], now: T0, maxMembers: MAX_MEMBERS },
+      () => row('b'),
     );
     const [g] = await engine.groups(10);
     t.is(g?.nextFlushAt, T0 + 30_000);
@@ -195,13 +202,17 @@ export function engineContract(
     async (t) => {
       const { engine } = await factory.stores();
       await seed(engine, 'a', 'g1');
-      await engine.receive({ fingerprint: 'z', groups: [group('g2')], now: T0 }, () =>
-        row('z', { state: 'pending' }),
+      await engine.receive(
+        { fingerprint: 'z', groups: [group('g2')], now: T0, maxMembers: MAX_MEMBERS },
+        () => row('z', { state: 'pending' }),
       );
-      await engine.receive({ fingerprint: 'r', groups: [group('g2')], now: T0 }, () =>
-        row('r', { state: 'resolved' }),
+      await engine.receive(
+        { fingerprint: 'r', groups: [group('g2')], now: T0, maxMembers: MAX_MEMBERS },
+        () => row('r', { state: 'resolved' }),
       );
-      await engine.receive({ fingerprint: 'y', groups: [], now: T0 }, () => row('y'));
+      await engine.receive({ fingerprint: 'y', groups: [], now: T0, maxMembers: MAX_MEMBERS }, () =>
+        row('y'),
+      );
       const active = await engine.activeAlerts({ filter: null, limit: 100 });
       t.deepEqual(active.map((a) => a.fingerprint).sort(), ['a', 'y', 'z']);
       t.deepEqual(
@@ -218,15 +229,18 @@ export function engineContract(
     async (t) => {
       const { engine } = await factory.stores();
       const put = (fp: string, labels: Record<string, string>) =>
-        engine.receive({ fingerprint: fp, groups: [], now: T0 }, () => row(fp, { labels }));
+        engine.receive({ fingerprint: fp, groups: [], now: T0, maxMembers: MAX_MEMBERS }, () =>
+          row(fp, { labels }),
+        );
       await put('down', { alertname: 'InferDown', target: 'a' });
       await put('absent', { alertname: 'InferTargetAbsent', target: 'b' });
       await put('other', { alertname: 'InferLatencyHigh', target: 'a' });
       await put('bare', { alertname: 'Quoted' });
       await put('env', { alertname: 'Quoted', 'zone:name': 'eu' });
       await put('quoted', { alertname: 'Quoted', 'zone:name': `it's "eu"` });
-      await engine.receive({ fingerprint: 'gone', groups: [], now: T0 }, () =>
-        row('gone', { state: 'resolved' }),
+      await engine.receive(
+        { fingerprint: 'gone', groups: [], now: T0, maxMembers: MAX_MEMBERS },
+        () => row('gone', { state: 'resolved' }),
       );
       const read = async (filter: SourceFilter) =>
         (await engine.activeAlerts({ filter, limit: 100 })).map((a) => a.fingerprint).sort();
@@ -257,7 +271,9 @@ export function engineContract(
     async (t) => {
       const { engine } = await factory.stores();
       const put = (fp: string, over: Partial<AlertRow>) =>
-        engine.receive({ fingerprint: fp, groups: [], now: T0 }, () => row(fp, over));
+        engine.receive({ fingerprint: fp, groups: [], now: T0, maxMembers: MAX_MEMBERS }, () =>
+          row(fp, over),
+        );
       await put('p-old', { state: 'pending', stateSince: T0 - 9 * MIN, firedAt: null });
       await put('f-new', { stateSince: T0 });
       await put('p-new', { state: 'pending', stateSince: T0, firedAt: null });
@@ -274,8 +290,9 @@ export function engineContract(
   test(t_('flush tells every group each member is in'), async (t) => {
     const { engine } = await factory.stores();
     await seed(engine, 'a', 'g1');
-    await engine.receive({ fingerprint: 'a', groups: [group('g2'), group('g3')], now: T0 }, () =>
-      row('a'),
+    await engine.receive(
+      { fingerprint: 'a', groups: [group('g2'), group('g3')], now: T0, maxMembers: MAX_MEMBERS },
+      () => row('a'),
     );
     await seed(engine, 'b', 'g1');
     await engine.flush('g1', T0, (s) => {
@@ -294,13 +311,95 @@ export function engineContract(
       await seed(engine, 'a', 'g1');
       await engine.flush('g1', T0, (s) => ({ ...notifyOnce('n1')(s), deleteGroup: true }));
       t.deepEqual(await engine.groups(10), []);
-      await engine.receive({ fingerprint: 'a', groups: [group('g1', T0 + 7)], now: T0 }, () =>
-        row('a'),
+      await engine.receive(
+        { fingerprint: 'a', groups: [group('g1', T0 + 7)], now: T0, maxMembers: MAX_MEMBERS },
+        () => row('a'),
       );
       const [g] = await engine.groups(10);
       t.like(g, { nextFlushAt: T0 + 7, log: null });
     },
   );
+
+  test(
+    t_('a full group refuses new alerts, counts them, and keeps its members and their events'),
+    async (t) => {
+      const { engine } = await factory.stores();
+      const receive = (fp: string, keys: readonly string[], over: Partial<AlertRow> = {}) =>
+        engine.receive(
+          { fingerprint: fp, groups: keys.map((k) => group(k, T0)), now: T0, maxMembers: 2 },
+          () => row(fp, over),
+        );
+      await receive('a', ['g1']);
+      await receive('b', ['g1']);
+      t.deepEqual(await receive('c', ['g1']), {
+        changed: false,
+        due: [],
+        refused: [{ groupKey: 'g1', receiver: 'default', refused: 1 }],
+      });
+      t.is(await engine.getAlert('c'), null, 'a new alert no group takes is not stored');
+      t.deepEqual((await receive('d', ['g1'])).refused, [
+        { groupKey: 'g1', receiver: 'default', refused: 2 },
+      ]);
+      t.deepEqual(
+        await receive('a', ['g1'], { annotations: { summary: 'still down' } }),
+        { changed: true, due: ['g1'], refused: [] },
+        'a member is never refused',
+      );
+      t.like(await engine.getAlert('a'), { annotations: { summary: 'still down' } });
+      t.deepEqual(
+        await receive('e', ['g1', 'g2']),
+        {
+          changed: true,
+          due: ['g2'],
+          refused: [{ groupKey: 'g1', receiver: 'default', refused: 3 }],
+        },
+        'joins the group with room',
+      );
+      t.deepEqual(
+        (await engine.alerts(10)).map((a) => [a.alert.fingerprint, a.groups]),
+        [
+          ['a', ['g1']],
+          ['b', ['g1']],
+          ['e', ['g2']],
+        ],
+      );
+      await engine.flush('g1', T0, (s) => {
+        t.deepEqual(
+          s.members.map((m) => m.fingerprint),
+          ['a', 'b'],
+        );
+        t.is(s.group.refused, 3);
+        return { ...notifyOnce('n1')(s), remove: ['a'], refusedReported: 2 };
+      });
+      t.like(
+        (await engine.groups(10)).find((g) => g.groupKey === 'g1'),
+        { refused: 1 },
+      );
+      t.deepEqual(
+        await receive('c', ['g1']),
+        { changed: true, due: [], refused: [] },
+        'room again once a member left',
+      );
+      t.like(await engine.getAlert('c'), { state: 'firing' });
+    },
+  );
+
+  test(t_('alerts lists at most `limit` alerts, each with its groups'), async (t) => {
+    const { engine } = await factory.stores();
+    for (const fp of ['a', 'b', 'c']) {
+      await engine.receive(
+        { fingerprint: fp, groups: [group('g1'), group('g2')], now: T0, maxMembers: MAX_MEMBERS },
+        () => row(fp),
+      );
+    }
+    t.deepEqual(
+      (await engine.alerts(2)).map((a) => [a.alert.fingerprint, a.groups]),
+      [
+        ['a', ['g1', 'g2']],
+        ['b', ['g1', 'g2']],
+      ],
+    );
+  });
 
   test(
     t_('deliveries of one group and integration are claimed in order, one at a time'),
@@ -515,7 +614,7 @@ export function engineContract(
     async (t) => {
       const { engine } = await factory.stores();
       await seed(engine, 'a', 'g1');
-      await engine.receive({ fingerprint: 'r', groups: [], now: T0 }, () =>
+      await engine.receive({ fingerprint: 'r', groups: [], now: T0, maxMembers: MAX_MEMBERS }, () =>
         row('r', { state: 'resolved', stateSince: T0 }),
       );
       await engine.flush('g1', T0, notifyOnce('n1'));

@@ -20,7 +20,7 @@ export interface StoreFactory {
 }
 
 /** Every migration version this build knows, in order. */
-export const ALL_VERSIONS = [1, 2, 3, 4, 5, 6, 7, 8];
+export const ALL_VERSIONS = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 export const T0 = 1_780_000_000_000;
 export const MIN = 60_000;
