@@ -13,10 +13,10 @@ import { createEngine } from '../../../alerts/engine/engine.js';
 import { fingerprint } from '../../../alerts/engine/fingerprint.js';
 import { parseEngineDefinitions } from '../../../alerts/engine/load-definitions.js';
 import type { GroupNotification, Notifier } from '../../../alerts/engine/types.js';
-import { openStores, type Stores } from '../../../alerts/store/open.js';
+import type { Stores } from '../../../alerts/store/open.js';
 import type { IncomingAlert } from '../../../alerts/types.js';
 import { sinkLogger } from '../../helpers/log-sink.js';
-import { postgresFixture, REQUIRE_POSTGRES } from '../../helpers/postgres.js';
+import { storeBackends } from '../../helpers/store-backends.js';
 
 const T0 = 1_780_000_000_000;
 const S = 1000;
@@ -32,35 +32,7 @@ route:
 receivers: [{ name: team, integrations: [{ type: log }] }]
 `;
 
-const fixture = await postgresFixture();
-const opened: Stores[] = [];
-test.after.always(async () => {
-  for (const s of opened) await s.close();
-  await fixture.dropSchemas();
-});
-
-const backends: { name: string; open: () => Promise<Stores> }[] = [
-  { name: 'sqlite', open: () => openStores('sqlite::memory:', { platform: 'local' }) },
-];
-if (fixture.unavailable === null) {
-  backends.push({
-    name: 'postgres',
-    open: () =>
-      openStores(fixture.url, {
-        platform: 'local',
-        schema: fixture.newSchema(),
-        pool: { max: 2, idleTimeoutMs: 200 },
-      }),
-  });
-} else {
-  test(`engine group bounds (postgres): ${REQUIRE_POSTGRES ? 'the server is reachable (REQUIRE_POSTGRES=1)' : 'SKIPPED, no server'}`, (t) => {
-    if (REQUIRE_POSTGRES) t.fail(fixture.unavailable ?? '');
-    else {
-      t.log(`SKIPPED: ${fixture.unavailable}`);
-      t.pass();
-    }
-  });
-}
+const backends = await storeBackends('engine group bounds');
 
 const pod = (p: string) => ({ alertname: 'InferDown', target: 'prod', pod: p });
 
@@ -131,7 +103,6 @@ async function rig(stores: Stores) {
 for (const backend of backends) {
   const open = async () => {
     const stores = await backend.open();
-    opened.push(stores);
     return stores;
   };
 

@@ -8,10 +8,10 @@
 import test from 'ava';
 import { createEngine, type FlushOutcome } from '../../../alerts/engine/engine.js';
 import { parseEngineDefinitions } from '../../../alerts/engine/load-definitions.js';
-import { openStores, type Stores } from '../../../alerts/store/open.js';
+import type { Stores } from '../../../alerts/store/open.js';
 import type { IncomingAlert } from '../../../alerts/types.js';
 import { sinkLogger } from '../../helpers/log-sink.js';
-import { postgresFixture, REQUIRE_POSTGRES } from '../../helpers/postgres.js';
+import { storeBackends } from '../../helpers/store-backends.js';
 
 const T0 = 1_780_000_000_000;
 const M = 60_000;
@@ -28,12 +28,7 @@ const PUSHED = DEFS('alertname=~"InferDown|InferTargetAbsent"');
 /** A matcher the store cannot test: every active alert is a candidate. */
 const NOT_PUSHED = DEFS('alertname=~"Infer(Down|TargetAbsent)"');
 
-const fixture = await postgresFixture();
-const opened: Stores[] = [];
-test.after.always(async () => {
-  for (const s of opened) await s.close();
-  await fixture.dropSchemas();
-});
+const backends = await storeBackends('engine inhibition sources');
 
 let seq = 0;
 const fire = (labels: Record<string, string>, at: number): IncomingAlert => ({
@@ -82,33 +77,9 @@ async function run(
   return { notified, warnings: sink.lines.filter((l) => l.severity === 'WARNING') };
 }
 
-const backends: { name: string; open: () => Promise<Stores> }[] = [
-  { name: 'sqlite', open: () => openStores('sqlite::memory:', { platform: 'local' }) },
-];
-if (fixture.unavailable === null) {
-  backends.push({
-    name: 'postgres',
-    open: () =>
-      openStores(fixture.url, {
-        platform: 'local',
-        schema: fixture.newSchema(),
-        pool: { max: 2, idleTimeoutMs: 200 },
-      }),
-  });
-} else {
-  test(`engine inhibition sources (postgres): ${REQUIRE_POSTGRES ? 'the server is reachable (REQUIRE_POSTGRES=1)' : 'SKIPPED, no server'}`, (t) => {
-    if (REQUIRE_POSTGRES) t.fail(fixture.unavailable ?? '');
-    else {
-      t.log(`SKIPPED: ${fixture.unavailable}`);
-      t.pass();
-    }
-  });
-}
-
 for (const backend of backends) {
   const open = async () => {
     const stores = await backend.open();
-    opened.push(stores);
     return stores;
   };
 

@@ -12,10 +12,10 @@ import { createDeliveryWorker } from '../../../alerts/engine/deliver.js';
 import { createEngine, type Engine } from '../../../alerts/engine/engine.js';
 import { parseEngineDefinitions } from '../../../alerts/engine/load-definitions.js';
 import type { GroupNotification, Notifier } from '../../../alerts/engine/types.js';
-import { openStores, type Stores } from '../../../alerts/store/open.js';
+import type { Stores } from '../../../alerts/store/open.js';
 import type { IncomingAlert } from '../../../alerts/types.js';
 import { createLogger } from '../../../lib/logger.js';
-import { postgresFixture, REQUIRE_POSTGRES } from '../../helpers/postgres.js';
+import { storeBackends } from '../../helpers/store-backends.js';
 
 const T0 = 1_780_000_000_000;
 const M = 60_000;
@@ -250,12 +250,7 @@ ${INHIBIT_RULES}`,
   },
 ];
 
-const fixture = await postgresFixture();
-const opened: Stores[] = [];
-test.after.always(async () => {
-  for (const s of opened) await s.close();
-  await fixture.dropSchemas();
-});
+const backends = await storeBackends('engine scenarios');
 
 const log = createLogger({ level: 'silent' });
 let seq = 0;
@@ -319,34 +314,10 @@ async function run(stores: Stores, s: Scenario): Promise<Record<string, string[]
   return got;
 }
 
-const backends: { name: string; open: () => Promise<Stores> }[] = [
-  { name: 'sqlite', open: () => openStores('sqlite::memory:', { platform: 'local' }) },
-];
-if (fixture.unavailable === null) {
-  backends.push({
-    name: 'postgres',
-    open: () =>
-      openStores(fixture.url, {
-        platform: 'local',
-        schema: fixture.newSchema(),
-        pool: { max: 2, idleTimeoutMs: 200 },
-      }),
-  });
-} else {
-  test(`engine scenarios (postgres): ${REQUIRE_POSTGRES ? 'the server is reachable (REQUIRE_POSTGRES=1)' : 'SKIPPED, no server'}`, (t) => {
-    if (REQUIRE_POSTGRES) t.fail(fixture.unavailable ?? '');
-    else {
-      t.log(`SKIPPED: ${fixture.unavailable}`);
-      t.pass();
-    }
-  });
-}
-
 for (const backend of backends) {
   for (const s of scenarios) {
     test(`engine (${backend.name}): ${s.name}`, async (t) => {
       const stores = await backend.open();
-      opened.push(stores);
       t.deepEqual(await run(stores, s), s.want);
     });
   }
