@@ -4,7 +4,13 @@
  * `json` and `int` take either.
  */
 import type { AlertRow, EffectiveState } from '../engine/alert-state.js';
-import type { GroupNotification, IntegrationConfig, Matcher, Silence } from '../engine/types.js';
+import type {
+  GroupNotification,
+  IntegrationConfig,
+  Matcher,
+  Silence,
+  SilenceSpec,
+} from '../engine/types.js';
 import type { AlertSource } from '../types.js';
 import type { Delivery, DeliveryStatus, GroupRow } from './engine-store.js';
 
@@ -82,6 +88,27 @@ export function silenceOf(r: Raw): Silence {
 }
 
 /** The alert columns `alertValues` gives, in its order (after fingerprint). */
+/**
+ * A silence's values for `INSERT INTO engine_silences (id, matchers, starts_at, ends_at,
+ * created_by, comment, origin, created_at, updated_at)`: both times are `now`.
+ */
+export function silenceValues(
+  s: SilenceSpec & { readonly id: string; readonly origin: Silence['origin'] },
+  now: number,
+): unknown[] {
+  return [
+    s.id,
+    JSON.stringify(s.matchers),
+    s.startsAt,
+    s.endsAt,
+    s.createdBy,
+    s.comment,
+    s.origin,
+    now,
+    now,
+  ];
+}
+
 export const ALERT_COLUMNS =
   'source, labels, annotations, starts_at, ends_at, lifecycle, last_event_at, received_at, state, state_since, fired_at';
 

@@ -19,6 +19,7 @@ import {
   int,
   MAX_CLAIM,
   silenceOf,
+  silenceValues,
 } from './engine-rows.js';
 import { type SourceFilter, sourceFilterSql } from './engine-sources.js';
 import type {
@@ -375,21 +376,12 @@ export class PostgresEngineStore implements EngineStore {
   ): Promise<Silence> {
     const { rows } = await this.#pool.query(
       `INSERT INTO engine_silences (id, matchers, starts_at, ends_at, created_by, comment, origin, created_at, updated_at)
-       VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $8)
+       VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (id) DO UPDATE SET matchers = excluded.matchers, starts_at = excluded.starts_at,
          ends_at = excluded.ends_at, created_by = excluded.created_by, comment = excluded.comment,
          origin = excluded.origin, updated_at = excluded.updated_at
        RETURNING *`,
-      [
-        s.id,
-        JSON.stringify(s.matchers),
-        s.startsAt,
-        s.endsAt,
-        s.createdBy,
-        s.comment,
-        s.origin,
-        now,
-      ],
+      silenceValues(s, now),
     );
     return silenceOf(rows[0]);
   }
@@ -409,17 +401,8 @@ export class PostgresEngineStore implements EngineStore {
       if (int(counted[0]?.n) >= maxActive) return null;
       const { rows } = await c.query(
         `INSERT INTO engine_silences (id, matchers, starts_at, ends_at, created_by, comment, origin, created_at, updated_at)
-         VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $8) RETURNING *`,
-        [
-          s.id,
-          JSON.stringify(s.matchers),
-          s.startsAt,
-          s.endsAt,
-          s.createdBy,
-          s.comment,
-          s.origin,
-          now,
-        ],
+         VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+        silenceValues(s, now),
       );
       return silenceOf(rows[0]);
     });

@@ -18,6 +18,7 @@ import {
   json,
   MAX_CLAIM,
   silenceOf,
+  silenceValues,
 } from './engine-rows.js';
 import { type SourceFilter, sourceFilterSql } from './engine-sources.js';
 import type {
@@ -330,17 +331,7 @@ export class SqliteEngineStore implements EngineStore {
          ends_at = excluded.ends_at, created_by = excluded.created_by, comment = excluded.comment,
          origin = excluded.origin, updated_at = excluded.updated_at
        RETURNING *`,
-    ).get(
-      s.id,
-      JSON.stringify(s.matchers),
-      s.startsAt,
-      s.endsAt,
-      s.createdBy,
-      s.comment,
-      s.origin,
-      now,
-      now,
-    );
+    ).get(...silenceValues(s, now));
     return silenceOf(row as Raw);
   }
 
@@ -357,17 +348,7 @@ export class SqliteEngineStore implements EngineStore {
       const row = this.#stmt(
         `INSERT INTO engine_silences (id, matchers, starts_at, ends_at, created_by, comment, origin, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-      ).get(
-        s.id,
-        JSON.stringify(s.matchers),
-        s.startsAt,
-        s.endsAt,
-        s.createdBy,
-        s.comment,
-        s.origin,
-        now,
-        now,
-      );
+      ).get(...silenceValues(s, now));
       return silenceOf(row as Raw);
     });
   }
