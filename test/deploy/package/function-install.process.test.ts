@@ -118,7 +118,7 @@ if (pg.unavailable !== null && !REQUIRE_POSTGRES) {
         if (alerts === undefined) await sleep(100);
       }
       t.is(alerts?.status, 200, output);
-      t.deepEqual(await alerts?.json(), { alerts: [] });
+      t.deepEqual(await alerts?.json(), { alerts: [], truncated: false });
 
       const tick = await fetch(`${base}/`, { method: 'POST' });
       t.is(tick.status, 200, output);
