@@ -11,31 +11,12 @@
  * `<alertname> firing@<startsAt minute>` or `<alertname> resolved@<startsAt>-<endsAt minute>`.
  */
 import test from 'ava';
-import { createDeliveryWorker } from '../../../alerts/engine/deliver.js';
-import { createEngine } from '../../../alerts/engine/engine.js';
-import { parseEngineDefinitions } from '../../../alerts/engine/load-definitions.js';
-import type { GroupNotification, Notifier } from '../../../alerts/engine/types.js';
 import type { Stores } from '../../../alerts/store/open.js';
-import type { IncomingAlert } from '../../../alerts/types.js';
-import { createLogger } from '../../../lib/logger.js';
+import { minute, runScript, type Script } from '../../helpers/engine-script.js';
 import { storeBackends } from '../../helpers/store-backends.js';
 
-const T0 = 1_780_000_000_000;
-const M = 60_000;
-
-type Labels = Record<string, string>;
-
-/** One event at minute `at`, before that minute's tick; `incident` makes it a Monitoring one. */
-type Step =
-  | { readonly at: number; readonly fire: Labels; readonly incident?: string }
-  | { readonly at: number; readonly resolve: Labels; readonly incident?: string };
-
-interface Scenario {
+interface Scenario extends Script {
   readonly name: string;
-  readonly definitions: string;
-  readonly steps: readonly Step[];
-  /** Ticks run at every minute from 0 to this one. */
-  readonly until: number;
   /** What receiver `r` got, in order. */
   readonly want: readonly string[];
 }
@@ -149,63 +130,15 @@ const scenarios: readonly Scenario[] = [
 
 const backends = await storeBackends('engine re-fire scenarios');
 
-const log = createLogger({ level: 'silent' });
-let seq = 0;
-
-function event(step: Step, labels: Labels, resolved: boolean): IncomingAlert {
-  const at = T0 + step.at * M;
-  const incident = step.incident ?? null;
-  return {
-    source: incident === null ? 'runwatch' : 'monitoring',
-    dedupeKey: `k${seq++}`,
-    lifecycleId: incident,
-    status: resolved ? 'resolved' : 'firing',
-    labels,
-    annotations: {},
-    startsAt: at,
-    endsAt: resolved ? at : null,
-  };
-}
-
-const minute = (t: number) => (t - T0) / M;
-
 async function run(stores: Stores, s: Scenario): Promise<string[]> {
-  let clock = T0;
-  const now = () => clock;
   const got: string[] = [];
-  const recorder: Notifier = {
-    type: 'log',
-    async send(n: GroupNotification) {
-      const alerts = n.alerts.map(
-        (a) =>
-          `${a.labels.alertname} ${a.status}@${minute(a.startsAt)}${a.endsAt === null ? '' : `-${minute(a.endsAt)}`}`,
-      );
-      got.push(`${minute(n.createdAt)} ${n.reason}: ${alerts.join(', ')}`);
-    },
-  };
-  let n = 0;
-  const engine = createEngine({
-    config: parseEngineDefinitions(s.definitions, 'test.yaml'),
-    store: stores.engine,
-    log,
-    now,
-    newId: () => `n${++n}`,
+  await runScript(stores, s, (n) => {
+    const alerts = n.alerts.map(
+      (a) =>
+        `${a.labels.alertname} ${a.status}@${minute(a.startsAt)}${a.endsAt === null ? '' : `-${minute(a.endsAt)}`}`,
+    );
+    got.push(`${minute(n.createdAt)} ${n.reason}: ${alerts.join(', ')}`);
   });
-  const worker = createDeliveryWorker({
-    store: stores.engine,
-    notifierFor: () => recorder,
-    log,
-    now,
-  });
-  for (let m = 0; m <= s.until; m++) {
-    clock = T0 + m * M;
-    for (const step of s.steps.filter((x) => x.at === m)) {
-      if ('fire' in step) await engine.receive(event(step, step.fire, false));
-      else await engine.receive(event(step, step.resolve, true));
-    }
-    await engine.flushDue();
-    await worker.run();
-  }
   return got;
 }
 

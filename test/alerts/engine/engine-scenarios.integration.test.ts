@@ -8,32 +8,12 @@
  * through the real delivery worker and a recording notifier (a test double for a receiver).
  */
 import test from 'ava';
-import { createDeliveryWorker } from '../../../alerts/engine/deliver.js';
-import { createEngine, type Engine } from '../../../alerts/engine/engine.js';
-import { parseEngineDefinitions } from '../../../alerts/engine/load-definitions.js';
-import type { GroupNotification, Notifier } from '../../../alerts/engine/types.js';
 import type { Stores } from '../../../alerts/store/open.js';
-import type { IncomingAlert } from '../../../alerts/types.js';
-import { createLogger } from '../../../lib/logger.js';
+import { M, runScript, type Script, T0 } from '../../helpers/engine-script.js';
 import { storeBackends } from '../../helpers/store-backends.js';
 
-const T0 = 1_780_000_000_000;
-const M = 60_000;
-
-type Labels = Record<string, string>;
-
-/** One thing that happens at minute `at`, before that minute's tick. */
-type Step =
-  | { readonly at: number; readonly fire: Labels; readonly incident?: string }
-  | { readonly at: number; readonly resolve: Labels; readonly incident?: string }
-  | { readonly at: number; readonly definitions: string };
-
-interface Scenario {
+interface Scenario extends Script {
   readonly name: string;
-  readonly definitions: string;
-  readonly steps: readonly Step[];
-  /** Ticks run at every minute from 0 to this one. */
-  readonly until: number;
   /**
    * Per receiver, what it got: `<minute> <reason>: <status>@<startsAt minute>, ...` (alerts
    * firing first). A receiver that got nothing is absent.
@@ -252,65 +232,14 @@ ${INHIBIT_RULES}`,
 
 const backends = await storeBackends('engine scenarios');
 
-const log = createLogger({ level: 'silent' });
-let seq = 0;
-
-function event(step: Step & { readonly incident?: string }, labels: Labels, resolved: boolean) {
-  const at = T0 + step.at * M;
-  const incident = step.incident ?? null;
-  return {
-    source: incident === null ? 'runwatch' : 'monitoring',
-    dedupeKey: `k${seq++}`,
-    lifecycleId: incident,
-    status: resolved ? 'resolved' : 'firing',
-    labels,
-    annotations: {},
-    startsAt: at,
-    endsAt: resolved ? at : null,
-  } satisfies IncomingAlert;
-}
-
 async function run(stores: Stores, s: Scenario): Promise<Record<string, string[]>> {
-  let clock = T0;
-  const now = () => clock;
   const got: Record<string, string[]> = {};
-  const recorder: Notifier = {
-    type: 'log',
-    async send(n: GroupNotification) {
-      const alerts = n.alerts.map((a) => `${a.status}@${(a.startsAt - T0) / M}`).join(', ');
-      const list = got[n.receiver] ?? [];
-      list.push(`${(n.createdAt - T0) / M} ${n.reason}: ${alerts}`);
-      got[n.receiver] = list;
-    },
-  };
-  let n = 0;
-  const engineFor = (yaml: string): Engine =>
-    createEngine({
-      config: parseEngineDefinitions(yaml, 'test.yaml'),
-      store: stores.engine,
-      log,
-      now,
-      newId: () => `n${++n}`,
-    });
-  let engine = engineFor(s.definitions);
-  const worker = createDeliveryWorker({
-    store: stores.engine,
-    notifierFor: () => recorder,
-    log,
-    now,
+  await runScript(stores, s, (n) => {
+    const alerts = n.alerts.map((a) => `${a.status}@${(a.startsAt - T0) / M}`).join(', ');
+    const list = got[n.receiver] ?? [];
+    list.push(`${(n.createdAt - T0) / M} ${n.reason}: ${alerts}`);
+    got[n.receiver] = list;
   });
-  for (let minute = 0; minute <= s.until; minute++) {
-    clock = T0 + minute * M;
-    const now = s.steps.filter((x) => x.at === minute);
-    // A definitions change comes first in its minute: the events of that minute meet it.
-    for (const step of now) if ('definitions' in step) engine = engineFor(step.definitions);
-    for (const step of now) {
-      if ('fire' in step) await engine.receive(event(step, step.fire, false));
-      else if ('resolve' in step) await engine.receive(event(step, step.resolve, true));
-    }
-    await engine.flushDue();
-    await worker.run();
-  }
   return got;
 }
 
